@@ -1,0 +1,434 @@
+// Package netns is the embedded provider: each host is an isolated node on
+// this machine, a holder process in its own network and mount namespaces
+// (with a private /run, so its `ip netns` names, sshd and logs are its own),
+// joined to the lab's LAN by a veth to a bridge that lives in the lab's
+// underlay namespace "labnet-<lab>". Each host runs a real OpenSSH sshd on
+// its LAN address, and labnet reaches it over SSH from inside the underlay
+// namespace, exactly as it reaches a VM. Nothing is added to the machine's
+// own namespace but the underlay namespace's name.
+package netns
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/labnet-dev/labnet/provider"
+	"github.com/labnet-dev/labnet/remote"
+	"golang.org/x/crypto/ssh"
+)
+
+// OwnerEnv marks every process labnet starts: LABNET_OWNER=<lab>/<host>/<resource>.
+const OwnerEnv = "LABNET_OWNER"
+
+// sshdDir is inside the holder's private /run.
+const sshdDir = "/run/labnet-sshd"
+
+type Provider struct {
+	// Sshd is the sshd binary; default /usr/sbin/sshd.
+	Sshd string
+}
+
+func New() *Provider { return &Provider{Sshd: "/usr/sbin/sshd"} }
+
+func (p *Provider) Name() string { return "netns" }
+
+// UnderlayNS is the name of the lab's underlay network namespace.
+func UnderlayNS(lab string) string { return "labnet-" + lab }
+
+// UnderlayPath is the namespace file labnet dials from.
+func UnderlayPath(lab string) string { return "/run/netns/" + UnderlayNS(lab) }
+
+// bridgeName is the network's bridge inside the underlay namespace.
+func bridgeName(n provider.Network) string { return shortName("n-", n.Name) }
+
+// uplinkName is the host's veth end inside the underlay namespace.
+func uplinkName(h provider.Host) string { return shortName("u-", h.Name) }
+
+func shortName(prefix, name string) string {
+	if len(prefix)+len(name) <= 15 {
+		return prefix + name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return prefix + hex.EncodeToString(sum[:])[:15-len(prefix)]
+}
+
+func run(ctx context.Context, stdin []byte, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+func output(ctx context.Context, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+func nsExists(name string) bool {
+	_, err := os.Stat("/run/netns/" + name)
+	return err == nil
+}
+
+func (p *Provider) EnsureNetwork(ctx context.Context, lab string, n provider.Network) error {
+	ns := UnderlayNS(lab)
+	if !nsExists(ns) {
+		if err := run(ctx, nil, "ip", "netns", "add", ns); err != nil {
+			return err
+		}
+	}
+	br := bridgeName(n)
+	bits := n.CIDR.Bits()
+	// Idempotent: "replace" and "|| true"-free; each line must succeed.
+	script := fmt.Sprintf("link set lo up\n")
+	if !linkExists(ctx, ns, br) {
+		script += fmt.Sprintf("link add %s type bridge\n", br)
+	}
+	script += fmt.Sprintf("link set %s alias labnet:%s:%s\naddr replace %s/%d dev %s\nlink set %s up\n",
+		br, lab, n.Addr, n.Gateway, bits, br, br)
+	return run(ctx, []byte(script), "ip", "-n", ns, "-batch", "-")
+}
+
+func linkExists(ctx context.Context, ns, name string) bool {
+	return run(ctx, nil, "ip", "-n", ns, "link", "show", "dev", name) == nil
+}
+
+func (p *Provider) ObserveNetwork(ctx context.Context, lab string, n provider.Network) (bool, string, error) {
+	ns := UnderlayNS(lab)
+	if !nsExists(ns) {
+		return false, "underlay namespace " + ns + " is missing", nil
+	}
+	out, err := output(ctx, "ip", "-n", ns, "-br", "addr", "show", "dev", bridgeName(n))
+	if err != nil {
+		return false, "bridge " + bridgeName(n) + " is missing in " + ns, nil
+	}
+	want := fmt.Sprintf("%s/%d", n.Gateway, n.CIDR.Bits())
+	if !strings.Contains(string(out), want) || strings.Contains(string(out), "DOWN") {
+		return false, "bridge " + bridgeName(n) + " lacks " + want + " or is down", nil
+	}
+	return true, "", nil
+}
+
+func (p *Provider) DestroyNetwork(ctx context.Context, lab string, n provider.Network) error {
+	ns := UnderlayNS(lab)
+	if !nsExists(ns) {
+		return nil
+	}
+	if linkExists(ctx, ns, bridgeName(n)) {
+		if err := run(ctx, nil, "ip", "-n", ns, "link", "del", bridgeName(n)); err != nil {
+			return err
+		}
+	}
+	// The namespace goes with its last network.
+	out, err := output(ctx, "ip", "-n", ns, "-o", "link", "show", "type", "bridge")
+	if err == nil && len(bytes.TrimSpace(out)) == 0 {
+		return run(ctx, nil, "ip", "netns", "del", ns)
+	}
+	return err
+}
+
+func owner(lab, host string) string { return lab + "/" + host + "/" }
+
+// CreateHost starts the holder, wires it to the LAN and starts its sshd.
+func (p *Provider) CreateHost(ctx context.Context, lab string, h provider.Host, keys provider.Keys) (provider.Record, error) {
+	// A half-made earlier attempt (crash) is removed first.
+	if err := killOwned(owner(lab, h.Name)); err != nil {
+		return provider.Record{}, err
+	}
+	ns := UnderlayNS(lab)
+	if linkExists(ctx, ns, uplinkName(h)) {
+		_ = run(ctx, nil, "ip", "-n", ns, "link", "del", uplinkName(h))
+	}
+	// unshare execs in place, so the holder's PID is this child's PID.
+	holder := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "--",
+		"/bin/sh", "-c", "mount -t tmpfs -o mode=0755 labnet-run /run && mkdir -p /run/netns "+sshdDir+" /run/sshd && chmod 700 "+sshdDir+" && exec sleep infinity")
+	holder.Env = []string{OwnerEnv + "=" + owner(lab, h.Name) + "holder", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	holder.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := holder.Start(); err != nil {
+		return provider.Record{}, fmt.Errorf("%s: start holder: %w", h.Addr, err)
+	}
+	pid := holder.Process.Pid
+	// Reap it if it dies while we are still running; it outlives us otherwise.
+	go func() { _ = holder.Wait() }()
+	rec := provider.Record{PID: pid, User: "root", SSHAddr: netip.AddrPortFrom(h.Address, 22).String()}
+	if err := waitFor(ctx, 5*time.Second, func() bool {
+		_, err := os.Stat(fmt.Sprintf("/proc/%d/root%s", pid, sshdDir))
+		return err == nil
+	}); err != nil {
+		return rec, fmt.Errorf("%s: holder did not come up: %w", h.Addr, err)
+	}
+	up := uplinkName(h)
+	gw := h.Network.Gateway
+	batch := fmt.Sprintf("link add %s type veth peer name eth0 netns %d\nlink set %s alias labnet:%s:%s\nlink set %s master %s up\n",
+		up, pid, up, lab, h.Addr, up, bridgeName(h.Network))
+	if err := run(ctx, []byte(batch), "ip", "-n", ns, "-batch", "-"); err != nil {
+		return rec, fmt.Errorf("%s: %w", h.Addr, err)
+	}
+	inside := fmt.Sprintf("link set lo up\naddr add %s/%d dev eth0\nlink set eth0 up\nroute add default via %s dev eth0\n",
+		h.Address, h.Network.CIDR.Bits(), gw)
+	if err := run(ctx, []byte(inside), "nsenter", "-t", strconv.Itoa(pid), "-n", "ip", "-batch", "-"); err != nil {
+		return rec, fmt.Errorf("%s: %w", h.Addr, err)
+	}
+	hostKey, err := p.writeSshd(pid, h, keys)
+	if err != nil {
+		return rec, fmt.Errorf("%s: %w", h.Addr, err)
+	}
+	rec.HostKey = hostKey
+	if err := p.startSshd(ctx, lab, h, pid); err != nil {
+		return rec, err
+	}
+	return rec, nil
+}
+
+// writeSshd writes the sshd configuration, a fresh host key and the lab's
+// client key into the holder's private /run and returns the host public key.
+func (p *Provider) writeSshd(pid int, h provider.Host, keys provider.Keys) (string, error) {
+	dir := fmt.Sprintf("/proc/%d/root%s", pid, sshdDir)
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "labnet "+h.Addr)
+	if err != nil {
+		return "", err
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return "", err
+	}
+	cfg := strings.Join([]string{
+		"# written by labnet: accepts only the lab's key, on the host's LAN address",
+		"ListenAddress " + netip.AddrPortFrom(h.Address, 22).String(),
+		"HostKey " + sshdDir + "/host_key",
+		"AuthorizedKeysFile " + sshdDir + "/authorized_keys",
+		"PidFile " + sshdDir + "/sshd.pid",
+		"PermitRootLogin prohibit-password",
+		"AllowUsers root",
+		"PubkeyAuthentication yes",
+		"PasswordAuthentication no",
+		"KbdInteractiveAuthentication no",
+		"UsePAM no",
+		"PrintMotd no",
+		"MaxSessions 100",
+		"MaxStartups 100:30:200",
+		"Subsystem sftp internal-sftp",
+		"",
+	}, "\n")
+	files := []struct {
+		name string
+		data []byte
+	}{
+		{"sshd_config", []byte(cfg)},
+		{"host_key", pem.EncodeToMemory(block)},
+		{"authorized_keys", []byte(remote.AuthorizedKey(keys.Client.PublicKey()) + "\n")},
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o600); err != nil {
+			return "", err
+		}
+	}
+	return remote.AuthorizedKey(sshPub), nil
+}
+
+func (p *Provider) startSshd(ctx context.Context, lab string, h provider.Host, pid int) error {
+	cmd := exec.CommandContext(ctx, "nsenter", "-t", strconv.Itoa(pid), "-n", "-m", "--",
+		p.Sshd, "-f", sshdDir+"/sshd_config", "-E", sshdDir+"/sshd.log")
+	cmd.Env = []string{OwnerEnv + "=" + owner(lab, h.Name) + "sshd", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		logTail, _ := os.ReadFile(fmt.Sprintf("/proc/%d/root%s/sshd.log", pid, sshdDir))
+		return fmt.Errorf("%s: start sshd: %v: %s %s", h.Addr, err, out, logTail)
+	}
+	return nil
+}
+
+func (p *Provider) sshdRunning(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/root%s/sshd.pid", pid, sshdDir))
+	if err != nil {
+		return false
+	}
+	spid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return false
+	}
+	return hasMarker(spid, "sshd")
+}
+
+// hasMarker says whether pid runs with our owner mark ending in role.
+func hasMarker(pid int, suffix string) bool {
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		return false
+	}
+	for _, kv := range bytes.Split(env, []byte{0}) {
+		if v, ok := bytes.CutPrefix(kv, []byte(OwnerEnv+"=")); ok {
+			return bytes.HasSuffix(v, []byte("/"+suffix))
+		}
+	}
+	return false
+}
+
+func markerOf(pid int) string {
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		return ""
+	}
+	for _, kv := range bytes.Split(env, []byte{0}) {
+		if v, ok := bytes.CutPrefix(kv, []byte(OwnerEnv+"=")); ok {
+			return string(v)
+		}
+	}
+	return ""
+}
+
+func (p *Provider) holderAlive(lab string, h provider.Host, pid int) bool {
+	return pid > 0 && markerOf(pid) == owner(lab, h.Name)+"holder"
+}
+
+func (p *Provider) ObserveHost(ctx context.Context, lab string, h provider.Host, rec provider.Record) (provider.Status, error) {
+	if !p.holderAlive(lab, h, rec.PID) {
+		return provider.Status{Reason: "holder process is gone"}, nil
+	}
+	if !p.sshdRunning(rec.PID) {
+		return provider.Status{Exists: true, Reason: "sshd is not running"}, nil
+	}
+	return provider.Status{Exists: true, SSHUp: true}, nil
+}
+
+func (p *Provider) RepairHost(ctx context.Context, lab string, h provider.Host, rec provider.Record, keys provider.Keys) (provider.Record, error) {
+	if !p.holderAlive(lab, h, rec.PID) {
+		return rec, fmt.Errorf("%s: holder is gone; the host must be replaced", h.Addr)
+	}
+	if p.sshdRunning(rec.PID) {
+		return rec, nil
+	}
+	return rec, p.startSshd(ctx, lab, h, rec.PID)
+}
+
+func (p *Provider) DestroyHost(ctx context.Context, lab string, h provider.Host, rec provider.Record) error {
+	if err := killOwned(owner(lab, h.Name)); err != nil {
+		return err
+	}
+	// The uplink dies with the holder's namespace; remove it if it lingers.
+	ns := UnderlayNS(lab)
+	if nsExists(ns) && linkExists(ctx, ns, uplinkName(h)) {
+		return run(ctx, nil, "ip", "-n", ns, "link", "del", uplinkName(h))
+	}
+	return nil
+}
+
+func (p *Provider) Target(lab string, h provider.Host, rec provider.Record, keys provider.Keys) (remote.Target, error) {
+	t := remote.Target{
+		Host:   h.Addr,
+		Addr:   netip.AddrPortFrom(h.Address, 22),
+		User:   "root",
+		Signer: keys.Client,
+		Netns:  UnderlayPath(lab),
+	}
+	if rec.HostKey != "" {
+		k, err := remote.ParseAuthorizedKey(rec.HostKey)
+		if err != nil {
+			return t, fmt.Errorf("%s: pinned host key: %w", h.Addr, err)
+		}
+		t.HostKey = k
+	}
+	return t, nil
+}
+
+// Sweep kills every process marked for the lab (holders, sshd, and what
+// labnet started on netns hosts) and deletes the underlay namespace; the
+// hosts' namespaces, links, nft tables and /run files go with their holders.
+func (p *Provider) Sweep(ctx context.Context, lab string) error {
+	if err := killOwned(lab + "/"); err != nil {
+		return err
+	}
+	if nsExists(UnderlayNS(lab)) {
+		return run(ctx, nil, "ip", "netns", "del", UnderlayNS(lab))
+	}
+	return nil
+}
+
+// killOwned kills every process whose owner mark starts with prefix and
+// waits until they are gone.
+func killOwned(prefix string) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		pids := ownedPIDs(prefix)
+		if len(pids) == 0 {
+			return nil
+		}
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("processes %v of %s survive SIGKILL", pids, strings.TrimSuffix(prefix, "/"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ownedPIDs lists live (non-zombie) processes marked with prefix.
+func ownedPIDs(prefix string) []int {
+	ents, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if m := markerOf(pid); m != "" && strings.HasPrefix(m, prefix) && !zombie(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func zombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i > 0 && i+2 < len(b) && b[i+2] == 'Z'
+}
+
+func waitFor(ctx context.Context, d time.Duration, ok func() bool) error {
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			return errors.New("timed out")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+// Package provider says where hosts come from. Each provider creates,
+// observes and removes whole hosts and hands back a remote.Target; what runs
+// on a host afterwards is the same for every provider and goes over SSH.
+package provider
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/labnet-dev/labnet/remote"
+	"golang.org/x/crypto/ssh"
+)
+
+// Network is the LAN that hosts share.
+type Network struct {
+	Addr    string // resource address, "network.lan"
+	Name    string // "lan"
+	CIDR    netip.Prefix
+	Gateway netip.Addr // labnet's own address on the LAN (reserved)
+}
+
+// Host is one host as the lab wants it.
+type Host struct {
+	Addr    string // resource address, "host.node[0]"
+	Name    string // kernel-safe name, "node-0"
+	Network Network
+	Address netip.Addr
+}
+
+// Record is what a provider remembers about a host it made, in the state.
+type Record struct {
+	PID     int    `json:"pid,omitempty"`      // netns: holder process
+	HostKey string `json:"host_key,omitempty"` // pinned, authorized_keys form
+	User    string `json:"user,omitempty"`
+	SSHAddr string `json:"ssh_addr,omitempty"` // ip:port labnet dials
+}
+
+// Status is what is really there.
+type Status struct {
+	Exists bool   // the host (holder, VM, machine) exists
+	SSHUp  bool   // its sshd is running
+	Reason string // why not, for the plan
+}
+
+// Keys are the lab's client key and the host key signer labnet generates
+// for hosts whose sshd it runs itself.
+type Keys struct {
+	Client ssh.Signer
+}
+
+// Provider makes hosts.
+type Provider interface {
+	Name() string
+	EnsureNetwork(ctx context.Context, lab string, n Network) error
+	ObserveNetwork(ctx context.Context, lab string, n Network) (bool, string, error)
+	DestroyNetwork(ctx context.Context, lab string, n Network) error
+	CreateHost(ctx context.Context, lab string, h Host, keys Keys) (Record, error)
+	ObserveHost(ctx context.Context, lab string, h Host, rec Record) (Status, error)
+	// RepairHost restarts what runs the host (sshd) when it exists but is not serving.
+	RepairHost(ctx context.Context, lab string, h Host, rec Record, keys Keys) (Record, error)
+	DestroyHost(ctx context.Context, lab string, h Host, rec Record) error
+	Target(lab string, h Host, rec Record, keys Keys) (remote.Target, error)
+	// Sweep removes every object of the lab this provider can find by its
+	// marks, whether or not the state knows it (lost state, crashes).
+	Sweep(ctx context.Context, lab string) error
+}
