@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -277,21 +278,16 @@ func (p *Provider) sshdRunning(pid int) bool {
 	if err != nil {
 		return false
 	}
-	return hasMarker(spid, "sshd")
+	// sshd rewrites its process title over its environment, so it is
+	// known by its title and by living in the holder's network namespace.
+	cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", spid))
+	return bytes.HasPrefix(cmd, []byte("sshd")) && !zombie(spid) && netnsOf(spid) == netnsOf(pid) && netnsOf(pid) != ""
 }
 
-// hasMarker says whether pid runs with our owner mark ending in role.
-func hasMarker(pid int, suffix string) bool {
-	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-	if err != nil {
-		return false
-	}
-	for _, kv := range bytes.Split(env, []byte{0}) {
-		if v, ok := bytes.CutPrefix(kv, []byte(OwnerEnv+"=")); ok {
-			return bytes.HasSuffix(v, []byte("/"+suffix))
-		}
-	}
-	return false
+// netnsOf identifies a process's network namespace ("net:[4026532]").
+func netnsOf(pid int) string {
+	s, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
+	return s
 }
 
 func markerOf(pid int) string {
@@ -397,6 +393,7 @@ func killOwned(prefix string) error {
 func ownedPIDs(prefix string) []int {
 	ents, _ := os.ReadDir("/proc")
 	var pids []int
+	holderNets := map[string]bool{}
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -404,6 +401,23 @@ func ownedPIDs(prefix string) []int {
 		}
 		if m := markerOf(pid); m != "" && strings.HasPrefix(m, prefix) && !zombie(pid) {
 			pids = append(pids, pid)
+			if strings.HasSuffix(m, "/holder") {
+				holderNets[netnsOf(pid)] = true
+			}
+		}
+	}
+	// Whatever else lives in a holder's network namespace (sshd, whose
+	// environment is overwritten by its title, and its sessions) belongs to
+	// that host too.
+	if len(holderNets) > 0 {
+		for _, e := range ents {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil || slices.Contains(pids, pid) || zombie(pid) {
+				continue
+			}
+			if ns := netnsOf(pid); ns != "" && holderNets[ns] {
+				pids = append(pids, pid)
+			}
 		}
 	}
 	return pids
