@@ -57,6 +57,9 @@ func (n *node) exprs() []namedExpr {
 		}
 		sort.Slice(list, func(i, j int) bool { return list[i].Range.Start.Byte < list[j].Range.Start.Byte })
 		for _, a := range list {
+			if n.kind == nodeVar && a.Name == "type" {
+				continue // a type constraint, not an expression
+			}
 			out = append(out, namedExpr{prefix + a.Name, a.Expr})
 		}
 	}

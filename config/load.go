@@ -333,7 +333,7 @@ func (l *loader) collect(body hcl.Body) {
 		switch b.Type {
 		case "lab":
 			if l.labBlock != nil {
-				l.errorf(&b.DefRange, "Duplicate lab block", "A lab block was already declared at %s.", l.labBlock.DefRange)
+				l.errorf(&b.DefRange, "Duplicate lab block", "A lab block was already declared at %s.", posString(l.labBlock.DefRange))
 				continue
 			}
 			l.labBlock = b
@@ -372,7 +372,7 @@ func (l *loader) addNode(n *node) bool {
 		default:
 			what = fmt.Sprintf("%s %q", n.rkind, n.label)
 		}
-		l.errorf(&n.rng, "Duplicate declaration", "A %s was already declared at %s.", what, prev.rng)
+		l.errorf(&n.rng, "Duplicate declaration", "A %s was already declared at %s.", what, posString(prev.rng))
 		return false
 	}
 	n.decl = len(l.nodes)
@@ -508,4 +508,9 @@ func (l *loader) envVars() map[string]string {
 		m[strings.TrimPrefix(k, EnvVarPrefix)] = v
 	}
 	return m
+}
+
+// posString formats the start of r as file:line:col.
+func posString(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
 }

@@ -80,11 +80,11 @@ type Process struct {
 
 type Check struct {
 	Resource
-	From    string // node address (host or container)
-	To      string // node address, "" when not set
-	Kind    string // "ping", "tcp", "udp", "exec"
-	Port    int    // tcp/udp port (the listener's port in To)
-	Exec    string // shell command for Kind == "exec"
+	From    string         // node address (host or container)
+	To      string         // node address, "" when not set
+	Kind    string         // "ping", "tcp", "udp", "exec"
+	Port    int            // tcp/udp port (the listener's port in To)
+	Exec    string         // shell command for Kind == "exec"
 	Dial    netip.AddrPort // what the client dials (port 0 for ping/exec)
 	Expect  string         // "reach" or "blocked"
 	Source  netip.Addr     // expected source seen by the listener; invalid when unset

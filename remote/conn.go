@@ -113,9 +113,9 @@ func (e *ExitError) Error() string {
 	return fmt.Sprintf("%s: exit status %d: %s", e.Host, e.Code, msg)
 }
 
-// Run executes script (POSIX sh) in the host's shell and waits for it. The
-// script runs in a subshell with stdin from /dev/null; data it needs goes in
-// here-documents. A non-zero exit is reported in Result.Code, not as error;
+// Run executes script (POSIX sh) on the host and waits for it. The script
+// runs in a child of the host's shell with stdin from /dev/null; data it
+// needs goes in here-documents. A non-zero exit is reported in Result.Code, not as error;
 // errors mean the connection or shell failed.
 func (c *Conn) Run(ctx context.Context, script string) (Result, error) {
 	c.mu.Lock()
@@ -128,11 +128,13 @@ func (c *Conn) Run(ctx context.Context, script string) (Result, error) {
 	_, _ = rand.Read(nb[:])
 	nonce := hex.EncodeToString(nb[:])
 	end := "@@labnet-end-" + nonce
+	// The script goes to a file first and runs in a child shell, so that
+	// even a script with a syntax error ends with our marker instead of
+	// leaving this shell waiting for the rest of it.
 	var b strings.Builder
-	b.WriteString("(\n")
-	b.WriteString(script)
-	b.WriteString("\n) </dev/null\n")
-	fmt.Fprintf(&b, "printf '\\n%s %%d\\n' $?\nprintf '\\n%s\\n' >&2\n", end, end)
+	fmt.Fprintf(&b, "f=$(mktemp /tmp/labnet.XXXXXXXX) && cat >\"$f\" <<'LABNET_%s'\n%s\nLABNET_%s\n", nonce, script, nonce)
+	b.WriteString("/bin/sh \"$f\" </dev/null; rc=$?; rm -f \"$f\"\n")
+	fmt.Fprintf(&b, "printf '\\n%s %%d\\n' $rc\nprintf '\\n%s\\n' >&2\n", end, end)
 
 	type read struct {
 		data []byte

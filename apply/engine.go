@@ -1,0 +1,338 @@
+// Package apply carries plans out on real hosts: it refreshes (reads what is
+// there), walks the plan's changes stage by stage in dependency order,
+// sends each host one script per stage over its one SSH connection, runs
+// hosts in parallel, and saves the state after every stage.
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/labnet-dev/labnet/expand"
+	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/plan"
+	"github.com/labnet-dev/labnet/provider"
+	"github.com/labnet-dev/labnet/provider/netns"
+	"github.com/labnet-dev/labnet/remote"
+	"github.com/labnet-dev/labnet/state"
+)
+
+// Event reports progress.
+type Event struct {
+	Addr    string
+	Action  plan.Action
+	Phase   string // "start", "done", "failed", "skipped"
+	Elapsed time.Duration
+	Err     error
+}
+
+// Engine holds one command run's connections and providers.
+type Engine struct {
+	Lab         string
+	Dir         state.Dir
+	Keys        provider.Keys
+	Parallelism int
+	OnEvent     func(Event)
+
+	providers map[string]provider.Provider
+	mu        sync.Mutex
+	conns     map[string]*remote.Conn
+}
+
+// New makes an engine for a lab.
+func New(lab string, dir state.Dir, keys provider.Keys) *Engine {
+	return &Engine{Lab: lab, Dir: dir, Keys: keys, Parallelism: 10,
+		providers: map[string]provider.Provider{"netns": netns.New()},
+		conns:     map[string]*remote.Conn{}}
+}
+
+func (e *Engine) names() hostnet.Names { return hostnet.Names{Lab: e.Lab} }
+
+func (e *Engine) emit(ev Event) {
+	if e.OnEvent != nil {
+		e.OnEvent(ev)
+	}
+}
+
+// Provider returns the provider of a host by its attributes.
+func (e *Engine) Provider(attrs map[string]string) (provider.Provider, error) {
+	name := attrs["provider"]
+	if name == "" {
+		name = "netns"
+	}
+	p, ok := e.providers[name]
+	if !ok {
+		return nil, fmt.Errorf("provider %q is not available", name)
+	}
+	return p, nil
+}
+
+// Close ends every connection.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for h, c := range e.conns {
+		c.Close()
+		delete(e.conns, h)
+	}
+}
+
+// Exchanges counts SSH exchanges per host so far (for tests of batching).
+func (e *Engine) Exchanges() map[string]int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := map[string]int64{}
+	for h, c := range e.conns {
+		m[h] = c.Exchanges()
+	}
+	return m
+}
+
+// Conn returns the open connection to a host, dialing it if needed.
+func (e *Engine) Conn(ctx context.Context, host *state.Resource) (*remote.Conn, error) {
+	e.mu.Lock()
+	c := e.conns[host.Addr]
+	e.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	p, err := e.Provider(host.Attrs)
+	if err != nil {
+		return nil, err
+	}
+	var rec provider.Record
+	if len(host.Record) > 0 {
+		if err := json.Unmarshal(host.Record, &rec); err != nil {
+			return nil, fmt.Errorf("%s: record: %w", host.Addr, err)
+		}
+	}
+	t, err := p.Target(e.Lab, expand.HostOf(host.Addr, host.Attrs), rec, e.Keys)
+	if err != nil {
+		return nil, err
+	}
+	c, err = remote.Dial(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if old := e.conns[host.Addr]; old != nil {
+		c.Close()
+		return old, nil
+	}
+	e.conns[host.Addr] = c
+	return c, nil
+}
+
+func (e *Engine) dropConn(addr string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c := e.conns[addr]; c != nil {
+		c.Close()
+		delete(e.conns, addr)
+	}
+}
+
+func record(r *state.Resource) provider.Record {
+	var rec provider.Record
+	if r != nil && len(r.Record) > 0 {
+		_ = json.Unmarshal(r.Record, &rec)
+	}
+	return rec
+}
+
+// Refresh reads every network, host and host kernel the lab wants or the
+// state knows, hosts in parallel.
+func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *state.State) (plan.Observations, error) {
+	obs := plan.Observations{Networks: map[string]plan.Status{}, Hosts: map[string]provider.Status{}, Kernel: map[string]*hostnet.Observed{}}
+	if prior == nil {
+		prior = &state.State{}
+	}
+	type item struct {
+		addr, kind string
+		attrs      map[string]string
+	}
+	var items []item
+	seen := map[string]bool{}
+	for _, w := range want {
+		if w.Kind == expand.KindNetwork || w.Kind == expand.KindHost {
+			items = append(items, item{w.Addr, w.Kind, w.Attrs})
+			seen[w.Addr] = true
+		}
+	}
+	for _, r := range prior.Resources {
+		if (r.Kind == expand.KindNetwork || r.Kind == expand.KindHost) && !seen[r.Addr] {
+			items = append(items, item{r.Addr, r.Kind, r.Attrs})
+		}
+	}
+	var mu sync.Mutex
+	var firstErr error
+	sem := make(chan struct{}, max(1, e.Parallelism))
+	var wg sync.WaitGroup
+	for _, it := range items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			err := e.refreshOne(ctx, it.addr, it.kind, it.attrs, prior, &obs, &mu)
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return obs, firstErr
+}
+
+func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[string]string, prior *state.State, obs *plan.Observations, mu *sync.Mutex) error {
+	p, err := e.Provider(attrs)
+	if err != nil && kind == expand.KindHost {
+		return err
+	}
+	if kind == expand.KindNetwork {
+		p = e.providers["netns"]
+		ok, why, err := p.ObserveNetwork(ctx, e.Lab, expand.NetworkOf(addr, attrs))
+		if err != nil {
+			return err
+		}
+		st := plan.Status{Exists: ok, Complete: ok, Repairable: true}
+		if !ok {
+			st.Drift = []string{why}
+		}
+		mu.Lock()
+		obs.Networks[addr] = st
+		mu.Unlock()
+		return nil
+	}
+	old := prior.Get(addr)
+	if old == nil {
+		mu.Lock()
+		obs.Hosts[addr] = provider.Status{Reason: "not made yet"}
+		mu.Unlock()
+		return nil
+	}
+	st, err := p.ObserveHost(ctx, e.Lab, expand.HostOf(addr, old.Attrs), record(old))
+	if err != nil {
+		return fmt.Errorf("%s: %w", addr, err)
+	}
+	mu.Lock()
+	obs.Hosts[addr] = st
+	mu.Unlock()
+	if !st.Exists || !st.SSHUp {
+		return nil
+	}
+	c, err := e.Conn(ctx, old)
+	if err != nil {
+		return err
+	}
+	out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), old.Attrs["name"]))
+	if err != nil {
+		return fmt.Errorf("refresh %s: %w", addr, err)
+	}
+	k, err := hostnet.ParseObserved(out)
+	if err != nil {
+		return fmt.Errorf("refresh %s: %w", addr, err)
+	}
+	mu.Lock()
+	obs.Kernel[addr] = k
+	mu.Unlock()
+	return nil
+}
+
+// node is one half of a change: its delete part or its create/update part.
+type node struct {
+	change *plan.Change
+	delete bool
+	level  int
+}
+
+// stages orders the plan: all deletions first, dependants before what they
+// depend on; then creations and updates, dependencies first.
+func stages(p *plan.Plan) [][]*node {
+	dels := map[string]*node{}
+	mk := map[string]*node{}
+	for _, c := range p.Changes {
+		if c.Action == plan.Delete || c.Action == plan.Replace {
+			dels[c.Addr] = &node{change: c, delete: true, level: -1}
+		}
+		if c.Action != plan.Delete {
+			mk[c.Addr] = &node{change: c, level: -1}
+		}
+	}
+	// dependants[x] = deletions that must run before x's deletion
+	dependants := map[string][]string{}
+	for _, n := range dels {
+		for _, d := range n.change.OldDeps {
+			dependants[d] = append(dependants[d], n.change.Addr)
+		}
+	}
+	var delLevel func(n *node, seen map[string]bool) int
+	delLevel = func(n *node, seen map[string]bool) int {
+		if n.level >= 0 {
+			return n.level
+		}
+		if seen[n.change.Addr] {
+			return 0 // cycles cannot come from a valid lab; be safe
+		}
+		seen[n.change.Addr] = true
+		l := 0
+		for _, d := range dependants[n.change.Addr] {
+			if dn := dels[d]; dn != nil {
+				l = max(l, delLevel(dn, seen)+1)
+			}
+		}
+		n.level = l
+		return l
+	}
+	maxDel := -1
+	for _, n := range dels {
+		maxDel = max(maxDel, delLevel(n, map[string]bool{}))
+	}
+	var mkLevel func(n *node, seen map[string]bool) int
+	mkLevel = func(n *node, seen map[string]bool) int {
+		if n.level >= 0 {
+			return n.level
+		}
+		if seen[n.change.Addr] {
+			return maxDel + 1
+		}
+		seen[n.change.Addr] = true
+		l := maxDel + 1
+		for _, d := range n.change.Deps {
+			if dn := mk[d]; dn != nil {
+				l = max(l, mkLevel(dn, seen)+1)
+			}
+		}
+		n.level = l
+		return l
+	}
+	top := maxDel
+	for _, n := range mk {
+		top = max(top, mkLevel(n, map[string]bool{}))
+	}
+	out := make([][]*node, top+1)
+	for _, n := range dels {
+		out[n.level] = append(out[n.level], n)
+	}
+	for _, n := range mk {
+		out[n.level] = append(out[n.level], n)
+	}
+	var res [][]*node
+	for _, s := range out {
+		if len(s) == 0 {
+			continue
+		}
+		sort.Slice(s, func(i, j int) bool { return s[i].change.ID < s[j].change.ID })
+		res = append(res, s)
+	}
+	return res
+}

@@ -1,0 +1,400 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labnet-dev/labnet/expand"
+	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/plan"
+	"github.com/labnet-dev/labnet/state"
+)
+
+// ChangeError is a change that failed, with where and why.
+type ChangeError struct {
+	Addr   string
+	Host   string
+	Action plan.Action
+	Err    error
+}
+
+func (e *ChangeError) Error() string {
+	where := ""
+	if e.Host != "" && e.Host != e.Addr {
+		where = " on " + e.Host
+	}
+	return fmt.Sprintf("%s%s: %s failed: %v", e.Addr, where, verb(e.Action), e.Err)
+}
+
+func verb(a plan.Action) string {
+	switch a {
+	case plan.Create:
+		return "create"
+	case plan.Update:
+		return "update"
+	case plan.Replace:
+		return "replace"
+	case plan.Delete:
+		return "destroy"
+	}
+	return string(a)
+}
+
+// Errors is every failed change of a run.
+type Errors []error
+
+func (es Errors) Error() string {
+	var s []string
+	for _, e := range es {
+		s = append(s, e.Error())
+	}
+	return strings.Join(s, "\n")
+}
+
+// Apply carries out the plan against st (the prior state, updated and saved
+// as changes complete). obs must be the observations the plan was made from.
+func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, obs plan.Observations) error {
+	var errs Errors
+	failed := map[string]bool{} // addresses whose change failed or was skipped
+	var mu sync.Mutex
+	for _, stage := range stages(p) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// Skip what depends on a failure.
+		var run []*node
+		for _, n := range stage {
+			if why := blockedBy(n, failed); why != "" {
+				failed[n.change.Addr] = true
+				err := &ChangeError{Addr: n.change.Addr, Host: n.change.Host, Action: n.change.Action, Err: fmt.Errorf("skipped: %s", why)}
+				e.emit(Event{Addr: n.change.Addr, Action: n.change.Action, Phase: "skipped", Err: err})
+				continue
+			}
+			run = append(run, n)
+		}
+		// Mark what is about to be made as tainted, so a crash leaves it
+		// to be replaced by the next apply.
+		marked := false
+		for _, n := range run {
+			if !n.delete && n.change.Action != plan.Update {
+				st.Put(&state.Resource{Addr: n.change.Addr, Kind: n.change.Kind, Host: n.change.Host,
+					Attrs: n.change.After, Deps: n.change.Deps, Tainted: true, Record: recordOf(st, n.change.Addr)})
+				marked = true
+			}
+		}
+		if marked {
+			if err := e.Dir.Save(st); err != nil {
+				return err
+			}
+		}
+		results := e.runStage(ctx, run, st, obs)
+		mu.Lock()
+		for _, n := range run {
+			r := results[n]
+			c := n.change
+			if r.err != nil {
+				failed[c.Addr] = true
+				errs = append(errs, &ChangeError{Addr: c.Addr, Host: c.Host, Action: c.Action, Err: r.err})
+				continue
+			}
+			switch {
+			case n.delete && c.Action == plan.Delete:
+				st.Remove(c.Addr)
+			case n.delete:
+				// the create half follows in a later stage
+			default:
+				res := &state.Resource{Addr: c.Addr, Kind: c.Kind, Host: c.Host, Attrs: c.After, Deps: c.Deps, Record: r.record}
+				if res.Record == nil {
+					res.Record = recordOf(st, c.Addr)
+				}
+				st.Put(res)
+			}
+		}
+		mu.Unlock()
+		if err := e.Dir.Save(st); err != nil {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func recordOf(st *state.State, addr string) json.RawMessage {
+	if r := st.Get(addr); r != nil {
+		return r.Record
+	}
+	return nil
+}
+
+func blockedBy(n *node, failed map[string]bool) string {
+	c := n.change
+	if n.delete {
+		return "" // dependants' failed deletions block via failed parents below
+	}
+	if failed[c.Addr] {
+		return "its own destruction failed"
+	}
+	for _, d := range c.Deps {
+		if failed[d] {
+			return d + " failed"
+		}
+	}
+	return ""
+}
+
+type result struct {
+	err    error
+	record json.RawMessage
+}
+
+// runStage runs one stage: provider work (networks, hosts) one by one in
+// parallel, kernel work as one script per host.
+func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, obs plan.Observations) map[*node]result {
+	results := map[*node]result{}
+	var mu sync.Mutex
+	set := func(n *node, r result) {
+		mu.Lock()
+		results[n] = r
+		mu.Unlock()
+	}
+	byHost := map[string][]*node{}
+	var provNodes []*node
+	for _, n := range nodes {
+		// Gone already (its host went with it): only the state changes.
+		if n.delete && !n.change.Status.Exists && !n.change.Status.Unknown {
+			results[n] = result{}
+			continue
+		}
+		if n.change.Kind == expand.KindNetwork || n.change.Kind == expand.KindHost {
+			provNodes = append(provNodes, n)
+		} else {
+			byHost[n.change.Host] = append(byHost[n.change.Host], n)
+		}
+	}
+	sem := make(chan struct{}, max(1, e.Parallelism))
+	var wg sync.WaitGroup
+	for _, n := range provNodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			start := time.Now()
+			e.emit(Event{Addr: n.change.Addr, Action: act(n), Phase: "start"})
+			rec, err := e.provide(ctx, n, st)
+			e.finish(n, start, err)
+			set(n, result{err: err, record: rec})
+		}()
+	}
+	hosts := make([]string, 0, len(byHost))
+	for h := range byHost {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	for _, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ns := byHost[h]
+			start := time.Now()
+			for _, n := range ns {
+				e.emit(Event{Addr: n.change.Addr, Action: act(n), Phase: "start"})
+			}
+			errsByNode := e.runHost(ctx, h, ns, st, obs)
+			for _, n := range ns {
+				e.finish(n, start, errsByNode[n])
+				set(n, result{err: errsByNode[n]})
+			}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func act(n *node) plan.Action {
+	if n.delete {
+		return plan.Delete
+	}
+	if n.change.Action == plan.Replace {
+		return plan.Create
+	}
+	return n.change.Action
+}
+
+func (e *Engine) finish(n *node, start time.Time, err error) {
+	ev := Event{Addr: n.change.Addr, Action: act(n), Phase: "done", Elapsed: time.Since(start), Err: err}
+	if err != nil {
+		ev.Phase = "failed"
+	}
+	e.emit(ev)
+}
+
+// provide does a network's or a host's change through its provider.
+func (e *Engine) provide(ctx context.Context, n *node, st *state.State) (json.RawMessage, error) {
+	c := n.change
+	attrs := c.After
+	if n.delete {
+		attrs = c.Before
+	}
+	if c.Kind == expand.KindNetwork {
+		p := e.providers["netns"]
+		nw := expand.NetworkOf(c.Addr, attrs)
+		if n.delete {
+			return nil, p.DestroyNetwork(ctx, e.Lab, nw)
+		}
+		return nil, p.EnsureNetwork(ctx, e.Lab, nw)
+	}
+	p, err := e.Provider(attrs)
+	if err != nil {
+		return nil, err
+	}
+	h := expand.HostOf(c.Addr, attrs)
+	old := st.Get(c.Addr)
+	switch {
+	case n.delete:
+		e.dropConn(c.Addr)
+		return nil, p.DestroyHost(ctx, e.Lab, h, record(old))
+	case c.Action == plan.Update:
+		rec, err := p.RepairHost(ctx, e.Lab, h, record(old), e.Keys)
+		if err != nil {
+			return nil, err
+		}
+		b, _ := json.Marshal(rec)
+		return b, nil
+	default:
+		e.dropConn(c.Addr)
+		rec, err := p.CreateHost(ctx, e.Lab, h, e.Keys)
+		b, _ := json.Marshal(rec)
+		if err != nil {
+			// Keep what was made in the state (tainted) so destroy finds it.
+			if r := st.Get(c.Addr); r != nil {
+				r.Record = b
+			}
+			return b, err
+		}
+		return b, nil
+	}
+}
+
+// runHost sends one script with every node's step to the host.
+func (e *Engine) runHost(ctx context.Context, hostAddr string, nodes []*node, st *state.State, obs plan.Observations) map[*node]error {
+	out := map[*node]error{}
+	fail := func(err error) map[*node]error {
+		for _, n := range nodes {
+			out[n] = err
+		}
+		return out
+	}
+	host := st.Get(hostAddr)
+	if host == nil {
+		return fail(fmt.Errorf("host %s is not in the state", hostAddr))
+	}
+	conn, err := e.Conn(ctx, host)
+	if err != nil {
+		return fail(err)
+	}
+	var script hostnet.Script
+	byID := map[int]*node{}
+	makes := false
+	for i, n := range nodes {
+		step := Step(e.names(), n.change, n.delete, obs.Kernel[hostAddr])
+		step.ID = i
+		byID[i] = n
+		script.Steps = append(script.Steps, step)
+		if !n.delete {
+			makes = true
+		}
+	}
+	if makes {
+		script.Header = hostnet.HostPrep(e.names())
+	}
+	r, err := conn.Run(ctx, script.Render())
+	if err != nil {
+		return fail(err)
+	}
+	if r.Code != 0 {
+		return fail(fmt.Errorf("script exited %d: %s", r.Code, strings.TrimSpace(string(r.Stderr))))
+	}
+	for id, serr := range script.ParseOutcome(r.Stdout) {
+		if n := byID[id]; n != nil && serr != nil {
+			out[n] = serr
+		}
+	}
+	return out
+}
+
+// Step builds one change's share of its host's script. obs (may be nil) is
+// what refresh saw on the host, so deletions touch only what is there.
+func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) hostnet.Step {
+	var s hostnet.Step
+	if del {
+		a := c.Before
+		switch c.Kind {
+		case expand.KindBridge:
+			if obs == nil || hasLink(obs, a["ifname"]) {
+				s.Batch = expand.BridgeOf(c.Addr, a).DeleteBatch()
+			}
+		case expand.KindContainer:
+			ct := expand.ContainerOf(c.Addr, a)
+			veth, ns := true, true
+			if obs != nil {
+				veth, ns = hasLink(obs, ct.HostVeth), obs.Netns[ct.Netns] != nil
+			}
+			s.Batch = ct.DeleteBatch(veth, ns)
+		case expand.KindProcess:
+			s.Shell = expand.ProcessOf(c.Addr, a).StopShell()
+		case expand.KindNatTable:
+			s.Shell = hostnet.NftDeleteShell(n)
+		}
+		return s
+	}
+	a := c.After
+	switch c.Kind {
+	case expand.KindBridge:
+		b := expand.BridgeOf(c.Addr, a)
+		if c.Action == plan.Update {
+			if obs == nil || hasLink(obs, b.Ifname) {
+				s.Batch = b.RepairBatch(n)
+			}
+		} else {
+			s.Batch = b.CreateBatch(n)
+		}
+	case expand.KindContainer:
+		ct := expand.ContainerOf(c.Addr, a)
+		if c.Action == plan.Update {
+			s.Batch = ct.RepairBatch(n)
+		} else {
+			s.Batch = ct.CreateBatch(n)
+		}
+		s.Shell = ct.InsideShell()
+	case expand.KindProcess:
+		p := expand.ProcessOf(c.Addr, a)
+		s.Shell = p.StartShell()
+		s.Verify = p.Verify()
+	case expand.KindNatTable:
+		s.Shell = hostnet.NftApplyShell(n, expand.RulesOf(a))
+	}
+	return s
+}
+
+func hasLink(o *hostnet.Observed, name string) bool {
+	_, ok := o.Links[name]
+	return ok
+}
+
+// IsChangeErrors says whether err lists failed changes (as opposed to a
+// failure of the run itself).
+func IsChangeErrors(err error) bool {
+	var es Errors
+	return errors.As(err, &es)
+}

@@ -1,0 +1,586 @@
+// Package cli is labnet's command line: verbs, flags, human and JSON
+// output, exit codes.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/labnet-dev/labnet/apply"
+	"github.com/labnet-dev/labnet/check"
+	"github.com/labnet-dev/labnet/plan"
+	"github.com/labnet-dev/labnet/state"
+)
+
+// Version is set at build time with -ldflags "-X .../cli.Version=...".
+var Version = "0.1.0-dev"
+
+type ui struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	color          bool
+}
+
+func (u *ui) errorf(format string, a ...any) {
+	fmt.Fprintf(u.stderr, "Error: "+format+"\n", a...)
+}
+
+const usage = `Usage: labnet [-chdir=DIR] <command> [options]
+
+labnet makes network labs described in HCL real on Linux kernels, over SSH.
+It acts on the lab in the current directory (all its *.hcl files).
+
+Main commands:
+  validate      Check the lab files (syntax, types, references, addresses)
+  plan          Show what apply would change, after reading the hosts
+  apply         Make the hosts match the lab
+  destroy       Remove everything the lab made, hosts included
+  test          Run the lab's check blocks by real traffic
+
+Other commands:
+  fmt           Rewrite lab files in canonical format
+  show          Show the applied resources
+  output        Show output values
+  state list    List resource addresses in the state
+  force-unlock  Remove a stale lock
+  version       Print the version
+
+Global options:
+  -chdir=DIR    Switch to DIR before doing anything
+
+Examples:
+  labnet -chdir=labs/docker apply -auto-approve
+  labnet -chdir=labs/docker test
+  labnet -chdir=labs/docker plan -detailed-exitcode
+  labnet -chdir=labs/docker destroy -auto-approve
+`
+
+// Main runs labnet with args (without the program name) and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	u := &ui{stdin: stdin, stdout: stdout, stderr: stderr, color: isTerminal(stdout) && os.Getenv("NO_COLOR") == ""}
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		a := args[0]
+		switch {
+		case strings.HasPrefix(a, "-chdir=") || strings.HasPrefix(a, "--chdir="):
+			dir := a[strings.IndexByte(a, '=')+1:]
+			if err := os.Chdir(dir); err != nil {
+				u.errorf("-chdir: %v", err)
+				return 1
+			}
+		case a == "-h" || a == "-help" || a == "--help":
+			fmt.Fprint(stdout, usage)
+			return 0
+		case a == "-v" || a == "-version" || a == "--version":
+			args = []string{"version"}
+			continue
+		default:
+			u.errorf("unknown global option %s\n\n%s", a, usage)
+			return 1
+		}
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "validate":
+		return u.validate(rest)
+	case "fmt":
+		return u.fmt(rest)
+	case "plan":
+		return u.plan(ctx, rest)
+	case "apply":
+		return u.apply(ctx, rest, false)
+	case "destroy":
+		return u.apply(ctx, rest, true)
+	case "test":
+		return u.test(ctx, rest)
+	case "show":
+		return u.show(rest)
+	case "output":
+		return u.output(rest)
+	case "state":
+		return u.stateCmd(rest)
+	case "force-unlock":
+		return u.forceUnlock(rest)
+	case "version":
+		fmt.Fprintf(stdout, "labnet %s\n", Version)
+		return 0
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	u.errorf("unknown command %q\n\n%s", cmd, usage)
+	return 1
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func newFlags(u *ui, name, help string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(u.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(u.stderr, "Usage: labnet %s\n\n", help)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func (u *ui) validate(args []string) int {
+	fs := newFlags(u, "validate", "validate [-var NAME=VALUE]... [-var-file=FILE]\n\nChecks the lab files; touches no host.")
+	vars := varFlags{}
+	var varFiles listFlag
+	fs.Var(vars, "var", "set a variable (repeatable)")
+	fs.Var(&varFiles, "var-file", "read variables from an HCL file (repeatable)")
+	if fs.Parse(args) != nil {
+		return 1
+	}
+	w, ok := u.load(vars, varFiles, "")
+	if !ok {
+		return 1
+	}
+	fmt.Fprintf(u.stdout, "Success! Lab %q is valid: %d hosts, %d bridges, %d containers, %d processes, %d checks.\n",
+		w.lab.Name, len(w.lab.Hosts), len(w.lab.Bridges), len(w.lab.Containers), len(w.lab.Processes), len(w.lab.Checks))
+	return 0
+}
+
+// common flags of plan, apply and destroy
+type runFlags struct {
+	vars        varFlags
+	varFiles    listFlag
+	statePath   string
+	parallelism int
+	json        bool
+}
+
+func (r *runFlags) add(fs *flag.FlagSet) {
+	r.vars = varFlags{}
+	fs.Var(r.vars, "var", "set a variable, NAME=VALUE (repeatable)")
+	fs.Var(&r.varFiles, "var-file", "read variables from an HCL file (repeatable)")
+	fs.StringVar(&r.statePath, "state", "", "state directory (default .labnet in the lab)")
+	fs.IntVar(&r.parallelism, "parallelism", 10, "hosts worked on at once")
+}
+
+func (u *ui) plan(ctx context.Context, args []string) int {
+	fs := newFlags(u, "plan", "plan [options]\n\nReads the hosts and shows what apply would change.")
+	var rf runFlags
+	rf.add(fs)
+	out := fs.String("out", "", "save the plan to FILE for `labnet apply FILE`")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when there are changes")
+	destroy := fs.Bool("destroy", false, "plan to destroy everything")
+	refreshOnly := fs.Bool("refresh-only", false, "report drift only; plan no changes")
+	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	if fs.Parse(args) != nil {
+		return 1
+	}
+	w, ok := u.load(rf.vars, rf.varFiles, rf.statePath)
+	if !ok {
+		return 1
+	}
+	unlock, err := w.dir.Lock("plan")
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	defer unlock()
+	st, err := w.loadState()
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	e, err := w.engine(rf.parallelism)
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	defer e.Close()
+	p, _, err := w.makePlan(ctx, e, st, plan.Options{Destroy: *destroy, RefreshOnly: *refreshOnly})
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(u.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(planJSON(p))
+	} else {
+		plan.Render(u.stdout, p, u.color)
+	}
+	if *out != "" {
+		if err := savePlan(*out, p, rf.vars, rf.varFiles, *destroy); err != nil {
+			u.errorf("%v", err)
+			return 1
+		}
+		fmt.Fprintf(u.stdout, "\nSaved the plan to %s. To carry it out: labnet apply %s\n", *out, *out)
+	}
+	if *detailed && len(p.Changes) > 0 {
+		return 2
+	}
+	return 0
+}
+
+type planFile struct {
+	Format   int               `json:"format"`
+	Lab      string            `json:"lab"`
+	Serial   int64             `json:"serial"`
+	Lineage  string            `json:"lineage"`
+	Vars     map[string]string `json:"vars,omitempty"`
+	VarFiles []string          `json:"var_files,omitempty"`
+	Destroy  bool              `json:"destroy,omitempty"`
+	Changes  []*plan.Change    `json:"changes"`
+}
+
+func savePlan(path string, p *plan.Plan, vars map[string]string, varFiles []string, destroy bool) error {
+	b, err := json.MarshalIndent(planFile{Format: 1, Lab: p.Lab, Serial: p.Serial, Lineage: p.Lineage, Vars: vars, VarFiles: varFiles, Destroy: destroy, Changes: p.Changes}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
+}
+
+func planJSON(p *plan.Plan) any {
+	add, change, destroy := p.Counts()
+	type rc struct {
+		Address string            `json:"address"`
+		Kind    string            `json:"kind"`
+		Host    string            `json:"host,omitempty"`
+		Action  plan.Action       `json:"action"`
+		Reasons []string          `json:"reasons,omitempty"`
+		Forced  []string          `json:"forces_replacement,omitempty"`
+		Before  map[string]string `json:"before,omitempty"`
+		After   map[string]string `json:"after,omitempty"`
+	}
+	var out []rc
+	for _, c := range p.Changes {
+		out = append(out, rc{c.Addr, c.Kind, c.Host, c.Action, c.Reasons, c.Forced, c.Before, c.After})
+	}
+	var drift []map[string]any
+	for _, c := range p.Drifted() {
+		drift = append(drift, map[string]any{"address": c.Addr, "drift": c.Status.Drift})
+	}
+	return map[string]any{"lab": p.Lab, "resource_changes": out, "resource_drift": drift,
+		"summary": map[string]int{"add": add, "change": change, "destroy": destroy}}
+}
+
+func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
+	name := "apply"
+	help := "apply [options] [PLANFILE]\n\nMakes the hosts match the lab. Without -auto-approve it shows the plan and asks."
+	if destroy {
+		name = "destroy"
+		help = "destroy [options]\n\nRemoves everything the lab made, hosts included."
+	}
+	fs := newFlags(u, name, help)
+	var rf runFlags
+	rf.add(fs)
+	auto := fs.Bool("auto-approve", false, "do not ask for confirmation")
+	quiet := fs.Bool("quiet", false, "no progress lines")
+	if fs.Parse(args) != nil {
+		return 1
+	}
+	var saved *planFile
+	if fs.NArg() > 1 || (destroy && fs.NArg() > 0) {
+		u.errorf("too many arguments")
+		return 1
+	}
+	if fs.NArg() == 1 {
+		b, err := os.ReadFile(fs.Arg(0))
+		if err != nil {
+			u.errorf("read plan: %v", err)
+			return 1
+		}
+		saved = &planFile{}
+		if err := json.Unmarshal(b, saved); err != nil || saved.Format != 1 {
+			u.errorf("%s is not a labnet plan file", fs.Arg(0))
+			return 1
+		}
+		rf.vars, rf.varFiles, destroy = saved.Vars, saved.VarFiles, saved.Destroy
+		*auto = true // a saved plan was already reviewed
+	}
+	w, ok := u.load(rf.vars, rf.varFiles, rf.statePath)
+	if !ok {
+		return 1
+	}
+	unlock, err := w.dir.Lock(name)
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	defer unlock()
+	st, err := w.loadState()
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	e, err := w.engine(rf.parallelism)
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	defer e.Close()
+	p, obs, err := w.makePlan(ctx, e, st, plan.Options{Destroy: destroy})
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	if saved != nil {
+		if saved.Lab != w.lab.Name || saved.Lineage != p.Lineage || saved.Serial != p.Serial {
+			u.errorf("the saved plan is stale: the state changed since it was made (plan serial %d, state serial %d); run `labnet plan -out=FILE` again", saved.Serial, p.Serial)
+			return 1
+		}
+		p.Changes = saved.Changes
+	}
+	if !*auto {
+		plan.Render(u.stdout, p, u.color)
+		if len(p.Changes) == 0 {
+			return 0
+		}
+		fmt.Fprintf(u.stdout, "\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: ")
+		line, _ := bufio.NewReader(u.stdin).ReadString('\n')
+		if strings.TrimSpace(line) != "yes" {
+			fmt.Fprintf(u.stdout, "\n%s cancelled.\n", strings.ToUpper(name[:1])+name[1:])
+			return 1
+		}
+	}
+	if !*quiet {
+		e.OnEvent = u.progress
+	}
+	start := time.Now()
+	err = e.Apply(ctx, p, st, obs)
+	add, change, del := p.Counts()
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	if destroy {
+		// Whatever the marks say is still the lab's goes too (lost state, crashes).
+		if err := w.sweep(ctx, e); err != nil {
+			u.errorf("sweep: %v", err)
+			return 1
+		}
+		fmt.Fprintf(u.stdout, "\nDestroy complete! Resources: %d destroyed. (%s)\n", del, time.Since(start).Round(time.Millisecond))
+		return 0
+	}
+	fmt.Fprintf(u.stdout, "\nApply complete! Resources: %d added, %d changed, %d destroyed. (%s)\n", add, change, del, time.Since(start).Round(time.Millisecond))
+	if len(w.lab.Outputs) > 0 {
+		fmt.Fprintln(u.stdout, "\nOutputs:")
+		u.printOutputs(w, "")
+	}
+	return 0
+}
+
+func (u *ui) progress(ev apply.Event) {
+	ing := map[plan.Action]string{plan.Create: "Creating", plan.Update: "Modifying", plan.Delete: "Destroying", plan.Replace: "Replacing"}[ev.Action]
+	ed := map[plan.Action]string{plan.Create: "Creation", plan.Update: "Modifications", plan.Delete: "Destruction", plan.Replace: "Replacement"}[ev.Action]
+	switch ev.Phase {
+	case "start":
+		fmt.Fprintf(u.stdout, "%s: %s...\n", ev.Addr, ing)
+	case "done":
+		fmt.Fprintf(u.stdout, "%s: %s complete after %s\n", ev.Addr, ed, ev.Elapsed.Round(time.Millisecond))
+	case "failed":
+		fmt.Fprintf(u.stdout, "%s: %s failed after %s\n", ev.Addr, ed, ev.Elapsed.Round(time.Millisecond))
+	case "skipped":
+		fmt.Fprintf(u.stdout, "%s: skipped (%v)\n", ev.Addr, ev.Err)
+	}
+}
+
+func (w *workspace) sweep(ctx context.Context, e *apply.Engine) error {
+	p, err := e.Provider(map[string]string{"provider": "netns"})
+	if err != nil {
+		return err
+	}
+	return p.Sweep(ctx, w.lab.Name)
+}
+
+func (u *ui) test(ctx context.Context, args []string) int {
+	fs := newFlags(u, "test", "test [options]\n\nRuns the lab's check blocks against the applied lab. Exit 0 when all pass, 1 otherwise.")
+	var rf runFlags
+	rf.add(fs)
+	junit := fs.String("junit", "", "also write a JUnit XML report to FILE")
+	asJSON := fs.Bool("json", false, "print results as JSON")
+	if fs.Parse(args) != nil {
+		return 1
+	}
+	w, ok := u.load(rf.vars, rf.varFiles, rf.statePath)
+	if !ok {
+		return 1
+	}
+	st, err := w.dir.Load()
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	if st == nil || len(st.Resources) == 0 {
+		u.errorf("the lab is not applied: run `labnet apply` first")
+		return 1
+	}
+	if len(w.lab.Checks) == 0 {
+		fmt.Fprintln(u.stdout, "The lab has no check blocks.")
+		return 0
+	}
+	e, err := w.engine(rf.parallelism)
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	defer e.Close()
+	start := time.Now()
+	results := check.Run(ctx, w.lab.Checks, w.nodes(st), w.conns(e, st), rf.parallelism)
+	if *asJSON {
+		enc := json.NewEncoder(u.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(results)
+	} else {
+		check.Table(u.stdout, results, u.color)
+	}
+	if *junit != "" {
+		if err := check.WriteJUnit(*junit, w.lab.Name, results, time.Since(start)); err != nil {
+			u.errorf("%v", err)
+			return 1
+		}
+	}
+	for _, r := range results {
+		if !r.Pass {
+			return 1
+		}
+	}
+	return 0
+}
+
+func (u *ui) show(args []string) int {
+	fs := newFlags(u, "show", "show [-json] [-state=DIR]\n\nShows the applied resources from the state.")
+	asJSON := fs.Bool("json", false, "print the state as JSON")
+	statePath := fs.String("state", ".labnet", "state directory")
+	if fs.Parse(args) != nil {
+		return 1
+	}
+	st, err := state.Dir{Path: *statePath}.Load()
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	if st == nil {
+		st = &state.State{Version: state.Version}
+	}
+	if *asJSON {
+		// Records hold no private keys (only pinned public host keys).
+		enc := json.NewEncoder(u.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(st)
+		return 0
+	}
+	if len(st.Resources) == 0 {
+		fmt.Fprintln(u.stdout, "The state is empty.")
+		return 0
+	}
+	for _, r := range st.Resources {
+		t := ""
+		if r.Tainted {
+			t = " (tainted)"
+		}
+		fmt.Fprintf(u.stdout, "# %s%s\n", r.Addr, t)
+		for _, k := range sortedKeys(r.Attrs) {
+			fmt.Fprintf(u.stdout, "    %-16s = %q\n", k, r.Attrs[k])
+		}
+		fmt.Fprintln(u.stdout)
+	}
+	return 0
+}
+
+func (u *ui) output(args []string) int {
+	fs := newFlags(u, "output", "output [-json] [NAME]\n\nShows the lab's output values.")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	var rf runFlags
+	rf.add(fs)
+	if fs.Parse(args) != nil {
+		return 1
+	}
+	w, ok := u.load(rf.vars, rf.varFiles, rf.statePath)
+	if !ok {
+		return 1
+	}
+	name := fs.Arg(0)
+	if *asJSON {
+		return u.outputsJSON(w, name)
+	}
+	if name != "" {
+		for _, o := range w.lab.Outputs {
+			if o.Name == name {
+				fmt.Fprintln(u.stdout, ctyString(o.Value, true))
+				return 0
+			}
+		}
+		u.errorf("no output named %q", name)
+		return 1
+	}
+	u.printOutputs(w, "")
+	return 0
+}
+
+func (u *ui) stateCmd(args []string) int {
+	if len(args) == 0 || args[0] != "list" {
+		u.errorf("usage: labnet state list [-state=DIR]")
+		return 1
+	}
+	fs := newFlags(u, "state list", "state list [-state=DIR]\n\nLists resource addresses in the state, one per line.")
+	statePath := fs.String("state", ".labnet", "state directory")
+	if fs.Parse(args[1:]) != nil {
+		return 1
+	}
+	st, err := state.Dir{Path: *statePath}.Load()
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	if st == nil {
+		return 0
+	}
+	for _, r := range st.Resources {
+		fmt.Fprintln(u.stdout, r.Addr)
+	}
+	return 0
+}
+
+func (u *ui) forceUnlock(args []string) int {
+	fs := newFlags(u, "force-unlock", "force-unlock [-state=DIR]\n\nRemoves the lab's lock. Use it only when no labnet runs on the lab.")
+	statePath := fs.String("state", ".labnet", "state directory")
+	if fs.Parse(args) != nil {
+		return 1
+	}
+	d := state.Dir{Path: *statePath}
+	info, err := d.ReadLock()
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	if info == nil {
+		fmt.Fprintln(u.stdout, "The lab is not locked.")
+		return 0
+	}
+	if err := d.ForceUnlock(); err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	fmt.Fprintf(u.stdout, "Removed the lock held by `labnet %s` (pid %d on %s).\n", info.Op, info.PID, info.Hostname)
+	return 0
+}
+

@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/labnet-dev/labnet/apply"
+	"github.com/labnet-dev/labnet/check"
+	"github.com/labnet-dev/labnet/config"
+	"github.com/labnet-dev/labnet/expand"
+	"github.com/labnet-dev/labnet/plan"
+	"github.com/labnet-dev/labnet/provider"
+	"github.com/labnet-dev/labnet/remote"
+	"github.com/labnet-dev/labnet/state"
+	"golang.org/x/crypto/ssh"
+)
+
+// varFlags collects -var NAME=VALUE.
+type varFlags map[string]string
+
+func (v varFlags) String() string { return "" }
+func (v varFlags) Set(s string) error {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("-var wants NAME=VALUE, got %q", s)
+	}
+	v[name] = value
+	return nil
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// workspace is a loaded lab with its state directory.
+type workspace struct {
+	ui    *ui
+	lab   *config.Lab
+	files map[string]*hcl.File
+	dir   state.Dir
+}
+
+// load reads and validates the lab; diagnostics are printed.
+func (u *ui) load(vars varFlags, varFiles []string, statePath string) (*workspace, bool) {
+	lab, files, diags := config.Load(".", config.Options{Vars: vars, VarFiles: varFiles, Env: os.Environ()})
+	if len(diags) > 0 {
+		_ = config.WriteDiagnostics(u.stderr, files, diags, u.color)
+	}
+	if diags.HasErrors() {
+		return nil, false
+	}
+	if statePath == "" {
+		statePath = ".labnet"
+	}
+	return &workspace{ui: u, lab: lab, files: files, dir: state.Dir{Path: statePath}}, true
+}
+
+// keys loads the lab's client key, making it on first use (0600 in 0700).
+func (w *workspace) keys() (provider.Keys, error) {
+	if err := w.dir.Ensure(); err != nil {
+		return provider.Keys{}, err
+	}
+	path := filepath.Join(w.dir.Path, "id_ed25519")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		_, priv, gerr := ed25519.GenerateKey(rand.Reader)
+		if gerr != nil {
+			return provider.Keys{}, gerr
+		}
+		block, merr := ssh.MarshalPrivateKey(priv, "labnet "+w.lab.Name)
+		if merr != nil {
+			return provider.Keys{}, merr
+		}
+		b = pem.EncodeToMemory(block)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return provider.Keys{}, err
+		}
+	} else if err != nil {
+		return provider.Keys{}, err
+	}
+	signer, err := ssh.ParsePrivateKey(b)
+	if err != nil {
+		return provider.Keys{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return provider.Keys{Client: signer}, nil
+}
+
+func (w *workspace) engine(parallelism int) (*apply.Engine, error) {
+	keys, err := w.keys()
+	if err != nil {
+		return nil, err
+	}
+	e := apply.New(w.lab.Name, w.dir, keys)
+	if parallelism > 0 {
+		e.Parallelism = parallelism
+	}
+	return e, nil
+}
+
+// loadState reads the state or starts a new one; a state of another lab is refused.
+func (w *workspace) loadState() (*state.State, error) {
+	st, err := w.dir.Load()
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return state.New(w.lab.Name), nil
+	}
+	if st.Lab != w.lab.Name {
+		return nil, fmt.Errorf("%s holds the state of lab %q, not %q: rename the lab back or use -state", w.dir.Path, st.Lab, w.lab.Name)
+	}
+	return st, nil
+}
+
+// makePlan refreshes and diffs.
+func (w *workspace) makePlan(ctx context.Context, e *apply.Engine, st *state.State, opt plan.Options) (*plan.Plan, plan.Observations, error) {
+	want := expand.Lab(w.lab)
+	obs, err := e.Refresh(ctx, want, st)
+	if err != nil {
+		return nil, obs, fmt.Errorf("refresh: %w", err)
+	}
+	return plan.Make(w.lab.Name, want, st, obs, opt), obs, nil
+}
+
+// nodes maps every applied host and container to where checks run.
+func (w *workspace) nodes(st *state.State) map[string]check.Node {
+	m := map[string]check.Node{}
+	for _, r := range st.Resources {
+		switch r.Kind {
+		case expand.KindHost:
+			h := expand.HostOf(r.Addr, r.Attrs)
+			m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Addr, Address: h.Address}
+		case expand.KindContainer:
+			c := expand.ContainerOf(r.Addr, r.Attrs)
+			m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Host, Netns: c.Netns, Address: c.Address}
+		}
+	}
+	return m
+}
+
+func (w *workspace) conns(e *apply.Engine, st *state.State) check.Conns {
+	return func(ctx context.Context, host string) (*remote.Conn, error) {
+		r := st.Get(host)
+		if r == nil {
+			return nil, fmt.Errorf("%s is not applied", host)
+		}
+		return e.Conn(ctx, r)
+	}
+}
+
+func sortedKeys[M ~map[string]V, V any](m M) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

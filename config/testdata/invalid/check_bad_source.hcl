@@ -1,0 +1,9 @@
+# error: is not an IPv4 address @ 8:12
+network "lan" { cidr = "192.168.50.0/24" }
+host "h" { network = network.lan }
+check "c" {
+  from   = host.h
+  to     = host.h
+  ping   = true
+  source = "fd00::1"
+}

@@ -1,0 +1,7 @@
+# error: ping check needs to @ 4:1
+network "lan" { cidr = "192.168.50.0/24" }
+host "h" { network = network.lan }
+check "c" {
+  from = host.h
+  ping = true
+}

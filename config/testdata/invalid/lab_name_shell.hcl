@@ -1,0 +1,2 @@
+# error: Invalid lab name @ 2:14
+lab { name = "x`reboot`" }

@@ -1,0 +1,2 @@
+# error: must start with a lowercase letter @ 2:9
+network "a\"b'c" { cidr = "10.0.0.0/24" }

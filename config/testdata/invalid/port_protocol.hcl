@@ -1,0 +1,16 @@
+# error: must be "tcp" or "udp" @ 14:17
+network "lan" { cidr = "192.168.50.0/24" }
+host "h" { network = network.lan }
+bridge "br" {
+  host = host.h
+  cidr = "172.17.0.0/16"
+}
+container "c" {
+  host   = host.h
+  bridge = bridge.br
+  port {
+    host_port = 80
+    port      = 80
+    protocol  = "sctp"
+  }
+}

@@ -1,0 +1,15 @@
+# error: from 1 to 65535 @ 13:17
+network "lan" { cidr = "192.168.50.0/24" }
+host "h" { network = network.lan }
+bridge "br" {
+  host = host.h
+  cidr = "172.17.0.0/16"
+}
+container "c" {
+  host   = host.h
+  bridge = bridge.br
+  port {
+    host_port = 80
+    port      = 0
+  }
+}

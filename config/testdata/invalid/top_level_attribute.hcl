@@ -1,0 +1,2 @@
+# error: Unsupported argument @ 2:1
+name = "x"

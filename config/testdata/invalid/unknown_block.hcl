@@ -1,0 +1,2 @@
+# error: Did you mean "host" @ 2:1
+hots "x" {}

@@ -1,0 +1,4 @@
+# error: No value for required variable @ 2:1
+variable "x" {
+  type = number
+}

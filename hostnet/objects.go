@@ -1,0 +1,236 @@
+package hostnet
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/labnet-dev/labnet/remote"
+)
+
+// Bridge is a Linux bridge on a host holding its network's gateway address.
+type Bridge struct {
+	Addr    string // owning resource
+	Ifname  string
+	CIDR    netip.Prefix
+	Gateway netip.Addr
+}
+
+// Container is a guest: a netns with eth0, a veth whose peer is on a bridge.
+type Container struct {
+	Addr     string
+	Netns    string
+	HostVeth string
+	Bridge   string // bridge ifname
+	Address  netip.Addr
+	Bits     int
+	Gateway  netip.Addr
+}
+
+// Process is a long-running command in a host's or a guest's namespace.
+type Process struct {
+	Addr    string
+	Owner   string // LABNET_OWNER value
+	Netns   string // "" for the host's own namespace
+	Command []string
+	Log     string
+}
+
+// HostPrep is run at the top of every stage script that changes a host:
+// the lab's directory, and forwarding (bridges and NAT need it).
+func HostPrep(n Names) string {
+	return fmt.Sprintf("mkdir -p %s && chmod 700 %s && sysctl -qw net.ipv4.ip_forward=1", remote.Quote(n.RunDir()), remote.Quote(n.RunDir()))
+}
+
+func (b Bridge) CreateBatch(n Names) []string {
+	return []string{
+		fmt.Sprintf("link add %s type bridge", b.Ifname),
+		fmt.Sprintf("link set %s alias %s", b.Ifname, n.Alias(b.Addr)),
+		fmt.Sprintf("addr add %s/%d dev %s", b.Gateway, b.CIDR.Bits(), b.Ifname),
+		fmt.Sprintf("link set %s up", b.Ifname),
+	}
+}
+
+// RepairBatch puts a bridge that exists back in shape.
+func (b Bridge) RepairBatch(n Names) []string {
+	return []string{
+		fmt.Sprintf("link set %s alias %s", b.Ifname, n.Alias(b.Addr)),
+		fmt.Sprintf("addr replace %s/%d dev %s", b.Gateway, b.CIDR.Bits(), b.Ifname),
+		fmt.Sprintf("link set %s up", b.Ifname),
+	}
+}
+
+func (b Bridge) DeleteBatch() []string {
+	return []string{fmt.Sprintf("link del %s", b.Ifname)}
+}
+
+// CreateBatch makes the namespace and the veth with its peer born inside
+// it (moving a link into a namespace later costs several times more).
+func (c Container) CreateBatch(n Names) []string {
+	return []string{
+		fmt.Sprintf("netns add %s", c.Netns),
+		fmt.Sprintf("link add %s type veth peer name eth0 netns %s", c.HostVeth, c.Netns),
+		fmt.Sprintf("link set %s alias %s", c.HostVeth, n.Alias(c.Addr)),
+		fmt.Sprintf("link set %s master %s up", c.HostVeth, c.Bridge),
+	}
+}
+
+// InsideBatch configures the guest's side, in its namespace.
+func (c Container) InsideBatch() []string {
+	return []string{
+		"link set lo up",
+		"addr flush dev eth0",
+		fmt.Sprintf("addr add %s/%d dev eth0", c.Address, c.Bits),
+		"link set eth0 up",
+		fmt.Sprintf("route replace default via %s dev eth0", c.Gateway),
+	}
+}
+
+// InsideShell runs InsideBatch in the guest's namespace.
+func (c Container) InsideShell() string {
+	return fmt.Sprintf("ip -n %s -batch - <<'LABNET_NS'\n%s\nLABNET_NS", c.Netns, strings.Join(c.InsideBatch(), "\n"))
+}
+
+// RepairBatch fixes the host side of an existing guest.
+func (c Container) RepairBatch(n Names) []string {
+	return []string{
+		fmt.Sprintf("link set %s alias %s", c.HostVeth, n.Alias(c.Addr)),
+		fmt.Sprintf("link set %s master %s up", c.HostVeth, c.Bridge),
+	}
+}
+
+// DeleteBatch removes what exists of a guest: deleting one veth end removes
+// both, deleting the namespace removes what is left inside.
+func (c Container) DeleteBatch(vethExists, netnsExists bool) []string {
+	var l []string
+	if vethExists {
+		l = append(l, "link del "+c.HostVeth)
+	}
+	if netnsExists {
+		l = append(l, "netns del "+c.Netns)
+	}
+	return l
+}
+
+// StartShell starts the process detached, marked with its owner, output
+// appended to its log; Verify then proves it is still running.
+func (p Process) StartShell() string {
+	argv := append([]string{}, p.Command...)
+	if p.Netns != "" {
+		argv = append([]string{"ip", "netns", "exec", p.Netns}, argv...)
+	}
+	return fmt.Sprintf("cd / && env %s setsid %s >>%s 2>&1 </dev/null &",
+		remote.Quote(OwnerEnvName+"="+p.Owner), remote.Join(argv...), remote.Quote(p.Log))
+}
+
+// Verify fails, with the tail of the log, when the process is not running.
+func (p Process) Verify() string {
+	return fmt.Sprintf("if %s >/dev/null; then :; else echo 'process exited at once; last lines of %s:'; tail -n 5 %s; exit 1; fi",
+		FindOwned(p.Owner), p.Log, remote.Quote(p.Log))
+}
+
+// StopShell kills every process carrying the owner mark.
+func (p Process) StopShell() string {
+	return KillOwned(p.Owner)
+}
+
+// OwnerEnvName is the environment variable that marks labnet's processes.
+const OwnerEnvName = "LABNET_OWNER"
+
+// FindOwned is a shell command printing "PID OWNER" for processes whose
+// mark equals owner, or starts with it when owner ends in "/".
+func FindOwned(owner string) string {
+	pat := "^" + OwnerEnvName + "=" + regexpQuote(owner)
+	if !strings.HasSuffix(owner, "/") {
+		pat += "$"
+	}
+	return fmt.Sprintf("grep -azH -- %s /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | sed -n 's|^/proc/\\([0-9]*\\)/environ:%s=|\\1 |p' | grep .", remote.Quote(pat), OwnerEnvName)
+}
+
+// KillOwned kills every process FindOwned lists and waits for them.
+func KillOwned(owner string) string {
+	find := FindOwned(owner)
+	return fmt.Sprintf("for i in 1 2 3 4 5 6 7 8 9 10; do pids=$(%s | cut -d' ' -f1); [ -z \"$pids\" ] && break; kill -9 $pids 2>/dev/null; sleep 0.05; done; [ -z \"$pids\" ]", find)
+}
+
+func regexpQuote(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`.[]*^$\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// NatRule is one rule of the lab's nft table on a host. Rules are compared
+// by value, so the same struct describes what labnet wants and what it read.
+type NatRule struct {
+	Owner string // resource address, kept in the rule's comment
+	Kind  string // "masquerade" or "dnat"
+	// masquerade: traffic from Source leaving by any interface but Bridge
+	Source netip.Prefix
+	Bridge string
+	// dnat: Proto to DstAddr:DstPort goes to ToAddr:ToPort
+	Proto   string
+	DstAddr netip.Addr
+	DstPort int
+	ToAddr  netip.Addr
+	ToPort  int
+}
+
+func (r NatRule) String() string {
+	if r.Kind == "masquerade" {
+		return fmt.Sprintf("masquerade %s out of !%s (%s)", r.Source, r.Bridge, r.Owner)
+	}
+	return fmt.Sprintf("dnat %s %s:%d -> %s:%d (%s)", r.Proto, r.DstAddr, r.DstPort, r.ToAddr, r.ToPort, r.Owner)
+}
+
+// SortRules orders rules canonically.
+func SortRules(rs []NatRule) {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].String() < rs[j].String() })
+}
+
+// NftFile replaces the lab's table atomically: create-if-missing, delete,
+// define, all in one `nft -f` transaction.
+func NftFile(n Names, rules []NatRule) string {
+	var pre, post []string
+	for _, r := range rules {
+		c := fmt.Sprintf("comment %q", r.Owner)
+		switch r.Kind {
+		case "masquerade":
+			post = append(post, fmt.Sprintf("ip saddr %s oifname != %q masquerade %s", r.Source, r.Bridge, c))
+		case "dnat":
+			pre = append(pre, fmt.Sprintf("ip daddr %s %s dport %d dnat ip to %s:%d %s", r.DstAddr, r.Proto, r.DstPort, r.ToAddr, r.ToPort, c))
+		}
+	}
+	t := n.Table()
+	var b strings.Builder
+	fmt.Fprintf(&b, "table inet %s\ndelete table inet %s\ntable inet %s {\n", t, t, t)
+	chain := func(name, hook string, prio int, rules []string) {
+		fmt.Fprintf(&b, "\tchain %s {\n\t\ttype nat hook %s priority %d; policy accept;\n", name, hook, prio)
+		for _, r := range rules {
+			fmt.Fprintf(&b, "\t\t%s\n", r)
+		}
+		b.WriteString("\t}\n")
+	}
+	// Published ports answer on the host's LAN address both for traffic
+	// arriving from the LAN (prerouting) and from the host itself (output).
+	chain("prerouting", "prerouting", -100, pre)
+	chain("output", "output", -100, pre)
+	chain("postrouting", "postrouting", 100, post)
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// NftApplyShell loads the table.
+func NftApplyShell(n Names, rules []NatRule) string {
+	return "nft -f - <<'LABNET_NFT'\n" + NftFile(n, rules) + "LABNET_NFT"
+}
+
+// NftDeleteShell removes the table if it is there.
+func NftDeleteShell(n Names) string {
+	return fmt.Sprintf("if nft list table inet %s >/dev/null 2>&1; then nft delete table inet %s; fi", n.Table(), n.Table())
+}

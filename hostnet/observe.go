@@ -1,0 +1,403 @@
+package hostnet
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/labnet-dev/labnet/remote"
+)
+
+// Link as read from `ip -j -d addr show`.
+type Link struct {
+	Name   string
+	Kind   string // linkinfo.info_kind: "bridge", "veth", "" for plain devices
+	Master string
+	Alias  string
+	Up     bool // administratively up
+	Addrs  []netip.Prefix
+}
+
+// Netns is what labnet reads inside one of its namespaces on a host.
+type Netns struct {
+	Links     map[string]Link
+	DefaultGw netip.Addr // invalid when there is no default route
+}
+
+// Observed is one host as it really is, as far as the lab is concerned.
+type Observed struct {
+	Links      map[string]Link   // host namespace
+	Netns      map[string]*Netns // the lab's namespaces on the host
+	NftPresent bool
+	Nft        []NatRule            // rules found in every chain they belong to
+	Procs      map[string][]int     // owner mark -> pids
+}
+
+// ObserveScript reads everything about a host in one exchange and a
+// handful of processes: one `ip` for the host's links and addresses, one
+// per lab namespace, one `nft`, one `grep` over process environments.
+func ObserveScript(n Names, hostName string) string {
+	var b strings.Builder
+	b.WriteString("echo @@links\nip -d -j addr show\n")
+	fmt.Fprintf(&b, "for f in /run/netns/%s*; do [ -e \"$f\" ] || continue; ns=${f##*/}; echo \"@@ns $ns\"; printf 'addr show\\nroute show default\\n' | ip -d -j -n \"$ns\" -batch -; echo; done\n", n.NetnsPrefix())
+	fmt.Fprintf(&b, "echo @@nft\nnft -j list table inet %s 2>/dev/null || true\n", n.Table())
+	fmt.Fprintf(&b, "echo @@procs\n%s || true\necho @@end\n", FindOwned(n.Owner(hostName, "")))
+	return b.String()
+}
+
+// ParseObserved reads ObserveScript's output.
+func ParseObserved(out []byte) (*Observed, error) {
+	o := &Observed{Links: map[string]Link{}, Netns: map[string]*Netns{}, Procs: map[string][]int{}}
+	sections := splitSections(out)
+	seenEnd := false
+	for _, s := range sections {
+		switch {
+		case s.name == "links":
+			links, err := ParseAddrJSON(s.body)
+			if err != nil {
+				return nil, fmt.Errorf("links: %w", err)
+			}
+			o.Links = links
+		case strings.HasPrefix(s.name, "ns "):
+			name := strings.TrimPrefix(s.name, "ns ")
+			ns, err := parseNetnsJSON(s.body)
+			if err != nil {
+				return nil, fmt.Errorf("netns %s: %w", name, err)
+			}
+			o.Netns[name] = ns
+		case s.name == "nft":
+			if len(bytes.TrimSpace(s.body)) > 0 {
+				rules, err := ParseNftJSON(s.body)
+				if err != nil {
+					return nil, fmt.Errorf("nft: %w", err)
+				}
+				o.NftPresent = true
+				o.Nft = rules
+			}
+		case s.name == "procs":
+			for _, line := range strings.Split(string(s.body), "\n") {
+				f := strings.SplitN(strings.TrimSpace(line), " ", 2)
+				if len(f) != 2 {
+					continue
+				}
+				pid, err := strconv.Atoi(f[0])
+				if err != nil {
+					continue
+				}
+				o.Procs[f[1]] = append(o.Procs[f[1]], pid)
+			}
+		case s.name == "end":
+			seenEnd = true
+		}
+	}
+	if !seenEnd {
+		return nil, fmt.Errorf("observation output is incomplete")
+	}
+	return o, nil
+}
+
+type section struct {
+	name string
+	body []byte
+}
+
+func splitSections(out []byte) []section {
+	var res []section
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<28)
+	cur := -1
+	for sc.Scan() {
+		line := sc.Bytes()
+		if name, ok := bytes.CutPrefix(line, []byte("@@")); ok {
+			res = append(res, section{name: string(name)})
+			cur = len(res) - 1
+			continue
+		}
+		if cur >= 0 {
+			res[cur].body = append(res[cur].body, line...)
+			res[cur].body = append(res[cur].body, '\n')
+		}
+	}
+	return res
+}
+
+type ipLink struct {
+	Ifname   string   `json:"ifname"`
+	Flags    []string `json:"flags"`
+	Master   string   `json:"master"`
+	Ifalias  string   `json:"ifalias"`
+	Linkinfo *struct {
+		InfoKind string `json:"info_kind"`
+	} `json:"linkinfo"`
+	AddrInfo []struct {
+		Family    string `json:"family"`
+		Local     string `json:"local"`
+		Prefixlen int    `json:"prefixlen"`
+	} `json:"addr_info"`
+}
+
+type ipRoute struct {
+	Dst     string `json:"dst"`
+	Gateway string `json:"gateway"`
+	Dev     string `json:"dev"`
+}
+
+// ParseAddrJSON parses `ip -d -j addr show` into links by name (IPv4 addresses only).
+func ParseAddrJSON(data []byte) (map[string]Link, error) {
+	var raw []ipLink
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, err
+	}
+	return linksFrom(raw), nil
+}
+
+func linksFrom(raw []ipLink) map[string]Link {
+	links := map[string]Link{}
+	for _, r := range raw {
+		l := Link{Name: r.Ifname, Master: r.Master, Alias: r.Ifalias}
+		if r.Linkinfo != nil {
+			l.Kind = r.Linkinfo.InfoKind
+		}
+		for _, f := range r.Flags {
+			if f == "UP" {
+				l.Up = true
+			}
+		}
+		for _, a := range r.AddrInfo {
+			if a.Family != "inet" {
+				continue
+			}
+			ip, err := netip.ParseAddr(a.Local)
+			if err != nil || a.Prefixlen < 0 || a.Prefixlen > 32 {
+				continue
+			}
+			l.Addrs = append(l.Addrs, netip.PrefixFrom(ip, a.Prefixlen))
+		}
+		links[l.Name] = l
+	}
+	return links
+}
+
+// parseNetnsJSON reads the two JSON arrays printed by `addr show` and
+// `route show default` in one batch.
+func parseNetnsJSON(data []byte) (*Netns, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var links []ipLink
+	if err := dec.Decode(&links); err != nil {
+		return nil, err
+	}
+	ns := &Netns{Links: linksFrom(links)}
+	var routes []ipRoute
+	if err := dec.Decode(&routes); err != nil && err != io.EOF {
+		return nil, err
+	}
+	for _, r := range routes {
+		if r.Dst == "default" && r.Gateway != "" {
+			if gw, err := netip.ParseAddr(r.Gateway); err == nil {
+				ns.DefaultGw = gw
+			}
+		}
+	}
+	return ns, nil
+}
+
+// nft -j shapes, as far as labnet's own rules go.
+type nftDoc struct {
+	Nftables []map[string]json.RawMessage `json:"nftables"`
+}
+
+type nftRule struct {
+	Chain   string            `json:"chain"`
+	Comment string            `json:"comment"`
+	Expr    []json.RawMessage `json:"expr"`
+}
+
+type nftMatch struct {
+	Op    string          `json:"op"`
+	Left  json.RawMessage `json:"left"`
+	Right json.RawMessage `json:"right"`
+}
+
+// ParseNftJSON reads `nft -j list table` and returns the lab's rules that
+// are present in every chain they must be in (dnat: prerouting and output;
+// masquerade: postrouting). Rules it does not recognise are ignored, so
+// they show up as missing wanted rules, never as trusted ones.
+func ParseNftJSON(data []byte) ([]NatRule, error) {
+	var doc nftDoc
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	byChain := map[string]map[NatRule]bool{}
+	for _, obj := range doc.Nftables {
+		raw, ok := obj["rule"]
+		if !ok {
+			continue
+		}
+		var r nftRule
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return nil, err
+		}
+		nr, ok := parseRule(r)
+		if !ok {
+			continue
+		}
+		if byChain[r.Chain] == nil {
+			byChain[r.Chain] = map[NatRule]bool{}
+		}
+		byChain[r.Chain][nr] = true
+	}
+	var rules []NatRule
+	for r := range byChain["postrouting"] {
+		if r.Kind == "masquerade" {
+			rules = append(rules, r)
+		}
+	}
+	for r := range byChain["prerouting"] {
+		if r.Kind == "dnat" && byChain["output"][r] {
+			rules = append(rules, r)
+		}
+	}
+	SortRules(rules)
+	return rules, nil
+}
+
+func parseRule(r nftRule) (NatRule, bool) {
+	nr := NatRule{Owner: r.Comment}
+	for _, e := range r.Expr {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(e, &m) != nil {
+			return nr, false
+		}
+		switch {
+		case m["match"] != nil:
+			var mt nftMatch
+			if json.Unmarshal(m["match"], &mt) != nil {
+				return nr, false
+			}
+			if !applyMatch(&nr, mt) {
+				return nr, false
+			}
+		case m["dnat"] != nil:
+			var d struct {
+				Family string `json:"family"`
+				Addr   string `json:"addr"`
+				Port   int    `json:"port"`
+			}
+			if json.Unmarshal(m["dnat"], &d) != nil {
+				return nr, false
+			}
+			a, err := netip.ParseAddr(d.Addr)
+			if err != nil {
+				return nr, false
+			}
+			nr.Kind, nr.ToAddr, nr.ToPort = "dnat", a, d.Port
+		case len(m) == 1 && m["masquerade"] != nil:
+			nr.Kind = "masquerade"
+		default:
+			return nr, false
+		}
+	}
+	return nr, nr.Kind != ""
+}
+
+func applyMatch(nr *NatRule, m nftMatch) bool {
+	var left struct {
+		Payload *struct {
+			Protocol string `json:"protocol"`
+			Field    string `json:"field"`
+		} `json:"payload"`
+		Meta *struct {
+			Key string `json:"key"`
+		} `json:"meta"`
+	}
+	if json.Unmarshal(m.Left, &left) != nil {
+		return false
+	}
+	switch {
+	case left.Payload != nil && left.Payload.Protocol == "ip" && left.Payload.Field == "daddr" && m.Op == "==":
+		var s string
+		if json.Unmarshal(m.Right, &s) != nil {
+			return false
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return false
+		}
+		nr.DstAddr = a
+	case left.Payload != nil && left.Payload.Protocol == "ip" && left.Payload.Field == "saddr" && m.Op == "==":
+		var p struct {
+			Prefix struct {
+				Addr string `json:"addr"`
+				Len  int    `json:"len"`
+			} `json:"prefix"`
+		}
+		if json.Unmarshal(m.Right, &p) != nil {
+			return false
+		}
+		pf, err := netip.ParsePrefix(p.Prefix.Addr + "/" + strconv.Itoa(p.Prefix.Len))
+		if err != nil {
+			return false
+		}
+		nr.Source = pf
+	case left.Payload != nil && (left.Payload.Protocol == "tcp" || left.Payload.Protocol == "udp") && left.Payload.Field == "dport" && m.Op == "==":
+		var port int
+		if json.Unmarshal(m.Right, &port) != nil {
+			return false
+		}
+		nr.Proto, nr.DstPort = left.Payload.Protocol, port
+	case left.Meta != nil && left.Meta.Key == "oifname" && m.Op == "!=":
+		var s string
+		if json.Unmarshal(m.Right, &s) != nil {
+			return false
+		}
+		nr.Bridge = s
+	default:
+		return false
+	}
+	return true
+}
+
+// OwnedNetns lists the lab's namespaces on the host, sorted.
+func (o *Observed) OwnedNetns() []string {
+	var names []string
+	for n := range o.Netns {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// OwnedLinks lists the host-namespace links that carry the lab's alias.
+func (o *Observed) OwnedLinks(n Names) []Link {
+	var links []Link
+	for _, l := range o.Links {
+		if strings.HasPrefix(l.Alias, n.AliasPrefix()) {
+			links = append(links, l)
+		}
+	}
+	sort.Slice(links, func(i, j int) bool { return links[i].Name < links[j].Name })
+	return links
+}
+
+// SweepScript removes everything of the lab that o shows on a host, found
+// by its marks: processes, namespaces, aliased links, the nft table, files.
+// Used by destroy when the state is lost or a host is left half-made.
+func SweepScript(n Names, hostName string, o *Observed) string {
+	var b strings.Builder
+	b.WriteString(KillOwned(n.Owner(hostName, "")) + " || true\n")
+	for _, ns := range o.OwnedNetns() {
+		fmt.Fprintf(&b, "ip netns del %s\n", remote.Quote(ns))
+	}
+	for _, l := range o.OwnedLinks(n) {
+		fmt.Fprintf(&b, "ip link del %s 2>/dev/null || true\n", remote.Quote(l.Name))
+	}
+	b.WriteString(NftDeleteShell(n) + "\n")
+	fmt.Fprintf(&b, "rm -rf %s\n", remote.Quote(n.RunDir()))
+	return b.String()
+}

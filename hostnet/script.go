@@ -1,0 +1,192 @@
+package hostnet
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Step is one change's share of a host's script for one stage.
+type Step struct {
+	ID     int      // the change's index in the plan
+	Batch  []string // lines for the host namespace's `ip -force -batch`
+	Shell  string   // runs after the batch, only if all of this step's batch lines succeeded
+	Verify string   // runs after every step's Shell (and one short pause); non-zero fails the step
+}
+
+// Script is everything one host does in one stage: one SSH exchange.
+type Script struct {
+	Header string // runs first; if it fails, every step fails with its output
+	Steps  []Step
+}
+
+// Render turns the steps into one POSIX sh script. All batch lines go to
+// one `ip -force -batch` (one process however many objects); its failures
+// are mapped back to steps by line number, then each step's shell part runs.
+// The script reports per step: "@@ok ID", or "@@fail ID" followed by
+// "@@err ID <line>" lines.
+func (s Script) Render() string {
+	var b strings.Builder
+	b.WriteString("set -u\n")
+	if s.Header != "" {
+		var ids []string
+		for _, st := range s.Steps {
+			ids = append(ids, strconv.Itoa(st.ID))
+		}
+		fmt.Fprintf(&b, "hout=$( {\n%s\n} 2>&1 ) || { for id in %s; do echo \"@@fail $id\"; printf '%%s\\n' \"$hout\" | sed \"s/^/@@err $id /\"; done; exit 0; }\n",
+			indent(s.Header), strings.Join(ids, " "))
+	}
+	type span struct{ from, to int }
+	spans := map[int]span{}
+	var lines []string
+	for _, st := range s.Steps {
+		if len(st.Batch) == 0 {
+			continue
+		}
+		sp := span{len(lines) + 1, len(lines) + len(st.Batch)}
+		spans[st.ID] = sp
+		lines = append(lines, st.Batch...)
+	}
+	b.WriteString("ipfail=''\n")
+	if len(lines) > 0 {
+		b.WriteString("ipout=$(ip -force -batch - 2>&1 <<'LABNET_BATCH'\n")
+		for _, l := range lines {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+		b.WriteString("LABNET_BATCH\n)\n")
+		b.WriteString(`ipfail=$(printf '%s\n' "$ipout" | sed -n 's/^Command failed -:\([0-9][0-9]*\)$/\1/p')` + "\n")
+		b.WriteString(`[ -n "$ipout" ] && printf '%s\n' "$ipout" | sed 's/^/@@ip /'` + "\n")
+	}
+	b.WriteString(`batchok() { for l in $ipfail; do if [ "$l" -ge "$1" ] && [ "$l" -le "$2" ]; then return 1; fi; done; return 0; }` + "\n")
+	b.WriteString(`report() { if [ "$2" -eq 0 ]; then echo "@@ok $1"; else echo "@@fail $1"; printf '%s\n' "$3" | sed "s/^/@@err $1 /"; fi; }` + "\n")
+	b.WriteString("failed=''\n")
+	verify := false
+	for _, st := range s.Steps {
+		cond := "true"
+		if sp, ok := spans[st.ID]; ok {
+			cond = fmt.Sprintf("batchok %d %d", sp.from, sp.to)
+		}
+		if st.Verify != "" {
+			verify = true
+		}
+		fmt.Fprintf(&b, "# step %d\nif %s; then\n", st.ID, cond)
+		if st.Shell == "" {
+			if st.Verify == "" {
+				fmt.Fprintf(&b, "  echo '@@ok %d'\n", st.ID)
+			}
+		} else {
+			fmt.Fprintf(&b, "  out=$( {\n%s\n} 2>&1 ); rc=$?\n", indent(st.Shell))
+			if st.Verify == "" {
+				fmt.Fprintf(&b, "  report %d $rc \"$out\"\n", st.ID)
+			} else {
+				fmt.Fprintf(&b, "  [ $rc -eq 0 ] || { report %d $rc \"$out\"; failed=\"$failed %d\"; }\n", st.ID, st.ID)
+			}
+		}
+		fmt.Fprintf(&b, "else\n  failed=\"$failed %d\"\nfi\n", st.ID)
+	}
+	if verify {
+		b.WriteString("sleep 0.2\n")
+		for _, st := range s.Steps {
+			if st.Verify == "" {
+				continue
+			}
+			fmt.Fprintf(&b, "case \" $failed \" in *\" %d \"*) ;; *)\n  out=$( {\n%s\n} 2>&1 ); report %d $? \"$out\";;\nesac\n", st.ID, indent(st.Verify), st.ID)
+		}
+	}
+	b.WriteString("exit 0\n")
+	return b.String()
+}
+
+// indent would break here-documents, so shell text is only trimmed.
+func indent(s string) string {
+	return strings.TrimRight(s, "\n")
+}
+
+// Outcome of a step: nil error for success.
+type Outcome map[int]error
+
+// StepError is a failed step with what the host said.
+type StepError struct {
+	Lines []string
+}
+
+func (e *StepError) Error() string {
+	if len(e.Lines) == 0 {
+		return "failed without a message"
+	}
+	return strings.Join(e.Lines, "; ")
+}
+
+// ParseOutcome reads a rendered script's output. Steps that report nothing
+// (the script died early) are failures.
+func (s Script) ParseOutcome(stdout []byte) Outcome {
+	// Map batch line numbers to steps again.
+	lineStep := map[int]int{}
+	lineText := map[int]string{}
+	n := 0
+	for _, st := range s.Steps {
+		for _, l := range st.Batch {
+			n++
+			lineStep[n] = st.ID
+			lineText[n] = l
+		}
+	}
+	res := Outcome{}
+	msgs := map[int][]string{}
+	var pending []string
+	sc := bufio.NewScanner(bytes.NewReader(stdout))
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "@@ip "):
+			t := strings.TrimPrefix(line, "@@ip ")
+			if rest, ok := strings.CutPrefix(t, "Command failed -:"); ok {
+				if ln, err := strconv.Atoi(rest); err == nil {
+					id := lineStep[ln]
+					msgs[id] = append(msgs[id], "ip "+lineText[ln]+": "+strings.Join(pending, " "))
+					res[id] = &StepError{Lines: msgs[id]}
+				}
+				pending = nil
+			} else if t != "" {
+				pending = append(pending, t)
+			}
+		case strings.HasPrefix(line, "@@ok "):
+			id, _ := strconv.Atoi(strings.TrimPrefix(line, "@@ok "))
+			if _, failed := res[id]; !failed {
+				res[id] = nil
+			}
+		case strings.HasPrefix(line, "@@fail "):
+			id, _ := strconv.Atoi(strings.TrimPrefix(line, "@@fail "))
+			res[id] = &StepError{}
+		case strings.HasPrefix(line, "@@err "):
+			f := strings.SplitN(strings.TrimPrefix(line, "@@err "), " ", 2)
+			id, _ := strconv.Atoi(f[0])
+			if len(f) == 2 && f[1] != "" {
+				if se, ok := res[id].(*StepError); ok {
+					se.Lines = append(se.Lines, f[1])
+				}
+			}
+		}
+	}
+	for _, st := range s.Steps {
+		if _, ok := res[st.ID]; !ok {
+			res[st.ID] = &StepError{Lines: []string{"no report from host (script ended early)"}}
+		}
+	}
+	return res
+}
+
+// IDs lists the step IDs in order.
+func (s Script) IDs() []int {
+	ids := make([]int, 0, len(s.Steps))
+	for _, st := range s.Steps {
+		ids = append(ids, st.ID)
+	}
+	sort.Ints(ids)
+	return ids
+}

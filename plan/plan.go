@@ -1,0 +1,424 @@
+// Package plan compares what the lab wants with what the state says labnet
+// made and what is really on the hosts, and lists the changes, with a
+// reason for each. It is pure.
+package plan
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/labnet-dev/labnet/expand"
+	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/provider"
+	"github.com/labnet-dev/labnet/state"
+)
+
+// Action of a change.
+type Action string
+
+const (
+	NoOp    Action = "no-op"
+	Create  Action = "create"
+	Update  Action = "update"
+	Replace Action = "replace"
+	Delete  Action = "delete"
+)
+
+// Symbol is how a plan prints an action.
+func (a Action) Symbol() string {
+	switch a {
+	case Create:
+		return "+"
+	case Update:
+		return "~"
+	case Replace:
+		return "-/+"
+	case Delete:
+		return "-"
+	}
+	return " "
+}
+
+// Change is one resource's planned change.
+type Change struct {
+	ID      int
+	Addr    string
+	Kind    string
+	Host    string
+	Action  Action
+	Reasons []string          // why (drift, tainted, forced attributes)
+	Forced  []string          // attributes that force replacement
+	Before  map[string]string // state attributes (nil when new)
+	After   map[string]string // wanted attributes (nil when deleted)
+	Deps    []string          // wanted dependencies (create/update order)
+	OldDeps []string          // state dependencies (delete order)
+	Status  Status            // what refresh saw
+}
+
+// Status is what refresh saw of one resource.
+type Status struct {
+	Exists     bool     // some of it is there
+	Complete   bool     // all of it is there and right
+	Repairable bool     // what is wrong can be fixed in place
+	Drift      []string // what is wrong
+	Unknown    bool     // it could not be read (its host is unreachable)
+}
+
+// Observations are what refresh read.
+type Observations struct {
+	Networks map[string]Status           // by network address
+	Hosts    map[string]provider.Status  // by host address
+	Kernel   map[string]*hostnet.Observed // by host address; nil when unreadable
+}
+
+// Plan is the list of changes, in a stable order.
+type Plan struct {
+	Lab     string
+	Changes []*Change // only real changes (no no-ops)
+	NoOps   []*Change
+	Serial  int64
+	Lineage string
+}
+
+// Options change what is planned.
+type Options struct {
+	Destroy     bool // plan to delete everything
+	RefreshOnly bool // report drift, plan nothing
+}
+
+// Make diffs wanted resources against prior state and observations.
+func Make(lab string, want []*expand.Resource, prior *state.State, obs Observations, opt Options) *Plan {
+	p := &Plan{Lab: lab}
+	if prior != nil {
+		p.Serial, p.Lineage = prior.Serial, prior.Lineage
+	} else {
+		prior = &state.State{}
+	}
+	if opt.Destroy {
+		want = nil
+	}
+	wanted := map[string]*expand.Resource{}
+	for _, w := range want {
+		wanted[w.Addr] = w
+	}
+	var all []*Change
+	for _, w := range want {
+		c := &Change{Addr: w.Addr, Kind: w.Kind, Host: w.Host, After: w.Attrs, Deps: w.Deps}
+		if old := prior.Get(w.Addr); old != nil {
+			c.Before, c.OldDeps = old.Attrs, old.Deps
+			c.Status = observe(c.Kind, c.Addr, old.Attrs, c.Host, obs)
+			decide(c, old.Tainted)
+		} else {
+			c.Status = observe(c.Kind, c.Addr, w.Attrs, c.Host, obs)
+			c.Action = Create
+			if c.Status.Exists {
+				c.Action = Replace
+				c.Reasons = append(c.Reasons, "found on the host but not in the state: it is remade")
+			}
+		}
+		all = append(all, c)
+	}
+	for _, old := range prior.Resources {
+		if wanted[old.Addr] != nil {
+			continue
+		}
+		c := &Change{Addr: old.Addr, Kind: old.Kind, Host: old.Host, Action: Delete, Before: old.Attrs, OldDeps: old.Deps}
+		c.Status = observe(c.Kind, c.Addr, old.Attrs, c.Host, obs)
+		if !opt.Destroy {
+			c.Reasons = append(c.Reasons, "not in the lab any more")
+		}
+		if !c.Status.Exists && !c.Status.Unknown {
+			c.Reasons = append(c.Reasons, "already gone from the host")
+		}
+		all = append(all, c)
+	}
+	cascade(all)
+	if opt.RefreshOnly {
+		for _, c := range all {
+			c.Action = NoOp
+		}
+	}
+	sortChanges(all)
+	for i, c := range all {
+		c.ID = i
+		if c.Action == NoOp {
+			p.NoOps = append(p.NoOps, c)
+		} else {
+			p.Changes = append(p.Changes, c)
+		}
+	}
+	return p
+}
+
+func decide(c *Change, tainted bool) {
+	for _, k := range expand.ForceNew[c.Kind] {
+		if c.Before[k] != c.After[k] {
+			c.Forced = append(c.Forced, k)
+		}
+	}
+	st := c.Status
+	switch {
+	case tainted:
+		c.Action = Replace
+		c.Reasons = append(c.Reasons, "tainted: an earlier apply did not finish it")
+	case len(c.Forced) > 0:
+		c.Action = Replace
+	case st.Unknown:
+		c.Action = NoOp
+		if !sameAttrs(c.Before, c.After) {
+			c.Action = Update
+		}
+	case !st.Exists:
+		c.Action = Create
+		c.Reasons = append(c.Reasons, prefixAll("missing: ", st.Drift)...)
+	case !st.Complete && !st.Repairable:
+		c.Action = Replace
+		c.Reasons = append(c.Reasons, prefixAll("drift: ", st.Drift)...)
+	case !st.Complete || !sameAttrs(c.Before, c.After):
+		c.Action = Update
+		c.Reasons = append(c.Reasons, prefixAll("drift: ", st.Drift)...)
+	default:
+		c.Action = NoOp
+	}
+}
+
+// cascade: a resource remade (or made again) takes what lives inside it
+// along: a new host has no bridges, a new bridge no containers.
+func cascade(all []*Change) {
+	byAddr := map[string]*Change{}
+	for _, c := range all {
+		byAddr[c.Addr] = c
+	}
+	remade := func(c *Change) bool { return c != nil && (c.Action == Replace || c.Action == Create) && c.Before != nil }
+	for changed := true; changed; {
+		changed = false
+		for _, c := range all {
+			if c.Action == Delete || c.Action == Replace || c.Before == nil {
+				continue
+			}
+			key := expand.Parent[c.Kind]
+			if key == "" {
+				continue
+			}
+			parents := []string{c.Before[key]}
+			if c.Kind == expand.KindContainer || c.Kind == expand.KindProcess {
+				parents = append(parents, c.Before["host"])
+			}
+			for _, pa := range parents {
+				if p := byAddr[pa]; remade(p) {
+					if c.Status.Exists {
+						c.Action = Replace
+					} else {
+						c.Action = Create
+					}
+					c.Reasons = append(c.Reasons, fmt.Sprintf("%s is made anew", pa))
+					changed = true
+					break
+				}
+			}
+		}
+	}
+}
+
+func sameAttrs(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func prefixAll(p string, s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = p + v
+	}
+	return out
+}
+
+func sortChanges(all []*Change) {
+	order := map[string]int{expand.KindNetwork: 0, expand.KindHost: 1, expand.KindBridge: 2, expand.KindContainer: 3, expand.KindNatTable: 4, expand.KindProcess: 5}
+	sort.SliceStable(all, func(i, j int) bool {
+		if order[all[i].Kind] != order[all[j].Kind] {
+			return order[all[i].Kind] < order[all[j].Kind]
+		}
+		return all[i].Addr < all[j].Addr
+	})
+}
+
+// Counts returns how many resources are added, changed and destroyed
+// (a replacement counts as one added and one destroyed, as in Terraform).
+func (p *Plan) Counts() (add, change, destroy int) {
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create:
+			add++
+		case Update:
+			change++
+		case Replace:
+			add++
+			destroy++
+		case Delete:
+			destroy++
+		}
+	}
+	return
+}
+
+// Drifted lists resources whose observed state differs from the state.
+func (p *Plan) Drifted() []*Change {
+	var out []*Change
+	for _, c := range append(append([]*Change{}, p.Changes...), p.NoOps...) {
+		if c.Before != nil && (!c.Status.Exists || !c.Status.Complete) && !c.Status.Unknown {
+			out = append(out, c)
+		}
+	}
+	sortChanges(out)
+	return out
+}
+
+// observe judges one resource against what refresh read.
+func observe(kind, addr string, a map[string]string, host string, obs Observations) Status {
+	switch kind {
+	case expand.KindNetwork:
+		if st, ok := obs.Networks[addr]; ok {
+			return st
+		}
+		return Status{Unknown: true}
+	case expand.KindHost:
+		st, ok := obs.Hosts[addr]
+		if !ok {
+			return Status{Unknown: true}
+		}
+		s := Status{Exists: st.Exists, Complete: st.Exists && st.SSHUp, Repairable: true}
+		if st.Reason != "" {
+			s.Drift = []string{st.Reason}
+		}
+		return s
+	}
+	hs, ok := obs.Hosts[host]
+	if ok && !hs.Exists {
+		return Status{Drift: []string{host + " is gone"}}
+	}
+	k := obs.Kernel[host]
+	if k == nil {
+		return Status{Unknown: true}
+	}
+	n := hostnet.Names{}
+	switch kind {
+	case expand.KindBridge:
+		return observeBridge(addr, a, k)
+	case expand.KindContainer:
+		return observeContainer(addr, a, k)
+	case expand.KindProcess:
+		if len(k.Procs[a["owner"]]) > 0 {
+			return Status{Exists: true, Complete: true}
+		}
+		return Status{Drift: []string{"process is not running"}}
+	case expand.KindNatTable:
+		_ = n
+		if !k.NftPresent {
+			return Status{Drift: []string{"nft table " + a["table"] + " is missing"}}
+		}
+		want := expand.RulesOf(a)
+		var drift []string
+		for _, r := range want {
+			if !slices.Contains(k.Nft, r) {
+				drift = append(drift, "rule missing: "+r.String())
+			}
+		}
+		for _, r := range k.Nft {
+			if !slices.Contains(want, r) {
+				drift = append(drift, "unexpected rule: "+r.String())
+			}
+		}
+		return Status{Exists: true, Complete: len(drift) == 0, Repairable: true, Drift: drift}
+	}
+	return Status{Unknown: true}
+}
+
+func observeBridge(addr string, a map[string]string, k *hostnet.Observed) Status {
+	l, ok := k.Links[a["ifname"]]
+	if !ok {
+		return Status{Drift: []string{"bridge " + a["ifname"] + " is missing"}}
+	}
+	var drift []string
+	repairable := true
+	if l.Kind != "bridge" {
+		drift = append(drift, fmt.Sprintf("%s is a %q link, not a bridge", l.Name, l.Kind))
+		repairable = false
+	}
+	if !strings.HasSuffix(l.Alias, ":"+addr) {
+		drift = append(drift, fmt.Sprintf("%s is not marked as labnet's (alias %q)", l.Name, l.Alias))
+	}
+	if !l.Up {
+		drift = append(drift, l.Name+" is down")
+	}
+	want := netip.PrefixFrom(mustAddr(a["gateway"]), mustPrefix(a["cidr"]).Bits())
+	if !slices.Contains(l.Addrs, want) {
+		drift = append(drift, fmt.Sprintf("%s lacks address %s", l.Name, want))
+	}
+	return Status{Exists: true, Complete: len(drift) == 0, Repairable: repairable, Drift: drift}
+}
+
+func observeContainer(addr string, a map[string]string, k *hostnet.Observed) Status {
+	ns := k.Netns[a["netns"]]
+	veth, vethOK := k.Links[a["veth"]]
+	if ns == nil && !vethOK {
+		return Status{Drift: []string{"netns " + a["netns"] + " is missing"}}
+	}
+	var drift []string
+	repairable := true
+	if ns == nil {
+		drift = append(drift, "netns "+a["netns"]+" is missing")
+		repairable = false
+	}
+	if !vethOK {
+		drift = append(drift, "veth "+a["veth"]+" is missing")
+		repairable = false
+	} else {
+		if veth.Master != a["bridge_ifname"] {
+			drift = append(drift, fmt.Sprintf("veth %s is not on bridge %s", veth.Name, a["bridge_ifname"]))
+		}
+		if !veth.Up {
+			drift = append(drift, "veth "+veth.Name+" is down")
+		}
+	}
+	if ns != nil {
+		eth0, ok := ns.Links["eth0"]
+		if !ok {
+			drift = append(drift, "eth0 is missing in "+a["netns"])
+			repairable = false
+		} else {
+			want := netip.PrefixFrom(mustAddr(a["address"]), atoi(a["bits"]))
+			if !eth0.Up {
+				drift = append(drift, "eth0 is down")
+			}
+			if len(eth0.Addrs) != 1 || eth0.Addrs[0] != want {
+				drift = append(drift, fmt.Sprintf("eth0 has %v, wants %s", eth0.Addrs, want))
+			}
+		}
+		if lo, ok := ns.Links["lo"]; !ok || !lo.Up {
+			drift = append(drift, "lo is down")
+		}
+		if ns.DefaultGw != mustAddr(a["gateway"]) {
+			drift = append(drift, "default route via "+a["gateway"]+" is missing")
+		}
+	}
+	return Status{Exists: true, Complete: len(drift) == 0, Repairable: repairable, Drift: drift}
+}
+
+func mustAddr(s string) netip.Addr     { a, _ := netip.ParseAddr(s); return a }
+func mustPrefix(s string) netip.Prefix { p, _ := netip.ParsePrefix(s); return p }
+func atoi(s string) int {
+	n := 0
+	fmt.Sscan(s, &n)
+	return n
+}
