@@ -583,4 +583,3 @@ func (u *ui) forceUnlock(args []string) int {
 	fmt.Fprintf(u.stdout, "Removed the lock held by `labnet %s` (pid %d on %s).\n", info.Op, info.PID, info.Hostname)
 	return 0
 }
-

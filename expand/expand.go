@@ -175,7 +175,7 @@ func compact(s []string) []string {
 
 // The functions below rebuild kernel objects from attributes.
 
-func mustAddr(s string) netip.Addr   { a, _ := netip.ParseAddr(s); return a }
+func mustAddr(s string) netip.Addr     { a, _ := netip.ParseAddr(s); return a }
 func mustPrefix(s string) netip.Prefix { p, _ := netip.ParsePrefix(s); return p }
 
 // NetworkOf rebuilds the provider's view of a network resource.

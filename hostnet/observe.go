@@ -35,8 +35,8 @@ type Observed struct {
 	Links      map[string]Link   // host namespace
 	Netns      map[string]*Netns // the lab's namespaces on the host
 	NftPresent bool
-	Nft        []NatRule            // rules found in every chain they belong to
-	Procs      map[string][]int     // owner mark -> pids
+	Nft        []NatRule        // rules found in every chain they belong to
+	Procs      map[string][]int // owner mark -> pids
 }
 
 // ObserveScript reads everything about a host in one exchange and a

@@ -69,8 +69,8 @@ type Status struct {
 
 // Observations are what refresh read.
 type Observations struct {
-	Networks map[string]Status           // by network address
-	Hosts    map[string]provider.Status  // by host address
+	Networks map[string]Status            // by network address
+	Hosts    map[string]provider.Status   // by host address
 	Kernel   map[string]*hostnet.Observed // by host address; nil when unreadable
 }
 
@@ -192,7 +192,9 @@ func cascade(all []*Change) {
 	for _, c := range all {
 		byAddr[c.Addr] = c
 	}
-	remade := func(c *Change) bool { return c != nil && (c.Action == Replace || c.Action == Create) && c.Before != nil }
+	remade := func(c *Change) bool {
+		return c != nil && (c.Action == Replace || c.Action == Create) && c.Before != nil
+	}
 	for changed := true; changed; {
 		changed = false
 		for _, c := range all {
