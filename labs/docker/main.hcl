@@ -27,6 +27,12 @@ variable "hosts" {
   description = "How many hosts sit on the LAN."
 }
 
+variable "published_port" {
+  type        = number
+  default     = 8080
+  description = "The host port that forwards to port 80 of each web container."
+}
+
 network "lan" {
   cidr = "192.168.50.0/24"
 }
@@ -49,7 +55,7 @@ container "web" {
   host   = host.node[count.index]
   bridge = bridge.docker0[count.index]
   port {
-    host_port = 8080
+    host_port = var.published_port
     port      = 80
   }
 }
@@ -99,7 +105,7 @@ check "published-port" {
   from    = host.node[0]
   to      = container.web[1]
   tcp     = 80
-  address = "${host.node[1].address}:8080"
+  address = "${host.node[1].address}:${var.published_port}"
   source  = host.node[0].address
 }
 
@@ -117,5 +123,5 @@ output "hosts" {
 }
 
 output "web" {
-  value = { for i, c in container.web : c.id => "${host.node[i].address}:8080 -> ${c.address}:80" }
+  value = { for i, c in container.web : c.id => "${host.node[i].address}:${var.published_port} -> ${c.address}:80" }
 }

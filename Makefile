@@ -1,0 +1,40 @@
+# labnet: `sudo make demo` applies labs/docker and runs its checks;
+# `sudo make test` runs the whole test suite. Both install what they need.
+
+GO      ?= go
+PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux
+BIN     := bin/labnet
+
+.PHONY: deps build demo demo-destroy test unit vet
+
+# Debian/Ubuntu packages the netns provider and the labs need.
+deps:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@command -v $(GO) >/dev/null || { echo "Go is needed: https://go.dev/doc/install (or apt-get install golang-go)"; exit 1; }
+
+build:
+	$(GO) build -o $(BIN) .
+
+demo: deps build
+	$(BIN) -chdir=labs/docker apply -auto-approve
+	$(BIN) -chdir=labs/docker test
+	@echo; echo "The lab is up. Try: $(BIN) -chdir=labs/docker plan; remove it with: make demo-destroy"
+
+demo-destroy: build
+	$(BIN) -chdir=labs/docker destroy -auto-approve
+
+vet:
+	$(GO) vet ./...
+
+# Unit tests need no root; acceptance tests (acceptance/, provider/netns)
+# need root and skip without it. -p 1: root tests share the machine's kernel.
+test: deps vet
+	$(GO) test -p 1 -count=1 -timeout 40m ./...
+
+unit:
+	$(GO) test -count=1 ./...

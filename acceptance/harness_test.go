@@ -1,0 +1,201 @@
+// Package acceptance applies the labs in labs/ on real kernels with the
+// real labnet binary, runs their checks by traffic, and proves that
+// destroy leaves nothing behind. It needs root; without it every test skips.
+package acceptance
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labnet-dev/labnet/internal/testutil"
+)
+
+var labnetBin string
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		if os.Geteuid() != 0 {
+			return m.Run() // tests skip themselves
+		}
+		dir, err := os.MkdirTemp("", "labnet-acc-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		labnetBin = filepath.Join(dir, "labnet")
+		build := exec.Command("go", "build", "-o", labnetBin, "..")
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build labnet:", err)
+			return 1
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// lab is a copy of one of labs/ under a unique name, so tests never
+// collide with each other or with a lab a user has applied.
+type lab struct {
+	t    *testing.T
+	dir  string
+	name string
+}
+
+var labName = regexp.MustCompile(`(?m)^(\s*name\s*=\s*)"[a-z0-9-]+"`)
+
+func newLab(t *testing.T, src string) *lab {
+	t.Helper()
+	testutil.NeedRoot(t)
+	name := testutil.LabName("t" + strings.ReplaceAll(src, "-", "")[:3])
+	dir := t.TempDir()
+	files, err := filepath.Glob(filepath.Join("..", "labs", src, "*.hcl"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no lab files in labs/%s", src)
+	}
+	renamed := false
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if labName.Match(b) && bytes.Contains(b, []byte("lab {")) {
+			b = labName.ReplaceAll(b, []byte(`${1}"`+name+`"`))
+			renamed = true
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !renamed {
+		t.Fatalf("labs/%s has no `lab { name = ... }` to rename", src)
+	}
+	l := &lab{t: t, dir: dir, name: name}
+	before := snapshot(t, name)
+	t.Cleanup(func() {
+		// Destroy even when the test failed half-way, then prove the
+		// machine is as it was.
+		if _, _, code := l.run("destroy", "-auto-approve"); code != 0 {
+			t.Errorf("cleanup destroy failed")
+		}
+		after := snapshot(t, name)
+		if d := before.diff(after); d != "" {
+			t.Errorf("the machine is not as it was before the test:\n%s", d)
+		}
+	})
+	return l
+}
+
+// run runs labnet in the lab directory.
+func (l *lab) run(args ...string) (stdout, stderr string, code int) {
+	l.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, labnetBin, append([]string{"-chdir=" + l.dir}, args...)...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	cmd.Stdin = strings.NewReader("")
+	err := cmd.Run()
+	code = 0
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else {
+			l.t.Fatalf("labnet %v: %v", args, err)
+		}
+	}
+	l.t.Logf("$ labnet %s (exit %d)\n%s%s", strings.Join(args, " "), code, o.String(), e.String())
+	return o.String(), e.String(), code
+}
+
+// must runs labnet and fails the test unless it exits with want.
+func (l *lab) must(want int, args ...string) string {
+	l.t.Helper()
+	out, errOut, code := l.run(args...)
+	if code != want {
+		l.t.Fatalf("labnet %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, out, errOut)
+	}
+	return out
+}
+
+// machine is what the machine's own namespace shows.
+type machine struct {
+	links, netns, nft, procs []string
+}
+
+func snapshot(t *testing.T, name string) machine {
+	t.Helper()
+	var m machine
+	out, _ := exec.Command("ip", "-o", "link", "show").Output()
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) > 1 {
+			m.links = append(m.links, strings.TrimSuffix(f[1], ":"))
+		}
+	}
+	out, _ = exec.Command("ip", "netns", "list").Output()
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l != "" {
+			m.netns = append(m.netns, strings.Fields(l)[0])
+		}
+	}
+	out, _ = exec.Command("nft", "list", "ruleset").Output()
+	m.nft = strings.Split(strings.TrimSpace(string(out)), "\n")
+	// Processes of this lab: marked ones, and sshd/holders living in the
+	// lab's namespaces are found through the marks of their holders.
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil {
+			continue
+		}
+		if bytes.Contains(env, []byte("LABNET_OWNER="+name+"/")) {
+			stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+			if !bytes.Contains(stat, []byte(") Z")) {
+				cmd, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+				m.procs = append(m.procs, e.Name()+" "+string(bytes.ReplaceAll(cmd, []byte{0}, []byte{' '})))
+			}
+		}
+	}
+	sort.Strings(m.links)
+	sort.Strings(m.netns)
+	return m
+}
+
+func (a machine) diff(b machine) string {
+	var d []string
+	cmp := func(what string, x, y []string) {
+		if strings.Join(x, "\n") != strings.Join(y, "\n") {
+			d = append(d, fmt.Sprintf("%s before: %v\n%s after:  %v", what, x, what, y))
+		}
+	}
+	cmp("links", a.links, b.links)
+	cmp("netns", a.netns, b.netns)
+	cmp("nft ruleset", a.nft, b.nft)
+	cmp("processes", a.procs, b.procs)
+	return strings.Join(d, "\n")
+}
+
+var planLine = regexp.MustCompile(`Plan: (\d+) to add, (\d+) to change, (\d+) to destroy\.`)
+
+// planCounts reads the summary line of a plan.
+func planCounts(t *testing.T, out string) (add, change, destroy int) {
+	t.Helper()
+	m := planLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no plan summary in:\n%s", out)
+	}
+	fmt.Sscan(m[1], &add)
+	fmt.Sscan(m[2], &change)
+	fmt.Sscan(m[3], &destroy)
+	return
+}
