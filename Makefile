@@ -1,7 +1,8 @@
 # labnet: `sudo make demo` applies labs/docker and runs its checks;
 # `sudo make test` runs the whole test suite. Both install what they need.
 
-GO      ?= go
+# A Go that can build labnet (hack/go fetches one on a machine without it).
+GO      ?= $(shell ./hack/go)
 PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux
 BIN     := bin/labnet
 
@@ -15,7 +16,6 @@ deps:
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
-	@command -v $(GO) >/dev/null || { echo "Go is needed: https://go.dev/doc/install (or apt-get install golang-go)"; exit 1; }
 
 build:
 	$(GO) build -o $(BIN) .
