@@ -147,9 +147,49 @@ func Load(dir string, opts Options) (lab *Lab, files map[string]*hcl.File, diags
 	return l.lab, files, l.diags
 }
 
-// WriteDiagnostics prints diags with file:line:col and a source snippet.
+// WriteDiagnostics prints each diagnostic as "file:line:col: error: summary",
+// the way compilers do (editors jump to it), then its detail and a source
+// snippet with the range marked.
 func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, color bool) error {
-	return hcl.NewDiagnosticTextWriter(w, files, 100, color).WriteDiagnostics(diags)
+	red, yellow, bold, reset := "", "", "", ""
+	if color {
+		red, yellow, bold, reset = "\033[31m", "\033[33m", "\033[1m", "\033[0m"
+	}
+	for _, d := range diags {
+		sev, c := "error", red
+		if d.Severity == hcl.DiagWarning {
+			sev, c = "warning", yellow
+		}
+		where := "labnet"
+		if d.Subject != nil {
+			where = fmt.Sprintf("%s:%d:%d", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+		}
+		if _, err := fmt.Fprintf(w, "%s%s%s: %s%s:%s %s\n", bold, where, reset, c, sev, reset, d.Summary); err != nil {
+			return err
+		}
+		if d.Detail != "" {
+			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(d.Detail, "\n", "\n  "))
+		}
+		if d.Subject != nil {
+			if f := files[d.Subject.Filename]; f != nil {
+				lines := strings.Split(string(f.Bytes), "\n")
+				if n := d.Subject.Start.Line; n >= 1 && n <= len(lines) {
+					text := strings.ReplaceAll(lines[n-1], "\t", " ")
+					fmt.Fprintf(w, "  %4d | %s\n", n, text)
+					start := d.Subject.Start.Column
+					end := d.Subject.End.Column
+					if d.Subject.End.Line != n || end <= start {
+						end = len(text) + 1
+					}
+					if start >= 1 && start <= len(text)+1 {
+						fmt.Fprintf(w, "       | %s%s%s%s\n", strings.Repeat(" ", start-1), c, strings.Repeat("^", max(1, end-start)), reset)
+					}
+				}
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
 }
 
 type loader struct {

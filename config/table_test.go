@@ -470,7 +470,7 @@ func TestWriteDiagnostics(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"Error: Invalid CIDR", "main.hcl line 2", `cidr = "192.168.50.1/24"`, "use 192.168.50.0/24"} {
+	for _, want := range []string{"main.hcl:2:10: error: Invalid CIDR", `cidr = "192.168.50.1/24"`, "^^^^^^^^^^^^^^^^^", "use 192.168.50.0/24"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

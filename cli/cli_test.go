@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run runs labnet in dir the way a user would and restores the working
+// directory afterwards (-chdir changes it for the whole process).
+func run(t *testing.T, dir string, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	var out, errOut bytes.Buffer
+	code := Main(append([]string{"-chdir=" + dir}, args...), strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func writeLab(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const goodLab = `lab { name = "clitest" }
+network "lan" { cidr = "192.168.60.0/24" }
+host "a" { network = network.lan }
+bridge "br" {
+  host = host.a
+  cidr = "172.20.0.0/24"
+}
+container "c" {
+  host   = host.a
+  bridge = bridge.br
+}
+output "addr" { value = container.c.address }
+output "hosts" { value = [host.a.address] }
+`
+
+func TestVersionAndHelp(t *testing.T) {
+	out, _, code := run(t, ".", "", "version")
+	if code != 0 || !strings.HasPrefix(out, "labnet ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	out, _, code = run(t, ".", "", "-help")
+	if code != 0 || !strings.Contains(out, "Usage: labnet") || !strings.Contains(out, "Examples:") {
+		t.Fatalf("help: %d %q", code, out)
+	}
+	_, errOut, code := run(t, ".", "", "frobnicate")
+	if code != 1 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Fatalf("unknown command: %d %q", code, errOut)
+	}
+	_, errOut, code = run(t, ".", "", "plan", "-nosuchflag")
+	if code != 1 || !strings.Contains(errOut, "nosuchflag") {
+		t.Fatalf("unknown flag: %d %q", code, errOut)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	dir := writeLab(t, map[string]string{"main.hcl": goodLab})
+	out, errOut, code := run(t, dir, "", "validate")
+	if code != 0 || !strings.Contains(out, `Lab "clitest" is valid: 1 hosts, 1 bridges, 1 containers`) {
+		t.Fatalf("validate: %d %q %q", code, out, errOut)
+	}
+	bad := writeLab(t, map[string]string{"main.hcl": "lab { name = \"bad\" }\nnetwork \"lan\" {\n  cidr = \"192.168.60.0/33\"\n}\n"})
+	_, errOut, code = run(t, bad, "", "validate")
+	if code != 1 || !strings.Contains(errOut, "main.hcl:3:10: error: Invalid CIDR") || !strings.Contains(errOut, "192.168.60.0/33") {
+		t.Fatalf("bad cidr: %d %q", code, errOut)
+	}
+}
+
+// Bad input changes nothing: plan, apply and destroy stop at the
+// diagnostics, before the state directory or any host is touched.
+func TestBadLabTouchesNothing(t *testing.T) {
+	bad := writeLab(t, map[string]string{"main.hcl": goodLab + "container \"d\" {\n  host = host.a\n  bridge = bridge.nope\n}\n"})
+	for _, args := range [][]string{{"plan"}, {"apply", "-auto-approve"}, {"destroy", "-auto-approve"}, {"test"}} {
+		_, errOut, code := run(t, bad, "", args...)
+		if code != 1 || !strings.Contains(errOut, "main.hcl:16:12: error: Reference to undeclared resource") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(bad, ".labnet")); err == nil {
+		t.Fatal("a failed validation created the state directory")
+	}
+}
+
+func TestFmt(t *testing.T) {
+	dir := writeLab(t, map[string]string{"main.hcl": "network \"lan\" {\ncidr=\"10.1.0.0/24\"\n}\n"})
+	out, _, code := run(t, dir, "", "fmt", "-check")
+	if code != 3 || !strings.Contains(out, "main.hcl") {
+		t.Fatalf("fmt -check on unformatted: %d %q", code, out)
+	}
+	out, _, code = run(t, dir, "", "fmt", "-check", "-diff")
+	if code != 3 || !strings.Contains(out, `  cidr = "10.1.0.0/24"`) {
+		t.Fatalf("fmt -diff: %d %q", code, out)
+	}
+	if _, _, code = run(t, dir, "", "fmt"); code != 0 {
+		t.Fatalf("fmt: %d", code)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
+	if string(b) != "network \"lan\" {\n  cidr = \"10.1.0.0/24\"\n}\n" {
+		t.Fatalf("formatted: %q", b)
+	}
+	if out, _, code = run(t, dir, "", "fmt", "-check"); code != 0 || out != "" {
+		t.Fatalf("fmt -check on formatted: %d %q", code, out)
+	}
+}
+
+func TestOutput(t *testing.T) {
+	dir := writeLab(t, map[string]string{"main.hcl": goodLab})
+	out, _, code := run(t, dir, "", "output", "addr")
+	if code != 0 || out != "172.20.0.2\n" {
+		t.Fatalf("output addr: %d %q", code, out)
+	}
+	out, _, code = run(t, dir, "", "output", "-json")
+	var v map[string]struct {
+		Value any `json:"value"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v["hosts"].Value.([]any)[0] != "192.168.60.11" {
+		t.Fatalf("output -json: %d %q", code, out)
+	}
+	_, errOut, code := run(t, dir, "", "output", "nope")
+	if code != 1 || !strings.Contains(errOut, `no output named "nope"`) {
+		t.Fatalf("missing output: %d %q", code, errOut)
+	}
+}
+
+func TestStateAndLock(t *testing.T) {
+	dir := writeLab(t, map[string]string{"main.hcl": goodLab})
+	if out, _, code := run(t, dir, "", "state", "list"); code != 0 || out != "" {
+		t.Fatalf("state list without state: %d %q", code, out)
+	}
+	if out, _, code := run(t, dir, "", "show"); code != 0 || !strings.Contains(out, "empty") {
+		t.Fatalf("show without state: %d %q", code, out)
+	}
+	if out, _, code := run(t, dir, "", "test"); code != 1 {
+		t.Fatalf("test on an unapplied lab: %d %q", code, out)
+	}
+	// A lock held by a live process (this test) is refused and named.
+	os.MkdirAll(filepath.Join(dir, ".labnet"), 0o700)
+	host, _ := os.Hostname()
+	lock := `{"pid":` + itoa(os.Getpid()) + `,"hostname":"` + host + `","op":"apply","created":"2026-01-01T00:00:00Z"}`
+	os.WriteFile(filepath.Join(dir, ".labnet", "lock"), []byte(lock), 0o600)
+	_, errOut, code := run(t, dir, "", "apply", "-auto-approve")
+	if code != 1 || !strings.Contains(errOut, "locked by `labnet apply` (pid "+itoa(os.Getpid())) || strings.Contains(errOut, "stale") {
+		t.Fatalf("locked apply: %d %q", code, errOut)
+	}
+	// A lock of a dead process is stale and can be broken.
+	os.WriteFile(filepath.Join(dir, ".labnet", "lock"), []byte(strings.Replace(lock, itoa(os.Getpid()), "999999999", 1)), 0o600)
+	_, errOut, _ = run(t, dir, "", "plan")
+	if !strings.Contains(errOut, "stale") || !strings.Contains(errOut, "force-unlock") {
+		t.Fatalf("stale lock not reported: %q", errOut)
+	}
+	out, _, code := run(t, dir, "", "force-unlock")
+	if code != 0 || !strings.Contains(out, "Removed the lock") {
+		t.Fatalf("force-unlock: %d %q", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".labnet", "lock")); err == nil {
+		t.Fatal("lock still there")
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
