@@ -343,7 +343,8 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 		return 1
 	}
 	if saved != nil {
-		if saved.Lab != w.lab.Name || saved.Lineage != p.Lineage || saved.Serial != p.Serial {
+		// Serial 0 means no state existed: lineage is not yet fixed then.
+		if saved.Lab != w.lab.Name || saved.Serial != p.Serial || (saved.Serial > 0 && saved.Lineage != p.Lineage) {
 			u.errorf("the saved plan is stale: the state changed since it was made (plan serial %d, state serial %d); run `labnet plan -out=FILE` again", saved.Serial, p.Serial)
 			return 1
 		}

@@ -1,7 +1,10 @@
 package plan
 
 import (
+	"encoding/json"
+
 	"fmt"
+	"github.com/labnet-dev/labnet/hostnet"
 	"io"
 	"slices"
 	"sort"
@@ -93,21 +96,37 @@ func renderAttrs(w io.Writer, c *Change, pl palette) {
 		after, inAfter := c.After[k]
 		switch {
 		case c.Action == Delete:
-			fmt.Fprintf(w, "      %s-%s %-*s = %s\n", pl.del, pl.reset, width, k, quote(before))
+			fmt.Fprintf(w, "      %s-%s %-*s = %s\n", pl.del, pl.reset, width, k, display(k, before))
 		case !inBefore || c.Before == nil:
-			fmt.Fprintf(w, "      %s+%s %-*s = %s\n", pl.add, pl.reset, width, k, quote(after))
+			fmt.Fprintf(w, "      %s+%s %-*s = %s\n", pl.add, pl.reset, width, k, display(k, after))
 		case !inAfter:
-			fmt.Fprintf(w, "      %s-%s %-*s = %s\n", pl.del, pl.reset, width, k, quote(before))
+			fmt.Fprintf(w, "      %s-%s %-*s = %s\n", pl.del, pl.reset, width, k, display(k, before))
 		case before != after:
 			force := ""
 			if slices.Contains(c.Forced, k) {
 				force = " # forces replacement"
 			}
-			fmt.Fprintf(w, "      %s~%s %-*s = %s -> %s%s%s%s\n", pl.change, pl.reset, width, k, quote(before), quote(after), pl.del, force, pl.reset)
+			fmt.Fprintf(w, "      %s~%s %-*s = %s -> %s%s%s%s\n", pl.change, pl.reset, width, k, display(k, before), display(k, after), pl.del, force, pl.reset)
 		default:
-			fmt.Fprintf(w, "        %-*s = %s\n", width, k, quote(after))
+			fmt.Fprintf(w, "        %-*s = %s\n", width, k, display(k, after))
 		}
 	}
+}
+
+// display shows an attribute the way a reader wants it: the nat table's
+// rules one per line instead of their stored JSON.
+func display(k, v string) string {
+	if k == "rules" && strings.HasPrefix(v, "[") {
+		var rs []hostnet.NatRule
+		if json.Unmarshal([]byte(v), &rs) == nil {
+			var lines []string
+			for _, r := range rs {
+				lines = append(lines, fmt.Sprintf("%q", r.String()))
+			}
+			return "[\n          " + strings.Join(lines, ",\n          ") + ",\n        ]"
+		}
+	}
+	return quote(v)
 }
 
 func quote(s string) string {
