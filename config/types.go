@@ -24,6 +24,11 @@ type Lab struct {
 	Checks     []*Check
 	Outputs    []*Output
 
+	VMs         []*VM
+	PodNetworks []*PodNetwork
+	Pods        []*Pod
+	Segments    []*Segment
+
 	// Deps maps a resource instance address (e.g. "container.web[0]") to the
 	// addresses of the resource instances it references, sorted.
 	Deps map[string][]string
@@ -46,6 +51,81 @@ type Host struct {
 	Network  string     // address of the network, e.g. "network.lan"
 	Address  netip.Addr // LAN address (allocated when omitted)
 	Provider string     // "netns" (default), "ssh", "lima"
+
+	// NatCIDR is the NAT bridge ("virtual router") of the host's nat-mode
+	// VMs: attribute nat_network, default 192.168.122.0/24.
+	NatCIDR netip.Prefix
+	SSH     *SSHConfig  // provider = "ssh": block ssh { ... }
+	Lima    *LimaConfig // provider = "lima": block lima { ... }
+}
+
+// SSHConfig says how to reach an existing machine.
+type SSHConfig struct {
+	User           string // default "root"; non-root users run labnet's commands through sudo
+	PrivateKeyFile string // default: the lab's own key
+	Port           int    // default 22
+	HostKey        string // pinned host key, authorized_keys form ("ssh-ed25519 AAAA...")
+	KnownHosts     string // or a known_hosts file to check against
+}
+
+// LimaConfig describes a Lima VM labnet creates.
+type LimaConfig struct {
+	CPUs     int    // default 1
+	Memory   string // default "1GiB"
+	Disk     string // default "10GiB"
+	Template string // a Lima template name or file ("template://debian-12", "/path/x.yaml"); or:
+	Image    string // a local or remote disk image location
+	Network  string // Lima network shared by the lab's VMs, default "user-v2"
+}
+
+// VM is a guest with the plumbing of a real VM's NIC.
+type VM struct {
+	Resource
+	Host    string
+	Mode    string     // "bridged" or "nat"
+	Address netip.Addr // bridged: in the host's network; nat: in the host's NatCIDR
+	Ports   []Port     // nat only: host_port on the host's LAN address -> the VM
+}
+
+// PodNetwork is a flat pod network across hosts (flannel's model).
+type PodNetwork struct {
+	Resource
+	CIDR       netip.Prefix
+	SubnetBits int      // default 8: a /24 per host in a /16
+	Backend    string   // "vxlan" (default) or "host-gw"
+	VNI        int      // default 1
+	Port       int      // default 8472
+	Hosts      []string // host addresses in the cluster; default every host on the network of the first host
+	// Subnets gives each cluster host its pod subnet: the (i+1)-th subnet
+	// of CIDR for the i-th host in Hosts, so adding a host never moves
+	// another host's subnet.
+	Subnets map[string]netip.Prefix
+}
+
+// Pod is one network namespace on a host with an address from the host's
+// pod subnet; its containers are processes sharing that namespace.
+type Pod struct {
+	Resource
+	Host       string
+	Network    string // pod_network address
+	Address    netip.Addr
+	Containers []*PodContainer
+}
+
+// PodContainer is a `container "app" { command = [...] }` block inside a pod.
+type PodContainer struct {
+	Name    string // label, [a-z][a-z0-9_-]*
+	Command []string
+	Range   hcl.Range
+}
+
+// Segment is an L2 segment stretched across hosts over VXLAN (a tenant network).
+type Segment struct {
+	Resource
+	VNI   int
+	CIDR  netip.Prefix
+	Hosts []string // host addresses the segment reaches
+	Port  int      // VXLAN UDP port, default 4789
 }
 
 type Bridge struct {
@@ -67,14 +147,15 @@ type Port struct {
 type Container struct {
 	Resource
 	Host    string // host address
-	Bridge  string // bridge address
+	Bridge  string // bridge address ("" when the container is on a segment)
+	Segment string // segment address, instead of a bridge ("" when on a bridge)
 	Address netip.Addr
 	Ports   []Port
 }
 
 type Process struct {
 	Resource
-	On      string // address of a host or container
+	On      string // address of a host, container, vm or pod
 	Command []string
 }
 

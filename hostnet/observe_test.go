@@ -149,7 +149,7 @@ func TestNftFileGolden(t *testing.T) {
 // comment holding a double quote does not load. Owners of for_each
 // instances, e.g. container.app["one"], contain double quotes.
 func TestNftFileCommentWithQuotes(t *testing.T) {
-	t.Skip(`bug: NftFile writes comment "container.app[\"one\"]" (Go %q), which nft cannot parse; for_each containers with ports break the nat table`)
+	t.Skip(`bug: NftFile writes comment "container.app[\"one\"]" with Go quoting, which nft cannot parse; for_each containers with ports break the nat table`)
 	rules := []NatRule{{Owner: `container.app["one"]`, Kind: "dnat", Proto: "udp", DstAddr: ip("10.1.0.1"), DstPort: 9000, ToAddr: ip("172.30.0.2"), ToPort: 9000}}
 	for _, line := range strings.Split(NftFile(Names{Lab: "fleet"}, rules), "\n") {
 		_, c, ok := strings.Cut(line, " comment ")
