@@ -3,7 +3,7 @@
 
 # A Go that can build labnet (hack/go fetches one on a machine without it).
 GO      ?= $(shell ./hack/go)
-PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux
+PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client
 BIN     := bin/labnet
 
 .PHONY: deps build demo demo-destroy test unit vet

@@ -344,7 +344,13 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 			if obs == nil || hasLink(obs, a["ifname"]) {
 				s.Batch = expand.BridgeOf(c.Addr, a).DeleteBatch()
 			}
-		case expand.KindContainer:
+		case expand.KindLanBridge:
+			s.Batch = expand.LanBridgeOf(c.Addr, a).DeleteBatch()
+		case expand.KindPodNet:
+			s.Batch = expand.PodNetOf(c.Addr, a).DeleteBatch()
+		case expand.KindSegmentLink:
+			s.Batch = expand.SegmentLinkOf(c.Addr, a).DeleteBatch()
+		case expand.KindContainer, expand.KindVM, expand.KindPod:
 			ct := expand.ContainerOf(c.Addr, a)
 			veth, ns := true, true
 			if obs != nil {
@@ -369,7 +375,41 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 		} else {
 			s.Batch = b.CreateBatch(n)
 		}
-	case expand.KindContainer:
+	case expand.KindLanBridge:
+		b := expand.LanBridgeOf(c.Addr, a)
+		if c.Action == plan.Update {
+			s.Batch = b.MoveBatch()
+		} else {
+			s.Batch = b.CreateBatch(n)
+		}
+		s.Shell = b.MoveShell()
+	case expand.KindPodNet:
+		p := expand.PodNetOf(c.Addr, a)
+		gone := gonePeers(c)
+		if c.Action == plan.Update {
+			s.Batch = p.PeerBatch(gone)
+		} else {
+			s.Batch = p.CreateBatch(n)
+		}
+		s.Shell = p.PeerShell(gone)
+	case expand.KindSegmentLink:
+		sl := expand.SegmentLinkOf(c.Addr, a)
+		gone := gonePeers(c)
+		if c.Action == plan.Update {
+			// Flood entries are appended, not replaced: write only the
+			// missing ones.
+			var missing []hostnet.Peer
+			for _, p := range sl.Peers {
+				if obs == nil || !obs.HasFdb(sl.Vxlan, "00:00:00:00:00:00", p.Host) {
+					missing = append(missing, p)
+				}
+			}
+			sl.Peers = missing
+		} else {
+			s.Batch = sl.CreateBatch(n)
+		}
+		s.Shell = sl.PeerShell(gone)
+	case expand.KindContainer, expand.KindVM, expand.KindPod:
 		ct := expand.ContainerOf(c.Addr, a)
 		if c.Action == plan.Update {
 			s.Batch = ct.RepairBatch(n)
@@ -385,6 +425,24 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 		s.Shell = hostnet.NftApplyShell(n, expand.RulesOf(a))
 	}
 	return s
+}
+
+// gonePeers are the peers an update removes.
+func gonePeers(c *plan.Change) []hostnet.Peer {
+	if c.Before == nil || c.Action != plan.Update {
+		return nil
+	}
+	now := map[string]bool{}
+	for _, p := range hostnet.ParsePeers(c.After["peers"]) {
+		now[p.String()] = true
+	}
+	var gone []hostnet.Peer
+	for _, p := range hostnet.ParsePeers(c.Before["peers"]) {
+		if !now[p.String()] {
+			gone = append(gone, p)
+		}
+	}
+	return gone
 }
 
 func hasLink(o *hostnet.Observed, name string) bool {

@@ -140,7 +140,7 @@ func (w *workspace) nodes(st *state.State) map[string]check.Node {
 		case expand.KindHost:
 			h := expand.HostOf(r.Addr, r.Attrs)
 			m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Addr, Address: h.Address}
-		case expand.KindContainer:
+		case expand.KindContainer, expand.KindVM, expand.KindPod:
 			c := expand.ContainerOf(r.Addr, r.Attrs)
 			m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Host, Netns: c.Netns, Address: c.Address}
 		}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,20 +31,33 @@ type node struct {
 	block *hcl.Block
 	attrs hcl.Attributes
 	expr  hcl.Expression // locals only
-	ports []*portBlock
+	subs  []*subBlock // nested blocks (port, ssh, lima, pod container) in source order
 
 	deps   []*node // referenced nodes, sorted by decl
 	bad    bool    // declaration or reference errors: never evaluated
 	failed bool    // evaluation failed or skipped
 }
 
-type portBlock struct {
+// subBlock is a block nested in a resource block.
+type subBlock struct {
+	typ   string // block type: "port", "ssh", "lima", "container"
 	block *hcl.Block
 	attrs hcl.Attributes
 }
 
+// blocksOf returns n's nested blocks of type typ, in source order.
+func (n *node) blocksOf(typ string) []*subBlock {
+	var out []*subBlock
+	for _, b := range n.subs {
+		if b.typ == typ {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 type namedExpr struct {
-	name string // attribute name; "port.<attr>" for port blocks
+	name string // attribute name; "<block type>.<attr>" for nested blocks
 	expr hcl.Expression
 }
 
@@ -67,8 +81,8 @@ func (n *node) exprs() []namedExpr {
 		return []namedExpr{{"value", n.expr}}
 	}
 	add("", n.attrs)
-	for _, p := range n.ports {
-		add("port.", p.attrs)
+	for _, b := range n.subs {
+		add(b.typ+".", b.attrs)
 	}
 	return out
 }
@@ -95,8 +109,28 @@ func (l *loader) buildGraph() {
 				}
 			}
 		}
+		// Implicit ordering: a pod_network is evaluated after every
+		// network, host and bridge (its default hosts are all hosts, and its
+		// cidr must not overlap theirs); a segment after every network and
+		// pod_network (cidr overlap, VNI clashes). These edges order the
+		// evaluation only; they are not references and not in Lab.Deps.
+		if n.kind == nodeResource {
+			for _, m := range l.nodes {
+				if m != n && m.kind == nodeResource && !seen[m] && slices.Contains(evalAfter[n.rkind], m.rkind) {
+					seen[m] = true
+					n.deps = append(n.deps, m)
+				}
+			}
+		}
 		sort.Slice(n.deps, func(i, j int) bool { return n.deps[i].decl < n.deps[j].decl })
 	}
+}
+
+// evalAfter lists, per resource kind, the kinds whose every instance is
+// evaluated before it although it need not refer to them.
+var evalAfter = map[string][]string{
+	kindPodNetwork: {kindNetwork, kindHost, kindBridge},
+	kindSegment:    {kindNetwork, kindPodNetwork},
 }
 
 // resolveRef checks one traversal of node n (found in attribute attr) and

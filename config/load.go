@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -45,9 +46,17 @@ const (
 	kindContainer = "container"
 	kindProcess   = "process"
 	kindCheck     = "check"
+
+	kindVM         = "vm"
+	kindPodNetwork = "pod_network"
+	kindPod        = "pod"
+	kindSegment    = "segment"
 )
 
-var resourceKinds = []string{kindNetwork, kindHost, kindBridge, kindContainer, kindProcess, kindCheck}
+var resourceKinds = []string{
+	kindNetwork, kindHost, kindBridge, kindContainer, kindProcess, kindCheck,
+	kindVM, kindPodNetwork, kindPod, kindSegment,
+}
 
 func isResourceKind(s string) bool {
 	for _, k := range resourceKinds {
@@ -70,6 +79,10 @@ var topSchema = &hcl.BodySchema{
 		{Type: kindContainer, LabelNames: []string{"name"}},
 		{Type: kindProcess, LabelNames: []string{"name"}},
 		{Type: kindCheck, LabelNames: []string{"name"}},
+		{Type: kindVM, LabelNames: []string{"name"}},
+		{Type: kindPodNetwork, LabelNames: []string{"name"}},
+		{Type: kindPod, LabelNames: []string{"name"}},
+		{Type: kindSegment, LabelNames: []string{"name"}},
 	},
 }
 
@@ -78,8 +91,9 @@ var topSchema = &hcl.BodySchema{
 type blockSchema struct {
 	attrs    []string
 	required []string
-	blocks   []string
-	meta     bool // accepts count and for_each
+	blocks   []hcl.BlockHeaderSchema
+	single   []string // block types that may appear at most once
+	meta     bool     // accepts count and for_each
 }
 
 func (s blockSchema) hcl() *hcl.BodySchema {
@@ -87,9 +101,7 @@ func (s blockSchema) hcl() *hcl.BodySchema {
 	for _, a := range s.attrs {
 		bs.Attributes = append(bs.Attributes, hcl.AttributeSchema{Name: a})
 	}
-	for _, b := range s.blocks {
-		bs.Blocks = append(bs.Blocks, hcl.BlockHeaderSchema{Type: b})
-	}
+	bs.Blocks = append(bs.Blocks, s.blocks...)
 	return bs
 }
 
@@ -99,16 +111,43 @@ var (
 	outputSchema   = blockSchema{attrs: []string{"value", "description", "sensitive"}, required: []string{"value"}}
 	portSchema     = blockSchema{attrs: []string{"host_port", "port", "protocol"}, required: []string{"host_port", "port"}}
 
+	portBlockHeader = hcl.BlockHeaderSchema{Type: "port"}
+
+	// subSchemas describe the blocks nested in resource blocks, by type.
+	subSchemas = map[string]blockSchema{
+		"port":      portSchema,
+		"ssh":       {attrs: []string{"user", "private_key_file", "port", "host_key", "known_hosts"}},
+		"lima":      {attrs: []string{"cpus", "memory", "disk", "template", "image", "network"}},
+		"container": {attrs: []string{"command"}, required: []string{"command"}}, // in a pod
+	}
+
 	resourceSchemas = map[string]blockSchema{
-		kindNetwork:   {attrs: []string{"cidr"}, required: []string{"cidr"}},
-		kindHost:      {attrs: []string{"network", "address", "provider"}, required: []string{"network"}},
-		kindBridge:    {attrs: []string{"host", "cidr", "masquerade", "name"}, required: []string{"host", "cidr"}},
-		kindContainer: {attrs: []string{"host", "bridge", "address"}, required: []string{"host", "bridge"}, blocks: []string{"port"}},
+		kindNetwork: {attrs: []string{"cidr"}, required: []string{"cidr"}},
+		kindHost: {
+			attrs:    []string{"network", "address", "provider", "nat_network"},
+			required: []string{"network"},
+			blocks:   []hcl.BlockHeaderSchema{{Type: "ssh"}, {Type: "lima"}},
+			single:   []string{"ssh", "lima"},
+		},
+		kindBridge: {attrs: []string{"host", "cidr", "masquerade", "name"}, required: []string{"host", "cidr"}},
+		// Exactly one of bridge and segment is required; decodeContainer checks that.
+		kindContainer: {attrs: []string{"host", "bridge", "segment", "address"}, required: []string{"host"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader}},
 		kindProcess:   {attrs: []string{"on", "command"}, required: []string{"on", "command"}},
 		kindCheck: {
 			attrs:    []string{"from", "to", "ping", "tcp", "udp", "exec", "address", "expect", "source", "timeout"},
 			required: []string{"from"},
 		},
+		kindVM: {attrs: []string{"host", "mode", "address"}, required: []string{"host", "mode"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader}},
+		kindPodNetwork: {
+			attrs:    []string{"cidr", "subnet_bits", "backend", "vni", "port", "hosts"},
+			required: []string{"cidr"},
+		},
+		kindPod: {
+			attrs:    []string{"host", "network", "address"},
+			required: []string{"host", "network"},
+			blocks:   []hcl.BlockHeaderSchema{{Type: "container", LabelNames: []string{"name"}}},
+		},
+		kindSegment: {attrs: []string{"vni", "cidr", "hosts", "port"}, required: []string{"vni", "cidr", "hosts"}},
 	}
 )
 
@@ -217,6 +256,11 @@ type loader struct {
 	netTaken    map[string]map[netip.Addr]string // network addr -> address -> owner
 	bridgeTaken map[string]map[netip.Addr]string // bridge addr -> address -> owner
 	hostPorts   map[string]map[string]string     // host addr -> "8080/tcp" -> owner
+	natTaken    map[string]map[netip.Addr]string // host addr -> nat VM address -> owner
+	segTaken    map[string]map[netip.Addr]string // segment addr -> address -> owner
+	podTaken    map[string]map[netip.Addr]string // pod subnet (prefix string) -> address -> owner
+	natDefault  map[string]bool                  // host addr -> nat_network not set
+	podNetOf    map[string]string                // host addr -> pod_network addr
 	hostBridges map[string][]*Bridge             // host addr -> bridges on it
 	ifnames     map[string]map[string]string     // host addr -> ifname -> bridge addr
 
@@ -252,6 +296,11 @@ func newLoader(dir string, opts Options) *loader {
 		netTaken:    map[string]map[netip.Addr]string{},
 		bridgeTaken: map[string]map[netip.Addr]string{},
 		hostPorts:   map[string]map[string]string{},
+		natTaken:    map[string]map[netip.Addr]string{},
+		segTaken:    map[string]map[netip.Addr]string{},
+		podTaken:    map[string]map[netip.Addr]string{},
+		natDefault:  map[string]bool{},
+		podNetOf:    map[string]string{},
 		hostBridges: map[string][]*Bridge{},
 		ifnames:     map[string]map[string]string{},
 		varFileVals: map[string]varFileVal{},
@@ -462,16 +511,24 @@ func (l *loader) collectResource(b *hcl.Block) {
 	if diags.HasErrors() {
 		n.bad = true
 	}
-	for _, pb := range content.Blocks {
-		if pb.Type != "port" {
+	first := map[string]*hcl.Block{}
+	for _, sb := range content.Blocks {
+		if prev := first[sb.Type]; prev != nil && slices.Contains(schema.single, sb.Type) {
+			l.errorf(&sb.DefRange, "Duplicate "+sb.Type+" block",
+				"Only one %s block is allowed in a %s block; one was already declared at %s.", sb.Type, kind, posString(prev.DefRange))
+			n.bad = true
 			continue
 		}
-		pc, diags := portSchema.content(pb.Body, pb.DefRange, "a port block")
+		if first[sb.Type] == nil {
+			first[sb.Type] = sb
+		}
+		sub := subSchemas[sb.Type]
+		sc, diags := sub.content(sb.Body, sb.DefRange, fmt.Sprintf("a%s %s block", an(sb.Type), sb.Type))
 		l.diags = append(l.diags, diags...)
 		if diags.HasErrors() {
 			n.bad = true
 		}
-		n.ports = append(n.ports, &portBlock{block: pb, attrs: pc.Attributes})
+		n.subs = append(n.subs, &subBlock{typ: sb.Type, block: sb, attrs: sc.Attributes})
 	}
 	if c, ok := n.attrs["count"]; ok {
 		if f, ok := n.attrs["for_each"]; ok {

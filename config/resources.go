@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"golang.org/x/crypto/ssh"
 )
 
 // dec holds the evaluated arguments of one block and reports bad values at
@@ -154,6 +158,20 @@ func (d *dec) prefix(name string) (netip.Prefix, bool) {
 var kindArticle = map[string]string{
 	kindNetwork: "a network", kindHost: "a host", kindBridge: "a bridge",
 	kindContainer: "a container", kindProcess: "a process", kindCheck: "a check",
+	kindVM: "a vm", kindPodNetwork: "a pod_network", kindPod: "a pod", kindSegment: "a segment",
+}
+
+// nodeKinds are the kinds with an address of their own: what a process
+// runs on and what a check probes from and to. vm and pod come first so the
+// message reads "a vm, a pod, a host or a container".
+var nodeKinds = []string{kindVM, kindPod, kindHost, kindContainer}
+
+// orList joins words as "a, b or c".
+func orList(words []string) string {
+	if len(words) <= 1 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // ref decodes an argument that must be a resource instance of one of kinds.
@@ -165,7 +183,7 @@ func (d *dec) ref(name string, kinds ...string) *instance {
 	for _, k := range kinds {
 		wants = append(wants, kindArticle[k])
 	}
-	want := strings.Join(wants, " or ")
+	want := orList(wants)
 	v := d.vals[name]
 	ty := v.Type()
 	if id, ok := instanceID(v); ok {
@@ -269,6 +287,10 @@ func nodeAddress(inst *instance) netip.Addr {
 		return r.Address
 	case *Container:
 		return r.Address
+	case *VM:
+		return r.Address
+	case *Pod:
+		return r.Address
 	}
 	return netip.Addr{}
 }
@@ -291,8 +313,13 @@ func (l *loader) decodeInstance(n *node, ctx *hcl.EvalContext, addr, name string
 		nameRange = a.Expr.Range()
 	}
 	maxLen := MaxNodeName
-	if n.rkind == kindHost {
+	switch n.rkind {
+	case kindHost:
 		maxLen = MaxHostName
+	case kindSegment:
+		maxLen = MaxSegmentName
+	case kindPodNetwork:
+		maxLen = MaxPodNetworkName
 	}
 	nameOK := true
 	if len(name) > maxLen {
@@ -314,7 +341,7 @@ func (l *loader) decodeInstance(n *node, ctx *hcl.EvalContext, addr, name string
 	case kindNetwork:
 		inst, commit = l.decodeNetwork(d, res, id)
 	case kindHost:
-		inst, commit = l.decodeHost(d, n, res, id)
+		inst, commit = l.decodeHost(d, n, ctx, res, id)
 	case kindBridge:
 		inst, commit = l.decodeBridge(d, n, res, id)
 	case kindContainer:
@@ -323,6 +350,14 @@ func (l *loader) decodeInstance(n *node, ctx *hcl.EvalContext, addr, name string
 		inst, commit = l.decodeProcess(d, res, id)
 	case kindCheck:
 		inst, commit = l.decodeCheck(d, n, res, id)
+	case kindVM:
+		inst, commit = l.decodeVM(d, n, ctx, res, id)
+	case kindPodNetwork:
+		inst, commit = l.decodePodNetwork(d, n, res, id)
+	case kindPod:
+		inst, commit = l.decodePod(d, n, ctx, res, id)
+	case kindSegment:
+		inst, commit = l.decodeSegment(d, n, res, id)
 	}
 	if !d.ok || !nameOK || inst == nil {
 		return nil, nil
@@ -359,24 +394,77 @@ func (l *loader) decodeNetwork(d *dec, res Resource, id cty.Value) (*instance, f
 	return &instance{value: v, res: nw}, func() { l.lab.Networks = append(l.lab.Networks, nw) }
 }
 
-func (l *loader) decodeHost(d *dec, n *node, res Resource, id cty.Value) (*instance, func()) {
+// DefaultNatCIDR is a host's nat_network when it sets none (libvirt's default).
+var DefaultNatCIDR = netip.MustParsePrefix("192.168.122.0/24")
+
+var providers = []string{"netns", "ssh", "lima"}
+
+func (l *loader) decodeHost(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	netInst := d.ref("network", kindNetwork)
 	provider := "netns"
 	if s, ok := d.str("provider"); ok {
-		if s != "netns" {
-			d.fail("provider", "Unsupported provider", "The provider %q is not supported yet; only \"netns\" is.", s)
+		if !slices.Contains(providers, s) {
+			d.fail("provider", "Unsupported provider", "The provider %q is not supported; use \"netns\", \"ssh\" or \"lima\".", s)
 		}
 		provider = s
+	}
+	natCIDR, natSet := DefaultNatCIDR, d.has("nat_network")
+	if natSet {
+		natCIDR, _ = d.prefix("nat_network")
 	}
 	var addr netip.Addr
 	explicit := d.has("address")
 	if explicit {
 		addr, _ = d.ipv4("address")
 	}
+	var sshCfg *SSHConfig
+	var limaCfg *LimaConfig
+	for _, sb := range n.subs {
+		want := sb.typ // the provider the block belongs to
+		if provider != want {
+			if d.ok {
+				l.errorf(&sb.block.DefRange, "Unexpected "+sb.typ+" block",
+					"A%s %s block is only allowed in a host with provider = %q; %s has provider %q.", an(sb.typ), sb.typ, want, res.Addr, provider)
+			}
+			d.ok = false
+			continue
+		}
+		switch sb.typ {
+		case "ssh":
+			sshCfg = l.decodeSSH(d, sb, ctx)
+		case "lima":
+			limaCfg = l.decodeLima(d, sb, ctx)
+		}
+	}
+	switch provider {
+	case "ssh":
+		if sshCfg == nil {
+			sshCfg = &SSHConfig{User: "root", Port: 22}
+		}
+		// An ssh host is a machine that exists: nothing can allocate its address.
+		if !explicit {
+			l.errorf(&n.rng, "Missing address",
+				"A host with provider = \"ssh\" is an existing machine; set address = \"...\" to its address on its network.")
+			d.ok = false
+		}
+	case "lima":
+		if limaCfg == nil {
+			limaCfg = defaultLima()
+		}
+		// A lima host's address is allocated (or checked) like a netns
+		// host's, but it means nothing before the VM boots: Lima's network
+		// hands out the real address, and labnet reads it from the running
+		// VM later. Allocating keeps the pool and every later allocation
+		// identical to a netns lab.
+	}
 	if !d.ok || netInst == nil {
 		return nil, nil
 	}
 	nw := netInst.res.(*Network)
+	if natSet && natCIDR.Overlaps(nw.CIDR) {
+		d.fail("nat_network", "Overlapping CIDR", "The nat_network %s of %s overlaps its network %s (%s).", natCIDR, res.Addr, nw.Addr, nw.CIDR)
+		return nil, nil
+	}
 	gw := NetworkGateway(nw.CIDR)
 	taken := l.netTaken[nw.Addr]
 	if explicit {
@@ -397,21 +485,138 @@ func (l *loader) decodeHost(d *dec, n *node, res Resource, id cty.Value) (*insta
 	if !d.ok {
 		return nil, nil
 	}
-	h := &Host{Resource: res, Network: nw.Addr, Address: addr, Provider: provider}
+	h := &Host{Resource: res, Network: nw.Addr, Address: addr, Provider: provider, NatCIDR: natCIDR, SSH: sshCfg, Lima: limaCfg}
 	v := cty.ObjectVal(map[string]cty.Value{
-		"id":       id,
-		"name":     cty.StringVal(res.Name),
-		"network":  netInst.value,
-		"address":  cty.StringVal(addr.String()),
-		"provider": cty.StringVal(provider),
+		"id":          id,
+		"name":        cty.StringVal(res.Name),
+		"network":     netInst.value,
+		"address":     cty.StringVal(addr.String()),
+		"provider":    cty.StringVal(provider),
+		"nat_network": cty.StringVal(natCIDR.String()),
 	})
 	return &instance{value: v, res: h}, func() {
-		if l.netTaken[nw.Addr] == nil {
-			l.netTaken[nw.Addr] = map[netip.Addr]string{}
-		}
-		l.netTaken[nw.Addr][addr] = res.Addr
+		l.take(l.netTaken, nw.Addr, addr, res.Addr)
+		l.natDefault[res.Addr] = !natSet
 		l.lab.Hosts = append(l.lab.Hosts, h)
 	}
+}
+
+// take records that owner holds address a in the pool key of m.
+func (l *loader) take(m map[string]map[netip.Addr]string, key string, a netip.Addr, owner string) {
+	if m[key] == nil {
+		m[key] = map[netip.Addr]string{}
+	}
+	m[key][a] = owner
+}
+
+// labPath makes a relative path relative to the lab directory; absolute
+// paths and ~ paths (expanded where they are used) stay as written.
+func (l *loader) labPath(p string) string {
+	if filepath.IsAbs(p) || p == "~" || strings.HasPrefix(p, "~/") {
+		return p
+	}
+	return filepath.Join(l.absDir, p)
+}
+
+var sshUserRe = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$`)
+
+// decodeSSH decodes a host's ssh block; errors clear d.ok.
+func (l *loader) decodeSSH(d *dec, sb *subBlock, ctx *hcl.EvalContext) *SSHConfig {
+	sd := l.newDec(sb.attrs, ctx)
+	cfg := &SSHConfig{User: "root", Port: 22}
+	if s, ok := sd.str("user"); ok {
+		if !sshUserRe.MatchString(s) {
+			sd.fail("user", "Invalid user", "The ssh user %q must match %s.", s, sshUserRe)
+		}
+		cfg.User = s
+	}
+	if s, ok := sd.str("private_key_file"); ok {
+		if s == "" {
+			sd.fail("private_key_file", "Invalid path", "private_key_file must not be empty; remove it to use the lab's own key.")
+		}
+		cfg.PrivateKeyFile = l.labPath(s)
+	}
+	if p, ok := sd.port("port"); ok {
+		cfg.Port = p
+	}
+	if s, ok := sd.str("host_key"); ok {
+		if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(s)); err != nil {
+			sd.fail("host_key", "Invalid host key",
+				"The host_key must be a public key in authorized_keys form, like \"ssh-ed25519 AAAA...\": %v.", err)
+		}
+		cfg.HostKey = s
+	}
+	if s, ok := sd.str("known_hosts"); ok {
+		if s == "" {
+			sd.fail("known_hosts", "Invalid path", "known_hosts must not be empty.")
+		} else if sd.has("host_key") {
+			sd.fail("known_hosts", "Conflicting host key settings",
+				"Set either host_key (a pinned key) or known_hosts (a file to check against), not both.")
+		}
+		cfg.KnownHosts = l.labPath(s)
+	}
+	if !sd.ok {
+		d.ok = false
+	}
+	return cfg
+}
+
+func defaultLima() *LimaConfig {
+	return &LimaConfig{CPUs: 1, Memory: "1GiB", Disk: "10GiB", Network: "user-v2"}
+}
+
+var (
+	sizeRe     = regexp.MustCompile(`(?i)^[0-9]+(\.[0-9]+)?\s*([kmgtp]i?b?|b)?$`)
+	limaNameRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+)
+
+// decodeLima decodes a host's lima block; errors clear d.ok.
+func (l *loader) decodeLima(d *dec, sb *subBlock, ctx *hcl.EvalContext) *LimaConfig {
+	ld := l.newDec(sb.attrs, ctx)
+	cfg := defaultLima()
+	if ld.has("cpus") {
+		cfg.CPUs, _ = ld.intRange("cpus", 1, 1024)
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"memory", &cfg.Memory}, {"disk", &cfg.Disk}} {
+		if s, ok := ld.str(f.name); ok {
+			if !sizeRe.MatchString(s) {
+				ld.fail(f.name, "Invalid size", "The %s %q is not a size like \"2GiB\" or \"512MiB\".", f.name, s)
+			}
+			*f.dst = s
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"template", &cfg.Template}, {"image", &cfg.Image}} {
+		if s, ok := ld.str(f.name); ok {
+			if s == "" {
+				ld.fail(f.name, "Invalid value", "%s must not be empty.", f.name)
+			}
+			*f.dst = s
+		}
+	}
+	if ld.has("template") && ld.has("image") {
+		later := "image"
+		if ld.attrs["image"].Range.Start.Byte < ld.attrs["template"].Range.Start.Byte {
+			later = "template"
+		}
+		ld.fail(later, "Conflicting template and image",
+			"A lima block sets either template (a Lima template) or image (a disk image), not both.")
+	}
+	if s, ok := ld.str("network"); ok {
+		if !limaNameRe.MatchString(s) {
+			ld.fail("network", "Invalid network", "The Lima network name %q must match %s.", s, limaNameRe)
+		}
+		cfg.Network = s
+	}
+	if !ld.ok {
+		d.ok = false
+	}
+	return cfg
 }
 
 func (l *loader) decodeBridge(d *dec, n *node, res Resource, id cty.Value) (*instance, func()) {
@@ -471,23 +676,16 @@ func (l *loader) decodeBridge(d *dec, n *node, res Resource, id cty.Value) (*ins
 
 var portType = cty.Object(map[string]cty.Type{"host_port": cty.Number, "port": cty.Number, "protocol": cty.String})
 
-func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
-	hostInst := d.ref("host", kindHost)
-	brInst := d.ref("bridge", kindBridge)
-	var addr netip.Addr
-	explicit := d.has("address")
-	if explicit {
-		addr, _ = d.ipv4("address")
-	}
-	// Ports.
+// decodePorts decodes the port blocks of n (a container or nat VM of
+// owner) published on host ("" when the host did not decode). It returns
+// the ports, their values and the "8080/tcp" keys to record with
+// publishPorts on commit; errors clear d.ok.
+func (l *loader) decodePorts(d *dec, n *node, ctx *hcl.EvalContext, host, owner string) ([]Port, []cty.Value, map[string]bool) {
 	var ports []Port
 	var portVals []cty.Value
 	published := map[string]bool{}
-	var hostPorts map[string]string
-	if hostInst != nil {
-		hostPorts = l.hostPorts[hostInst.addr]
-	}
-	for _, pb := range n.ports {
+	hostPorts := l.hostPorts[host]
+	for _, pb := range n.blocksOf("port") {
 		pd := l.newDec(pb.attrs, ctx)
 		pd.required(portSchema.required...)
 		hp, _ := pd.port("host_port")
@@ -499,12 +697,12 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 			}
 			proto = s
 		}
-		if pd.ok && hostInst != nil {
+		if pd.ok && host != "" {
 			key := fmt.Sprintf("%d/%s", hp, proto)
-			if owner := hostPorts[key]; owner != "" {
-				pd.fail("host_port", "Duplicate published port", "The host port %s on %s is already published by %s.", key, hostInst.addr, owner)
+			if other := hostPorts[key]; other != "" {
+				pd.fail("host_port", "Duplicate published port", "The host port %s on %s is already published by %s.", key, host, other)
 			} else if published[key] {
-				pd.fail("host_port", "Duplicate published port", "The host port %s on %s is already published by %s.", key, hostInst.addr, res.Addr)
+				pd.fail("host_port", "Duplicate published port", "The host port %s on %s is already published by %s.", key, host, owner)
 			}
 			published[key] = true
 		}
@@ -519,90 +717,187 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 			"protocol":  cty.StringVal(proto),
 		}))
 	}
-	if !d.ok || hostInst == nil || brInst == nil {
-		return nil, nil
+	return ports, portVals, published
+}
+
+// publishPorts records host ports published by owner.
+func (l *loader) publishPorts(host string, published map[string]bool, owner string) {
+	if l.hostPorts[host] == nil {
+		l.hostPorts[host] = map[string]string{}
 	}
-	br := brInst.res.(*Bridge)
-	if br.Host != hostInst.addr {
-		d.fail("bridge", "Bridge on another host", "The bridge %s is on %s, but %s is on %s.", br.Addr, br.Host, res.Addr, hostInst.addr)
-		return nil, nil
+	for key := range published {
+		l.hostPorts[host][key] = owner
 	}
-	taken := l.bridgeTaken[br.Addr]
+}
+
+func portList(vals []cty.Value) cty.Value {
+	if len(vals) == 0 {
+		return cty.ListValEmpty(portType)
+	}
+	return cty.ListVal(vals)
+}
+
+// noPorts reports every port block of n, which cannot publish ports.
+func (l *loader) noPorts(d *dec, n *node, summary, format string, args ...any) {
+	for _, pb := range n.blocksOf("port") {
+		l.errorf(&pb.block.DefRange, summary, format, args...)
+		d.ok = false
+	}
+}
+
+func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
+	hostInst := d.ref("host", kindHost)
+	var brInst, segInst *instance
+	switch hasBr, hasSeg := d.has("bridge"), d.has("segment"); {
+	case hasBr && hasSeg:
+		later := "segment"
+		if d.attrs["bridge"].Range.Start.Byte > d.attrs["segment"].Range.Start.Byte {
+			later = "bridge"
+		}
+		l.errorf(&d.attrs[later].Range, "Conflicting bridge and segment",
+			"A container is on exactly one of a bridge or a segment; %s sets both bridge and segment.", res.Addr)
+		d.ok = false
+	case !hasBr && !hasSeg:
+		l.errorf(&n.rng, "Missing bridge or segment",
+			"A container needs exactly one of bridge = <bridge> or segment = <segment>; %s sets neither.", res.Addr)
+		d.ok = false
+	case hasBr:
+		brInst = d.ref("bridge", kindBridge)
+	default:
+		segInst = d.ref("segment", kindSegment)
+	}
+	var addr netip.Addr
+	explicit := d.has("address")
 	if explicit {
-		d.checkAddress("address", addr, br.CIDR, br.Gateway, br.Addr, "the bridge's own address")
-		if owner := taken[addr]; d.ok && owner != "" {
-			d.fail("address", "Duplicate address", "The address %s of %s is already used by %s.", addr, res.Addr, owner)
+		addr, _ = d.ipv4("address")
+	}
+	var ports []Port
+	var portVals []cty.Value
+	published := map[string]bool{}
+	if d.has("segment") {
+		l.noPorts(d, n, "Port on a segment",
+			"%s is on a segment: a tenant segment has no NAT, so it cannot publish ports; reach it at its own address.", res.Addr)
+	} else {
+		host := ""
+		if hostInst != nil {
+			host = hostInst.addr
+		}
+		ports, portVals, published = l.decodePorts(d, n, ctx, host, res.Addr)
+	}
+	if !d.ok || hostInst == nil || (brInst == nil && segInst == nil) {
+		return nil, nil
+	}
+	c := &Container{Resource: res, Host: hostInst.addr, Ports: ports}
+	var pools map[string]map[netip.Addr]string
+	var pool string
+	brVal, segVal := cty.NullVal(cty.DynamicPseudoType), cty.NullVal(cty.DynamicPseudoType)
+	if brInst != nil {
+		br := brInst.res.(*Bridge)
+		if br.Host != hostInst.addr {
+			d.fail("bridge", "Bridge on another host", "The bridge %s is on %s, but %s is on %s.", br.Addr, br.Host, res.Addr, hostInst.addr)
+			return nil, nil
+		}
+		pools, pool, c.Bridge, brVal = l.bridgeTaken, br.Addr, br.Addr, brInst.value
+		taken := l.bridgeTaken[br.Addr]
+		if explicit {
+			d.checkAddress("address", addr, br.CIDR, br.Gateway, br.Addr, "the bridge's own address")
+			if owner := taken[addr]; d.ok && owner != "" {
+				d.fail("address", "Duplicate address", "The address %s of %s is already used by %s.", addr, res.Addr, owner)
+			}
+		} else {
+			var ok bool
+			addr, ok = allocate(br.CIDR, 2, br.Gateway, taken)
+			if !ok {
+				l.errorf(&n.rng, "No free address", "%s (%s) has no free address for %s; set address explicitly.", br.Addr, br.CIDR, res.Addr)
+				d.ok = false
+			}
 		}
 	} else {
-		var ok bool
-		addr, ok = allocate(br.CIDR, 2, br.Gateway, taken)
-		if !ok {
-			l.errorf(&n.rng, "No free address", "%s (%s) has no free address for %s; set address explicitly.", br.Addr, br.CIDR, res.Addr)
-			d.ok = false
+		seg := segInst.res.(*Segment)
+		if !slices.Contains(seg.Hosts, hostInst.addr) {
+			d.fail("segment", "Host not on segment", "%s is on %s, which %s does not reach (its hosts are %s).",
+				res.Addr, hostInst.addr, seg.Addr, strings.Join(seg.Hosts, ", "))
+			return nil, nil
+		}
+		pools, pool, c.Segment, segVal = l.segTaken, seg.Addr, seg.Addr, segInst.value
+		// One L2 network across its hosts: addresses are unique per
+		// segment, from the first host address (a segment has no gateway).
+		taken := l.segTaken[seg.Addr]
+		if explicit {
+			d.checkAddress("address", addr, seg.CIDR, netip.Addr{}, seg.Addr, "")
+			if owner := taken[addr]; d.ok && owner != "" {
+				d.fail("address", "Duplicate address", "The address %s of %s is already used by %s on %s.", addr, res.Addr, owner, seg.Addr)
+			}
+		} else {
+			var ok bool
+			addr, ok = allocate(seg.CIDR, 1, netip.Addr{}, taken)
+			if !ok {
+				l.errorf(&n.rng, "No free address", "%s (%s) has no free address for %s; set address explicitly.", seg.Addr, seg.CIDR, res.Addr)
+				d.ok = false
+			}
 		}
 	}
 	if !d.ok {
 		return nil, nil
 	}
-	c := &Container{Resource: res, Host: hostInst.addr, Bridge: br.Addr, Address: addr, Ports: ports}
-	portList := cty.ListValEmpty(portType)
-	if len(portVals) > 0 {
-		portList = cty.ListVal(portVals)
-	}
+	c.Address = addr
 	v := cty.ObjectVal(map[string]cty.Value{
 		"id":      id,
 		"name":    cty.StringVal(res.Name),
 		"host":    hostInst.value,
-		"bridge":  brInst.value,
+		"bridge":  brVal,
+		"segment": segVal,
 		"address": cty.StringVal(addr.String()),
-		"port":    portList,
+		"port":    portList(portVals),
 	})
 	return &instance{value: v, res: c}, func() {
-		if l.bridgeTaken[br.Addr] == nil {
-			l.bridgeTaken[br.Addr] = map[netip.Addr]string{}
-		}
-		l.bridgeTaken[br.Addr][addr] = res.Addr
-		if l.hostPorts[c.Host] == nil {
-			l.hostPorts[c.Host] = map[string]string{}
-		}
-		for key := range published {
-			l.hostPorts[c.Host][key] = res.Addr
-		}
+		l.take(pools, pool, addr, res.Addr)
+		l.publishPorts(c.Host, published, res.Addr)
 		l.lab.Containers = append(l.lab.Containers, c)
 	}
 }
 
-func (l *loader) decodeProcess(d *dec, res Resource, id cty.Value) (*instance, func()) {
-	on := d.ref("on", kindHost, kindContainer)
+// command decodes a non-empty list of strings whose first element, the
+// program, is not empty.
+func (d *dec) command(name string) []string {
+	if !d.has(name) {
+		return nil
+	}
 	var command []string
-	if d.has("command") {
-		v, err := convert.Convert(d.vals["command"], cty.List(cty.String))
-		if err != nil {
-			d.fail("command", "Incorrect attribute value type", "The command must be a list of strings: %s.", err)
-		} else if v.LengthInt() == 0 {
-			d.fail("command", "Empty command", "The command must have at least one element, the program to run.")
-		} else {
-			for i, e := range v.AsValueSlice() {
-				rng := d.rng("command")
-				if tc, ok := d.attrs["command"].Expr.(*hclsyntax.TupleConsExpr); ok && i < len(tc.Exprs) {
-					rng = tc.Exprs[i].Range().Ptr()
-				}
-				switch {
-				case e.IsNull():
-					d.l.errorf(rng, "Invalid command", "command[%d] must not be null.", i)
-					d.ok = false
-				case strings.ContainsRune(e.AsString(), 0):
-					d.l.errorf(rng, "Invalid command", "command[%d] must not contain a NUL byte.", i)
-					d.ok = false
-				case i == 0 && e.AsString() == "":
-					d.l.errorf(rng, "Invalid command", "command[0], the program to run, must not be empty.")
-					d.ok = false
-				default:
-					command = append(command, e.AsString())
-				}
-			}
+	v, err := convert.Convert(d.vals[name], cty.List(cty.String))
+	if err != nil {
+		d.fail(name, "Incorrect attribute value type", "The %s must be a list of strings: %s.", name, err)
+		return nil
+	}
+	if v.LengthInt() == 0 {
+		d.fail(name, "Empty command", "The %s must have at least one element, the program to run.", name)
+		return nil
+	}
+	for i, e := range v.AsValueSlice() {
+		rng := d.rng(name)
+		if tc, ok := d.attrs[name].Expr.(*hclsyntax.TupleConsExpr); ok && i < len(tc.Exprs) {
+			rng = tc.Exprs[i].Range().Ptr()
+		}
+		switch {
+		case e.IsNull():
+			d.l.errorf(rng, "Invalid command", "%s[%d] must not be null.", name, i)
+			d.ok = false
+		case strings.ContainsRune(e.AsString(), 0):
+			d.l.errorf(rng, "Invalid command", "%s[%d] must not contain a NUL byte.", name, i)
+			d.ok = false
+		case i == 0 && e.AsString() == "":
+			d.l.errorf(rng, "Invalid command", "%s[0], the program to run, must not be empty.", name)
+			d.ok = false
+		default:
+			command = append(command, e.AsString())
 		}
 	}
+	return command
+}
+
+func (l *loader) decodeProcess(d *dec, res Resource, id cty.Value) (*instance, func()) {
+	on := d.ref("on", nodeKinds...)
+	command := d.command("command")
 	if !d.ok || on == nil {
 		return nil, nil
 	}
@@ -621,8 +916,8 @@ func (l *loader) decodeProcess(d *dec, res Resource, id cty.Value) (*instance, f
 }
 
 func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*instance, func()) {
-	from := d.ref("from", kindHost, kindContainer)
-	to := d.ref("to", kindHost, kindContainer)
+	from := d.ref("from", nodeKinds...)
+	to := d.ref("to", nodeKinds...)
 
 	// Exactly one probe.
 	var probes []string
@@ -657,7 +952,7 @@ func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*inst
 		c.Port, _ = d.port(c.Kind)
 		if !d.has("to") && d.ok {
 			l.errorf(&d.attrs[c.Kind].Range, "Missing to",
-				"A %s check needs to = <host or container>, where a listener runs on port %d.", c.Kind, c.Port)
+				"A %s check needs to = <host, container, vm or pod>, where a listener runs on port %d.", c.Kind, c.Port)
 			d.ok = false
 		}
 	case "exec":
@@ -702,7 +997,7 @@ func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*inst
 		}
 	}
 	if c.Kind == "ping" && !addrSet && !d.has("to") && d.ok {
-		l.errorf(&n.rng, "Missing target", "A ping check needs to = <host or container> or address = \"IP\".")
+		l.errorf(&n.rng, "Missing target", "A ping check needs to = <host, container, vm or pod> or address = \"IP\".")
 		d.ok = false
 	}
 	if !d.ok || from == nil {

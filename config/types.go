@@ -95,7 +95,7 @@ type PodNetwork struct {
 	Backend    string   // "vxlan" (default) or "host-gw"
 	VNI        int      // default 1
 	Port       int      // default 8472
-	Hosts      []string // host addresses in the cluster; default every host on the network of the first host
+	Hosts      []string // host addresses in the cluster; default every host of the lab, in Lab.Hosts order
 	// Subnets gives each cluster host its pod subnet: the (i+1)-th subnet
 	// of CIDR for the i-th host in Hosts, so adding a host never moves
 	// another host's subnet.
@@ -161,7 +161,7 @@ type Process struct {
 
 type Check struct {
 	Resource
-	From    string         // node address (host or container)
+	From    string         // node address (host, container, vm or pod)
 	To      string         // node address, "" when not set
 	Kind    string         // "ping", "tcp", "udp", "exec"
 	Port    int            // tcp/udp port (the listener's port in To)
@@ -183,5 +183,8 @@ type Output struct {
 const (
 	MaxLabName  = 20 // nft table "labnet_<lab>", netns "labnet-<lab>"
 	MaxHostName = 12 // underlay veth "u-<host>" must fit IFNAMSIZ-1 = 15
-	MaxNodeName = 40 // containers: netns names; host-side veths are hashed
+	MaxNodeName = 40 // containers, vms, pods: netns names; host-side veths are hashed
+
+	MaxSegmentName    = 10 // kernel links (vxlan, bridge) are named from it
+	MaxPodNetworkName = 20
 )

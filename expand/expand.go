@@ -25,7 +25,19 @@ const (
 	KindContainer = "container"
 	KindProcess   = "process"
 	KindNatTable  = "nat_table"
+	KindVM        = "vm"
+	KindPod       = "pod"
+	// Derived per-host resources.
+	KindLanBridge   = "lan_bridge"   // the host's LAN interface on a bridge, for bridged VMs
+	KindPodNet      = "pod_net"      // the host's share of a pod network
+	KindSegmentLink = "segment_link" // the host's port into a tenant segment
 )
+
+// IsGuest says whether a kind is a network namespace on a bridge of its
+// host (container, VM, pod): they share attributes and kernel plumbing.
+func IsGuest(kind string) bool {
+	return kind == KindContainer || kind == KindVM || kind == KindPod
+}
 
 // Resource is one thing labnet makes.
 type Resource struct {
@@ -39,26 +51,40 @@ type Resource struct {
 // ForceNew lists, per kind, the attributes whose change replaces the
 // resource; any other attribute is changed in place.
 var ForceNew = map[string][]string{
-	KindNetwork:   {"name", "cidr", "gateway"},
-	KindHost:      {"name", "network", "address", "provider", "network_cidr", "network_name", "network_gateway"},
-	KindBridge:    {"host", "ifname", "cidr", "gateway"},
-	KindContainer: {"host", "bridge", "bridge_ifname", "netns", "veth"},
-	KindProcess:   {"on", "host", "host_name", "netns", "command", "owner", "log"},
-	KindNatTable:  {"host"},
+	KindNetwork:     {"name", "cidr", "gateway"},
+	KindHost:        {"name", "network", "address", "provider", "network_cidr", "network_name", "network_gateway"},
+	KindBridge:      {"host", "ifname", "cidr", "gateway"},
+	KindContainer:   {"host", "bridge", "bridge_ifname", "netns", "veth"},
+	KindVM:          {"host", "bridge", "bridge_ifname", "netns", "veth", "mode"},
+	KindPod:         {"host", "bridge", "bridge_ifname", "netns", "veth", "network"},
+	KindLanBridge:   {"host", "ifname", "uplink", "address"},
+	KindPodNet:      {"host", "network", "backend", "bridge", "subnet", "vxlan", "vni", "port", "local", "mac", "mtu"},
+	KindSegmentLink: {"host", "segment", "bridge", "vxlan", "vni", "port", "local", "mtu"},
+	KindProcess:     {"on", "host", "host_name", "netns", "command", "owner", "log"},
+	KindNatTable:    {"host"},
 }
 
 // Parent is the attribute naming the resource a resource lives inside:
 // replacing the parent replaces the child.
 var Parent = map[string]string{
-	KindHost:      "network",
-	KindBridge:    "host",
-	KindContainer: "bridge",
-	KindProcess:   "on",
-	KindNatTable:  "host",
+	KindHost:        "network",
+	KindBridge:      "host",
+	KindContainer:   "bridge",
+	KindVM:          "bridge",
+	KindPod:         "bridge",
+	KindProcess:     "on",
+	KindNatTable:    "host",
+	KindLanBridge:   "host",
+	KindPodNet:      "host",
+	KindSegmentLink: "host",
 }
 
 // Order of kinds, for stable listings.
-var kindOrder = map[string]int{KindNetwork: 0, KindHost: 1, KindBridge: 2, KindContainer: 3, KindNatTable: 4, KindProcess: 5}
+var kindOrder = map[string]int{KindNetwork: 0, KindHost: 1, KindLanBridge: 2, KindBridge: 3, KindPodNet: 4, KindSegmentLink: 5,
+	KindContainer: 6, KindVM: 7, KindPod: 8, KindNatTable: 9, KindProcess: 10}
+
+// KindOrder ranks kinds for stable listings.
+func KindOrder(kind string) int { return kindOrder[kind] }
 
 // Lab expands a decoded lab.
 func Lab(lab *config.Lab) []*Resource {
@@ -97,33 +123,177 @@ func Lab(lab *config.Lab) []*Resource {
 			rules[b.Host] = append(rules[b.Host], hostnet.NatRule{Owner: b.Addr, Kind: "masquerade", Source: b.CIDR, Bridge: b.Ifname})
 		}
 	}
-	containers := map[string]*config.Container{}
-	for _, c := range lab.Containers {
-		containers[c.Addr] = c
-		b := bridges[c.Bridge]
+	// guest adds a container, VM or pod: a namespace with eth0 on a bridge.
+	type guestSpec struct {
+		addr, kind, name, host, parent, ifname string
+		address                                netip.Addr
+		bits                                   int
+		gateway                                netip.Addr
+		mtu                                    int
+		ports                                  []config.Port
+		extra                                  map[string]string
+		deps                                   []string
+	}
+	nodes := map[string]string{} // node address -> netns ("" for hosts)
+	nodeHost := map[string]string{}
+	for _, h := range lab.Hosts {
+		nodes[h.Addr], nodeHost[h.Addr] = "", h.Addr
+	}
+	guest := func(g guestSpec) {
 		var ports []string
-		for _, p := range c.Ports {
+		for _, p := range g.ports {
 			ports = append(ports, fmt.Sprintf("%d/%s->%d", p.HostPort, p.Protocol, p.Port))
-			rules[c.Host] = append(rules[c.Host], hostnet.NatRule{Owner: c.Addr, Kind: "dnat", Proto: p.Protocol,
-				DstAddr: hosts[c.Host].Address, DstPort: p.HostPort, ToAddr: c.Address, ToPort: p.Port})
+			rules[g.host] = append(rules[g.host], hostnet.NatRule{Owner: g.addr, Kind: "dnat", Proto: p.Protocol,
+				DstAddr: hosts[g.host].Address, DstPort: p.HostPort, ToAddr: g.address, ToPort: p.Port})
 		}
-		res = append(res, &Resource{Addr: c.Addr, Kind: KindContainer, Host: c.Host, Attrs: map[string]string{
-			"host": c.Host, "bridge": c.Bridge, "bridge_ifname": b.Ifname, "address": c.Address.String(),
-			"bits": strconv.Itoa(b.CIDR.Bits()), "gateway": b.Gateway.String(),
-			"netns": n.Netns(c.Name), "veth": n.HostVeth(c.Addr), "ports": strings.Join(ports, " "),
-		}, Deps: deps(c.Addr, c.Host, c.Bridge)})
+		gw, mtu := "", ""
+		if g.gateway.IsValid() {
+			gw = g.gateway.String()
+		}
+		if g.mtu > 0 {
+			mtu = strconv.Itoa(g.mtu)
+		}
+		a := map[string]string{
+			"host": g.host, "bridge": g.parent, "bridge_ifname": g.ifname, "address": g.address.String(),
+			"bits": strconv.Itoa(g.bits), "gateway": gw, "mtu": mtu,
+			"netns": n.Netns(g.name), "veth": n.HostVeth(g.addr), "ports": strings.Join(ports, " "),
+		}
+		for k, v := range g.extra {
+			a[k] = v
+		}
+		nodes[g.addr], nodeHost[g.addr] = n.Netns(g.name), g.host
+		res = append(res, &Resource{Addr: g.addr, Kind: g.kind, Host: g.host, Attrs: a, Deps: deps(g.addr, append(g.deps, g.host, g.parent)...)})
+	}
+	segments := map[string]*config.Segment{}
+	for _, sg := range lab.Segments {
+		segments[sg.Addr] = sg
+		for _, h := range sg.Hosts {
+			var peers []string
+			for _, o := range sg.Hosts {
+				if o != h {
+					peers = append(peers, hostnet.Peer{Host: hosts[o].Address}.String())
+				}
+			}
+			res = append(res, &Resource{Addr: SegmentLinkAddr(sg.Name, hosts[h].Name), Kind: KindSegmentLink, Host: h, Attrs: map[string]string{
+				"host": h, "segment": sg.Addr, "bridge": "lns-" + sg.Name, "vxlan": "lnv-" + sg.Name,
+				"vni": strconv.Itoa(sg.VNI), "port": strconv.Itoa(sg.Port), "local": hosts[h].Address.String(),
+				"mtu": strconv.Itoa(VxlanMTU), "peers": strings.Join(peers, " "),
+			}, Deps: []string{h}})
+		}
+	}
+	for _, c := range lab.Containers {
+		if c.Segment != "" {
+			sg := segments[c.Segment]
+			guest(guestSpec{addr: c.Addr, kind: KindContainer, name: c.Name, host: c.Host,
+				parent: SegmentLinkAddr(sg.Name, hosts[c.Host].Name), ifname: "lns-" + sg.Name,
+				address: c.Address, bits: sg.CIDR.Bits(), mtu: VxlanMTU, deps: []string{c.Segment}})
+			continue
+		}
+		b := bridges[c.Bridge]
+		guest(guestSpec{addr: c.Addr, kind: KindContainer, name: c.Name, host: c.Host, parent: c.Bridge, ifname: b.Ifname,
+			address: c.Address, bits: b.CIDR.Bits(), gateway: b.Gateway, ports: c.Ports})
+	}
+	// VMs: bridged ones join the LAN through the host's LAN bridge; nat
+	// ones sit behind the host's NAT bridge ("virtual router").
+	lanBridged, natted := map[string]bool{}, map[string]bool{}
+	for _, v := range lab.VMs {
+		h := hosts[v.Host]
+		if v.Mode == "bridged" {
+			nw := networks[h.Network]
+			if !lanBridged[h.Addr] {
+				lanBridged[h.Addr] = true
+				res = append(res, &Resource{Addr: LanBridgeAddr(h.Name), Kind: KindLanBridge, Host: h.Addr, Attrs: map[string]string{
+					"host": h.Addr, "ifname": LanBridgeIfname, "uplink": "eth0",
+					"address": netip.PrefixFrom(h.Address, nw.CIDR.Bits()).String(), "gateway": Gateway(nw.CIDR).String(),
+				}, Deps: []string{h.Addr}})
+			}
+			guest(guestSpec{addr: v.Addr, kind: KindVM, name: v.Name, host: h.Addr, parent: LanBridgeAddr(h.Name), ifname: LanBridgeIfname,
+				address: v.Address, bits: nw.CIDR.Bits(), gateway: Gateway(nw.CIDR), extra: map[string]string{"mode": v.Mode}})
+			continue
+		}
+		if !natted[h.Addr] {
+			natted[h.Addr] = true
+			gw := h.NatCIDR.Addr().Next()
+			res = append(res, &Resource{Addr: VMNatAddr(h.Name), Kind: KindBridge, Host: h.Addr, Attrs: map[string]string{
+				"host": h.Addr, "ifname": VMNatIfname, "cidr": h.NatCIDR.String(), "gateway": gw.String(), "masquerade": "true",
+			}, Deps: []string{h.Addr}})
+			rules[h.Addr] = append(rules[h.Addr], hostnet.NatRule{Owner: VMNatAddr(h.Name), Kind: "masquerade", Source: h.NatCIDR, Bridge: VMNatIfname})
+		}
+		guest(guestSpec{addr: v.Addr, kind: KindVM, name: v.Name, host: h.Addr, parent: VMNatAddr(h.Name), ifname: VMNatIfname,
+			address: v.Address, bits: h.NatCIDR.Bits(), gateway: h.NatCIDR.Addr().Next(), ports: v.Ports, extra: map[string]string{"mode": v.Mode}})
+	}
+	// Pod networks: every cluster host gets cni0 with its subnet's first
+	// address and, for vxlan, a flannel-style device; each knows every
+	// other host's subnet, address and VTEP MAC.
+	podNets := map[string]*config.PodNetwork{}
+	for _, pn := range lab.PodNetworks {
+		podNets[pn.Addr] = pn
+		var nodeAddrs []netip.Addr
+		for _, h := range pn.Hosts {
+			nodeAddrs = append(nodeAddrs, hosts[h].Address)
+		}
+		for _, h := range pn.Hosts {
+			hh := hosts[h]
+			var peers []string
+			for _, o := range pn.Hosts {
+				if o == h {
+					continue
+				}
+				mac := ""
+				if pn.Backend == "vxlan" {
+					mac = hostnet.VtepMAC(lab.Name, hosts[o].Name, pn.VNI)
+				}
+				peers = append(peers, hostnet.Peer{Subnet: pn.Subnets[o], Host: hosts[o].Address, MAC: mac}.String())
+			}
+			sort.Strings(peers)
+			a := map[string]string{
+				"host": h, "network": pn.Addr, "backend": pn.Backend, "bridge": PodBridgeIfname, "subnet": pn.Subnets[h].String(),
+				"cluster": pn.CIDR.String(), "vxlan": "", "vni": "", "port": "", "local": hh.Address.String(), "mac": "", "mtu": "",
+				"peers": strings.Join(peers, " "),
+			}
+			if pn.Backend == "vxlan" {
+				a["vxlan"], a["vni"], a["port"] = fmt.Sprintf("flannel.%d", pn.VNI), strconv.Itoa(pn.VNI), strconv.Itoa(pn.Port)
+				a["mac"], a["mtu"] = hostnet.VtepMAC(lab.Name, hh.Name, pn.VNI), strconv.Itoa(VxlanMTU)
+			}
+			res = append(res, &Resource{Addr: PodNetAddr(hh.Name), Kind: KindPodNet, Host: h, Attrs: a, Deps: []string{h}})
+			// Pod traffic stays unNATed inside the cluster (pods and nodes);
+			// only what leaves it is masqueraded.
+			owner := PodNetAddr(hh.Name)
+			sub := pn.Subnets[h]
+			rules[h] = append(rules[h], hostnet.NatRule{Owner: owner, Kind: "accept", Source: sub, Dest: pn.CIDR})
+			for _, na := range nodeAddrs {
+				rules[h] = append(rules[h], hostnet.NatRule{Owner: owner, Kind: "accept", Source: sub, Dest: netip.PrefixFrom(na, 32)})
+			}
+			rules[h] = append(rules[h], hostnet.NatRule{Owner: owner, Kind: "masquerade", Source: sub})
+		}
+	}
+	for _, p := range lab.Pods {
+		pn := podNets[p.Network]
+		sub := pn.Subnets[p.Host]
+		mtu := 0
+		if pn.Backend == "vxlan" {
+			mtu = VxlanMTU
+		}
+		guest(guestSpec{addr: p.Addr, kind: KindPod, name: p.Name, host: p.Host, parent: PodNetAddr(hosts[p.Host].Name), ifname: PodBridgeIfname,
+			address: p.Address, bits: sub.Bits(), gateway: sub.Addr().Next(), mtu: mtu, extra: map[string]string{"network": p.Network}, deps: []string{p.Network}})
+	}
+	process := func(addr, name, on string, command []string, deps []string) {
+		host, netns := nodeHost[on], nodes[on]
+		cmd, _ := json.Marshal(command)
+		hn := hosts[host].Name
+		res = append(res, &Resource{Addr: addr, Kind: KindProcess, Host: host, Attrs: map[string]string{
+			"on": on, "host": host, "host_name": hn, "netns": netns, "command": string(cmd),
+			"owner": n.Owner(hn, addr), "log": n.LogFile(name),
+		}, Deps: deps})
 	}
 	for _, p := range lab.Processes {
-		host, netns := p.On, ""
-		if c, ok := containers[p.On]; ok {
-			host, netns = c.Host, n.Netns(c.Name)
+		process(p.Addr, p.Name, p.On, p.Command, deps(p.Addr, p.On))
+	}
+	// A pod's containers are processes sharing the pod's namespace.
+	for _, p := range lab.Pods {
+		for _, c := range p.Containers {
+			process(p.Addr+"/"+c.Name, p.Name+"."+c.Name, p.Addr, c.Command, []string{p.Addr})
 		}
-		cmd, _ := json.Marshal(p.Command)
-		hn := hosts[host].Name
-		res = append(res, &Resource{Addr: p.Addr, Kind: KindProcess, Host: host, Attrs: map[string]string{
-			"on": p.On, "host": host, "host_name": hn, "netns": netns, "command": string(cmd),
-			"owner": n.Owner(hn, p.Addr), "log": n.LogFile(p.Name),
-		}, Deps: deps(p.Addr, p.On)})
 	}
 	// One nat table per host that has rules.
 	for _, h := range lab.Hosts {
@@ -139,6 +309,21 @@ func Lab(lab *config.Lab) []*Resource {
 	}
 	Sort(res)
 	return res
+}
+
+// Names of derived resources and the kernel objects labnet picks itself.
+const (
+	LanBridgeIfname = "lanbr"  // bridged VMs' bridge holding the host's LAN interface
+	VMNatIfname     = "virbr0" // nat VMs' bridge, as libvirt names it
+	PodBridgeIfname = "cni0"   // a pod network's bridge on each host, as CNI names it
+	VxlanMTU        = 1450     // underlay 1500 - 50 bytes of VXLAN encapsulation
+)
+
+func LanBridgeAddr(host string) string { return "lan_bridge." + host }
+func VMNatAddr(host string) string     { return "vm_nat." + host }
+func PodNetAddr(host string) string    { return "pod_net." + host }
+func SegmentLinkAddr(seg, host string) string {
+	return "segment_link." + seg + "." + host
 }
 
 // NatTableAddr is the address of a host's nat table resource.
@@ -195,8 +380,29 @@ func BridgeOf(addr string, a map[string]string) hostnet.Bridge {
 
 func ContainerOf(addr string, a map[string]string) hostnet.Container {
 	bits, _ := strconv.Atoi(a["bits"])
+	mtu, _ := strconv.Atoi(a["mtu"])
 	return hostnet.Container{Addr: addr, Netns: a["netns"], HostVeth: a["veth"], Bridge: a["bridge_ifname"],
-		Address: mustAddr(a["address"]), Bits: bits, Gateway: mustAddr(a["gateway"])}
+		Address: mustAddr(a["address"]), Bits: bits, Gateway: mustAddr(a["gateway"]), MTU: mtu}
+}
+
+func LanBridgeOf(addr string, a map[string]string) hostnet.LanBridge {
+	return hostnet.LanBridge{Addr: addr, Ifname: a["ifname"], Uplink: a["uplink"], Address: mustPrefix(a["address"]), Gateway: mustAddr(a["gateway"])}
+}
+
+func PodNetOf(addr string, a map[string]string) hostnet.PodNet {
+	vni, _ := strconv.Atoi(a["vni"])
+	port, _ := strconv.Atoi(a["port"])
+	mtu, _ := strconv.Atoi(a["mtu"])
+	return hostnet.PodNet{Addr: addr, Backend: a["backend"], Bridge: a["bridge"], Subnet: mustPrefix(a["subnet"]), Vxlan: a["vxlan"],
+		VNI: vni, Port: port, Local: mustAddr(a["local"]), MAC: a["mac"], MTU: mtu, Peers: hostnet.ParsePeers(a["peers"])}
+}
+
+func SegmentLinkOf(addr string, a map[string]string) hostnet.SegmentLink {
+	vni, _ := strconv.Atoi(a["vni"])
+	port, _ := strconv.Atoi(a["port"])
+	mtu, _ := strconv.Atoi(a["mtu"])
+	return hostnet.SegmentLink{Addr: addr, Bridge: a["bridge"], Vxlan: a["vxlan"], VNI: vni, Port: port, Local: mustAddr(a["local"]),
+		MTU: mtu, Peers: hostnet.ParsePeers(a["peers"])}
 }
 
 func ProcessOf(addr string, a map[string]string) hostnet.Process {

@@ -25,7 +25,8 @@ type Container struct {
 	Bridge   string // bridge ifname
 	Address  netip.Addr
 	Bits     int
-	Gateway  netip.Addr
+	Gateway  netip.Addr // invalid: no default route (tenant segments)
+	MTU      int        // 0: the kernel's default
 }
 
 // Process is a long-running command in a host's or a guest's namespace.
@@ -68,23 +69,33 @@ func (b Bridge) DeleteBatch() []string {
 // CreateBatch makes the namespace and the veth with its peer born inside
 // it (moving a link into a namespace later costs several times more).
 func (c Container) CreateBatch(n Names) []string {
-	return []string{
+	l := []string{
 		fmt.Sprintf("netns add %s", c.Netns),
 		fmt.Sprintf("link add %s type veth peer name eth0 netns %s", c.HostVeth, c.Netns),
 		fmt.Sprintf("link set %s alias %s", c.HostVeth, n.Alias(c.Addr)),
 		fmt.Sprintf("link set %s master %s up", c.HostVeth, c.Bridge),
 	}
+	if c.MTU > 0 {
+		l = append(l, fmt.Sprintf("link set %s mtu %d", c.HostVeth, c.MTU))
+	}
+	return l
 }
 
 // InsideBatch configures the guest's side, in its namespace.
 func (c Container) InsideBatch() []string {
-	return []string{
+	l := []string{
 		"link set lo up",
 		"addr flush dev eth0",
 		fmt.Sprintf("addr add %s/%d dev eth0", c.Address, c.Bits),
-		"link set eth0 up",
-		fmt.Sprintf("route replace default via %s dev eth0", c.Gateway),
 	}
+	if c.MTU > 0 {
+		l = append(l, fmt.Sprintf("link set eth0 mtu %d", c.MTU))
+	}
+	l = append(l, "link set eth0 up")
+	if c.Gateway.IsValid() {
+		l = append(l, fmt.Sprintf("route replace default via %s dev eth0", c.Gateway))
+	}
+	return l
 }
 
 // InsideShell runs InsideBatch in the guest's namespace.
@@ -169,10 +180,13 @@ func regexpQuote(s string) string {
 // by value, so the same struct describes what labnet wants and what it read.
 type NatRule struct {
 	Owner string // resource address, kept in the rule's comment
-	Kind  string // "masquerade" or "dnat"
+	Kind  string // "masquerade", "dnat", or "accept" (exempt from masquerade)
 	// masquerade: traffic from Source leaving by any interface but Bridge
+	// (any interface when Bridge is empty); accept: traffic from Source to
+	// Dest is never masqueraded (it is matched first)
 	Source netip.Prefix
 	Bridge string
+	Dest   netip.Prefix
 	// dnat: Proto to DstAddr:DstPort goes to ToAddr:ToPort
 	Proto   string
 	DstAddr netip.Addr
@@ -182,8 +196,14 @@ type NatRule struct {
 }
 
 func (r NatRule) String() string {
-	if r.Kind == "masquerade" {
+	switch r.Kind {
+	case "masquerade":
+		if r.Bridge == "" {
+			return fmt.Sprintf("masquerade %s (%s)", r.Source, r.Owner)
+		}
 		return fmt.Sprintf("masquerade %s out of !%s (%s)", r.Source, r.Bridge, r.Owner)
+	case "accept":
+		return fmt.Sprintf("no nat %s -> %s (%s)", r.Source, r.Dest, r.Owner)
 	}
 	return fmt.Sprintf("dnat %s %s:%d -> %s:%d (%s)", r.Proto, r.DstAddr, r.DstPort, r.ToAddr, r.ToPort, r.Owner)
 }
@@ -196,11 +216,17 @@ func SortRules(rs []NatRule) {
 // NftFile replaces the lab's table atomically: create-if-missing, delete,
 // define, all in one `nft -f` transaction.
 func NftFile(n Names, rules []NatRule) string {
-	var pre, post []string
+	var pre, post, exempt []string
 	for _, r := range rules {
 		c := fmt.Sprintf("comment %q", r.Owner)
 		switch r.Kind {
+		case "accept":
+			exempt = append(exempt, fmt.Sprintf("ip saddr %s ip daddr %s accept %s", r.Source, r.Dest, c))
 		case "masquerade":
+			if r.Bridge == "" {
+				post = append(post, fmt.Sprintf("ip saddr %s masquerade %s", r.Source, c))
+				continue
+			}
 			post = append(post, fmt.Sprintf("ip saddr %s oifname != %q masquerade %s", r.Source, r.Bridge, c))
 		case "dnat":
 			pre = append(pre, fmt.Sprintf("ip daddr %s %s dport %d dnat ip to %s:%d %s", r.DstAddr, r.Proto, r.DstPort, r.ToAddr, r.ToPort, c))
@@ -220,7 +246,7 @@ func NftFile(n Names, rules []NatRule) string {
 	// arriving from the LAN (prerouting) and from the host itself (output).
 	chain("prerouting", "prerouting", -100, pre)
 	chain("output", "output", -100, pre)
-	chain("postrouting", "postrouting", 100, post)
+	chain("postrouting", "postrouting", 100, append(exempt, post...))
 	b.WriteString("}\n")
 	return b.String()
 }

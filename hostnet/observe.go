@@ -37,6 +37,60 @@ type Observed struct {
 	NftPresent bool
 	Nft        []NatRule        // rules found in every chain they belong to
 	Procs      map[string][]int // owner mark -> pids
+	Routes     []Route          // host namespace, main table
+	Neigh      []Neigh          // permanent neighbour entries
+	Fdb        map[string][]Fdb // vxlan device -> its fdb entries
+}
+
+// Route in the host namespace.
+type Route struct {
+	Dst     netip.Prefix // 0.0.0.0/0 for default
+	Gateway netip.Addr
+	Dev     string
+	Onlink  bool
+}
+
+// Neigh is a permanent neighbour entry.
+type Neigh struct {
+	Dst    netip.Addr
+	LLAddr string
+	Dev    string
+}
+
+// Fdb is a forwarding entry of a vxlan device.
+type Fdb struct {
+	MAC string
+	Dst netip.Addr
+}
+
+// HasRoute says whether a route to dst via gw (any gateway when invalid) exists.
+func (o *Observed) HasRoute(dst netip.Prefix, gw netip.Addr, dev string) bool {
+	for _, r := range o.Routes {
+		if r.Dst == dst && (!gw.IsValid() || r.Gateway == gw) && (dev == "" || r.Dev == dev) {
+			return true
+		}
+	}
+	return false
+}
+
+// HasNeigh says whether a permanent neighbour entry exists.
+func (o *Observed) HasNeigh(dst netip.Addr, lladdr, dev string) bool {
+	for _, n := range o.Neigh {
+		if n.Dst == dst && strings.EqualFold(n.LLAddr, lladdr) && n.Dev == dev {
+			return true
+		}
+	}
+	return false
+}
+
+// HasFdb says whether dev forwards mac to dst.
+func (o *Observed) HasFdb(dev, mac string, dst netip.Addr) bool {
+	for _, f := range o.Fdb[dev] {
+		if strings.EqualFold(f.MAC, mac) && f.Dst == dst {
+			return true
+		}
+	}
+	return false
 }
 
 // ObserveScript reads everything about a host in one exchange and a
@@ -46,6 +100,8 @@ func ObserveScript(n Names, hostName string) string {
 	var b strings.Builder
 	b.WriteString("echo @@links\nip -d -j addr show\n")
 	fmt.Fprintf(&b, "for f in /run/netns/%s*; do [ -e \"$f\" ] || continue; ns=${f##*/}; echo \"@@ns $ns\"; printf 'addr show\\nroute show default\\n' | ip -d -j -n \"$ns\" -batch -; echo; done\n", n.NetnsPrefix())
+	b.WriteString("echo @@routes\nip -j route show\necho @@neigh\nip -j neigh show nud permanent\n")
+	b.WriteString("for d in $(ip -o link show type vxlan | sed -n 's/^[0-9]*: \\([^:@]*\\).*/\\1/p'); do echo \"@@fdb $d\"; bridge -j fdb show dev \"$d\"; echo; done\n")
 	fmt.Fprintf(&b, "echo @@nft\nnft -j list table inet %s 2>/dev/null || true\n", n.Table())
 	fmt.Fprintf(&b, "echo @@procs\n%s || true\necho @@end\n", FindOwned(n.Owner(hostName, "")))
 	return b.String()
@@ -53,7 +109,7 @@ func ObserveScript(n Names, hostName string) string {
 
 // ParseObserved reads ObserveScript's output.
 func ParseObserved(out []byte) (*Observed, error) {
-	o := &Observed{Links: map[string]Link{}, Netns: map[string]*Netns{}, Procs: map[string][]int{}}
+	o := &Observed{Links: map[string]Link{}, Netns: map[string]*Netns{}, Procs: map[string][]int{}, Fdb: map[string][]Fdb{}}
 	sections := splitSections(out)
 	seenEnd := false
 	for _, s := range sections {
@@ -91,6 +147,42 @@ func ParseObserved(out []byte) (*Observed, error) {
 					continue
 				}
 				o.Procs[f[1]] = append(o.Procs[f[1]], pid)
+			}
+		case s.name == "routes":
+			rs, err := parseRoutes(s.body)
+			if err != nil {
+				return nil, fmt.Errorf("routes: %w", err)
+			}
+			o.Routes = rs
+		case s.name == "neigh":
+			var raw []struct {
+				Dst    string `json:"dst"`
+				Dev    string `json:"dev"`
+				LLAddr string `json:"lladdr"`
+			}
+			if err := json.Unmarshal(s.body, &raw); err != nil {
+				return nil, fmt.Errorf("neigh: %w", err)
+			}
+			for _, r := range raw {
+				if a, err := netip.ParseAddr(r.Dst); err == nil {
+					o.Neigh = append(o.Neigh, Neigh{Dst: a, LLAddr: r.LLAddr, Dev: r.Dev})
+				}
+			}
+		case strings.HasPrefix(s.name, "fdb "):
+			dev := strings.TrimPrefix(s.name, "fdb ")
+			var raw []struct {
+				MAC string `json:"mac"`
+				Dst string `json:"dst"`
+			}
+			if len(bytes.TrimSpace(s.body)) > 0 {
+				if err := json.Unmarshal(s.body, &raw); err != nil {
+					return nil, fmt.Errorf("fdb %s: %w", dev, err)
+				}
+			}
+			o.Fdb[dev] = []Fdb{}
+			for _, r := range raw {
+				a, _ := netip.ParseAddr(r.Dst)
+				o.Fdb[dev] = append(o.Fdb[dev], Fdb{MAC: r.MAC, Dst: a})
 			}
 		case s.name == "end":
 			seenEnd = true
@@ -254,7 +346,7 @@ func ParseNftJSON(data []byte) ([]NatRule, error) {
 	}
 	var rules []NatRule
 	for r := range byChain["postrouting"] {
-		if r.Kind == "masquerade" {
+		if r.Kind == "masquerade" || r.Kind == "accept" {
 			rules = append(rules, r)
 		}
 	}
@@ -269,6 +361,12 @@ func ParseNftJSON(data []byte) ([]NatRule, error) {
 
 func parseRule(r nftRule) (NatRule, bool) {
 	nr := NatRule{Owner: r.Comment}
+	defer func() {
+		// A destination match means DstAddr for dnat, Dest for accept.
+		if nr.Kind == "accept" && nr.DstAddr.IsValid() {
+			nr.Dest, nr.DstAddr = netip.PrefixFrom(nr.DstAddr, 32), netip.Addr{}
+		}
+	}()
 	for _, e := range r.Expr {
 		var m map[string]json.RawMessage
 		if json.Unmarshal(e, &m) != nil {
@@ -299,6 +397,8 @@ func parseRule(r nftRule) (NatRule, bool) {
 			nr.Kind, nr.ToAddr, nr.ToPort = "dnat", a, d.Port
 		case len(m) == 1 && m["masquerade"] != nil:
 			nr.Kind = "masquerade"
+		case len(m) == 1 && m["accept"] != nil:
+			nr.Kind = "accept"
 		default:
 			return nr, false
 		}
@@ -322,26 +422,22 @@ func applyMatch(nr *NatRule, m nftMatch) bool {
 	switch {
 	case left.Payload != nil && left.Payload.Protocol == "ip" && left.Payload.Field == "daddr" && m.Op == "==":
 		var s string
-		if json.Unmarshal(m.Right, &s) != nil {
+		if json.Unmarshal(m.Right, &s) == nil {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return false
+			}
+			nr.DstAddr = a
+			return true
+		}
+		pf, ok := parsePrefix(m.Right)
+		if !ok {
 			return false
 		}
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return false
-		}
-		nr.DstAddr = a
+		nr.Dest = pf
 	case left.Payload != nil && left.Payload.Protocol == "ip" && left.Payload.Field == "saddr" && m.Op == "==":
-		var p struct {
-			Prefix struct {
-				Addr string `json:"addr"`
-				Len  int    `json:"len"`
-			} `json:"prefix"`
-		}
-		if json.Unmarshal(m.Right, &p) != nil {
-			return false
-		}
-		pf, err := netip.ParsePrefix(p.Prefix.Addr + "/" + strconv.Itoa(p.Prefix.Len))
-		if err != nil {
+		pf, ok := parsePrefix(m.Right)
+		if !ok {
 			return false
 		}
 		nr.Source = pf
@@ -361,6 +457,67 @@ func applyMatch(nr *NatRule, m nftMatch) bool {
 		return false
 	}
 	return true
+}
+
+func parseRoutes(data []byte) ([]Route, error) {
+	var raw []struct {
+		Dst     string   `json:"dst"`
+		Gateway string   `json:"gateway"`
+		Dev     string   `json:"dev"`
+		Flags   []string `json:"flags"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, err
+	}
+	var out []Route
+	for _, r := range raw {
+		var dst netip.Prefix
+		switch {
+		case r.Dst == "default":
+			dst = netip.MustParsePrefix("0.0.0.0/0")
+		case strings.Contains(r.Dst, "/"):
+			p, err := netip.ParsePrefix(r.Dst)
+			if err != nil {
+				continue
+			}
+			dst = p
+		default:
+			a, err := netip.ParseAddr(r.Dst)
+			if err != nil || !a.Is4() {
+				continue
+			}
+			dst = netip.PrefixFrom(a, 32)
+		}
+		rt := Route{Dst: dst, Dev: r.Dev}
+		rt.Gateway, _ = netip.ParseAddr(r.Gateway)
+		for _, f := range r.Flags {
+			if f == "onlink" {
+				rt.Onlink = true
+			}
+		}
+		out = append(out, rt)
+	}
+	return out, nil
+}
+
+// parsePrefix reads nft's {"prefix":{"addr":..,"len":..}} or a plain address (a /32).
+func parsePrefix(raw json.RawMessage) (netip.Prefix, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		a, err := netip.ParseAddr(s)
+		return netip.PrefixFrom(a, 32), err == nil
+	}
+	var p struct {
+		Prefix struct {
+			Addr string `json:"addr"`
+			Len  int    `json:"len"`
+		} `json:"prefix"`
+	}
+	if json.Unmarshal(raw, &p) != nil {
+		return netip.Prefix{}, false
+	}
+	pf, err := netip.ParsePrefix(p.Prefix.Addr + "/" + strconv.Itoa(p.Prefix.Len))
+	return pf, err == nil
 }
 
 // OwnedNetns lists the lab's namespaces on the host, sorted.

@@ -20,7 +20,7 @@ func readTestdata(t *testing.T, name string) []byte {
 }
 
 func pfx(s string) netip.Prefix { return netip.MustParsePrefix(s) }
-func ip(s string) netip.Addr     { return netip.MustParseAddr(s) }
+func ip(s string) netip.Addr    { return netip.MustParseAddr(s) }
 
 // The host namespace of node-0 as captured in testdata/addr_host.json.
 var wantHostLinks = map[string]Link{

@@ -206,7 +206,7 @@ func cascade(all []*Change) {
 				continue
 			}
 			parents := []string{c.Before[key]}
-			if c.Kind == expand.KindContainer || c.Kind == expand.KindProcess {
+			if expand.IsGuest(c.Kind) || c.Kind == expand.KindProcess {
 				parents = append(parents, c.Before["host"])
 			}
 			for _, pa := range parents {
@@ -246,10 +246,9 @@ func prefixAll(p string, s []string) []string {
 }
 
 func sortChanges(all []*Change) {
-	order := map[string]int{expand.KindNetwork: 0, expand.KindHost: 1, expand.KindBridge: 2, expand.KindContainer: 3, expand.KindNatTable: 4, expand.KindProcess: 5}
 	sort.SliceStable(all, func(i, j int) bool {
-		if order[all[i].Kind] != order[all[j].Kind] {
-			return order[all[i].Kind] < order[all[j].Kind]
+		if oi, oj := expand.KindOrder(all[i].Kind), expand.KindOrder(all[j].Kind); oi != oj {
+			return oi < oj
 		}
 		return all[i].Addr < all[j].Addr
 	})
@@ -317,8 +316,14 @@ func observe(kind, addr string, a map[string]string, host string, obs Observatio
 	switch kind {
 	case expand.KindBridge:
 		return observeBridge(addr, a, k)
-	case expand.KindContainer:
+	case expand.KindContainer, expand.KindVM, expand.KindPod:
 		return observeContainer(addr, a, k)
+	case expand.KindLanBridge:
+		return observeLanBridge(a, k)
+	case expand.KindPodNet:
+		return observePodNet(a, k)
+	case expand.KindSegmentLink:
+		return observeSegmentLink(a, k)
 	case expand.KindProcess:
 		if len(k.Procs[a["owner"]]) > 0 {
 			return Status{Exists: true, Complete: true}
@@ -410,7 +415,7 @@ func observeContainer(addr string, a map[string]string, k *hostnet.Observed) Sta
 		if lo, ok := ns.Links["lo"]; !ok || !lo.Up {
 			drift = append(drift, "lo is down")
 		}
-		if ns.DefaultGw != mustAddr(a["gateway"]) {
+		if a["gateway"] != "" && ns.DefaultGw != mustAddr(a["gateway"]) {
 			drift = append(drift, "default route via "+a["gateway"]+" is missing")
 		}
 	}
@@ -423,4 +428,96 @@ func atoi(s string) int {
 	n := 0
 	fmt.Sscan(s, &n)
 	return n
+}
+
+func observeLanBridge(a map[string]string, k *hostnet.Observed) Status {
+	br, ok := k.Links[a["ifname"]]
+	if !ok {
+		return Status{Drift: []string{"bridge " + a["ifname"] + " is missing"}}
+	}
+	var drift []string
+	if up := k.Links[a["uplink"]]; up.Master != a["ifname"] {
+		drift = append(drift, a["uplink"]+" is not on "+a["ifname"])
+	}
+	if !slices.Contains(br.Addrs, mustPrefix(a["address"])) {
+		drift = append(drift, a["ifname"]+" lacks the host address "+a["address"])
+	}
+	if slices.Contains(k.Links[a["uplink"]].Addrs, mustPrefix(a["address"])) {
+		drift = append(drift, "the host address is still on "+a["uplink"])
+	}
+	if !br.Up {
+		drift = append(drift, a["ifname"]+" is down")
+	}
+	return Status{Exists: true, Complete: len(drift) == 0, Repairable: true, Drift: drift}
+}
+
+func observePodNet(a map[string]string, k *hostnet.Observed) Status {
+	br, ok := k.Links[a["bridge"]]
+	if !ok {
+		return Status{Drift: []string{"bridge " + a["bridge"] + " is missing"}}
+	}
+	var drift []string
+	repairable := true
+	sub := mustPrefix(a["subnet"])
+	gw := netip.PrefixFrom(sub.Addr().Next(), sub.Bits())
+	if !slices.Contains(br.Addrs, gw) {
+		drift = append(drift, a["bridge"]+" lacks "+gw.String())
+		repairable = false
+	}
+	if !br.Up {
+		drift = append(drift, a["bridge"]+" is down")
+		repairable = false
+	}
+	vx := a["vxlan"]
+	if a["backend"] == "vxlan" {
+		l, ok := k.Links[vx]
+		switch {
+		case !ok:
+			drift = append(drift, "vxlan device "+vx+" is missing")
+			repairable = false
+		case l.Kind != "vxlan" || !l.Up || !slices.Contains(l.Addrs, netip.PrefixFrom(sub.Addr(), 32)):
+			drift = append(drift, "vxlan device "+vx+" is down or lacks "+sub.Addr().String()+"/32")
+			repairable = false
+		}
+	}
+	for _, p := range hostnet.ParsePeers(a["peers"]) {
+		if a["backend"] == "vxlan" {
+			if !k.HasNeigh(p.Subnet.Addr(), p.MAC, vx) {
+				drift = append(drift, "neighbour "+p.Subnet.Addr().String()+" lladdr "+p.MAC+" is missing")
+			}
+			if !k.HasFdb(vx, p.MAC, p.Host) {
+				drift = append(drift, "fdb "+p.MAC+" dst "+p.Host.String()+" is missing")
+			}
+			if !k.HasRoute(p.Subnet, p.Subnet.Addr(), vx) {
+				drift = append(drift, "route "+p.Subnet.String()+" via "+vx+" is missing")
+			}
+		} else if !k.HasRoute(p.Subnet, p.Host, "") {
+			drift = append(drift, "route "+p.Subnet.String()+" via "+p.Host.String()+" is missing")
+		}
+	}
+	return Status{Exists: true, Complete: len(drift) == 0, Repairable: repairable, Drift: drift}
+}
+
+func observeSegmentLink(a map[string]string, k *hostnet.Observed) Status {
+	br, brOK := k.Links[a["bridge"]]
+	vx, vxOK := k.Links[a["vxlan"]]
+	if !brOK && !vxOK {
+		return Status{Drift: []string{"bridge " + a["bridge"] + " is missing"}}
+	}
+	var drift []string
+	if !brOK || !br.Up {
+		drift = append(drift, "bridge "+a["bridge"]+" is missing or down")
+	}
+	if !vxOK || vx.Master != a["bridge"] || !vx.Up {
+		drift = append(drift, "vxlan device "+a["vxlan"]+" is missing, down or off "+a["bridge"])
+	}
+	if len(drift) > 0 {
+		return Status{Exists: true, Drift: drift}
+	}
+	for _, p := range hostnet.ParsePeers(a["peers"]) {
+		if !k.HasFdb(a["vxlan"], "00:00:00:00:00:00", p.Host) {
+			drift = append(drift, "flood entry to "+p.Host.String()+" is missing")
+		}
+	}
+	return Status{Exists: true, Complete: len(drift) == 0, Repairable: true, Drift: drift}
 }

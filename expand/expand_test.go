@@ -1,0 +1,281 @@
+package expand
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/labnet-dev/labnet/config"
+	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/provider"
+)
+
+func load(t *testing.T, dir string, vars map[string]string) *config.Lab {
+	t.Helper()
+	lab, _, diags := config.Load(dir, config.Options{Vars: vars})
+	if diags.HasErrors() || lab == nil {
+		t.Fatalf("load %s: %v", dir, diags)
+	}
+	return lab
+}
+
+func byAddr(rs []*Resource) map[string]*Resource {
+	m := map[string]*Resource{}
+	for _, r := range rs {
+		m[r.Addr] = r
+	}
+	return m
+}
+
+func TestDockerLabKinds(t *testing.T) {
+	for _, n := range []int{1, 2, 5} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			rs := Lab(load(t, "../config/testdata/valid/docker", map[string]string{"hosts": fmt.Sprint(n)}))
+			count := map[string]int{}
+			for _, r := range rs {
+				count[r.Kind]++
+			}
+			want := map[string]int{KindNetwork: 1, KindHost: n, KindBridge: n, KindContainer: 2 * n, KindProcess: n, KindNatTable: n}
+			if !reflect.DeepEqual(count, want) {
+				t.Errorf("kinds = %v, want %v", count, want)
+			}
+			if len(byAddr(rs)) != len(rs) {
+				t.Errorf("duplicate addresses")
+			}
+		})
+	}
+}
+
+func TestDockerLabAttrs(t *testing.T) {
+	rs := byAddr(Lab(load(t, "../config/testdata/valid/docker", nil)))
+	n := hostnet.Names{Lab: "docker"}
+	tests := []struct {
+		addr, kind, host string
+		attrs            map[string]string
+		deps             []string
+	}{
+		{"network.lan", KindNetwork, "", map[string]string{"name": "lan", "cidr": "192.168.50.0/24", "gateway": "192.168.50.254"}, nil},
+		{"host.node[1]", KindHost, "host.node[1]", map[string]string{"name": "node-1", "network": "network.lan", "address": "192.168.50.12",
+			"provider": "netns", "network_name": "lan", "network_cidr": "192.168.50.0/24", "network_gateway": "192.168.50.254"}, []string{"network.lan"}},
+		{"bridge.docker0[0]", KindBridge, "host.node[0]", map[string]string{"host": "host.node[0]", "ifname": "docker0", "cidr": "172.17.0.0/16",
+			"gateway": "172.17.0.1", "masquerade": "true"}, []string{"host.node[0]"}},
+		{"container.web[0]", KindContainer, "host.node[0]", map[string]string{"host": "host.node[0]", "bridge": "bridge.docker0[0]",
+			"bridge_ifname": "docker0", "address": "172.17.0.2", "bits": "16", "gateway": "172.17.0.1",
+			"netns": "ln.docker.web-0", "veth": "lnae9f3ff2af", "ports": "8080/tcp->80"}, []string{"bridge.docker0[0]", "host.node[0]"}},
+		{"container.client[1]", KindContainer, "host.node[1]", map[string]string{"host": "host.node[1]", "bridge": "bridge.docker0[1]",
+			"bridge_ifname": "docker0", "address": "172.17.0.3", "bits": "16", "gateway": "172.17.0.1",
+			"netns": "ln.docker.client-1", "veth": n.HostVeth("container.client[1]"), "ports": ""}, []string{"bridge.docker0[1]", "host.node[1]"}},
+		{"process.web[1]", KindProcess, "host.node[1]", map[string]string{"on": "container.web[1]", "host": "host.node[1]", "host_name": "node-1",
+			"netns": "ln.docker.web-1", "command": `["python3","-m","http.server","8000"]`, "owner": "docker/node-1/process.web[1]",
+			"log": "/run/labnet/docker/web-1.log"}, []string{"container.web[1]"}},
+	}
+	for _, tt := range tests {
+		r := rs[tt.addr]
+		if r == nil {
+			t.Errorf("%s is missing", tt.addr)
+			continue
+		}
+		if r.Kind != tt.kind || r.Host != tt.host {
+			t.Errorf("%s: kind %q host %q, want %q %q", tt.addr, r.Kind, r.Host, tt.kind, tt.host)
+		}
+		if !reflect.DeepEqual(r.Attrs, tt.attrs) {
+			t.Errorf("%s attrs:\n got %v\nwant %v", tt.addr, r.Attrs, tt.attrs)
+		}
+		if !reflect.DeepEqual(r.Deps, tt.deps) {
+			t.Errorf("%s deps = %q, want %q", tt.addr, r.Deps, tt.deps)
+		}
+	}
+	v := rs["container.web[0]"].Attrs["veth"]
+	if len(v) != 12 || !strings.HasPrefix(v, "ln") || strings.Trim(v[2:], "0123456789abcdef") != "" {
+		t.Errorf("veth %q is not ln + 10 hex digits", v)
+	}
+	if rs["container.web[0]"].Attrs["veth"] == rs["container.web[1]"].Attrs["veth"] {
+		t.Errorf("two containers share a veth name")
+	}
+}
+
+func TestDockerLabNatTables(t *testing.T) {
+	rs := byAddr(Lab(load(t, "../config/testdata/valid/docker", nil)))
+	for i, addr := range []string{"192.168.50.11", "192.168.50.12"} {
+		r := rs[NatTableAddr(fmt.Sprintf("node-%d", i))]
+		if r == nil {
+			t.Fatalf("no nat table for node-%d", i)
+		}
+		host := fmt.Sprintf("host.node[%d]", i)
+		if r.Kind != KindNatTable || r.Host != host || r.Attrs["host"] != host || r.Attrs["table"] != "labnet_docker" || !reflect.DeepEqual(r.Deps, []string{host}) {
+			t.Errorf("nat table %s = %+v", r.Addr, r)
+		}
+		want := []hostnet.NatRule{
+			{Owner: fmt.Sprintf("container.web[%d]", i), Kind: "dnat", Proto: "tcp", DstAddr: netip.MustParseAddr(addr), DstPort: 8080,
+				ToAddr: netip.MustParseAddr("172.17.0.2"), ToPort: 80},
+			{Owner: fmt.Sprintf("bridge.docker0[%d]", i), Kind: "masquerade", Source: netip.MustParsePrefix("172.17.0.0/16"), Bridge: "docker0"},
+		}
+		if got := RulesOf(r.Attrs); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s rules:\n got %v\nwant %v", r.Addr, got, want)
+		}
+	}
+	if got := NatTableAddr("node-0"); got != "nat_table.node-0" {
+		t.Errorf("NatTableAddr = %q", got)
+	}
+}
+
+func TestNoNatTableWithoutRules(t *testing.T) {
+	// count_foreach: bridges without masquerade; only edge hosts have
+	// containers with ports, workers have none.
+	rs := Lab(load(t, "../config/testdata/valid/count_foreach", nil))
+	var tables []string
+	for _, r := range rs {
+		if r.Kind == KindNatTable {
+			tables = append(tables, r.Addr)
+			if len(RulesOf(r.Attrs)) == 0 {
+				t.Errorf("%s has no rules", r.Addr)
+			}
+		}
+	}
+	if !reflect.DeepEqual(tables, []string{"nat_table.edge-a", "nat_table.edge-b_2"}) {
+		t.Errorf("nat tables = %v", tables)
+	}
+	// for_each containers: netns by name, owner/veth by address
+	m := byAddr(rs)
+	c := m[`container.app["one"]`]
+	if c == nil {
+		t.Fatalf("no container.app[\"one\"]; have %v", func() (l []string) {
+			for _, r := range rs {
+				l = append(l, r.Addr)
+			}
+			return
+		}())
+	}
+	if c.Attrs["netns"] != "ln.fleet.app-one" || c.Attrs["ports"] != "9000/udp->9000" || c.Attrs["veth"] != (hostnet.Names{Lab: "fleet"}).HostVeth(`container.app["one"]`) {
+		t.Errorf("container.app[\"one\"] attrs = %v", c.Attrs)
+	}
+	// a process on a host: no netns, host is its own
+	p := m["process.agent[1]"]
+	if p == nil || p.Host != "host.worker[1]" || p.Attrs["netns"] != "" || p.Attrs["on"] != "host.worker[1]" || p.Attrs["owner"] != "fleet/worker-1/process.agent[1]" {
+		t.Errorf("process.agent[1] = %+v", p)
+	}
+}
+
+func TestGateway(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"192.168.50.0/24", "192.168.50.254"},
+		{"172.17.0.0/16", "172.17.255.254"},
+		{"10.0.0.0/30", "10.0.0.2"},
+		{"10.0.0.4/30", "10.0.0.6"},
+		{"10.0.0.0/8", "10.255.255.254"},
+		{"192.168.50.77/24", "192.168.50.254"}, // not masked
+		{"0.0.0.0/0", "255.255.255.254"},
+		{"10.1.2.0/29", "10.1.2.6"},
+	}
+	for _, tt := range tests {
+		p := netip.MustParsePrefix(tt.in)
+		if got := Gateway(p); got.String() != tt.want {
+			t.Errorf("Gateway(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+		if got, cfg := Gateway(p), config.NetworkGateway(p.Masked()); got != cfg {
+			t.Errorf("Gateway(%s) = %s, config says %s", tt.in, got, cfg)
+		}
+	}
+}
+
+func TestObjectsFromAttrs(t *testing.T) {
+	rs := byAddr(Lab(load(t, "../config/testdata/valid/docker", nil)))
+	n := hostnet.Names{Lab: "docker"}
+	c := rs["container.web[0]"]
+	if got, want := ContainerOf(c.Addr, c.Attrs), (hostnet.Container{Addr: "container.web[0]", Netns: n.Netns("web-0"),
+		HostVeth: n.HostVeth("container.web[0]"), Bridge: "docker0", Address: netip.MustParseAddr("172.17.0.2"), Bits: 16,
+		Gateway: netip.MustParseAddr("172.17.0.1")}); got != want {
+		t.Errorf("ContainerOf:\n got %+v\nwant %+v", got, want)
+	}
+	b := rs["bridge.docker0[1]"]
+	if got, want := BridgeOf(b.Addr, b.Attrs), (hostnet.Bridge{Addr: "bridge.docker0[1]", Ifname: "docker0",
+		CIDR: netip.MustParsePrefix("172.17.0.0/16"), Gateway: netip.MustParseAddr("172.17.0.1")}); got != want {
+		t.Errorf("BridgeOf:\n got %+v\nwant %+v", got, want)
+	}
+	p := rs["process.web[0]"]
+	if got, want := ProcessOf(p.Addr, p.Attrs), (hostnet.Process{Addr: "process.web[0]", Owner: "docker/node-0/process.web[0]",
+		Netns: "ln.docker.web-0", Command: []string{"python3", "-m", "http.server", "8000"}, Log: "/run/labnet/docker/web-0.log"}); !reflect.DeepEqual(got, want) {
+		t.Errorf("ProcessOf:\n got %+v\nwant %+v", got, want)
+	}
+	nw := rs["network.lan"]
+	wantNet := provider.Network{Addr: "network.lan", Name: "lan", CIDR: netip.MustParsePrefix("192.168.50.0/24"), Gateway: netip.MustParseAddr("192.168.50.254")}
+	if got := NetworkOf(nw.Addr, nw.Attrs); got != wantNet {
+		t.Errorf("NetworkOf = %+v", got)
+	}
+	h := rs["host.node[0]"]
+	if got, want := HostOf(h.Addr, h.Attrs), (provider.Host{Addr: "host.node[0]", Name: "node-0", Address: netip.MustParseAddr("192.168.50.11"), Network: wantNet}); got != want {
+		t.Errorf("HostOf:\n got %+v\nwant %+v", got, want)
+	}
+	// Attributes survive a JSON round trip (the state) unchanged.
+	for _, r := range rs {
+		b, _ := json.Marshal(r.Attrs)
+		var back map[string]string
+		if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, r.Attrs) {
+			t.Errorf("%s attrs do not round-trip", r.Addr)
+		}
+	}
+	// Commands with awkward arguments round-trip too.
+	cmd := []string{"sh", "-c", `echo "$1" 'x'`, "a b", ""}
+	raw, _ := json.Marshal(cmd)
+	if got := ProcessOf("p", map[string]string{"command": string(raw)}).Command; !reflect.DeepEqual(got, cmd) {
+		t.Errorf("command round trip = %q", got)
+	}
+}
+
+// Every attribute named in ForceNew and Parent is one the kind has: a typo
+// there would silently never force a replacement.
+func TestForceNewAndParentNameRealAttrs(t *testing.T) {
+	attrs := map[string]map[string]bool{}
+	for _, dir := range []string{"docker", "count_foreach"} {
+		for _, r := range Lab(load(t, "../config/testdata/valid/"+dir, nil)) {
+			if attrs[r.Kind] == nil {
+				attrs[r.Kind] = map[string]bool{}
+			}
+			for k := range r.Attrs {
+				attrs[r.Kind][k] = true
+			}
+		}
+	}
+	for kind, keys := range ForceNew {
+		for _, k := range keys {
+			if !attrs[kind][k] {
+				t.Errorf("ForceNew[%s] names %q, which %s resources do not have", kind, k, kind)
+			}
+		}
+	}
+	for kind, k := range Parent {
+		if !attrs[kind][k] {
+			t.Errorf("Parent[%s] = %q, which %s resources do not have", kind, k, kind)
+		}
+		if !slices.Contains(ForceNew[kind], k) {
+			t.Errorf("Parent[%s] = %q does not force replacement", kind, k)
+		}
+	}
+}
+
+func TestSortOrder(t *testing.T) {
+	rs := Lab(load(t, "../config/testdata/valid/docker", nil))
+	var got []string
+	for _, r := range rs {
+		got = append(got, r.Addr)
+	}
+	want := []string{"network.lan", "host.node[0]", "host.node[1]", "bridge.docker0[0]", "bridge.docker0[1]",
+		"container.client[0]", "container.client[1]", "container.web[0]", "container.web[1]",
+		"nat_table.node-0", "nat_table.node-1", "process.web[0]", "process.web[1]"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("order:\n got %q\nwant %q", got, want)
+	}
+	// Sort is deterministic whatever the input order.
+	rev := append([]*Resource{}, rs...)
+	slices.Reverse(rev)
+	Sort(rev)
+	for i := range rev {
+		if rev[i] != rs[i] {
+			t.Fatalf("Sort of reversed list differs at %d", i)
+		}
+	}
+}
