@@ -46,6 +46,11 @@ Main commands:
   destroy       Remove everything the lab made, hosts included
   test          Run the lab's check blocks by real traffic
 
+Working with a running lab:
+  exec          Run a command inside a host, container, VM or pod
+  ssh           Open a shell inside a host, container, VM or pod
+  capture       Stream a tcpdump capture from inside a node (pcap)
+
 Other commands:
   fmt           Rewrite lab files in canonical format
   show          Show the applied resources
@@ -116,6 +121,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return u.stateCmd(rest)
 	case "force-unlock":
 		return u.forceUnlock(rest)
+	case "exec":
+		return u.exec(ctx, rest)
+	case "ssh":
+		return u.sshCmd(ctx, rest)
+	case "capture":
+		return u.capture(ctx, rest)
 	case "version":
 		fmt.Fprintf(stdout, "labnet %s\n", Version)
 		return 0

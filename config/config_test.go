@@ -42,7 +42,20 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 		Processes  []obj               `json:"processes"`
 		Checks     []obj               `json:"checks"`
 		Outputs    []obj               `json:"outputs"`
-		Deps       map[string][]string `json:"deps"`
+
+		VMs         []obj `json:"vms,omitempty"`
+		PodNetworks []obj `json:"pod_networks,omitempty"`
+		Pods        []obj `json:"pods,omitempty"`
+		Segments    []obj `json:"segments,omitempty"`
+
+		Deps map[string][]string `json:"deps"`
+	}
+	portList := func(ps []Port) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, fmt.Sprintf("%d->%d/%s @ %s", p.HostPort, p.Port, p.Protocol, rng(p.Range)))
+		}
+		return out
 	}
 	out.Name = lab.Name
 	out.Deps = lab.Deps
@@ -55,6 +68,18 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 	for _, h := range lab.Hosts {
 		o := res(h.Resource)
 		o["network"], o["address"], o["provider"] = h.Network, h.Address.String(), h.Provider
+		o["nat_network"] = h.NatCIDR.String()
+		if h.SSH != nil {
+			pk := h.SSH.PrivateKeyFile
+			if rel, err := filepath.Rel(dir, pk); err == nil && filepath.IsAbs(pk) && !strings.HasPrefix(rel, "..") {
+				pk = "<lab>/" + filepath.ToSlash(rel)
+			}
+			o["ssh"] = obj{"user": h.SSH.User, "private_key_file": pk, "port": h.SSH.Port, "host_key": h.SSH.HostKey, "known_hosts": h.SSH.KnownHosts}
+		}
+		if h.Lima != nil {
+			o["lima"] = obj{"cpus": h.Lima.CPUs, "memory": h.Lima.Memory, "disk": h.Lima.Disk,
+				"template": h.Lima.Template, "image": h.Lima.Image, "network": h.Lima.Network}
+		}
 		out.Hosts = append(out.Hosts, o)
 	}
 	for _, b := range lab.Bridges {
@@ -65,12 +90,41 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 	for _, c := range lab.Containers {
 		o := res(c.Resource)
 		o["host"], o["bridge"], o["address"] = c.Host, c.Bridge, c.Address.String()
-		var ports []string
-		for _, p := range c.Ports {
-			ports = append(ports, fmt.Sprintf("%d->%d/%s @ %s", p.HostPort, p.Port, p.Protocol, rng(p.Range)))
+		if c.Segment != "" {
+			o["segment"] = c.Segment
 		}
-		o["ports"] = ports
+		o["ports"] = portList(c.Ports)
 		out.Containers = append(out.Containers, o)
+	}
+	for _, v := range lab.VMs {
+		o := res(v.Resource)
+		o["host"], o["mode"], o["address"], o["ports"] = v.Host, v.Mode, v.Address.String(), portList(v.Ports)
+		out.VMs = append(out.VMs, o)
+	}
+	for _, pn := range lab.PodNetworks {
+		o := res(pn.Resource)
+		o["cidr"], o["subnet_bits"], o["backend"], o["vni"], o["port"] = pn.CIDR.String(), pn.SubnetBits, pn.Backend, pn.VNI, pn.Port
+		subnets := map[string]string{}
+		for h, p := range pn.Subnets {
+			subnets[h] = p.String()
+		}
+		o["hosts"], o["subnets"] = pn.Hosts, subnets
+		out.PodNetworks = append(out.PodNetworks, o)
+	}
+	for _, p := range lab.Pods {
+		o := res(p.Resource)
+		o["host"], o["network"], o["address"] = p.Host, p.Network, p.Address.String()
+		var cs []obj
+		for _, c := range p.Containers {
+			cs = append(cs, obj{"name": c.Name, "command": c.Command, "range": rng(c.Range)})
+		}
+		o["containers"] = cs
+		out.Pods = append(out.Pods, o)
+	}
+	for _, s := range lab.Segments {
+		o := res(s.Resource)
+		o["vni"], o["cidr"], o["hosts"], o["port"] = s.VNI, s.CIDR.String(), s.Hosts, s.Port
+		out.Segments = append(out.Segments, o)
 	}
 	for _, p := range lab.Processes {
 		o := res(p.Resource)

@@ -31,7 +31,7 @@ type node struct {
 	block *hcl.Block
 	attrs hcl.Attributes
 	expr  hcl.Expression // locals only
-	subs  []*subBlock // nested blocks (port, ssh, lima, pod container) in source order
+	subs  []*subBlock    // nested blocks (port, ssh, lima, pod container) in source order
 
 	deps   []*node // referenced nodes, sorted by decl
 	bad    bool    // declaration or reference errors: never evaluated

@@ -162,9 +162,8 @@ var kindArticle = map[string]string{
 }
 
 // nodeKinds are the kinds with an address of their own: what a process
-// runs on and what a check probes from and to. vm and pod come first so the
-// message reads "a vm, a pod, a host or a container".
-var nodeKinds = []string{kindVM, kindPod, kindHost, kindContainer}
+// runs on and what a check probes from and to.
+var nodeKinds = []string{kindHost, kindContainer, kindVM, kindPod}
 
 // orList joins words as "a, b or c".
 func orList(words []string) string {

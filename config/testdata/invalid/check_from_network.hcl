@@ -1,4 +1,4 @@
-# error: from must be a host or a container, got network.lan @ 5:10
+# error: from must be a host, a container, a vm or a pod, got network.lan @ 5:10
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 check "c" {

@@ -1,0 +1,515 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// This file decodes the resource kinds beyond the netns basics: vm,
+// pod_network, pod and segment.
+
+// intRange decodes a whole number argument from lo to hi.
+func (d *dec) intRange(name string, lo, hi int64) (int, bool) {
+	if !d.has(name) {
+		return 0, false
+	}
+	v, err := convert.Convert(d.vals[name], cty.Number)
+	if err != nil {
+		d.fail(name, "Incorrect attribute value type",
+			"Inappropriate value for argument %q: a number is required, got %s.", name, typeName(d.vals[name].Type()))
+		return 0, false
+	}
+	bf := v.AsBigFloat()
+	i, _ := bf.Int64()
+	if !bf.IsInt() || i < lo || i > hi {
+		d.fail(name, "Invalid value", "%s must be a whole number from %d to %d, got %s.", name, lo, hi, bf.Text('g', -1))
+		return 0, false
+	}
+	return int(i), true
+}
+
+// refItem is one element of a list of references.
+type refItem struct {
+	inst *instance
+	rng  *hcl.Range // the element's expression when written as [a, b], else the argument's
+}
+
+// refList decodes an argument that must be a non-empty list of distinct
+// resource instances of kind.
+func (d *dec) refList(name, kind string) ([]refItem, bool) {
+	if !d.has(name) {
+		return nil, false
+	}
+	v := d.vals[name]
+	ty := v.Type()
+	if !(ty.IsTupleType() || ty.IsListType() || ty.IsSetType()) {
+		hint := ""
+		if ty.IsObjectType() || ty.IsMapType() {
+			hint = " Use values(...) for the instances of a for_each resource."
+		}
+		if _, ok := instanceID(v); ok {
+			hint = " Write a single instance as [x]."
+		}
+		d.fail(name, "Invalid reference", "%s must be a list of %ss, got %s.%s", name, kind, typeName(ty), hint)
+		return nil, false
+	}
+	if v.LengthInt() == 0 {
+		d.fail(name, "Empty list", "%s must list at least one %s.", name, kind)
+		return nil, false
+	}
+	var elems []hcl.Expression
+	if tc, ok := d.attrs[name].Expr.(*hclsyntax.TupleConsExpr); ok && len(tc.Exprs) == v.LengthInt() {
+		for _, e := range tc.Exprs {
+			elems = append(elems, e)
+		}
+	}
+	var out []refItem
+	seen := map[string]bool{}
+	i := 0
+	for it := v.ElementIterator(); it.Next(); i++ {
+		_, e := it.Element()
+		rng := d.rng(name)
+		if elems != nil {
+			rng = elems[i].Range().Ptr()
+		}
+		id, ok := instanceID(e)
+		inst := d.l.instances[id]
+		switch {
+		case !ok:
+			d.l.errorf(rng, "Invalid reference", "%s[%d] must be %s, got %s.", name, i, kindArticle[kind], typeName(e.Type()))
+		case inst == nil:
+			d.l.errorf(rng, "Invalid reference", "%s[%d] must be %s, got an object with id %q, which is not a resource instance.", name, i, kindArticle[kind], id)
+		case inst.kind != kind:
+			d.l.errorf(rng, "Invalid reference", "%s[%d] must be %s, got %s.", name, i, kindArticle[kind], id)
+		case seen[id]:
+			d.l.errorf(rng, "Duplicate reference", "%s lists %s more than once.", name, id)
+		default:
+			seen[id] = true
+			d.refs[id] = true
+			out = append(out, refItem{inst: inst, rng: rng})
+			continue
+		}
+		d.ok = false
+	}
+	return out, d.ok
+}
+
+func instanceValues(items []*instance) cty.Value {
+	if len(items) == 0 {
+		return cty.EmptyTupleVal
+	}
+	vals := make([]cty.Value, len(items))
+	for i, it := range items {
+		vals[i] = it.value
+	}
+	return cty.TupleVal(vals)
+}
+
+// --- vm ---
+
+func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
+	hostInst := d.ref("host", kindHost)
+	mode, _ := d.str("mode")
+	if d.has("mode") && d.ok && mode != "bridged" && mode != "nat" {
+		d.fail("mode", "Invalid mode", "The vm mode must be \"bridged\" or \"nat\", got %q.", mode)
+	}
+	var addr netip.Addr
+	explicit := d.has("address")
+	if explicit {
+		addr, _ = d.ipv4("address")
+	}
+	var ports []Port
+	var portVals []cty.Value
+	published := map[string]bool{}
+	switch mode {
+	case "bridged":
+		l.noPorts(d, n, "Port on a bridged VM",
+			"%s: a bridged VM is reached at its own address; ports are for nat VMs.", res.Addr)
+	case "nat":
+		host := ""
+		if hostInst != nil {
+			host = hostInst.addr
+		}
+		ports, portVals, published = l.decodePorts(d, n, ctx, host, res.Addr)
+	}
+	if !d.ok || hostInst == nil {
+		return nil, nil
+	}
+	h := hostInst.res.(*Host)
+	nw := l.instances[h.Network].res.(*Network)
+	var pools map[string]map[netip.Addr]string
+	var pool string
+	if mode == "bridged" {
+		// On the host's network, from the hosts' pool.
+		pools, pool = l.netTaken, nw.Addr
+		gw := NetworkGateway(nw.CIDR)
+		taken := l.netTaken[nw.Addr]
+		if explicit {
+			d.checkAddress("address", addr, nw.CIDR, gw, nw.Addr, "labnet's underlay gateway")
+			if owner := taken[addr]; d.ok && owner != "" {
+				d.fail("address", "Duplicate address", "The address %s of %s is already used by %s.", addr, res.Addr, owner)
+			}
+		} else {
+			var ok bool
+			addr, ok = allocate(nw.CIDR, 11, gw, taken)
+			if !ok {
+				l.errorf(&n.rng, "No free address",
+					"%s (%s) has no free address for %s (bridged VM addresses are allocated from the 11th address on, like hosts'); set address explicitly.",
+					nw.Addr, nw.CIDR, res.Addr)
+				d.ok = false
+			}
+		}
+	} else {
+		// Behind the host's NAT bridge, which holds the first address.
+		if l.natDefault[h.Addr] && h.NatCIDR.Overlaps(nw.CIDR) {
+			d.fail("mode", "Overlapping CIDR",
+				"%s has the default nat_network %s, which overlaps its network %s (%s); set nat_network on the host to place nat VMs on it.",
+				h.Addr, h.NatCIDR, nw.Addr, nw.CIDR)
+			return nil, nil
+		}
+		pools, pool = l.natTaken, h.Addr
+		gw := BridgeGateway(h.NatCIDR)
+		taken := l.natTaken[h.Addr]
+		owner := "the nat_network of " + h.Addr
+		if explicit {
+			d.checkAddress("address", addr, h.NatCIDR, gw, owner, "the NAT bridge's address")
+			if other := taken[addr]; d.ok && other != "" {
+				d.fail("address", "Duplicate address", "The address %s of %s is already used by %s behind %s.", addr, res.Addr, other, h.Addr)
+			}
+		} else {
+			var ok bool
+			addr, ok = allocate(h.NatCIDR, 2, gw, taken)
+			if !ok {
+				l.errorf(&n.rng, "No free address", "%s (%s) has no free address for %s; set address explicitly.", owner, h.NatCIDR, res.Addr)
+				d.ok = false
+			}
+		}
+	}
+	if !d.ok {
+		return nil, nil
+	}
+	vm := &VM{Resource: res, Host: h.Addr, Mode: mode, Address: addr, Ports: ports}
+	v := cty.ObjectVal(map[string]cty.Value{
+		"id":      id,
+		"name":    cty.StringVal(res.Name),
+		"host":    hostInst.value,
+		"mode":    cty.StringVal(mode),
+		"address": cty.StringVal(addr.String()),
+		"port":    portList(portVals),
+	})
+	return &instance{value: v, res: vm}, func() {
+		l.take(pools, pool, addr, res.Addr)
+		l.publishPorts(h.Addr, published, res.Addr)
+		l.lab.VMs = append(l.lab.VMs, vm)
+	}
+}
+
+// --- pod_network ---
+
+// podSubnet returns the i-th subnet of p split into /(p.Bits()+bits)
+// subnets, like cidrsubnet(p, bits, i).
+func podSubnet(p netip.Prefix, bits, i int) netip.Prefix {
+	nb := p.Bits() + bits
+	return netip.PrefixFrom(u2a(a2u(p.Addr())+uint32(i)<<(32-nb)), nb)
+}
+
+func (l *loader) decodePodNetwork(d *dec, n *node, res Resource, id cty.Value) (*instance, func()) {
+	p, _ := d.prefix("cidr")
+	bits := 8
+	if d.has("subnet_bits") {
+		bits, _ = d.intRange("subnet_bits", 1, 22)
+	}
+	backend := "vxlan"
+	if s, ok := d.str("backend"); ok {
+		if s != "vxlan" && s != "host-gw" {
+			d.fail("backend", "Invalid backend", "The backend must be \"vxlan\" or \"host-gw\", got %q.", s)
+		}
+		backend = s
+	}
+	vni := 1
+	if d.has("vni") {
+		vni, _ = d.intRange("vni", 1, 1<<24-1)
+	}
+	port := 8472
+	if pt, ok := d.port("port"); ok {
+		port = pt
+	}
+	var hosts []refItem
+	explicitHosts := d.has("hosts")
+	if explicitHosts {
+		hosts, _ = d.refList("hosts", kindHost)
+	} else {
+		// Every host of the lab: evalAfter orders every host before a
+		// pod_network.
+		for _, h := range l.lab.Hosts {
+			hosts = append(hosts, refItem{inst: l.instances[h.Addr], rng: &n.rng})
+			d.refs[h.Addr] = true
+		}
+	}
+	if !d.ok {
+		return nil, nil
+	}
+	// Where to report a problem with the subnet split or the host list.
+	splitAttr := "cidr"
+	if d.has("subnet_bits") {
+		splitAttr = "subnet_bits"
+	}
+	if p.Bits()+bits > 30 {
+		d.fail(splitAttr, "Pod subnets too small",
+			"Splitting %s with subnet_bits = %d gives /%d subnets; a pod subnet must be at most /30.", p, bits, p.Bits()+bits)
+		return nil, nil
+	}
+	if max := 1<<bits - 1; len(hosts) > max {
+		what := fmt.Sprintf("%d hosts", len(hosts))
+		if !explicitHosts {
+			what += " (every host of the lab)"
+		}
+		msg := "%s has %s, but %s split into /%d subnets has room for only %d (subnet 0 is not used: the i-th host gets subnet i+1); use a larger cidr or more subnet_bits."
+		args := []any{res.Addr, what, p, p.Bits() + bits, max}
+		if explicitHosts {
+			d.fail("hosts", "Too many hosts for the pod subnets", msg, args...)
+		} else {
+			d.fail(splitAttr, "Too many hosts for the pod subnets", msg, args...)
+		}
+		return nil, nil
+	}
+	for _, nw := range l.lab.Networks {
+		if nw.CIDR.Overlaps(p) {
+			d.fail("cidr", "Overlapping CIDR", "The pod cidr %s of %s overlaps %s (%s).", p, res.Addr, nw.Addr, nw.CIDR)
+			return nil, nil
+		}
+	}
+	for _, br := range l.lab.Bridges {
+		if br.CIDR.Overlaps(p) {
+			d.fail("cidr", "Overlapping CIDR", "The pod cidr %s of %s overlaps %s (%s) on %s.", p, res.Addr, br.Addr, br.CIDR, br.Host)
+			return nil, nil
+		}
+	}
+	for _, h := range l.lab.Hosts {
+		if h.NatCIDR.Overlaps(p) {
+			hint := ""
+			if l.natDefault[h.Addr] {
+				hint = " (the default; set nat_network on the host to move it)"
+			}
+			d.fail("cidr", "Overlapping CIDR", "The pod cidr %s of %s overlaps the nat_network %s of %s%s.", p, res.Addr, h.NatCIDR, h.Addr, hint)
+			return nil, nil
+		}
+	}
+	for _, o := range l.lab.PodNetworks {
+		if o.CIDR.Overlaps(p) {
+			d.fail("cidr", "Overlapping CIDR", "The pod cidr %s of %s overlaps %s (%s).", p, res.Addr, o.Addr, o.CIDR)
+			return nil, nil
+		}
+	}
+	var first *Host
+	for _, it := range hosts {
+		h := it.inst.res.(*Host)
+		if other := l.podNetOf[h.Addr]; other != "" {
+			l.errorf(it.rng, "Host in two pod networks", "%s is already in %s; a host may be in at most one pod_network.", h.Addr, other)
+			d.ok = false
+			continue
+		}
+		if backend == "host-gw" {
+			if first == nil {
+				first = h
+			} else if h.Network != first.Network {
+				d.fail("backend", "Hosts on different networks",
+					"The host-gw backend routes each pod subnet via its host's address, so every host must be on one network; %s is on %s but %s is on %s.",
+					first.Addr, first.Network, h.Addr, h.Network)
+			}
+		}
+	}
+	if !d.ok {
+		return nil, nil
+	}
+	pn := &PodNetwork{Resource: res, CIDR: p, SubnetBits: bits, Backend: backend, VNI: vni, Port: port, Subnets: map[string]netip.Prefix{}}
+	var insts []*instance
+	subnets := map[string]cty.Value{}
+	for i, it := range hosts {
+		sub := podSubnet(p, bits, i+1)
+		pn.Hosts = append(pn.Hosts, it.inst.addr)
+		pn.Subnets[it.inst.addr] = sub
+		subnets[it.inst.addr] = cty.StringVal(sub.String())
+		insts = append(insts, it.inst)
+	}
+	subnetVal := cty.MapValEmpty(cty.String)
+	if len(subnets) > 0 {
+		subnetVal = cty.MapVal(subnets)
+	}
+	v := cty.ObjectVal(map[string]cty.Value{
+		"id":          id,
+		"name":        cty.StringVal(res.Name),
+		"cidr":        cty.StringVal(p.String()),
+		"subnet_bits": cty.NumberIntVal(int64(bits)),
+		"backend":     cty.StringVal(backend),
+		"vni":         cty.NumberIntVal(int64(vni)),
+		"port":        cty.NumberIntVal(int64(port)),
+		"hosts":       instanceValues(insts),
+		"subnets":     subnetVal,
+	})
+	return &instance{value: v, res: pn}, func() {
+		for _, h := range pn.Hosts {
+			l.podNetOf[h] = res.Addr
+		}
+		l.lab.PodNetworks = append(l.lab.PodNetworks, pn)
+	}
+}
+
+// --- pod ---
+
+var podContainerType = cty.Object(map[string]cty.Type{"name": cty.String, "command": cty.List(cty.String)})
+
+func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
+	hostInst := d.ref("host", kindHost)
+	pnInst := d.ref("network", kindPodNetwork)
+	var addr netip.Addr
+	explicit := d.has("address")
+	if explicit {
+		addr, _ = d.ipv4("address")
+	}
+	var containers []*PodContainer
+	var cvals []cty.Value
+	labels := map[string]*hcl.Block{}
+	for _, sb := range n.blocksOf("container") {
+		label, lrng := sb.block.Labels[0], sb.block.LabelRanges[0]
+		switch {
+		case !labelRe.MatchString(label) || len(label) > MaxNodeName:
+			l.errorf(&lrng, "Invalid name",
+				"The pod container name %q must start with a lowercase letter, contain only lowercase letters, digits, '-' and '_' (%s) and be at most %d characters.",
+				label, labelRe, MaxNodeName)
+			d.ok = false
+			continue
+		case labels[label] != nil:
+			l.errorf(&lrng, "Duplicate pod container",
+				"A container %q was already declared in %s at %s; container names must be unique in a pod.", label, res.Addr, posString(labels[label].DefRange))
+			d.ok = false
+			continue
+		}
+		labels[label] = sb.block
+		cd := l.newDec(sb.attrs, ctx)
+		cd.required("command")
+		cmd := cd.command("command")
+		if !cd.ok {
+			d.ok = false
+			continue
+		}
+		containers = append(containers, &PodContainer{Name: label, Command: cmd, Range: sb.block.DefRange})
+		cmdVals := make([]cty.Value, len(cmd))
+		for i, s := range cmd {
+			cmdVals[i] = cty.StringVal(s)
+		}
+		cvals = append(cvals, cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(label), "command": cty.ListVal(cmdVals)}))
+	}
+	if !d.ok || hostInst == nil || pnInst == nil {
+		return nil, nil
+	}
+	pn := pnInst.res.(*PodNetwork)
+	subnet, ok := pn.Subnets[hostInst.addr]
+	if !ok {
+		d.fail("host", "No pod subnet", "%s has no pod subnet in %s (its hosts are %s).", hostInst.addr, pn.Addr, orNone(pn.Hosts))
+		return nil, nil
+	}
+	// The host's cni bridge holds the subnet's first address; pods get
+	// the next ones, unique per subnet.
+	gw := BridgeGateway(subnet)
+	pool := subnet.String()
+	taken := l.podTaken[pool]
+	owner := fmt.Sprintf("the pod subnet of %s in %s", hostInst.addr, pn.Addr)
+	if explicit {
+		d.checkAddress("address", addr, subnet, gw, owner, "the host's cni bridge address")
+		if other := taken[addr]; d.ok && other != "" {
+			d.fail("address", "Duplicate address", "The address %s of %s is already used by %s.", addr, res.Addr, other)
+		}
+	} else {
+		addr, ok = allocate(subnet, 2, gw, taken)
+		if !ok {
+			l.errorf(&n.rng, "No free address", "%s (%s) has no free address for %s; set address explicitly.", owner, subnet, res.Addr)
+			d.ok = false
+		}
+	}
+	if !d.ok {
+		return nil, nil
+	}
+	pod := &Pod{Resource: res, Host: hostInst.addr, Network: pn.Addr, Address: addr, Containers: containers}
+	clist := cty.ListValEmpty(podContainerType)
+	if len(cvals) > 0 {
+		clist = cty.ListVal(cvals)
+	}
+	v := cty.ObjectVal(map[string]cty.Value{
+		"id":        id,
+		"name":      cty.StringVal(res.Name),
+		"host":      hostInst.value,
+		"network":   pnInst.value,
+		"address":   cty.StringVal(addr.String()),
+		"container": clist,
+	})
+	return &instance{value: v, res: pod}, func() {
+		l.take(l.podTaken, pool, addr, res.Addr)
+		l.lab.Pods = append(l.lab.Pods, pod)
+	}
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
+}
+
+// --- segment ---
+
+func (l *loader) decodeSegment(d *dec, n *node, res Resource, id cty.Value) (*instance, func()) {
+	vni, _ := d.intRange("vni", 1, 1<<24-1)
+	p, _ := d.prefix("cidr")
+	hosts, _ := d.refList("hosts", kindHost)
+	port := 4789
+	if pt, ok := d.port("port"); ok {
+		port = pt
+	}
+	if !d.ok {
+		return nil, nil
+	}
+	// Segments may overlap each other (tenants are isolated), but not the
+	// underlay: evalAfter orders every network before a segment.
+	for _, nw := range l.lab.Networks {
+		if nw.CIDR.Overlaps(p) {
+			d.fail("cidr", "Overlapping CIDR", "The segment cidr %s of %s overlaps %s (%s).", p, res.Addr, nw.Addr, nw.CIDR)
+			return nil, nil
+		}
+	}
+	for _, o := range l.lab.Segments {
+		if o.VNI == vni {
+			d.fail("vni", "VNI clash", "The vni %d of %s is already used by %s; segment VNIs must be unique.", vni, res.Addr, o.Addr)
+			return nil, nil
+		}
+	}
+	for _, o := range l.lab.PodNetworks {
+		if o.VNI == vni && o.Port == port {
+			d.fail("vni", "VNI clash",
+				"The vni %d of %s clashes with %s, which uses vni %d on the same VXLAN port %d; change the vni or the port of one of them.",
+				vni, res.Addr, o.Addr, o.VNI, port)
+			return nil, nil
+		}
+	}
+	seg := &Segment{Resource: res, VNI: vni, CIDR: p, Port: port}
+	var insts []*instance
+	for _, it := range hosts {
+		seg.Hosts = append(seg.Hosts, it.inst.addr)
+		insts = append(insts, it.inst)
+	}
+	v := cty.ObjectVal(map[string]cty.Value{
+		"id":    id,
+		"name":  cty.StringVal(res.Name),
+		"vni":   cty.NumberIntVal(int64(vni)),
+		"cidr":  cty.StringVal(p.String()),
+		"hosts": instanceValues(insts),
+		"port":  cty.NumberIntVal(int64(port)),
+	})
+	return &instance{value: v, res: seg}, func() { l.lab.Segments = append(l.lab.Segments, seg) }
+}

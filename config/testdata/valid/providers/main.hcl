@@ -1,0 +1,50 @@
+lab { name = "providers" }
+network "lan" { cidr = "10.10.0.0/24" }
+host "local" { network = network.lan }
+host "remote" {
+  network  = network.lan
+  provider = "ssh"
+  address  = "10.10.0.5"
+  ssh {
+    user             = "labnet"
+    private_key_file = "keys/id_ed25519"
+    port             = 2222
+    host_key         = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBfgbPGyuRMZjfXV94KKOyZh+ZyigcMD1h/dNntwQunh"
+  }
+}
+host "plain-ssh" {
+  network  = network.lan
+  provider = "ssh"
+  address  = "10.10.0.6"
+}
+host "known" {
+  network  = network.lan
+  provider = "ssh"
+  address  = "10.10.0.7"
+  ssh { known_hosts = "~/.ssh/known_hosts" }
+}
+host "vm" {
+  network  = network.lan
+  provider = "lima"
+  lima {
+    cpus     = 2
+    memory   = "2GiB"
+    disk     = "20GiB"
+    template = "template://debian-12"
+  }
+}
+host "vm-image" {
+  network  = network.lan
+  provider = "lima"
+  lima {
+    image   = "https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2"
+    network = "shared"
+  }
+}
+host "vm-default" {
+  network  = network.lan
+  provider = "lima"
+}
+output "providers" {
+  value = [for h in [host.local, host.remote, host.plain-ssh, host.vm] : "${h.name}=${h.provider}@${h.address}"]
+}
