@@ -71,7 +71,8 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 		o["nat_network"] = h.NatCIDR.String()
 		if h.SSH != nil {
 			pk := h.SSH.PrivateKeyFile
-			if rel, err := filepath.Rel(dir, pk); err == nil && filepath.IsAbs(pk) && !strings.HasPrefix(rel, "..") {
+			absDir, _ := filepath.Abs(dir)
+			if rel, err := filepath.Rel(absDir, pk); err == nil && filepath.IsAbs(pk) && !strings.HasPrefix(rel, "..") {
 				pk = "<lab>/" + filepath.ToSlash(rel)
 			}
 			o["ssh"] = obj{"user": h.SSH.User, "private_key_file": pk, "port": h.SSH.Port, "host_key": h.SSH.HostKey, "known_hosts": h.SSH.KnownHosts}

@@ -359,8 +359,8 @@ func ParseNftJSON(data []byte) ([]NatRule, error) {
 	return rules, nil
 }
 
-func parseRule(r nftRule) (NatRule, bool) {
-	nr := NatRule{Owner: r.Comment}
+func parseRule(r nftRule) (nr NatRule, ok bool) {
+	nr = NatRule{Owner: r.Comment}
 	defer func() {
 		// A destination match means DstAddr for dnat, Dest for accept.
 		if nr.Kind == "accept" && nr.DstAddr.IsValid() {

@@ -157,7 +157,10 @@ func (p PodNet) PeerBatch(gone []Peer) []string {
 		if p.Backend == "vxlan" {
 			l = append(l,
 				fmt.Sprintf("neigh replace %s lladdr %s dev %s nud permanent", peer.Subnet.Addr(), peer.MAC, p.Vxlan),
-				fmt.Sprintf("route replace %s via %s dev %s onlink", peer.Subnet, peer.Subnet.Addr(), p.Vxlan))
+				// src: the node speaks to remote pods from its own address
+				// (flannel would let the kernel pick flannel.1's), so a
+				// node's traffic looks the same with both backends.
+				fmt.Sprintf("route replace %s via %s dev %s onlink src %s", peer.Subnet, peer.Subnet.Addr(), p.Vxlan, p.Local))
 		} else {
 			l = append(l, fmt.Sprintf("route replace %s via %s", peer.Subnet, peer.Host))
 		}

@@ -1,0 +1,10 @@
+# error: either template (a Lima template) or image (a disk image), not both @ 0:0
+network "lan" { cidr = "192.168.50.0/24" }
+host "h" {
+  network  = network.lan
+  provider = "lima"
+  lima {
+    template = "template://debian-12"
+    image    = "/var/lib/images/debian.qcow2"
+  }
+}

@@ -1,0 +1,10 @@
+# error: has room for only 3 @ 0:0
+network "lan" { cidr = "192.168.50.0/24" }
+host "n" {
+  count   = 4
+  network = network.lan
+}
+pod_network "cluster" {
+  cidr        = "10.244.0.0/16"
+  subnet_bits = 2
+}

@@ -1,0 +1,8 @@
+# error: address 192.168.50.11 of vm.v is already used by host.h @ 0:0
+network "lan" { cidr = "192.168.50.0/24" }
+host "h" { network = network.lan }
+vm "v" {
+  host    = host.h
+  mode    = "bridged"
+  address = host.h.address
+}

@@ -1,0 +1,7 @@
+# error: mode must be "bridged" or "nat", got "bogus" @ 0:0
+network "lan" { cidr = "192.168.50.0/24" }
+host "h" { network = network.lan }
+vm "v" {
+  host = host.h
+  mode = "bogus"
+}

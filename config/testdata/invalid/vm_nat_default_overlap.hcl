@@ -1,0 +1,7 @@
+# error: set nat_network on the host @ 0:0
+network "lan" { cidr = "192.168.0.0/16" }
+host "h" { network = network.lan }
+vm "v" {
+  host = host.h
+  mode = "nat"
+}
