@@ -207,7 +207,7 @@ func (l *loader) resolveRef(n *node, attr string, t hcl.Traversal) (*node, bool)
 }
 
 func an(word string) string {
-	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+	if word != "" && (strings.ContainsRune("aeiou", rune(word[0])) || word == "ssh") {
 		return "n"
 	}
 	return ""

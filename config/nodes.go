@@ -28,7 +28,7 @@ func (d *dec) intRange(name string, lo, hi int64) (int, bool) {
 	bf := v.AsBigFloat()
 	i, _ := bf.Int64()
 	if !bf.IsInt() || i < lo || i > hi {
-		d.fail(name, "Invalid value", "%s must be a whole number from %d to %d, got %s.", name, lo, hi, bf.Text('g', -1))
+		d.fail(name, "Invalid value", "%s must be a whole number from %d to %d, got %s.", name, lo, hi, bf.Text('f', -1))
 		return 0, false
 	}
 	return int(i), true

@@ -334,7 +334,11 @@ func (p *Provider) DestroyHost(ctx context.Context, lab string, h provider.Host,
 	// The uplink dies with the holder's namespace; remove it if it lingers.
 	ns := UnderlayNS(lab)
 	if nsExists(ns) && linkExists(ctx, ns, uplinkName(h)) {
-		return run(ctx, nil, "ip", "-n", ns, "link", "del", uplinkName(h))
+		// The kernel may remove it on its own meanwhile (the holder's
+		// namespace is torn down asynchronously).
+		if err := run(ctx, nil, "ip", "-n", ns, "link", "del", uplinkName(h)); err != nil && linkExists(ctx, ns, uplinkName(h)) {
+			return err
+		}
 	}
 	return nil
 }

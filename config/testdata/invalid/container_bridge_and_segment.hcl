@@ -1,4 +1,4 @@
-# error: sets both bridge and segment @ 0:0
+# error: sets both bridge and segment @ 16:3
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 bridge "br" {

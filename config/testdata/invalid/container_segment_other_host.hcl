@@ -1,4 +1,4 @@
-# error: container.c is on host.b, which segment.s does not reach @ 0:0
+# error: container.c is on host.b, which segment.s does not reach @ 12:13
 network "lan" { cidr = "192.168.50.0/24" }
 host "a" { network = network.lan }
 host "b" { network = network.lan }

@@ -1,4 +1,4 @@
-# error: host.b is already in pod_network.one @ 0:0
+# error: host.b is already in pod_network.one @ 11:12
 network "lan" { cidr = "192.168.50.0/24" }
 host "a" { network = network.lan }
 host "b" { network = network.lan }

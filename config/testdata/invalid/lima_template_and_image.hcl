@@ -1,4 +1,4 @@
-# error: either template (a Lima template) or image (a disk image), not both @ 0:0
+# error: either template (a Lima template) or image (a disk image), not both @ 8:16
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" {
   network  = network.lan

@@ -1,4 +1,4 @@
-# error: every host must be on one network @ 0:0
+# error: every host must be on one network @ 8:13
 network "lan" { cidr = "192.168.50.0/24" }
 network "wan" { cidr = "10.0.0.0/24" }
 host "a" { network = network.lan }

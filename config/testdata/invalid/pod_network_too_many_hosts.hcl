@@ -1,4 +1,4 @@
-# error: has room for only 3 @ 0:0
+# error: has room for only 3 @ 9:17
 network "lan" { cidr = "192.168.50.0/24" }
 host "n" {
   count   = 4

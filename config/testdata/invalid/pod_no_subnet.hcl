@@ -1,4 +1,4 @@
-# error: has no pod subnet in pod_network.cluster @ 0:0
+# error: has no pod subnet in pod_network.cluster @ 10:13
 network "lan" { cidr = "192.168.50.0/24" }
 host "a" { network = network.lan }
 host "b" { network = network.lan }

@@ -1,4 +1,4 @@
-# error: host port 8080/tcp on host.h is already published by container.c @ 0:0
+# error: host port 8080/tcp on host.h is already published by container.c @ 20:17
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 bridge "br" {

@@ -1,4 +1,4 @@
-# error: host must be a host, got vm.x @ 0:0
+# error: host must be a host, got vm.x @ 9:10
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 vm "x" {

@@ -1,4 +1,4 @@
-# error: a tenant segment has no NAT @ 0:0
+# error: a tenant segment has no NAT @ 12:3
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 segment "s" {

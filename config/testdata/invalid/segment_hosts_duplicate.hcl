@@ -1,4 +1,4 @@
-# error: hosts lists host.h more than once @ 0:0
+# error: hosts lists host.h more than once @ 7:20
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 segment "s" {

@@ -1,4 +1,4 @@
-# error: vni 100 of segment.b is already used by segment.a @ 0:0
+# error: vni 100 of segment.b is already used by segment.a @ 10:11
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 segment "a" {

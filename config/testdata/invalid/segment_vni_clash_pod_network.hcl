@@ -1,4 +1,4 @@
-# error: vni 1 of segment.s clashes with pod_network.cluster @ 0:0
+# error: vni 1 of segment.s clashes with pod_network.cluster @ 5:11
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 segment "s" {

@@ -1,4 +1,4 @@
-# error: host_key must be a public key in authorized_keys form @ 0:0
+# error: host_key must be a public key in authorized_keys form @ 8:16
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" {
   network  = network.lan

@@ -1,4 +1,4 @@
-# error: Only one ssh block is allowed @ 0:0
+# error: Only one ssh block is allowed @ 8:3
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" {
   network  = network.lan

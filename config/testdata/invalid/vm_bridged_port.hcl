@@ -1,4 +1,4 @@
-# error: a bridged VM is reached at its own address; ports are for nat VMs @ 0:0
+# error: a bridged VM is reached at its own address; ports are for nat VMs @ 7:3
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 vm "v" {

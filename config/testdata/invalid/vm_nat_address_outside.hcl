@@ -1,4 +1,4 @@
-# error: is not inside the nat_network of host.h (10.9.0.0/24) @ 0:0
+# error: is not inside the nat_network of host.h (10.9.0.0/24) @ 10:13
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" {
   network     = network.lan
