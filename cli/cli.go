@@ -378,6 +378,7 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 	}
 	start := time.Now()
 	err = e.Apply(ctx, p, st, obs)
+	writeStats(e, start)
 	add, change, del := p.Counts()
 	if err != nil {
 		u.errorf("%v", err)
@@ -398,6 +399,24 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 		u.printOutputs(w, "")
 	}
 	return 0
+}
+
+// writeStats records, when LABNET_STATS names a file, what a run cost:
+// SSH exchanges per host (refresh included), peak memory and time. The
+// benchmarks and the batching tests read it.
+func writeStats(e *apply.Engine, start time.Time) {
+	path := os.Getenv("LABNET_STATS")
+	if path == "" {
+		return
+	}
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	b, _ := json.MarshalIndent(map[string]any{
+		"exchanges":  e.Exchanges(),
+		"max_rss_kb": ru.Maxrss,
+		"apply_ms":   time.Since(start).Milliseconds(),
+	}, "", "  ")
+	_ = os.WriteFile(path, b, 0o644)
 }
 
 func (u *ui) progress(ev apply.Event) {
