@@ -179,6 +179,8 @@ func (u *ui) validate(args []string) int {
 type runFlags struct {
 	vars        varFlags
 	varFiles    listFlag
+	targets     listFlag
+	replace     listFlag
 	statePath   string
 	parallelism int
 	json        bool
@@ -190,6 +192,8 @@ func (r *runFlags) add(fs *flag.FlagSet) {
 	fs.Var(&r.varFiles, "var-file", "read variables from an HCL file (repeatable)")
 	fs.StringVar(&r.statePath, "state", "", "state directory (default .labnet in the lab)")
 	fs.IntVar(&r.parallelism, "parallelism", 10, "hosts worked on at once")
+	fs.Var(&r.targets, "target", "limit the plan to this resource (and what it needs); repeatable")
+	fs.Var(&r.replace, "replace", "replace this resource even if it is unchanged; repeatable")
 }
 
 func (u *ui) plan(ctx context.Context, args []string) int {
@@ -225,7 +229,7 @@ func (u *ui) plan(ctx context.Context, args []string) int {
 		return 1
 	}
 	defer e.Close()
-	p, _, err := w.makePlan(ctx, e, st, plan.Options{Destroy: *destroy, RefreshOnly: *refreshOnly})
+	p, _, err := w.makePlan(ctx, e, st, plan.Options{Destroy: *destroy, RefreshOnly: *refreshOnly, Targets: rf.targets, Replace: rf.replace})
 	if err != nil {
 		u.errorf("%v", err)
 		return 1
@@ -348,7 +352,7 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 		return 1
 	}
 	defer e.Close()
-	p, obs, err := w.makePlan(ctx, e, st, plan.Options{Destroy: destroy})
+	p, obs, err := w.makePlan(ctx, e, st, plan.Options{Destroy: destroy, Targets: rf.targets, Replace: rf.replace})
 	if err != nil {
 		u.errorf("%v", err)
 		return 1

@@ -34,14 +34,14 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 	}
 	type obj = map[string]any
 	var out struct {
-		Name       string              `json:"name"`
-		Networks   []obj               `json:"networks"`
-		Hosts      []obj               `json:"hosts"`
-		Bridges    []obj               `json:"bridges"`
-		Containers []obj               `json:"containers"`
-		Processes  []obj               `json:"processes"`
-		Checks     []obj               `json:"checks"`
-		Outputs    []obj               `json:"outputs"`
+		Name       string `json:"name"`
+		Networks   []obj  `json:"networks"`
+		Hosts      []obj  `json:"hosts"`
+		Bridges    []obj  `json:"bridges"`
+		Containers []obj  `json:"containers"`
+		Processes  []obj  `json:"processes"`
+		Checks     []obj  `json:"checks"`
+		Outputs    []obj  `json:"outputs"`
 
 		VMs         []obj `json:"vms,omitempty"`
 		PodNetworks []obj `json:"pod_networks,omitempty"`

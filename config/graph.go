@@ -33,9 +33,10 @@ type node struct {
 	expr  hcl.Expression // locals only
 	subs  []*subBlock    // nested blocks (port, ssh, lima, pod container) in source order
 
-	deps   []*node // referenced nodes, sorted by decl
-	bad    bool    // declaration or reference errors: never evaluated
-	failed bool    // evaluation failed or skipped
+	deps     []*node        // referenced nodes, sorted by decl
+	implicit map[*node]bool // deps that are evaluation-order edges (evalAfter), not references
+	bad      bool           // declaration or reference errors: never evaluated
+	failed   bool           // evaluation failed or skipped
 }
 
 // subBlock is a block nested in a resource block.
@@ -119,6 +120,10 @@ func (l *loader) buildGraph() {
 				if m != n && m.kind == nodeResource && !seen[m] && slices.Contains(evalAfter[n.rkind], m.rkind) {
 					seen[m] = true
 					n.deps = append(n.deps, m)
+					if n.implicit == nil {
+						n.implicit = map[*node]bool{}
+					}
+					n.implicit[m] = true
 				}
 			}
 		}
@@ -312,9 +317,21 @@ func (l *loader) reportCycles() {
 			names[i] = m.addr
 		}
 		names = append(names, start.addr)
+		note := ""
+		for i, m := range path {
+			next := start
+			if i+1 < len(path) {
+				next = path[i+1]
+			}
+			if m.implicit[next] {
+				note = fmt.Sprintf(" (%s -> %s is not a reference: every %s is evaluated after every %s.)",
+					m.addr, next.addr, m.rkind, strings.Replace(orList(evalAfter[m.rkind]), " or ", " and ", 1))
+				break
+			}
+		}
 		l.errorf(&start.rng, "Reference cycle",
-			"These declarations refer to each other in a cycle: %s. Break the cycle by removing one of the references.",
-			strings.Join(names, " -> "))
+			"These declarations refer to each other in a cycle: %s. Break the cycle by removing one of the references.%s",
+			strings.Join(names, " -> "), note)
 		for _, m := range scc {
 			m.bad = true
 		}

@@ -530,6 +530,9 @@ func (l *loader) collectResource(b *hcl.Block) {
 		}
 		n.subs = append(n.subs, &subBlock{typ: sb.Type, block: sb, attrs: sc.Attributes})
 	}
+	if kind == kindPod {
+		l.checkPodContainers(n)
+	}
 	if c, ok := n.attrs["count"]; ok {
 		if f, ok := n.attrs["for_each"]; ok {
 			later := f

@@ -115,8 +115,8 @@ func instanceValues(items []*instance) cty.Value {
 
 func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	hostInst := d.ref("host", kindHost)
-	mode, _ := d.str("mode")
-	if d.has("mode") && d.ok && mode != "bridged" && mode != "nat" {
+	mode, ok := d.str("mode")
+	if ok && mode != "bridged" && mode != "nat" {
 		d.fail("mode", "Invalid mode", "The vm mode must be \"bridged\" or \"nat\", got %q.", mode)
 	}
 	var addr netip.Addr
@@ -375,23 +375,8 @@ func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, 
 	}
 	var containers []*PodContainer
 	var cvals []cty.Value
-	labels := map[string]*hcl.Block{}
 	for _, sb := range n.blocksOf("container") {
-		label, lrng := sb.block.Labels[0], sb.block.LabelRanges[0]
-		switch {
-		case !labelRe.MatchString(label) || len(label) > MaxNodeName:
-			l.errorf(&lrng, "Invalid name",
-				"The pod container name %q must start with a lowercase letter, contain only lowercase letters, digits, '-' and '_' (%s) and be at most %d characters.",
-				label, labelRe, MaxNodeName)
-			d.ok = false
-			continue
-		case labels[label] != nil:
-			l.errorf(&lrng, "Duplicate pod container",
-				"A container %q was already declared in %s at %s; container names must be unique in a pod.", label, res.Addr, posString(labels[label].DefRange))
-			d.ok = false
-			continue
-		}
-		labels[label] = sb.block
+		label := sb.block.Labels[0] // checked by checkPodContainers
 		cd := l.newDec(sb.attrs, ctx)
 		cd.required("command")
 		cmd := cd.command("command")
@@ -452,6 +437,28 @@ func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, 
 	return &instance{value: v, res: pod}, func() {
 		l.take(l.podTaken, pool, addr, res.Addr)
 		l.lab.Pods = append(l.lab.Pods, pod)
+	}
+}
+
+// checkPodContainers checks the labels of a pod's container blocks once
+// per pod block: valid names, unique in the pod.
+func (l *loader) checkPodContainers(n *node) {
+	labels := map[string]*hcl.Block{}
+	for _, sb := range n.blocksOf("container") {
+		label, lrng := sb.block.Labels[0], sb.block.LabelRanges[0]
+		switch {
+		case !labelRe.MatchString(label) || len(label) > MaxNodeName:
+			l.errorf(&lrng, "Invalid name",
+				"The pod container name %q must start with a lowercase letter, contain only lowercase letters, digits, '-' and '_' (%s) and be at most %d characters.",
+				label, labelRe, MaxNodeName)
+			n.bad = true
+		case labels[label] != nil:
+			l.errorf(&lrng, "Duplicate pod container",
+				"A container %q was already declared in %s at %s; container names must be unique in a pod.", label, n.addr, posString(labels[label].DefRange))
+			n.bad = true
+		default:
+			labels[label] = sb.block
+		}
 	}
 }
 

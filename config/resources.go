@@ -747,7 +747,9 @@ func (l *loader) noPorts(d *dec, n *node, summary, format string, args ...any) {
 func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	hostInst := d.ref("host", kindHost)
 	var brInst, segInst *instance
-	switch hasBr, hasSeg := d.has("bridge"), d.has("segment"); {
+	_, hasBr := d.attrs["bridge"]
+	_, hasSeg := d.attrs["segment"]
+	switch {
 	case hasBr && hasSeg:
 		later := "segment"
 		if d.attrs["bridge"].Range.Start.Byte > d.attrs["segment"].Range.Start.Byte {
@@ -761,8 +763,10 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 			"A container needs exactly one of bridge = <bridge> or segment = <segment>; %s sets neither.", res.Addr)
 		d.ok = false
 	case hasBr:
+		d.required("bridge")
 		brInst = d.ref("bridge", kindBridge)
 	default:
+		d.required("segment")
 		segInst = d.ref("segment", kindSegment)
 	}
 	var addr netip.Addr
@@ -773,7 +777,7 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 	var ports []Port
 	var portVals []cty.Value
 	published := map[string]bool{}
-	if d.has("segment") {
+	if hasSeg && !hasBr {
 		l.noPorts(d, n, "Port on a segment",
 			"%s is on a segment: a tenant segment has no NAT, so it cannot publish ports; reach it at its own address.", res.Addr)
 	} else {

@@ -131,7 +131,9 @@ func (p Process) StartShell() string {
 	if p.Netns != "" {
 		argv = append([]string{"ip", "netns", "exec", p.Netns}, argv...)
 	}
-	return fmt.Sprintf("cd / && env %s setsid %s >>%s 2>&1 </dev/null &",
+	// The group's redirections make the background job let go of the
+	// step's output pipe at once, whatever shell /bin/sh is.
+	return fmt.Sprintf("(cd / && exec env %s setsid %s) >>%s 2>&1 </dev/null &",
 		remote.Quote(OwnerEnvName+"="+p.Owner), remote.Join(argv...), remote.Quote(p.Log))
 }
 
@@ -152,6 +154,9 @@ const OwnerEnvName = "LABNET_OWNER"
 // FindOwned is a shell command printing "PID OWNER" for processes whose
 // mark equals owner, or starts with it when owner ends in "/".
 func FindOwned(owner string) string {
+	if strings.ContainsAny(owner, "\n\x00") {
+		return "false" // owners are validated names; never let one split grep's pattern
+	}
 	pat := "^" + OwnerEnvName + "=" + regexpQuote(owner)
 	if !strings.HasSuffix(owner, "/") {
 		pat += "$"
@@ -218,7 +223,7 @@ func SortRules(rs []NatRule) {
 func NftFile(n Names, rules []NatRule) string {
 	var pre, post, exempt []string
 	for _, r := range rules {
-		c := fmt.Sprintf("comment %q", r.Owner)
+		c := fmt.Sprintf("comment \"%s\"", commentOf(r.Owner))
 		switch r.Kind {
 		case "accept":
 			exempt = append(exempt, fmt.Sprintf("ip saddr %s ip daddr %s accept %s", r.Source, r.Dest, c))
@@ -250,6 +255,12 @@ func NftFile(n Names, rules []NatRule) string {
 	b.WriteString("}\n")
 	return b.String()
 }
+
+// nft strings have no escapes: a for_each key's quotes in an owner
+// address (container.app["one"]) are written as single quotes, which
+// addresses never contain otherwise, and read back.
+func commentOf(owner string) string { return strings.ReplaceAll(owner, `"`, "'") }
+func ownerOf(comment string) string { return strings.ReplaceAll(comment, "'", `"`) }
 
 // NftApplyShell loads the table.
 func NftApplyShell(n Names, rules []NatRule) string {

@@ -124,7 +124,9 @@ func ParseObserved(out []byte) (*Observed, error) {
 			name := strings.TrimPrefix(s.name, "ns ")
 			ns, err := parseNetnsJSON(s.body)
 			if err != nil {
-				return nil, fmt.Errorf("netns %s: %w", name, err)
+				// A namespace that cannot be read (a file left by a crash
+				// before its mount) is there but empty: the plan remakes it.
+				ns = &Netns{Links: map[string]Link{}}
 			}
 			o.Netns[name] = ns
 		case s.name == "nft":
@@ -360,7 +362,7 @@ func ParseNftJSON(data []byte) ([]NatRule, error) {
 }
 
 func parseRule(r nftRule) (nr NatRule, ok bool) {
-	nr = NatRule{Owner: r.Comment}
+	nr = NatRule{Owner: ownerOf(r.Comment)}
 	defer func() {
 		// A destination match means DstAddr for dnat, Dest for accept.
 		if nr.Kind == "accept" && nr.DstAddr.IsValid() {

@@ -149,7 +149,6 @@ func TestNftFileGolden(t *testing.T) {
 // comment holding a double quote does not load. Owners of for_each
 // instances, e.g. container.app["one"], contain double quotes.
 func TestNftFileCommentWithQuotes(t *testing.T) {
-	t.Skip(`bug: NftFile writes comment "container.app[\"one\"]" with Go quoting, which nft cannot parse; for_each containers with ports break the nat table`)
 	rules := []NatRule{{Owner: `container.app["one"]`, Kind: "dnat", Proto: "udp", DstAddr: ip("10.1.0.1"), DstPort: 9000, ToAddr: ip("172.30.0.2"), ToPort: 9000}}
 	for _, line := range strings.Split(NftFile(Names{Lab: "fleet"}, rules), "\n") {
 		_, c, ok := strings.Cut(line, " comment ")
@@ -313,7 +312,6 @@ func TestParseObservedSections(t *testing.T) {
 		{name: "no end marker", in: strings.Replace(string(full), "@@end\n", "", 1), wantErr: "incomplete"},
 		{name: "empty", in: "", wantErr: "incomplete"},
 		{name: "broken links json", in: "@@links\n[{\n@@nft\n@@procs\n@@end\n", wantErr: "links"},
-		{name: "broken netns json", in: "@@links\n[]\n@@ns ln.x.a\n[{]\n@@nft\n@@procs\n@@end\n", wantErr: "netns ln.x.a"},
 		{name: "broken nft json", in: "@@links\n[]\n@@nft\n{\"nftables\":\n@@procs\n@@end\n", wantErr: "nft"},
 	}
 	for _, tt := range tests {
@@ -337,7 +335,6 @@ func TestParseObservedSections(t *testing.T) {
 // bind mount makes `ip -n` print nothing. That one broken namespace should
 // be seen as a broken guest (to be replaced), not make refresh fail.
 func TestParseObservedUnreadableNetns(t *testing.T) {
-	t.Skip("bug: ParseObserved fails the whole host (\"netns ln.x.a: EOF\") when one namespace prints no JSON")
 	o, err := ParseObserved([]byte("@@links\n[]\n@@ns ln.x.a\n\n@@nft\n@@procs\n@@end\n"))
 	if err != nil {
 		t.Fatal(err)

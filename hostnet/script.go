@@ -58,7 +58,10 @@ func (s Script) Render() string {
 			b.WriteByte('\n')
 		}
 		b.WriteString("LABNET_BATCH\n)\n")
+		b.WriteString("iprc=$?\n")
 		b.WriteString(`ipfail=$(printf '%s\n' "$ipout" | sed -n 's/^Command failed -:\([0-9][0-9]*\)$/\1/p')` + "\n")
+		// ip failed without naming a line (missing, killed): every batch line failed.
+		fmt.Fprintf(&b, "if [ $iprc -ne 0 ] && [ -z \"$ipfail\" ]; then ipfail=$(seq 1 %d); printf '%%s\\n' \"$ipout\" | sed 's/^/@@ip /'; for l in $ipfail; do echo \"@@ip Command failed -:$l\"; done; ipout=''; fi\n", len(lines))
 		b.WriteString(`[ -n "$ipout" ] && printf '%s\n' "$ipout" | sed 's/^/@@ip /'` + "\n")
 	}
 	b.WriteString(`batchok() { for l in $ipfail; do if [ "$l" -ge "$1" ] && [ "$l" -le "$2" ]; then return 1; fi; done; return 0; }` + "\n")
@@ -77,6 +80,8 @@ func (s Script) Render() string {
 		if st.Shell == "" {
 			if st.Verify == "" {
 				fmt.Fprintf(&b, "  echo '@@ok %d'\n", st.ID)
+			} else {
+				b.WriteString("  :\n")
 			}
 		} else {
 			fmt.Fprintf(&b, "  out=$( {\n%s\n} 2>&1 ); rc=$?\n", indent(st.Shell))

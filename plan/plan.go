@@ -85,8 +85,12 @@ type Plan struct {
 
 // Options change what is planned.
 type Options struct {
-	Destroy     bool // plan to delete everything
-	RefreshOnly bool // report drift, plan nothing
+	Destroy     bool     // plan to delete everything
+	RefreshOnly bool     // report drift, plan nothing
+	Replace     []string // resources to replace even if unchanged (-replace)
+	Targets     []string // plan only these and what they need (-target); a
+	// target names an instance ("container.web[0]") or all of a block's
+	// instances ("container.web")
 }
 
 // Make diffs wanted resources against prior state and observations.
@@ -135,7 +139,21 @@ func Make(lab string, want []*expand.Resource, prior *state.State, obs Observati
 		}
 		all = append(all, c)
 	}
+	for _, c := range all {
+		if c.Before != nil && c.Action != Delete && slices.Contains(opt.Replace, c.Addr) && c.Action != Replace {
+			c.Action = Replace
+			c.Reasons = append(c.Reasons, "replacement requested with -replace")
+		}
+	}
 	cascade(all)
+	if len(opt.Targets) > 0 {
+		keep := targeted(all, opt.Targets)
+		for _, c := range all {
+			if !keep[c.Addr] {
+				c.Action = NoOp
+			}
+		}
+	}
 	if opt.RefreshOnly {
 		for _, c := range all {
 			c.Action = NoOp
@@ -151,6 +169,58 @@ func Make(lab string, want []*expand.Resource, prior *state.State, obs Observati
 		}
 	}
 	return p
+}
+
+// targeted is the set of addresses -target keeps: the targets, what they
+// depend on (to be made first), and what depends on them (to be removed
+// first, or remade with them).
+func targeted(all []*Change, targets []string) map[string]bool {
+	match := func(addr string) bool {
+		for _, t := range targets {
+			if addr == t || strings.HasPrefix(addr, t+"[") || strings.HasPrefix(addr, t+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	byAddr := map[string]*Change{}
+	for _, c := range all {
+		byAddr[c.Addr] = c
+	}
+	keep := map[string]bool{}
+	var up func(a string)
+	up = func(a string) {
+		if keep[a] {
+			return
+		}
+		keep[a] = true
+		if c := byAddr[a]; c != nil {
+			for _, d := range append(append([]string{}, c.Deps...), c.OldDeps...) {
+				up(d)
+			}
+		}
+	}
+	for _, c := range all {
+		if match(c.Addr) {
+			up(c.Addr)
+		}
+	}
+	// Dependants of a targeted resource that is replaced or deleted.
+	for changed := true; changed; {
+		changed = false
+		for _, c := range all {
+			if keep[c.Addr] {
+				continue
+			}
+			for _, d := range append(append([]string{}, c.Deps...), c.OldDeps...) {
+				if dc := byAddr[d]; dc != nil && keep[d] && match(d) && (dc.Action == Replace || dc.Action == Delete) {
+					keep[c.Addr], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	return keep
 }
 
 func decide(c *Change, tainted bool) {
@@ -211,11 +281,14 @@ func cascade(all []*Change) {
 			}
 			for _, pa := range parents {
 				if p := byAddr[pa]; remade(p) {
+					action := Create
 					if c.Status.Exists {
-						c.Action = Replace
-					} else {
-						c.Action = Create
+						action = Replace
 					}
+					if c.Action == action {
+						break // already remade: nothing changes, so the loop ends
+					}
+					c.Action = action
 					c.Reasons = append(c.Reasons, fmt.Sprintf("%s is made anew", pa))
 					changed = true
 					break

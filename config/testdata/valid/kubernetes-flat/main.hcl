@@ -61,5 +61,6 @@ output "cluster" {
     names   = [for c in pod.web[0].container : c.name]
     cmd     = pod.web[0].container[1].command[0]
     net     = pod.client.network.id
+    ids     = [pod_network.cluster.id, pod_network.cluster.name, pod.client.id, pod.client.name, pod.client.host.id]
   }
 }
