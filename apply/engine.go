@@ -41,6 +41,15 @@ type Engine struct {
 	providers map[string]provider.Provider
 	mu        sync.Mutex
 	conns     map[string]*remote.Conn
+	pinned    bool
+}
+
+// Pinned says whether a host key was pinned on first use during this run:
+// the state must be saved for the pin to hold.
+func (e *Engine) Pinned() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.pinned
 }
 
 // New makes an engine for a lab.
@@ -120,6 +129,15 @@ func (e *Engine) Conn(ctx context.Context, host *state.Resource) (*remote.Conn, 
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if rec.HostKey == "" {
+		// Trust on first use: pin what the host presented. The caller
+		// saves the state (Pinned says so).
+		rec.HostKey = remote.AuthorizedKey(c.HostKey())
+		if b, err := json.Marshal(rec); err == nil {
+			host.Record = b
+			e.pinned = true
+		}
+	}
 	if old := e.conns[host.Addr]; old != nil {
 		c.Close()
 		return old, nil

@@ -234,6 +234,13 @@ func (u *ui) plan(ctx context.Context, args []string) int {
 		u.errorf("%v", err)
 		return 1
 	}
+	if e.Pinned() {
+		if err := w.dir.Save(st); err != nil {
+			u.errorf("%v", err)
+			return 1
+		}
+		p.Serial = st.Serial
+	}
 	if *asJSON {
 		enc := json.NewEncoder(u.stdout)
 		enc.SetIndent("", "  ")
@@ -572,8 +579,11 @@ func (u *ui) output(args []string) int {
 }
 
 func (u *ui) stateCmd(args []string) int {
+	if len(args) > 0 && args[0] == "rm-hostkey" {
+		return u.rmHostKey(args[1:])
+	}
 	if len(args) == 0 || args[0] != "list" {
-		u.errorf("usage: labnet state list [-state=DIR]")
+		u.errorf("usage: labnet state list [-state=DIR] | labnet state rm-hostkey [-state=DIR] HOST")
 		return 1
 	}
 	fs := newFlags(u, "state list", "state list [-state=DIR]\n\nLists resource addresses in the state, one per line.")
@@ -592,6 +602,46 @@ func (u *ui) stateCmd(args []string) int {
 	for _, r := range st.Resources {
 		fmt.Fprintln(u.stdout, r.Addr)
 	}
+	return 0
+}
+
+// rmHostKey forgets a host's pinned key; the next command that connects
+// pins whatever the host presents then (for a host rebuilt on purpose).
+func (u *ui) rmHostKey(args []string) int {
+	fs := newFlags(u, "state rm-hostkey", "state rm-hostkey [-state=DIR] HOST\n\nForgets the pinned SSH host key of HOST; the next run pins the key the host presents.\n\nExample:\n  labnet state rm-hostkey host.node[0]")
+	statePath := fs.String("state", ".labnet", "state directory")
+	if fs.Parse(args) != nil || fs.NArg() != 1 {
+		u.errorf("usage: labnet state rm-hostkey [-state=DIR] HOST")
+		return 1
+	}
+	d := state.Dir{Path: *statePath}
+	unlock, err := d.Lock("state rm-hostkey")
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	defer unlock()
+	st, err := d.Load()
+	if err != nil || st == nil {
+		u.errorf("no state (%v)", err)
+		return 1
+	}
+	r := st.Get(fs.Arg(0))
+	if r == nil || r.Kind != "host" {
+		u.errorf("%s is not a host in the state", fs.Arg(0))
+		return 1
+	}
+	var rec map[string]any
+	if len(r.Record) > 0 {
+		_ = json.Unmarshal(r.Record, &rec)
+	}
+	delete(rec, "host_key")
+	r.Record, _ = json.Marshal(rec)
+	if err := d.Save(st); err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	fmt.Fprintf(u.stdout, "Forgot the host key of %s; the next run pins the key it presents.\n", r.Addr)
 	return 0
 }
 

@@ -39,7 +39,7 @@ type HostKeyMismatchError struct {
 }
 
 func (e *HostKeyMismatchError) Error() string {
-	return fmt.Sprintf("%s: host key changed: pinned %s, host presented %s; if the host was rebuilt on purpose, run `labnet apply -replace=%s` or remove the pin with `labnet state rm-hostkey %s`", e.Host, e.Want, e.Got, e.Host, e.Host)
+	return fmt.Sprintf("%s: host key changed: pinned %s, host presented %s; if the host was rebuilt on purpose, forget the old key with `labnet state rm-hostkey %s` (the next run pins the new one)", e.Host, e.Want, e.Got, e.Host)
 }
 
 // dialIn makes a TCP connection from inside the network namespace at path
