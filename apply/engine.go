@@ -37,6 +37,8 @@ type Engine struct {
 	Keys        provider.Keys
 	Parallelism int
 	OnEvent     func(Event)
+	// Ticker, when set, is called every 10 s for each change still running.
+	Ticker func(addr string, a plan.Action, elapsed time.Duration)
 
 	providers map[string]provider.Provider
 	mu        sync.Mutex

@@ -189,7 +189,9 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 			defer func() { <-sem }()
 			start := time.Now()
 			e.emit(Event{Addr: n.change.Addr, Action: act(n), Phase: "start"})
+			stopTick := e.ticking(n, start)
 			rec, err := e.provide(ctx, n, st)
+			stopTick()
 			e.finish(n, start, err)
 			set(n, result{err: err, record: rec})
 		}()
@@ -229,6 +231,27 @@ func act(n *node) plan.Action {
 		return plan.Create
 	}
 	return n.change.Action
+}
+
+// ticking reports a change that is still running every 10 s until done is closed.
+func (e *Engine) ticking(n *node, start time.Time) (done func()) {
+	if e.Ticker == nil {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				e.Ticker(n.change.Addr, act(n), time.Since(start))
+			}
+		}
+	}()
+	return func() { close(stop) }
 }
 
 func (e *Engine) finish(n *node, start time.Time, err error) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/labnet-dev/labnet/apply"
 	"github.com/labnet-dev/labnet/check"
+	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/state"
 )
@@ -47,16 +48,20 @@ Main commands:
   test          Run the lab's check blocks by real traffic
 
 Working with a running lab:
+  inspect       List every node with its addresses, ports and live state
+  graph         Draw the lab's topology (dot, mermaid, svg)
   exec          Run a command inside a host, container, VM or pod
   ssh           Open a shell inside a host, container, VM or pod
   capture       Stream a tcpdump capture from inside a node (pcap)
 
 Other commands:
+  init          Start a new lab from one of the example labs
   fmt           Rewrite lab files in canonical format
   show          Show the applied resources
   output        Show output values
   state list    List resource addresses in the state
   force-unlock  Remove a stale lock
+  completion    Print a shell completion script (bash, zsh, fish)
   version       Print the version
 
 Global options:
@@ -121,6 +126,14 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return u.stateCmd(rest)
 	case "force-unlock":
 		return u.forceUnlock(rest)
+	case "graph":
+		return u.graph(rest)
+	case "inspect":
+		return u.inspect(ctx, rest)
+	case "init":
+		return u.initCmd(rest)
+	case "completion":
+		return u.completion(rest)
 	case "exec":
 		return u.exec(ctx, rest)
 	case "ssh":
@@ -158,13 +171,18 @@ func newFlags(u *ui, name, help string) *flag.FlagSet {
 }
 
 func (u *ui) validate(args []string) int {
-	fs := newFlags(u, "validate", "validate [-var NAME=VALUE]... [-var-file=FILE]\n\nChecks the lab files; touches no host.")
+	fs := newFlags(u, "validate", "validate [-json] [-var NAME=VALUE]... [-var-file=FILE]\n\nChecks the lab files; touches no host.\n\nExamples:\n  labnet validate\n  labnet -chdir=labs/vms validate -json")
 	vars := varFlags{}
 	var varFiles listFlag
 	fs.Var(vars, "var", "set a variable (repeatable)")
 	fs.Var(&varFiles, "var-file", "read variables from an HCL file (repeatable)")
+	asJSON := fs.Bool("json", false, "print the result and diagnostics as JSON")
 	if fs.Parse(args) != nil {
 		return 1
+	}
+	if *asJSON {
+		lab, _, diags := config.Load(".", config.Options{Vars: vars, VarFiles: varFiles, Env: os.Environ()})
+		return validateJSON(u, lab, diags)
 	}
 	w, ok := u.load(vars, varFiles, "")
 	if !ok {
@@ -315,7 +333,8 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 	var rf runFlags
 	rf.add(fs)
 	auto := fs.Bool("auto-approve", false, "do not ask for confirmation")
-	quiet := fs.Bool("quiet", false, "no progress lines")
+	quiet := fs.Bool("quiet", false, "no progress lines (for CI)")
+	asJSON := fs.Bool("json", false, "stream progress as JSON lines, one event per line (implies -auto-approve)")
 	if fs.Parse(args) != nil {
 		return 1
 	}
@@ -372,6 +391,9 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 		}
 		p.Changes = saved.Changes
 	}
+	if *asJSON {
+		*auto = true
+	}
 	if !*auto {
 		plan.Render(u.stdout, p, u.color)
 		if len(p.Changes) == 0 {
@@ -384,16 +406,43 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 			return 1
 		}
 	}
-	if !*quiet {
+	switch {
+	case *asJSON:
+		enc := json.NewEncoder(u.stdout)
+		e.OnEvent = func(ev apply.Event) {
+			m := map[string]any{"type": "resource", "address": ev.Addr, "action": ev.Action, "phase": ev.Phase, "elapsed_ms": ev.Elapsed.Milliseconds()}
+			if ev.Err != nil {
+				m["error"] = ev.Err.Error()
+			}
+			_ = enc.Encode(m)
+		}
+	case !*quiet:
 		e.OnEvent = u.progress
+		e.Ticker = u.stillGoing
 	}
 	start := time.Now()
 	err = e.Apply(ctx, p, st, obs)
 	writeStats(e, start)
 	add, change, del := p.Counts()
+	if *asJSON {
+		m := map[string]any{"type": "summary", "add": add, "change": change, "destroy": del, "elapsed_ms": time.Since(start).Milliseconds(), "ok": err == nil}
+		if err != nil {
+			m["error"] = err.Error()
+		}
+		_ = json.NewEncoder(u.stdout).Encode(m)
+	}
 	if err != nil {
 		u.errorf("%v", err)
 		return 1
+	}
+	if *asJSON {
+		if destroy {
+			if err := w.sweep(ctx, e); err != nil {
+				u.errorf("sweep: %v", err)
+				return 1
+			}
+		}
+		return 0
 	}
 	if destroy {
 		// Whatever the marks say is still the lab's goes too (lost state, crashes).
@@ -430,6 +479,12 @@ func writeStats(e *apply.Engine, start time.Time) {
 	_ = os.WriteFile(path, b, 0o644)
 }
 
+// stillGoing is printed every 10 s for a change that takes long (a booting VM).
+func (u *ui) stillGoing(addr string, a plan.Action, elapsed time.Duration) {
+	ing := map[plan.Action]string{plan.Create: "creating", plan.Update: "modifying", plan.Delete: "destroying"}[a]
+	fmt.Fprintf(u.stdout, "%s: Still %s... [%s elapsed]\n", addr, ing, elapsed.Round(time.Second))
+}
+
 func (u *ui) progress(ev apply.Event) {
 	ing := map[plan.Action]string{plan.Create: "Creating", plan.Update: "Modifying", plan.Delete: "Destroying", plan.Replace: "Replacing"}[ev.Action]
 	ed := map[plan.Action]string{plan.Create: "Creation", plan.Update: "Modifications", plan.Delete: "Destruction", plan.Replace: "Replacement"}[ev.Action]
@@ -459,6 +514,7 @@ func (u *ui) test(ctx context.Context, args []string) int {
 	rf.add(fs)
 	junit := fs.String("junit", "", "also write a JUnit XML report to FILE")
 	asJSON := fs.Bool("json", false, "print results as JSON")
+	runRE := fs.String("run", "", "run only the checks whose name matches this regular expression")
 	if fs.Parse(args) != nil {
 		return 1
 	}
@@ -475,8 +531,13 @@ func (u *ui) test(ctx context.Context, args []string) int {
 		u.errorf("the lab is not applied: run `labnet apply` first")
 		return 1
 	}
-	if len(w.lab.Checks) == 0 {
-		fmt.Fprintln(u.stdout, "The lab has no check blocks.")
+	checks, err := filterChecks(w.lab.Checks, *runRE)
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	if len(checks) == 0 {
+		fmt.Fprintln(u.stdout, "No check to run.")
 		return 0
 	}
 	e, err := w.engine(rf.parallelism)
@@ -486,7 +547,7 @@ func (u *ui) test(ctx context.Context, args []string) int {
 	}
 	defer e.Close()
 	start := time.Now()
-	results := check.Run(ctx, w.lab.Checks, w.nodes(st), w.conns(e, st), rf.parallelism)
+	results := check.Run(ctx, checks, w.nodes(st), w.conns(e, st), rf.parallelism)
 	if *asJSON {
 		enc := json.NewEncoder(u.stdout)
 		enc.SetIndent("", "  ")

@@ -173,3 +173,81 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+func TestGraph(t *testing.T) {
+	dir := writeLab(t, map[string]string{"main.hcl": goodLab})
+	out, _, code := run(t, dir, "", "graph")
+	if code != 0 || !strings.HasPrefix(out, `graph "clitest" {`) || !strings.Contains(out, "n_container_c") || !strings.Contains(out, "172.20.0.2") {
+		t.Fatalf("graph dot: %d\n%s", code, out)
+	}
+	out, _, code = run(t, dir, "", "graph", "-format=mermaid")
+	if code != 0 || !strings.HasPrefix(out, "flowchart LR") || !strings.Contains(out, "subgraph") {
+		t.Fatalf("graph mermaid: %d\n%s", code, out)
+	}
+	_, errOut, code := run(t, dir, "", "graph", "-format=png")
+	if code != 1 || !strings.Contains(errOut, "dot, mermaid or svg") {
+		t.Fatalf("bad format: %d %q", code, errOut)
+	}
+}
+
+func TestValidateJSON(t *testing.T) {
+	bad := writeLab(t, map[string]string{"main.hcl": "lab { name = \"bad\" }\nnetwork \"lan\" {\n  cidr = \"10.0.0.0/40\"\n}\n"})
+	out, _, code := run(t, bad, "", "validate", "-json")
+	var v struct {
+		Valid       bool `json:"valid"`
+		ErrorCount  int  `json:"error_count"`
+		Diagnostics []struct {
+			Range struct {
+				Filename string `json:"filename"`
+				Start    struct{ Line, Column int }
+			} `json:"range"`
+		} `json:"diagnostics"`
+	}
+	if code != 1 || json.Unmarshal([]byte(out), &v) != nil || v.Valid || v.ErrorCount != 1 || v.Diagnostics[0].Range.Start.Line != 3 {
+		t.Fatalf("validate -json: %d %+v\n%s", code, v, out)
+	}
+}
+
+func TestInitAndCompletion(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mylab")
+	os.Mkdir(dir, 0o755)
+	out, _, code := run(t, dir, "", "init", "-list")
+	for _, l := range []string{"bare-metal", "docker", "kubernetes-flat", "sdn", "vms"} {
+		if code != 0 || !strings.Contains(out, l+"\n") {
+			t.Fatalf("init -list lacks %s: %q", l, out)
+		}
+	}
+	if _, _, code := run(t, dir, "", "init", "sdn"); code != 0 {
+		t.Fatal("init sdn failed")
+	}
+	out, errOut, code := run(t, dir, "", "validate")
+	if code != 0 || !strings.Contains(out, `Lab "mylab" is valid`) {
+		t.Fatalf("a lab made by init does not validate under its directory's name: %q %q", out, errOut)
+	}
+	if _, errOut, code := run(t, dir, "", "init", "sdn"); code != 1 || !strings.Contains(errOut, "exists already") {
+		t.Fatalf("init over an existing lab: %d %q", code, errOut)
+	}
+	if _, errOut, code := run(t, dir, "", "init", "nope"); code != 1 || !strings.Contains(errOut, "templates: bare-metal") {
+		t.Fatalf("unknown template: %d %q", code, errOut)
+	}
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		out, _, code := run(t, ".", "", "completion", sh)
+		if code != 0 || !strings.Contains(out, "labnet") || !strings.Contains(out, "inspect") {
+			t.Fatalf("completion %s: %d %q", sh, code, out)
+		}
+	}
+}
+
+func TestTestRunRegexp(t *testing.T) {
+	dir := writeLab(t, map[string]string{"main.hcl": goodLab})
+	os.MkdirAll(filepath.Join(dir, ".labnet"), 0o700)
+	os.WriteFile(filepath.Join(dir, ".labnet", "state.json"), []byte(`{"version":1,"serial":1,"lineage":"x","lab":"clitest","resources":[{"addr":"network.lan","kind":"network","attrs":{}}]}`), 0o600)
+	_, errOut, code := run(t, dir, "", "test", "-run", "([")
+	if code != 1 || !strings.Contains(errOut, "-run") {
+		t.Fatalf("bad -run: %d %q", code, errOut)
+	}
+	out, _, code := run(t, dir, "", "test", "-run", "nothing-matches")
+	if code != 0 || !strings.Contains(out, "No check to run") {
+		t.Fatalf("-run with no match: %d %q", code, out)
+	}
+}
