@@ -1,0 +1,96 @@
+package acceptance
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestUserCommands: inspect, exec, capture, -target, -replace and the JSON
+// event stream on a running lab.
+func TestUserCommands(t *testing.T) {
+	l := newLab(t, "docker")
+
+	// -target makes only the target and what it needs.
+	out := l.must(0, "apply", "-auto-approve", "-target=container.web[1]")
+	if list := l.must(0, "state", "list"); !strings.Contains(list, "container.web[1]") || strings.Contains(list, "container.web[0]") || strings.Contains(list, "process.web[1]") {
+		t.Fatalf("-target applied the wrong resources:\n%s\n%s", list, out)
+	}
+
+	// The JSON stream: one event per line, then a summary.
+	out = l.must(0, "apply", "-json")
+	sc := bufio.NewScanner(strings.NewReader(out))
+	var events, done int
+	var summary map[string]any
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("not JSON lines: %q", sc.Text())
+		}
+		events++
+		if m["phase"] == "done" {
+			done++
+		}
+		if m["type"] == "summary" {
+			summary = m
+		}
+	}
+	if summary == nil || summary["ok"] != true || done == 0 {
+		t.Fatalf("apply -json: %d events, summary %v\n%s", events, summary, out)
+	}
+
+	// inspect reads the nodes live.
+	out = l.must(0, "inspect")
+	if !strings.Contains(out, "container.web[0]") || !strings.Contains(out, "8080/tcp->80") || strings.Count(out, "running") < 6 {
+		t.Fatalf("inspect:\n%s", out)
+	}
+	pid := holderPID(t, l.name, "node-1")
+	hostExec(t, pid, "ip link set "+vethOf(t, l, "container.client[1]")+" down")
+	if out = l.must(0, "inspect"); !strings.Contains(out, "drifted") || !strings.Contains(out, "is down") {
+		t.Fatalf("inspect does not show drift:\n%s", out)
+	}
+	l.must(0, "apply", "-auto-approve")
+
+	// exec passes output and exit codes through, in the right namespace.
+	if out = l.must(0, "exec", "container.web[1]", "--", "ip", "-4", "-o", "addr", "show", "dev", "eth0"); !strings.Contains(out, "172.17.0.2/16") {
+		t.Fatalf("exec:\n%s", out)
+	}
+	l.must(3, "exec", "host.node[0]", "--", "sh", "-c", "exit 3")
+
+	// capture streams pcap from inside a node while traffic flows.
+	pcap := filepath.Join(t.TempDir(), "c.pcap")
+	cmd := exec.Command(labnetBin, "-chdir="+l.dir, "capture", "-w", pcap, "container.web[0]", "tcp", "port", "8000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		l.run("exec", "container.client[0]", "--", "python3", "-c", "import urllib.request; urllib.request.urlopen('http://172.17.0.2:8000/', timeout=2)")
+		if st, err := os.Stat(pcap); err == nil && st.Size() > 200 {
+			break
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	if st, err := os.Stat(pcap); err != nil || st.Size() <= 24 {
+		t.Fatalf("capture wrote no packets: %v", err)
+	}
+	b, _ := os.ReadFile(pcap)
+	if len(b) < 4 || !(b[0] == 0xd4 && b[1] == 0xc3 || b[0] == 0xa1 && b[1] == 0xb2) {
+		t.Fatalf("not a pcap file: % x", b[:min(4, len(b))])
+	}
+
+	// -replace remakes one resource and nothing else.
+	before := ownedPIDs(t, l.name, "process.web[1]")
+	out = l.must(0, "apply", "-auto-approve", "-replace=process.web[0]")
+	l.must(0, "plan", "-detailed-exitcode")
+	if after := ownedPIDs(t, l.name, "process.web[1]"); after != before {
+		t.Fatalf("-replace of process.web[0] restarted process.web[1]")
+	}
+	if !strings.Contains(out, "1 added, 0 changed, 1 destroyed") {
+		t.Fatalf("-replace:\n%s", out)
+	}
+}
