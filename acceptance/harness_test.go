@@ -50,6 +50,7 @@ type lab struct {
 	t    *testing.T
 	dir  string
 	name string
+	vars []string // what the cleanup's destroy needs (required variables)
 }
 
 var labName = regexp.MustCompile(`(?m)^(\s*name\s*=\s*)"[a-z0-9-]+"`)
@@ -57,11 +58,16 @@ var labName = regexp.MustCompile(`(?m)^(\s*name\s*=\s*)"[a-z0-9-]+"`)
 func newLab(t *testing.T, src string) *lab {
 	t.Helper()
 	testutil.NeedRoot(t)
-	name := testutil.LabName("t" + strings.ReplaceAll(src, "-", "")[:3])
+	base := filepath.Base(src)
+	name := testutil.LabName("t" + strings.ReplaceAll(base, "-", "")[:3])
 	dir := t.TempDir()
-	files, err := filepath.Glob(filepath.Join("..", "labs", src, "*.hcl"))
+	from := filepath.Join("..", "labs", src) // a lab of labs/, or a test lab in testdata/
+	if strings.HasPrefix(src, "testdata/") {
+		from = src
+	}
+	files, err := filepath.Glob(filepath.Join(from, "*.hcl"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no lab files in labs/%s", src)
+		t.Fatalf("no lab files in %s", from)
 	}
 	renamed := false
 	for _, f := range files {
@@ -85,7 +91,7 @@ func newLab(t *testing.T, src string) *lab {
 	t.Cleanup(func() {
 		// Destroy even when the test failed half-way, then prove the
 		// machine is as it was.
-		if _, _, code := l.run("destroy", "-auto-approve"); code != 0 {
+		if _, _, code := l.run(append([]string{"destroy", "-auto-approve"}, l.vars...)...); code != 0 {
 			t.Errorf("cleanup destroy failed")
 		}
 		after := snapshot(t, name)
@@ -144,7 +150,8 @@ func snapshot(t *testing.T, name string) machine {
 	}
 	out, _ = exec.Command("ip", "netns", "list").Output()
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if l != "" {
+		// Only this lab's: other labs (other tests, a user's) may come and go.
+		if l != "" && strings.Contains(l, name) {
 			m.netns = append(m.netns, strings.Fields(l)[0])
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -16,7 +17,9 @@ import (
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/provider"
+	"github.com/labnet-dev/labnet/provider/lima"
 	"github.com/labnet-dev/labnet/provider/netns"
+	"github.com/labnet-dev/labnet/provider/ssh"
 	"github.com/labnet-dev/labnet/remote"
 	"github.com/labnet-dev/labnet/state"
 )
@@ -57,7 +60,7 @@ func (e *Engine) Pinned() bool {
 // New makes an engine for a lab.
 func New(lab string, dir state.Dir, keys provider.Keys) *Engine {
 	return &Engine{Lab: lab, Dir: dir, Keys: keys, Parallelism: 10,
-		providers: map[string]provider.Provider{"netns": netns.New()},
+		providers: map[string]provider.Provider{"netns": netns.New(), "ssh": ssh.New(), "lima": lima.New()},
 		conns:     map[string]*remote.Conn{}}
 }
 
@@ -69,8 +72,13 @@ func (e *Engine) emit(ev Event) {
 	}
 }
 
-// Provider returns the provider of a host by its attributes.
+// Provider returns the provider of a host or network by its attributes,
+// told the host's own settings (SSH user and key, Lima VM size) first.
 func (e *Engine) Provider(attrs map[string]string) (provider.Provider, error) {
+	return e.providerFor("", attrs)
+}
+
+func (e *Engine) providerFor(addr string, attrs map[string]string) (provider.Provider, error) {
 	name := attrs["provider"]
 	if name == "" {
 		name = "netns"
@@ -78,6 +86,24 @@ func (e *Engine) Provider(attrs map[string]string) (provider.Provider, error) {
 	p, ok := e.providers[name]
 	if !ok {
 		return nil, fmt.Errorf("provider %q is not available", name)
+	}
+	if addr == "" {
+		return p, nil
+	}
+	switch p := p.(type) {
+	case *ssh.Provider:
+		port, _ := strconv.Atoi(attrs["ssh_port"])
+		p.Configure(addr, ssh.Settings{User: attrs["ssh_user"], Port: port, PrivateKeyFile: attrs["ssh_private_key_file"],
+			HostKey: attrs["ssh_host_key"], KnownHosts: attrs["ssh_known_hosts"], Netns: attrs["ssh_netns"]})
+	case *lima.Provider:
+		cpus, _ := strconv.Atoi(attrs["lima_cpus"])
+		p.Configure(addr, lima.Settings{CPUs: cpus, Memory: attrs["lima_memory"], Disk: attrs["lima_disk"],
+			Template: attrs["lima_template"], Image: attrs["lima_image"], Network: attrs["lima_network"]})
+		p.Progress = func(host, msg string) {
+			if e.Ticker != nil {
+				e.Ticker(host+" ("+msg+")", plan.Create, 0)
+			}
+		}
 	}
 	return p, nil
 }
@@ -111,7 +137,7 @@ func (e *Engine) Conn(ctx context.Context, host *state.Resource) (*remote.Conn, 
 	if c != nil {
 		return c, nil
 	}
-	p, err := e.Provider(host.Attrs)
+	p, err := e.providerFor(host.Addr, host.Attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -214,12 +240,11 @@ func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *st
 }
 
 func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[string]string, prior *state.State, obs *plan.Observations, mu *sync.Mutex) error {
-	p, err := e.Provider(attrs)
-	if err != nil && kind == expand.KindHost {
+	p, err := e.providerFor(addr, attrs)
+	if err != nil {
 		return err
 	}
 	if kind == expand.KindNetwork {
-		p = e.providers["netns"]
 		ok, why, err := p.ObserveNetwork(ctx, e.Lab, expand.NetworkOf(addr, attrs))
 		if err != nil {
 			return err

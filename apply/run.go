@@ -269,22 +269,28 @@ func (e *Engine) provide(ctx context.Context, n *node, st *state.State) (json.Ra
 	if n.delete {
 		attrs = c.Before
 	}
+	p, err := e.providerFor(c.Addr, attrs)
+	if err != nil {
+		return nil, err
+	}
 	if c.Kind == expand.KindNetwork {
-		p := e.providers["netns"]
 		nw := expand.NetworkOf(c.Addr, attrs)
 		if n.delete {
 			return nil, p.DestroyNetwork(ctx, e.Lab, nw)
 		}
 		return nil, p.EnsureNetwork(ctx, e.Lab, nw)
 	}
-	p, err := e.Provider(attrs)
-	if err != nil {
-		return nil, err
-	}
 	h := expand.HostOf(c.Addr, attrs)
 	old := st.Get(c.Addr)
 	switch {
 	case n.delete:
+		if p.Name() != "netns" {
+			// The machine stays: whatever of the lab is left on it goes
+			// (netns hosts take everything with them).
+			if err := e.SweepHost(ctx, old); err != nil {
+				return nil, err
+			}
+		}
 		e.dropConn(c.Addr)
 		return nil, p.DestroyHost(ctx, e.Lab, h, record(old))
 	case c.Action == plan.Update:
@@ -478,4 +484,28 @@ func hasLink(o *hostnet.Observed, name string) bool {
 func IsChangeErrors(err error) bool {
 	var es Errors
 	return errors.As(err, &es)
+}
+
+// SweepHost removes from one host everything its marks say belongs to the
+// lab: processes, namespaces, aliased links, the nft table, the lab's
+// files. It is how destroy cleans a machine labnet does not own, and how a
+// lost state is recovered.
+func (e *Engine) SweepHost(ctx context.Context, host *state.Resource) error {
+	if host == nil {
+		return nil
+	}
+	c, err := e.Conn(ctx, host)
+	if err != nil {
+		return err
+	}
+	out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), host.Attrs["name"]))
+	if err != nil {
+		return err
+	}
+	o, err := hostnet.ParseObserved(out)
+	if err != nil {
+		return err
+	}
+	_, err = c.Must(ctx, hostnet.SweepScript(e.names(), host.Attrs["name"], o))
+	return err
 }

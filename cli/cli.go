@@ -18,6 +18,7 @@ import (
 	"github.com/labnet-dev/labnet/apply"
 	"github.com/labnet-dev/labnet/check"
 	"github.com/labnet-dev/labnet/config"
+	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/state"
 )
@@ -500,12 +501,39 @@ func (u *ui) progress(ev apply.Event) {
 	}
 }
 
+// sweep removes what the lab's marks name, wherever the state has lost
+// track of it: every netns host of the lab, the lab's Lima VMs, and the
+// lab's objects on the machines of ssh hosts the lab names.
 func (w *workspace) sweep(ctx context.Context, e *apply.Engine) error {
-	p, err := e.Provider(map[string]string{"provider": "netns"})
-	if err != nil {
-		return err
+	for _, name := range []string{"netns", "lima"} {
+		p, err := e.Provider(map[string]string{"provider": name})
+		if err != nil {
+			return err
+		}
+		if name == "lima" && !w.usesProvider("lima") {
+			continue
+		}
+		if err := p.Sweep(ctx, w.lab.Name); err != nil {
+			return err
+		}
 	}
-	return p.Sweep(ctx, w.lab.Name)
+	for _, r := range expand.Lab(w.lab) {
+		if r.Kind == expand.KindHost && r.Attrs["provider"] == "ssh" {
+			if err := e.SweepHost(ctx, &state.Resource{Addr: r.Addr, Kind: r.Kind, Attrs: r.Attrs}); err != nil {
+				return fmt.Errorf("%s: %w", r.Addr, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (w *workspace) usesProvider(name string) bool {
+	for _, h := range w.lab.Hosts {
+		if h.Provider == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (u *ui) test(ctx context.Context, args []string) int {

@@ -116,7 +116,7 @@ var (
 	// subSchemas describe the blocks nested in resource blocks, by type.
 	subSchemas = map[string]blockSchema{
 		"port":      portSchema,
-		"ssh":       {attrs: []string{"user", "private_key_file", "port", "host_key", "known_hosts"}},
+		"ssh":       {attrs: []string{"user", "private_key_file", "port", "host_key", "known_hosts", "netns"}},
 		"lima":      {attrs: []string{"cpus", "memory", "disk", "template", "image", "network"}},
 		"container": {attrs: []string{"command"}, required: []string{"command"}}, // in a pod
 	}

@@ -554,6 +554,12 @@ func (l *loader) decodeSSH(d *dec, sb *subBlock, ctx *hcl.EvalContext) *SSHConfi
 		}
 		cfg.KnownHosts = l.labPath(s)
 	}
+	if s, ok := sd.str("netns"); ok {
+		if !strings.HasPrefix(s, "/") || strings.ContainsAny(s, "\n\x00") {
+			sd.fail("netns", "Invalid network namespace", "netns must be the absolute path of a network namespace file, like /run/netns/mgmt.")
+		}
+		cfg.Netns = s
+	}
 	if !sd.ok {
 		d.ok = false
 	}

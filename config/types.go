@@ -66,6 +66,9 @@ type SSHConfig struct {
 	Port           int    // default 22
 	HostKey        string // pinned host key, authorized_keys form ("ssh-ed25519 AAAA...")
 	KnownHosts     string // or a known_hosts file to check against
+	// Netns: dial from inside this network namespace (a management
+	// namespace, or another lab's underlay in labnet's own tests).
+	Netns string
 }
 
 // LimaConfig describes a Lima VM labnet creates.

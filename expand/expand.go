@@ -103,13 +103,28 @@ func Lab(lab *config.Lab) []*Resource {
 		}, Deps: deps(nw.Addr)})
 	}
 	hosts := map[string]*config.Host{}
+	// A network is made by the provider of its hosts: netns builds the LAN
+	// itself; ssh and lima hosts have one already.
+	networkProvider := map[string]string{}
 	for _, h := range lab.Hosts {
 		hosts[h.Addr] = h
 		nw := networks[h.Network]
-		res = append(res, &Resource{Addr: h.Addr, Kind: KindHost, Host: h.Addr, Attrs: map[string]string{
+		a := map[string]string{
 			"name": h.Name, "network": h.Network, "address": h.Address.String(), "provider": h.Provider,
 			"network_name": nw.Name, "network_cidr": nw.CIDR.String(), "network_gateway": Gateway(nw.CIDR).String(),
-		}, Deps: deps(h.Addr, h.Network)})
+		}
+		if s := h.SSH; s != nil {
+			a["ssh_user"], a["ssh_port"], a["ssh_private_key_file"] = s.User, strconv.Itoa(s.Port), s.PrivateKeyFile
+			a["ssh_host_key"], a["ssh_known_hosts"], a["ssh_netns"] = s.HostKey, s.KnownHosts, s.Netns
+		}
+		if l := h.Lima; l != nil {
+			a["lima_cpus"], a["lima_memory"], a["lima_disk"] = strconv.Itoa(l.CPUs), l.Memory, l.Disk
+			a["lima_template"], a["lima_image"], a["lima_network"] = l.Template, l.Image, l.Network
+		}
+		if networkProvider[h.Network] == "" {
+			networkProvider[h.Network] = h.Provider
+		}
+		res = append(res, &Resource{Addr: h.Addr, Kind: KindHost, Host: h.Addr, Attrs: a, Deps: deps(h.Addr, h.Network)})
 	}
 	bridges := map[string]*config.Bridge{}
 	rules := map[string][]hostnet.NatRule{}
@@ -120,7 +135,7 @@ func Lab(lab *config.Lab) []*Resource {
 			"masquerade": strconv.FormatBool(b.Masquerade),
 		}, Deps: deps(b.Addr, b.Host)})
 		if b.Masquerade {
-			rules[b.Host] = append(rules[b.Host], hostnet.NatRule{Owner: b.Addr, Kind: "masquerade", Source: b.CIDR, Bridge: b.Ifname})
+			rules[b.Host] = append(rules[b.Host], hostnet.NatRule{Owner: b.Addr, Kind: "masquerade", Source: b.CIDR, NotDest: b.CIDR})
 		}
 	}
 	// guest adds a container, VM or pod: a namespace with eth0 on a bridge.
@@ -217,7 +232,7 @@ func Lab(lab *config.Lab) []*Resource {
 			res = append(res, &Resource{Addr: VMNatAddr(h.Name), Kind: KindBridge, Host: h.Addr, Attrs: map[string]string{
 				"host": h.Addr, "ifname": VMNatIfname, "cidr": h.NatCIDR.String(), "gateway": gw.String(), "masquerade": "true",
 			}, Deps: []string{h.Addr}})
-			rules[h.Addr] = append(rules[h.Addr], hostnet.NatRule{Owner: VMNatAddr(h.Name), Kind: "masquerade", Source: h.NatCIDR, Bridge: VMNatIfname})
+			rules[h.Addr] = append(rules[h.Addr], hostnet.NatRule{Owner: VMNatAddr(h.Name), Kind: "masquerade", Source: h.NatCIDR, NotDest: h.NatCIDR})
 		}
 		guest(guestSpec{addr: v.Addr, kind: KindVM, name: v.Name, host: h.Addr, parent: VMNatAddr(h.Name), ifname: VMNatIfname,
 			address: v.Address, bits: h.NatCIDR.Bits(), gateway: h.NatCIDR.Addr().Next(), ports: v.Ports, extra: map[string]string{"mode": v.Mode}})
@@ -308,6 +323,14 @@ func Lab(lab *config.Lab) []*Resource {
 		}, Deps: []string{h.Addr}})
 	}
 	Sort(res)
+	for _, r := range res {
+		if r.Kind == KindNetwork {
+			r.Attrs["provider"] = networkProvider[r.Addr]
+			if r.Attrs["provider"] == "" {
+				r.Attrs["provider"] = "netns"
+			}
+		}
+	}
 	return res
 }
 

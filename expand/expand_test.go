@@ -58,7 +58,7 @@ func TestDockerLabAttrs(t *testing.T) {
 		attrs            map[string]string
 		deps             []string
 	}{
-		{"network.lan", KindNetwork, "", map[string]string{"name": "lan", "cidr": "192.168.50.0/24", "gateway": "192.168.50.254"}, nil},
+		{"network.lan", KindNetwork, "", map[string]string{"name": "lan", "cidr": "192.168.50.0/24", "gateway": "192.168.50.254", "provider": "netns"}, nil},
 		{"host.node[1]", KindHost, "host.node[1]", map[string]string{"name": "node-1", "network": "network.lan", "address": "192.168.50.12",
 			"provider": "netns", "network_name": "lan", "network_cidr": "192.168.50.0/24", "network_gateway": "192.168.50.254"}, []string{"network.lan"}},
 		{"bridge.docker0[0]", KindBridge, "host.node[0]", map[string]string{"host": "host.node[0]", "ifname": "docker0", "cidr": "172.17.0.0/16",
@@ -112,7 +112,7 @@ func TestDockerLabNatTables(t *testing.T) {
 		want := []hostnet.NatRule{
 			{Owner: fmt.Sprintf("container.web[%d]", i), Kind: "dnat", Proto: "tcp", DstAddr: netip.MustParseAddr(addr), DstPort: 8080,
 				ToAddr: netip.MustParseAddr("172.17.0.2"), ToPort: 80},
-			{Owner: fmt.Sprintf("bridge.docker0[%d]", i), Kind: "masquerade", Source: netip.MustParsePrefix("172.17.0.0/16"), Bridge: "docker0"},
+			{Owner: fmt.Sprintf("bridge.docker0[%d]", i), Kind: "masquerade", Source: netip.MustParsePrefix("172.17.0.0/16"), NotDest: netip.MustParsePrefix("172.17.0.0/16")},
 		}
 		if got := RulesOf(r.Attrs); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s rules:\n got %v\nwant %v", r.Addr, got, want)

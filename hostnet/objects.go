@@ -186,12 +186,14 @@ func regexpQuote(s string) string {
 type NatRule struct {
 	Owner string // resource address, kept in the rule's comment
 	Kind  string // "masquerade", "dnat", or "accept" (exempt from masquerade)
-	// masquerade: traffic from Source leaving by any interface but Bridge
-	// (any interface when Bridge is empty); accept: traffic from Source to
-	// Dest is never masqueraded (it is matched first)
-	Source netip.Prefix
-	Bridge string
-	Dest   netip.Prefix
+	// masquerade: traffic from Source to anywhere but NotDest (a bridge's
+	// own subnet: matching on the destination rather than on the outgoing
+	// interface keeps working when br_netfilter shows bridged frames to
+	// nftables); accept: traffic from Source to Dest is never masqueraded
+	// (it is matched first)
+	Source  netip.Prefix
+	NotDest netip.Prefix
+	Dest    netip.Prefix
 	// dnat: Proto to DstAddr:DstPort goes to ToAddr:ToPort
 	Proto   string
 	DstAddr netip.Addr
@@ -203,10 +205,10 @@ type NatRule struct {
 func (r NatRule) String() string {
 	switch r.Kind {
 	case "masquerade":
-		if r.Bridge == "" {
+		if !r.NotDest.IsValid() {
 			return fmt.Sprintf("masquerade %s (%s)", r.Source, r.Owner)
 		}
-		return fmt.Sprintf("masquerade %s out of !%s (%s)", r.Source, r.Bridge, r.Owner)
+		return fmt.Sprintf("masquerade %s -> !%s (%s)", r.Source, r.NotDest, r.Owner)
 	case "accept":
 		return fmt.Sprintf("no nat %s -> %s (%s)", r.Source, r.Dest, r.Owner)
 	}
@@ -228,11 +230,11 @@ func NftFile(n Names, rules []NatRule) string {
 		case "accept":
 			exempt = append(exempt, fmt.Sprintf("ip saddr %s ip daddr %s accept %s", r.Source, r.Dest, c))
 		case "masquerade":
-			if r.Bridge == "" {
+			if !r.NotDest.IsValid() {
 				post = append(post, fmt.Sprintf("ip saddr %s masquerade %s", r.Source, c))
 				continue
 			}
-			post = append(post, fmt.Sprintf("ip saddr %s oifname != %q masquerade %s", r.Source, r.Bridge, c))
+			post = append(post, fmt.Sprintf("ip saddr %s ip daddr != %s masquerade %s", r.Source, r.NotDest, c))
 		case "dnat":
 			pre = append(pre, fmt.Sprintf("ip daddr %s %s dport %d dnat ip to %s:%d %s", r.DstAddr, r.Proto, r.DstPort, r.ToAddr, r.ToPort, c))
 		}

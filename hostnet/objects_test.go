@@ -92,7 +92,7 @@ func TestObjectBatches(t *testing.T) {
 func TestNatRuleStringAndSort(t *testing.T) {
 	rs := []NatRule{
 		{Owner: "container.b", Kind: "dnat", Proto: "udp", DstAddr: ip("10.0.0.1"), DstPort: 53, ToAddr: ip("172.16.0.2"), ToPort: 5353},
-		{Owner: "bridge.x", Kind: "masquerade", Source: pfx("172.16.0.0/24"), Bridge: "br0"},
+		{Owner: "bridge.x", Kind: "masquerade", Source: pfx("172.16.0.0/24"), NotDest: pfx("172.16.0.0/24")},
 		{Owner: "container.a", Kind: "dnat", Proto: "tcp", DstAddr: ip("10.0.0.1"), DstPort: 80, ToAddr: ip("172.16.0.3"), ToPort: 8080},
 	}
 	SortRules(rs)
@@ -103,7 +103,7 @@ func TestNatRuleStringAndSort(t *testing.T) {
 	want := []string{
 		"dnat tcp 10.0.0.1:80 -> 172.16.0.3:8080 (container.a)",
 		"dnat udp 10.0.0.1:53 -> 172.16.0.2:5353 (container.b)",
-		"masquerade 172.16.0.0/24 out of !br0 (bridge.x)",
+		"masquerade 172.16.0.0/24 -> !172.16.0.0/24 (bridge.x)",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("sorted rules:\n%q\nwant\n%q", got, want)

@@ -368,6 +368,10 @@ func parseRule(r nftRule) (nr NatRule, ok bool) {
 		if nr.Kind == "accept" && nr.DstAddr.IsValid() {
 			nr.Dest, nr.DstAddr = netip.PrefixFrom(nr.DstAddr, 32), netip.Addr{}
 		}
+		// A shape labnet never writes is not labnet's rule.
+		if nr.Kind == "masquerade" && (nr.Dest.IsValid() || nr.DstAddr.IsValid()) {
+			ok = false
+		}
 	}()
 	for _, e := range r.Expr {
 		var m map[string]json.RawMessage
@@ -449,12 +453,12 @@ func applyMatch(nr *NatRule, m nftMatch) bool {
 			return false
 		}
 		nr.Proto, nr.DstPort = left.Payload.Protocol, port
-	case left.Meta != nil && left.Meta.Key == "oifname" && m.Op == "!=":
-		var s string
-		if json.Unmarshal(m.Right, &s) != nil {
+	case left.Payload != nil && left.Payload.Protocol == "ip" && left.Payload.Field == "daddr" && m.Op == "!=":
+		pf, ok := parsePrefix(m.Right)
+		if !ok {
 			return false
 		}
-		nr.Bridge = s
+		nr.NotDest = pf
 	default:
 		return false
 	}

@@ -98,7 +98,7 @@ func TestParseAddrJSONEdgeCases(t *testing.T) {
 // nft and listed with `nft -j list table`, they are testdata/nft_table.json
 // (which also holds a dnat only in prerouting and rules labnet never makes).
 var node0Rules = []NatRule{
-	{Owner: "bridge.docker0[0]", Kind: "masquerade", Source: pfx("172.17.0.0/16"), Bridge: "docker0"},
+	{Owner: "bridge.docker0[0]", Kind: "masquerade", Source: pfx("172.17.0.0/16"), NotDest: pfx("172.17.0.0/16")},
 	{Owner: "container.web[0]", Kind: "dnat", Proto: "tcp", DstAddr: ip("192.168.50.11"), DstPort: 8080, ToAddr: ip("172.17.0.2"), ToPort: 80},
 }
 
@@ -121,7 +121,7 @@ func TestParseNftJSONRoundTrip(t *testing.T) {
 	file := NftFile(Names{Lab: "docker"}, node0Rules)
 	for _, want := range []string{
 		"\t\tip daddr 192.168.50.11 tcp dport 8080 dnat ip to 172.17.0.2:80 comment \"container.web[0]\"\n",
-		"\t\tip saddr 172.17.0.0/16 oifname != \"docker0\" masquerade comment \"bridge.docker0[0]\"\n",
+		"\t\tip saddr 172.17.0.0/16 ip daddr != 172.17.0.0/16 masquerade comment \"bridge.docker0[0]\"\n",
 	} {
 		if !strings.Contains(file, want) {
 			t.Errorf("NftFile lacks %q:\n%s", want, file)
@@ -163,7 +163,7 @@ func TestNftFileCommentWithQuotes(t *testing.T) {
 
 func TestParseNftJSONSelection(t *testing.T) {
 	dnatExpr := `[{"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"daddr"}},"right":"192.168.50.11"}},{"match":{"op":"==","left":{"payload":{"protocol":"udp","field":"dport"}},"right":53}},{"dnat":{"family":"ip","addr":"172.17.0.9","port":5353}}]`
-	masqExpr := `[{"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"saddr"}},"right":{"prefix":{"addr":"10.9.0.0","len":24}}}},{"match":{"op":"!=","left":{"meta":{"key":"oifname"}},"right":"br9"}},{"masquerade":null}]`
+	masqExpr := `[{"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"saddr"}},"right":{"prefix":{"addr":"10.9.0.0","len":24}}}},{"match":{"op":"!=","left":{"payload":{"protocol":"ip","field":"daddr"}},"right":{"prefix":{"addr":"10.9.0.0","len":24}}}},{"masquerade":null}]`
 	rule := func(chain, comment, expr string) string {
 		return `{"rule":{"family":"inet","table":"labnet_x","chain":"` + chain + `","handle":3,"comment":"` + comment + `","expr":` + expr + `}}`
 	}
@@ -178,7 +178,7 @@ func TestParseNftJSONSelection(t *testing.T) {
 			}() + `]}`
 	}
 	dnat := NatRule{Owner: "c", Kind: "dnat", Proto: "udp", DstAddr: ip("192.168.50.11"), DstPort: 53, ToAddr: ip("172.17.0.9"), ToPort: 5353}
-	masq := NatRule{Owner: "b", Kind: "masquerade", Source: pfx("10.9.0.0/24"), Bridge: "br9"}
+	masq := NatRule{Owner: "b", Kind: "masquerade", Source: pfx("10.9.0.0/24"), NotDest: pfx("10.9.0.0/24")}
 	tests := []struct {
 		name    string
 		in      string
@@ -193,11 +193,11 @@ func TestParseNftJSONSelection(t *testing.T) {
 		{name: "dnat in postrouting", in: doc(rule("postrouting", "c", dnatExpr)), want: nil},
 		{name: "masquerade in postrouting", in: doc(rule("postrouting", "b", masqExpr)), want: []NatRule{masq}},
 		{name: "masquerade in prerouting", in: doc(rule("prerouting", "b", masqExpr)), want: nil},
-		{name: "masquerade with == oifname is not ours", in: doc(rule("postrouting", "b", strings.Replace(masqExpr, `"!="`, `"=="`, 1))), want: nil},
+		{name: "masquerade with == daddr is not ours", in: doc(rule("postrouting", "b", strings.Replace(masqExpr, `"!="`, `"=="`, 1))), want: nil},
 		{name: "dnat to a name is not ours", in: doc(rule("prerouting", "c", strings.Replace(dnatExpr, `"172.17.0.9"`, `"web"`, 1)), rule("output", "c", strings.Replace(dnatExpr, `"172.17.0.9"`, `"web"`, 1))), want: nil},
 		{name: "match on a set is ignored", in: doc(rule("postrouting", "b", strings.Replace(masqExpr, `{"prefix":{"addr":"10.9.0.0","len":24}}`, `{"set":["10.9.0.1","10.9.0.2"]}`, 1))), want: nil},
 		{name: "counter makes it unknown", in: doc(rule("postrouting", "b", strings.Replace(masqExpr, `{"masquerade":null}`, `{"counter":{"packets":1,"bytes":60}},{"masquerade":null}`, 1))), want: nil},
-		{name: "rule with no verdict", in: doc(rule("postrouting", "b", `[{"match":{"op":"!=","left":{"meta":{"key":"oifname"}},"right":"br9"}}]`)), want: nil},
+		{name: "rule with no verdict", in: doc(rule("postrouting", "b", `[{"match":{"op":"!=","left":{"payload":{"protocol":"ip","field":"daddr"}},"right":{"prefix":{"addr":"10.9.0.0","len":24}}}}]`)), want: nil},
 		{name: "duplicate rules reported once", in: doc(rule("postrouting", "b", masqExpr), rule("postrouting", "b", masqExpr)), want: []NatRule{masq}},
 		{name: "both kinds sorted", in: doc(rule("postrouting", "b", masqExpr), rule("output", "c", dnatExpr), rule("prerouting", "c", dnatExpr)), want: []NatRule{dnat, masq}},
 		{name: "malformed json", in: `{"nftables":[{"rule":`, wantErr: true},

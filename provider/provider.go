@@ -33,6 +33,7 @@ type Record struct {
 	HostKey string `json:"host_key,omitempty"` // pinned, authorized_keys form
 	User    string `json:"user,omitempty"`
 	SSHAddr string `json:"ssh_addr,omitempty"` // ip:port labnet dials
+	LANAddr string `json:"lan_addr,omitempty"` // lima: the address Lima gave the VM (the lab's own is added beside it)
 }
 
 // Status is what is really there.

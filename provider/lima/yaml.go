@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/labnet-dev/labnet/provider"
@@ -16,16 +17,16 @@ import (
 // The parts of Lima's template (lima.yaml) that labnet writes. Field order
 // is the document's order.
 type limaYAML struct {
-	MinimumLimaVersion string       `yaml:"minimumLimaVersion,omitempty"`
-	Base               string       `yaml:"base,omitempty"`
-	Images             []limaImage  `yaml:"images,omitempty"`
-	CPUs               int          `yaml:"cpus,omitempty"`
-	Memory             string       `yaml:"memory,omitempty"`
-	Disk               string       `yaml:"disk,omitempty"`
-	Mounts             []struct{}   `yaml:"mounts"` // always [], no host directory in a lab VM
-	Containerd         containerd   `yaml:"containerd"`
-	Networks           []limaNet    `yaml:"networks,omitempty"`
-	Provision          []provision  `yaml:"provision,omitempty"`
+	MinimumLimaVersion string      `yaml:"minimumLimaVersion,omitempty"`
+	Base               string      `yaml:"base,omitempty"`
+	Images             []limaImage `yaml:"images,omitempty"`
+	CPUs               int         `yaml:"cpus,omitempty"`
+	Memory             string      `yaml:"memory,omitempty"`
+	Disk               string      `yaml:"disk,omitempty"`
+	Mounts             []struct{}  `yaml:"mounts"` // always [], no host directory in a lab VM
+	Containerd         containerd  `yaml:"containerd"`
+	Networks           []limaNet   `yaml:"networks,omitempty"`
+	Provision          []provision `yaml:"provision,omitempty"`
 }
 
 type limaImage struct {
@@ -102,14 +103,19 @@ func limaArch(goarch string) string {
 //     VM's own, so a template's own mounts and networks stay: prefer image
 //     templates (template://_images/...) that have none;
 //   - cpus, memory, disk when set; no host mounts; containerd off;
-//   - networks: [{lima: Network}], where Network defaults to "user-v2", but
-//     is left out when a local template file already names networks (two
-//     NICs on one network would make the LAN address ambiguous);
+//   - networks: [{lima: Network}], where Network defaults to "user-v2"; it
+//     is left out when a local template file already names that network
+//     (or any, with Network unset): two NICs on one network would make the
+//     LAN address ambiguous;
 //   - a provision script (mode: system) ensuring iproute2, nftables and
 //     python3 when apt is there.
 //
 // The first line is a comment marking the VM as the lab's (see Sweep).
 func RenderYAML(lab string, h provider.Host, s Settings) ([]byte, error) {
+	return renderYAML(lab, h, s, runtime.GOARCH)
+}
+
+func renderYAML(lab string, h provider.Host, s Settings, goarch string) ([]byte, error) {
 	if s.Image == "" && s.Template == "" {
 		return nil, fmt.Errorf("%s: a Lima VM needs an image or a template", h.Addr)
 	}
@@ -117,7 +123,7 @@ func RenderYAML(lab string, h provider.Host, s Settings) ([]byte, error) {
 		return nil, fmt.Errorf("%s: cpus %d is negative", h.Addr, s.CPUs)
 	}
 	for _, v := range []struct{ name, val string }{{"memory", s.Memory}, {"disk", s.Disk}} {
-		if strings.ContainsAny(v.val, " \t\n") {
+		if strings.ContainsAny(v.val, "\t\r\n") {
 			return nil, fmt.Errorf("%s: %s %q: write a size such as \"2GiB\"", h.Addr, v.name, v.val)
 		}
 	}
@@ -136,12 +142,14 @@ func RenderYAML(lab string, h provider.Host, s Settings) ([]byte, error) {
 			return nil, fmt.Errorf("%s: template: %w", h.Addr, err)
 		}
 		y.Base, y.MinimumLimaVersion = base, "1.1.0"
-		if file != "" && network == "" {
-			named, err := templateNamesNetworks(file)
+		if file != "" {
+			names, err := templateNetworks(file)
 			if err != nil {
 				return nil, fmt.Errorf("%s: template: %w", h.Addr, err)
 			}
-			if named {
+			// Lima appends the template's networks to ours: add ours
+			// only when the template lacks it.
+			if len(names) > 0 && (network == "" || slices.Contains(names, network)) {
 				network = "-"
 			}
 		}
@@ -151,7 +159,7 @@ func RenderYAML(lab string, h provider.Host, s Settings) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: image: %w", h.Addr, err)
 		}
-		y.Images = []limaImage{{Location: loc, Arch: limaArch(runtime.GOARCH)}}
+		y.Images = []limaImage{{Location: loc, Arch: limaArch(goarch)}}
 	}
 	switch network {
 	case "":
@@ -215,19 +223,26 @@ func expandLocal(p string) (string, error) {
 	return filepath.Abs(p)
 }
 
-// templateNamesNetworks reports whether a local template file has networks.
-func templateNamesNetworks(file string) (bool, error) {
+// templateNetworks lists the Lima networks a local template file names.
+func templateNetworks(file string) ([]string, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	var t struct {
-		Networks []map[string]any `yaml:"networks"`
+		Networks []struct {
+			Lima   string `yaml:"lima"`
+			Socket string `yaml:"socket"`
+		} `yaml:"networks"`
 	}
 	if err := yaml.Unmarshal(b, &t); err != nil {
-		return false, fmt.Errorf("%s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	return len(t.Networks) > 0, nil
+	var names []string
+	for _, n := range t.Networks {
+		names = append(names, n.Lima+n.Socket)
+	}
+	return names, nil
 }
 
 var errNoMarker = errors.New("no labnet mark")

@@ -246,7 +246,7 @@ func TestExistingMachine(t *testing.T) {
 	}
 
 	// Unreachable: the machine exists, its SSH is not up.
-	p.Timeout = time.Second
+	p.Timeout = 300 * time.Millisecond
 	p.Configure(h.Addr, Settings{Netns: under, Port: 2222})
 	st, err := p.ObserveHost(ctx, lab, h, rec)
 	if err != nil || !st.Exists || st.SSHUp || !strings.Contains(st.Reason, "refused") {
