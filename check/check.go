@@ -8,6 +8,8 @@ package check
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/netip"
@@ -25,6 +27,9 @@ type Node struct {
 	Host    string // host resource address
 	Netns   string // "" for the host itself
 	Address netip.Addr
+	// Owner marks the processes a check starts on the node's host
+	// (LABNET_OWNER), so that destroy finds them like the lab's own.
+	Owner string
 }
 
 // Conns gives the connection to a host.
@@ -45,8 +50,12 @@ type Result struct {
 	Elapsed  time.Duration `json:"elapsed_ns"`
 }
 
-const listener = `import select, socket, sys
-proto, port, wait = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+// The listener answers only the client that sends this check's token:
+// checks run in parallel, and another check's client may well knock on
+// the same address and port (a "blocked" check dials an address that is
+// some other node's on its own host). Anyone else is hung up on.
+const listener = `import os, select, socket, sys, time
+proto, port, wait, token = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4].encode()
 kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
 s = socket.socket(socket.AF_INET, kind)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -56,33 +65,54 @@ except OSError as e:
     print("error cannot listen on %s/%d: %s" % (proto, port, e), flush=True)
     sys.exit(3)
 if proto == "tcp":
-    s.listen(16)
+    s.listen(64)
 print("ready", flush=True)
-r, _, _ = select.select([s], [], [], wait)
-if not r:
-    print("nothing", flush=True)
+end = time.time() + wait
+while True:
+    left = end - time.time()
+    if left <= 0:
+        print("nothing", flush=True)
+        sys.exit(0)
+    r, _, _ = select.select([s, 0], [], [], left)
+    if 0 in r and not os.read(0, 64):
+        print("nothing", flush=True)  # labnet closed stdin: the client is done
+        sys.exit(0)
+    if s not in r:
+        continue
+    if proto == "tcp":
+        c, a = s.accept()
+        c.settimeout(2)
+        try:
+            got = c.recv(64).strip()
+        except OSError:
+            got = b""
+        if got != token:
+            c.close()
+            continue
+        c.sendall(b"labnet\n")
+        c.close()
+    else:
+        d, a = s.recvfrom(2048)
+        if d.strip() != token:
+            continue
+        s.sendto(b"labnet\n", a)
+    print("peer %s %d" % (a[0], a[1]), flush=True)
     sys.exit(0)
-if proto == "tcp":
-    c, a = s.accept()
-    c.sendall(b"labnet\n")
-    c.close()
-else:
-    d, a = s.recvfrom(2048)
-    s.sendto(b"labnet\n", a)
-print("peer %s %d" % (a[0], a[1]), flush=True)
 `
 
 const client = `import socket, sys
-proto, ip, port, wait = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+proto, ip, port, wait, token = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5].encode()
 try:
     if proto == "tcp":
         s = socket.create_connection((ip, port), timeout=wait)
         s.settimeout(wait)
-        s.recv(64)
+        s.sendall(token + b"\n")
+        if not s.recv(64):
+            raise OSError("connection closed by the server")
     else:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(wait)
-        s.sendto(b"labnet\n", (ip, port))
+        s.sendto(token + b"\n", (ip, port))
         s.recvfrom(64)
     print("ok", flush=True)
 except Exception as e:
@@ -93,6 +123,9 @@ except Exception as e:
 func inNode(n Node, argv ...string) string {
 	if n.Netns != "" {
 		argv = append([]string{"ip", "netns", "exec", n.Netns}, argv...)
+	}
+	if n.Owner != "" {
+		argv = append([]string{"env", "LABNET_OWNER=" + n.Owner}, argv...)
 	}
 	return remote.Join(argv...)
 }
@@ -187,9 +220,12 @@ func one(ctx context.Context, c *config.Check, nodes map[string]Node, conns Conn
 		r.Detail = err.Error()
 		return r
 	}
-	// The listener waits the whole timeout for "blocked" (silence is the
-	// proof) and the timeout plus a margin for "reach".
-	wait := c.Timeout
+	// The listener's own limit is only a safety net: it is stopped as soon
+	// as the client's attempt is over.
+	wait := c.Timeout + time.Minute
+	var tb [8]byte
+	_, _ = rand.Read(tb[:])
+	token := "labnet-" + hex.EncodeToString(tb[:])
 	lctx, lcancel := context.WithTimeout(ctx, wait+10*time.Second)
 	defer lcancel()
 	pr, pw := io.Pipe()
@@ -203,8 +239,10 @@ func one(ctx context.Context, c *config.Check, nodes map[string]Node, conns Conn
 		close(lines)
 	}()
 	ldone := make(chan error, 1)
+	stopR, stopW := io.Pipe() // closing stopW ends the listener (EOF on its stdin)
+	defer stopW.Close()
 	go func() {
-		_, err := tc.Stream(lctx, inNode(to, "python3", "-c", listener, c.Kind, fmt.Sprint(c.Port), secs), nil, pw, &lerr)
+		_, err := tc.Stream(lctx, inNode(to, "python3", "-c", listener, c.Kind, fmt.Sprint(c.Port), fmt.Sprintf("%.3f", wait.Seconds()), token), stopR, pw, &lerr)
 		pw.Close()
 		ldone <- err
 	}()
@@ -220,16 +258,43 @@ func one(ctx context.Context, c *config.Check, nodes map[string]Node, conns Conn
 	}
 	var cout strings.Builder
 	cctx, ccancel := context.WithTimeout(ctx, c.Timeout+5*time.Second)
-	code, cerr := fc.Stream(cctx, inNode(from, "python3", "-c", client, c.Kind, c.Dial.Addr().String(), fmt.Sprint(c.Dial.Port()), secs), nil, &cout, &cout)
+	code, cerr := fc.Stream(cctx, inNode(from, "python3", "-c", client, c.Kind, c.Dial.Addr().String(), fmt.Sprint(c.Dial.Port()), secs, token), nil, &cout, &cout)
 	ccancel()
+	// The client's attempt is over: what the listener heard by now (and in
+	// a short grace for packets in flight) is the observation. The
+	// listener is then stopped, so a busy machine that is slow to start
+	// processes cannot turn "reach" into "blocked", and "blocked" costs the
+	// client's timeout, not more.
+	grace := 500 * time.Millisecond
+	if cerr == nil && code == 0 {
+		grace = 5 * time.Second // it answered the client: its line is on its way
+	}
 	var heard string
-	for l := range lines {
-		if strings.HasPrefix(l, "peer ") || l == "nothing" || strings.HasPrefix(l, "error") {
-			heard = l
-			break
+	timer := time.NewTimer(grace)
+wait:
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				break wait
+			}
+			if strings.HasPrefix(l, "peer ") || l == "nothing" || strings.HasPrefix(l, "error") {
+				heard = l
+				break wait
+			}
+		case <-timer.C:
+			heard = "nothing"
+			break wait
 		}
 	}
-	<-ldone
+	timer.Stop()
+	stopW.Close()
+	select {
+	case <-ldone:
+	case <-time.After(5 * time.Second):
+		lcancel()
+		<-ldone
+	}
 	switch {
 	case strings.HasPrefix(heard, "peer "):
 		f := strings.Fields(heard)

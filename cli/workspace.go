@@ -17,6 +17,7 @@ import (
 	"github.com/labnet-dev/labnet/check"
 	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/expand"
+	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/provider"
 	"github.com/labnet-dev/labnet/remote"
@@ -135,14 +136,21 @@ func (w *workspace) makePlan(ctx context.Context, e *apply.Engine, st *state.Sta
 // nodes maps every applied host and container to where checks run.
 func (w *workspace) nodes(st *state.State) map[string]check.Node {
 	m := map[string]check.Node{}
+	names := hostnet.Names{Lab: w.lab.Name}
+	hostName := map[string]string{}
+	for _, r := range st.Resources {
+		if r.Kind == expand.KindHost {
+			hostName[r.Addr] = r.Attrs["name"]
+		}
+	}
 	for _, r := range st.Resources {
 		switch r.Kind {
 		case expand.KindHost:
 			h := expand.HostOf(r.Addr, r.Attrs)
-			m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Addr, Address: h.Address}
+			m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Addr, Address: h.Address, Owner: names.Owner(h.Name, "check")}
 		case expand.KindContainer, expand.KindVM, expand.KindPod:
 			c := expand.ContainerOf(r.Addr, r.Attrs)
-			m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Host, Netns: c.Netns, Address: c.Address}
+			m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Host, Netns: c.Netns, Address: c.Address, Owner: names.Owner(hostName[r.Host], "check")}
 		}
 	}
 	return m

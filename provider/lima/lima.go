@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/provider"
 	"github.com/labnet-dev/labnet/remote"
 	"golang.org/x/crypto/ssh"
@@ -378,9 +379,11 @@ func (p *Provider) boot(ctx context.Context, h provider.Host, name string, in *I
 	// the one Lima handed out: the VMs share Lima's L2 network, so the lab
 	// keeps the addresses it was written with on every provider.
 	if h.Address.IsValid() && h.Address != addr {
-		script := fmt.Sprintf("dev=$(ip -o -4 addr show | awk -v a=%s/ 'index($4, a) == 1 {print $2; exit}') && [ -n \"$dev\" ] && ip addr replace %s/%d dev \"$dev\"",
-			addr, h.Address, h.Network.CIDR.Bits())
-		if _, err := c.Must(ctx, script); err != nil {
+		bits := 32
+		if h.Network.CIDR.IsValid() {
+			bits = h.Network.CIDR.Bits()
+		}
+		if err := addLabAddress(ctx, c, addr, netip.PrefixFrom(h.Address, bits)); err != nil {
 			return rec, fmt.Errorf("%s: put the lab address %s on the Lima network: %w", h.Addr, h.Address, err)
 		}
 	}
@@ -656,4 +659,26 @@ func (p *Provider) loadSigner(file string) (ssh.Signer, error) {
 	}
 	p.signer = s
 	return s, nil
+}
+
+// addLabAddress puts the lab's address on the interface that holds the
+// address Lima gave the VM.
+func addLabAddress(ctx context.Context, c *remote.Conn, limaAddr netip.Addr, lab netip.Prefix) error {
+	out, err := c.Must(ctx, lanScript)
+	if err != nil {
+		return err
+	}
+	links, err := hostnet.ParseAddrJSON(out)
+	if err != nil {
+		return err
+	}
+	for _, l := range links {
+		for _, a := range l.Addrs {
+			if a.Addr() == limaAddr {
+				_, err := c.Must(ctx, remote.Join("ip", "addr", "replace", lab.String(), "dev", l.Name))
+				return err
+			}
+		}
+	}
+	return fmt.Errorf("no interface holds %s", limaAddr)
 }

@@ -259,7 +259,9 @@ func TestLifecycleWithFakes(t *testing.T) {
 	if !strings.HasPrefix(string(sudo), "-n env -i PATH=") {
 		t.Errorf("shell not run through sudo -n: %q", sudo)
 	}
-	if ipArgs, _ := os.ReadFile(f.ipLog); strings.TrimSpace(string(ipArgs)) != "-j -4 addr show" {
+	// The LAN address is read, then the lab's own address of the host is
+	// added beside it on the same interface.
+	if ipArgs, _ := os.ReadFile(f.ipLog); strings.TrimSpace(string(ipArgs)) != "-j -4 addr show\n-j -4 addr show\naddr replace 10.0.0.1/32 dev lima0" {
 		t.Errorf("ip called with %q", ipArgs)
 	}
 	if a, err := p.LANAddress(ctx, "lab1", h, rec); err != nil || a.String() != "192.168.104.7" {
