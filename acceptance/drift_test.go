@@ -30,7 +30,7 @@ func TestDrift(t *testing.T) {
 		{"deleted nft table", "node-1", "nft delete table inet " + table, "is missing"},
 		{"killed process", "", "process.web[1]", "process is not running"},
 		{"deleted netns", "node-0", "ip netns del " + ns("client-0"), "netns " + ns("client-0") + " is missing"},
-		{"stopped sshd", "node-1", "pkill -f labnet-sshd/sshd_config", "sshd is not running"},
+		{"stopped sshd", "node-1", "kill -9 $(cat /run/labnet-sshd/sshd.pid) && sleep 0.3", "sshd is not running"},
 		{"killed holder", "", "holder node-0", "holder process is gone"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

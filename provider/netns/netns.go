@@ -39,6 +39,21 @@ const OwnerEnv = "LABNET_OWNER"
 // sshdDir is inside the holder's private /run.
 const sshdDir = "/run/labnet-sshd"
 
+// sshdConfig names the host's sshd configuration so that the sshd's
+// process title ("sshd: /usr/sbin/sshd -f <this>") says whose it is: sshd
+// overwrites its environment, and an sshd left in the namespace of a
+// holder that was killed must still be found. '.' cannot occur in names.
+func sshdConfig(lab string, h provider.Host) string {
+	return sshdDir + "/sshd." + lab + "." + h.Name + ".conf"
+}
+
+// hostMAC is the fixed MAC of a host's eth0: a host made again keeps its
+// MAC, so its neighbours' ARP caches stay right.
+func hostMAC(lab string, h provider.Host) string {
+	sum := sha256.Sum256([]byte(lab + "\x00" + h.Addr))
+	return fmt.Sprintf("02:%02x:%02x:%02x:%02x:%02x", sum[0], sum[1], sum[2], sum[3], sum[4])
+}
+
 type Provider struct {
 	// Sshd is the sshd binary; default /usr/sbin/sshd.
 	Sshd string
@@ -186,8 +201,8 @@ func (p *Provider) CreateHost(ctx context.Context, lab string, h provider.Host, 
 	}
 	up := uplinkName(h)
 	gw := h.Network.Gateway
-	batch := fmt.Sprintf("link add %s type veth peer name eth0 netns %d\nlink set %s alias labnet:%s:%s\nlink set %s master %s up\n",
-		up, pid, up, lab, h.Addr, up, bridgeName(h.Network))
+	batch := fmt.Sprintf("link add %s type veth peer name eth0 address %s netns %d\nlink set %s alias labnet:%s:%s\nlink set %s master %s up\n",
+		up, hostMAC(lab, h), pid, up, lab, h.Addr, up, bridgeName(h.Network))
 	if err := run(ctx, []byte(batch), "ip", "-n", ns, "-batch", "-"); err != nil {
 		return rec, fmt.Errorf("%s: %w", h.Addr, err)
 	}
@@ -196,7 +211,7 @@ func (p *Provider) CreateHost(ctx context.Context, lab string, h provider.Host, 
 	if err := run(ctx, []byte(inside), "nsenter", "-t", strconv.Itoa(pid), "-n", "ip", "-batch", "-"); err != nil {
 		return rec, fmt.Errorf("%s: %w", h.Addr, err)
 	}
-	hostKey, err := p.writeSshd(pid, h, keys)
+	hostKey, err := p.writeSshd(pid, lab, h, keys)
 	if err != nil {
 		return rec, fmt.Errorf("%s: %w", h.Addr, err)
 	}
@@ -209,7 +224,7 @@ func (p *Provider) CreateHost(ctx context.Context, lab string, h provider.Host, 
 
 // writeSshd writes the sshd configuration, a fresh host key and the lab's
 // client key into the holder's private /run and returns the host public key.
-func (p *Provider) writeSshd(pid int, h provider.Host, keys provider.Keys) (string, error) {
+func (p *Provider) writeSshd(pid int, lab string, h provider.Host, keys provider.Keys) (string, error) {
 	dir := fmt.Sprintf("/proc/%d/root%s", pid, sshdDir)
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -245,7 +260,7 @@ func (p *Provider) writeSshd(pid int, h provider.Host, keys provider.Keys) (stri
 		name string
 		data []byte
 	}{
-		{"sshd_config", []byte(cfg)},
+		{filepath.Base(sshdConfig(lab, h)), []byte(cfg)},
 		{"host_key", pem.EncodeToMemory(block)},
 		{"authorized_keys", []byte(remote.AuthorizedKey(keys.Client.PublicKey()) + "\n")},
 	}
@@ -259,7 +274,7 @@ func (p *Provider) writeSshd(pid int, h provider.Host, keys provider.Keys) (stri
 
 func (p *Provider) startSshd(ctx context.Context, lab string, h provider.Host, pid int) error {
 	cmd := exec.CommandContext(ctx, "nsenter", "-t", strconv.Itoa(pid), "-n", "-m", "--",
-		p.Sshd, "-f", sshdDir+"/sshd_config", "-E", sshdDir+"/sshd.log")
+		p.Sshd, "-f", sshdConfig(lab, h), "-E", sshdDir+"/sshd.log")
 	cmd.Env = []string{OwnerEnv + "=" + owner(lab, h.Name) + "sshd", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -410,9 +425,20 @@ func ownedPIDs(prefix string) []int {
 			}
 		}
 	}
-	// Whatever else lives in a holder's network namespace (sshd, whose
-	// environment is overwritten by its title, and its sessions) belongs to
-	// that host too.
+	// sshd overwrites its environment with its title, which names its
+	// configuration file: see sshdConfig.
+	title := sshdDir + "/sshd." + strings.ReplaceAll(strings.TrimSuffix(prefix, "/"), "/", ".") + "."
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || slices.Contains(pids, pid) || zombie(pid) {
+			continue
+		}
+		if cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && bytes.Contains(cmd, []byte(title)) {
+			pids = append(pids, pid)
+		}
+	}
+	// Whatever else lives in a holder's network namespace (sshd's
+	// sessions) belongs to that host too.
 	if len(holderNets) > 0 {
 		for _, e := range ents {
 			pid, err := strconv.Atoi(e.Name())
