@@ -495,6 +495,9 @@ func typeName(ty cty.Type) string {
 
 // toString converts v to a string or reports why not.
 func (l *loader) toString(v cty.Value, name string, expr hcl.Expression) (string, bool) {
+	if !v.IsWhollyKnown() {
+		return "", false // an expression that did not parse: already reported
+	}
 	if v.IsNull() {
 		l.errorf(expr.Range().Ptr(), "Invalid value", "The argument %q must be a string, not null.", name)
 		return "", false

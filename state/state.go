@@ -153,9 +153,14 @@ func (d Dir) Save(s *State) error {
 		return err
 	}
 	if _, err := os.Stat(d.file()); err == nil {
-		// A hard link keeps the backup without a window where neither file exists.
-		_ = os.Remove(d.backup())
-		if err := os.Link(d.file(), d.backup()); err != nil {
+		// The backup is replaced by a rename too, so a kill at any point
+		// leaves both a state and a backup.
+		tmpBackup := d.backup() + ".tmp"
+		_ = os.Remove(tmpBackup)
+		if err := os.Link(d.file(), tmpBackup); err != nil {
+			return err
+		}
+		if err := os.Rename(tmpBackup, d.backup()); err != nil {
 			return err
 		}
 	}
@@ -228,6 +233,13 @@ func (d Dir) Lock(op string) (unlock func(), err error) {
 		return nil, err
 	}
 	f.Close()
+	// Temporary files of saves that a kill interrupted are ours to remove
+	// now that nobody else can be saving.
+	if old, _ := filepath.Glob(filepath.Join(d.Path, ".state-*.tmp")); len(old) > 0 {
+		for _, o := range old {
+			_ = os.Remove(o)
+		}
+	}
 	return func() { os.Remove(d.lock()) }, nil
 }
 
