@@ -6,7 +6,7 @@ GO      ?= $(shell ./hack/go)
 PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client
 BIN     := bin/labnet
 
-.PHONY: deps build demo demo-destroy test unit vet
+.PHONY: deps build demo demo-destroy test unit vet fuzz
 
 # Debian/Ubuntu packages the netns provider and the labs need.
 deps:
@@ -35,6 +35,15 @@ vet:
 # need root and skip without it. -p 1: root tests share the machine's kernel.
 test: deps vet
 	$(GO) test -p 1 -count=1 -timeout 40m ./...
+	$(MAKE) fuzz
+
+# Each fuzz target for a bounded time (findings are kept in testdata/fuzz).
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./config/
+	for f in FuzzParseObserved FuzzParseAddrJSON FuzzParseNftJSON; do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./hostnet/ || exit 1; \
+	done
 
 unit:
 	$(GO) test -count=1 ./...
