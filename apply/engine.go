@@ -47,6 +47,8 @@ type Engine struct {
 	mu        sync.Mutex
 	conns     map[string]*remote.Conn
 	pinned    bool
+	// goneWithHost: netns hosts this apply removes, whose contents go with them.
+	goneWithHost map[string]bool
 }
 
 // Pinned says whether a host key was pinned on first use during this run:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -250,6 +251,19 @@ func TestStagesDoNotGrowWithContainers(t *testing.T) {
 	}
 }
 
+// shapedChange is container.web[0] with a rate, delay and loss.
+func shapedChange(t *testing.T, a plan.Action, rate, delay, loss string) *plan.Change {
+	t.Helper()
+	c := dockerChange(t, "container.web[0]", a)
+	for _, m := range []*map[string]string{&c.Before, &c.After} {
+		if *m != nil {
+			*m = maps.Clone(*m)
+			(*m)["rate"], (*m)["delay"], (*m)["loss"] = rate, delay, loss
+		}
+	}
+	return c
+}
+
 // dockerChange is container.web[0] (or another resource) of the docker lab
 // as a change with the given action.
 func dockerChange(t *testing.T, addr string, a plan.Action) *plan.Change {
@@ -282,6 +296,8 @@ func TestStepGolden(t *testing.T) {
 	obsVeth := &hostnet.Observed{Links: map[string]hostnet.Link{veth: {Name: veth}}, Netns: map[string]*hostnet.Netns{}}
 	obsNetns := &hostnet.Observed{Links: map[string]hostnet.Link{}, Netns: map[string]*hostnet.Netns{netns: {}}}
 	obsNone := &hostnet.Observed{Links: map[string]hostnet.Link{}, Netns: map[string]*hostnet.Netns{}}
+	obsTbf := &hostnet.Observed{Links: obsAll.Links, Netns: map[string]*hostnet.Netns{netns: {
+		Links: map[string]hostnet.Link{"eth0": {Name: "eth0", Qdisc: "tbf"}}, Qdisc: &hostnet.Qdisc{Kind: "tbf", Read: true, Rate: 12.5e6}}}}
 	cases := []struct {
 		name string
 		c    *plan.Change
@@ -306,6 +322,12 @@ func TestStepGolden(t *testing.T) {
 		{"process delete", dockerChange(t, "process.web[0]", plan.Delete), true, nil},
 		{"nat table create", dockerChange(t, "nat_table.node-0", plan.Create), false, nil},
 		{"nat table delete", dockerChange(t, "nat_table.node-0", plan.Delete), true, nil},
+		// Shaping: after the inside configuration, only when it can matter.
+		{"shaped container create (rate)", shapedChange(t, plan.Create, "100mbit", "", ""), false, nil},
+		{"shaped container update (delay, loss, rate)", shapedChange(t, plan.Update, "10mbit", "20ms", "0.5%"), false, obsAll},
+		{"container update, tbf seen and none wanted", dockerChange(t, "container.web[0]", plan.Update), false, obsTbf},
+		{"container update, not observed", dockerChange(t, "container.web[0]", plan.Update), false, nil},
+		{"shaped container delete", shapedChange(t, plan.Delete, "100mbit", "", ""), true, obsTbf},
 	}
 	var b strings.Builder
 	var script hostnet.Script

@@ -62,6 +62,12 @@ func (es Errors) Error() string {
 func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, obs plan.Observations) error {
 	var errs Errors
 	failed := map[string]bool{} // addresses whose change failed or was skipped
+	e.goneWithHost = map[string]bool{}
+	for _, c := range p.Changes {
+		if c.Kind == expand.KindHost && (c.Action == plan.Delete || c.Action == plan.Replace) && c.Before != nil && (c.Before["provider"] == "netns" || c.Before["provider"] == "") {
+			e.goneWithHost[c.Addr] = true
+		}
+	}
 	var mu sync.Mutex
 	for _, stage := range stages(p) {
 		if ctx.Err() != nil {
@@ -168,6 +174,12 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 	byHost := map[string][]*node{}
 	var provNodes []*node
 	for _, n := range nodes {
+		// A netns host takes everything on it when it goes: its contents
+		// need no commands of their own (and its sshd may be gone).
+		if n.delete && e.goneWithHost[n.change.Host] && n.change.Kind != expand.KindHost {
+			results[n] = result{}
+			continue
+		}
 		// Gone already (its host went with it): only the state changes.
 		if n.delete && !n.change.Status.Exists && !n.change.Status.Unknown {
 			results[n] = result{}
@@ -446,6 +458,9 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 			s.Batch = ct.CreateBatch(n)
 		}
 		s.Shell = ct.InsideShell()
+		if shapeNeeded(ct, c, obs) {
+			s.Shell = hostnet.AndThen(s.Shell, ct.ShapeShell())
+		}
 	case expand.KindProcess:
 		p := expand.ProcessOf(c.Addr, a)
 		s.Shell = p.StartShell()
@@ -454,6 +469,23 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 		s.Shell = hostnet.NftApplyShell(n, expand.RulesOf(a))
 	}
 	return s
+}
+
+// shapeNeeded says whether a guest's step must touch eth0's root qdisc:
+// always when it is shaped; when it is not, only on an update whose
+// namespace may hold a tbf or netem root (a new namespace has none, so
+// unshaped guests cost no tc at all).
+func shapeNeeded(ct hostnet.Container, c *plan.Change, obs *hostnet.Observed) bool {
+	if !ct.Shape.IsZero() {
+		return true
+	}
+	if c.Action != plan.Update {
+		return false
+	}
+	if obs == nil || obs.Netns[ct.Netns] == nil {
+		return true
+	}
+	return len(ct.ShapeDrift(obs.Netns[ct.Netns])) > 0
 }
 
 // gonePeers are the peers an update removes.

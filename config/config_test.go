@@ -95,11 +95,13 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 			o["segment"] = c.Segment
 		}
 		o["ports"] = portList(c.Ports)
+		addShaping(o, c.Shaping)
 		out.Containers = append(out.Containers, o)
 	}
 	for _, v := range lab.VMs {
 		o := res(v.Resource)
 		o["host"], o["mode"], o["address"], o["ports"] = v.Host, v.Mode, v.Address.String(), portList(v.Ports)
+		addShaping(o, v.Shaping)
 		out.VMs = append(out.VMs, o)
 	}
 	for _, pn := range lab.PodNetworks {
@@ -120,6 +122,7 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 			cs = append(cs, obj{"name": c.Name, "command": c.Command, "range": rng(c.Range)})
 		}
 		o["containers"] = cs
+		addShaping(o, p.Shaping)
 		out.Pods = append(out.Pods, o)
 	}
 	for _, s := range lab.Segments {
@@ -162,6 +165,15 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// addShaping adds a guest's shaping to its dump when it has any, so the
+// golden files of labs without shaping stay as they were.
+func addShaping(o map[string]any, s Shaping) {
+	if s.IsZero() {
+		return
+	}
+	o["shaping"] = map[string]any{"rate": s.Rate, "delay": s.Delay.String(), "loss": s.Loss}
 }
 
 // caseOptions is testdata/valid/<case>/options.json.

@@ -131,19 +131,19 @@ var (
 		},
 		kindBridge: {attrs: []string{"host", "cidr", "masquerade", "name"}, required: []string{"host", "cidr"}},
 		// Exactly one of bridge and segment is required; decodeContainer checks that.
-		kindContainer: {attrs: []string{"host", "bridge", "segment", "address"}, required: []string{"host"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader}},
+		kindContainer: {attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss"}, required: []string{"host"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader}},
 		kindProcess:   {attrs: []string{"on", "command"}, required: []string{"on", "command"}},
 		kindCheck: {
 			attrs:    []string{"from", "to", "ping", "tcp", "udp", "exec", "address", "expect", "source", "timeout"},
 			required: []string{"from"},
 		},
-		kindVM: {attrs: []string{"host", "mode", "address"}, required: []string{"host", "mode"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader}},
+		kindVM: {attrs: []string{"host", "mode", "address", "rate", "delay", "loss"}, required: []string{"host", "mode"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader}},
 		kindPodNetwork: {
 			attrs:    []string{"cidr", "subnet_bits", "backend", "vni", "port", "hosts"},
 			required: []string{"cidr"},
 		},
 		kindPod: {
-			attrs:    []string{"host", "network", "address"},
+			attrs:    []string{"host", "network", "address", "rate", "delay", "loss"},
 			required: []string{"host", "network"},
 			blocks:   []hcl.BlockHeaderSchema{{Type: "container", LabelNames: []string{"name"}}},
 		},

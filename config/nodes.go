@@ -124,6 +124,7 @@ func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, i
 	if explicit {
 		addr, _ = d.ipv4("address")
 	}
+	shaping, shapeVals := d.shaping()
 	var ports []Port
 	var portVals []cty.Value
 	published := map[string]bool{}
@@ -194,15 +195,15 @@ func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, i
 	if !d.ok {
 		return nil, nil
 	}
-	vm := &VM{Resource: res, Host: h.Addr, Mode: mode, Address: addr, Ports: ports}
-	v := cty.ObjectVal(map[string]cty.Value{
+	vm := &VM{Resource: res, Host: h.Addr, Mode: mode, Address: addr, Ports: ports, Shaping: shaping}
+	v := cty.ObjectVal(withShaping(map[string]cty.Value{
 		"id":      id,
 		"name":    cty.StringVal(res.Name),
 		"host":    hostInst.value,
 		"mode":    cty.StringVal(mode),
 		"address": cty.StringVal(addr.String()),
 		"port":    portList(portVals),
-	})
+	}, shapeVals))
 	return &instance{value: v, res: vm}, func() {
 		l.take(pools, pool, addr, res.Addr)
 		l.publishPorts(h.Addr, published, res.Addr)
@@ -373,6 +374,7 @@ func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, 
 	if explicit {
 		addr, _ = d.ipv4("address")
 	}
+	shaping, shapeVals := d.shaping()
 	var containers []*PodContainer
 	var cvals []cty.Value
 	for _, sb := range n.blocksOf("container") {
@@ -421,19 +423,19 @@ func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, 
 	if !d.ok {
 		return nil, nil
 	}
-	pod := &Pod{Resource: res, Host: hostInst.addr, Network: pn.Addr, Address: addr, Containers: containers}
+	pod := &Pod{Resource: res, Host: hostInst.addr, Network: pn.Addr, Address: addr, Containers: containers, Shaping: shaping}
 	clist := cty.ListValEmpty(podContainerType)
 	if len(cvals) > 0 {
 		clist = cty.ListVal(cvals)
 	}
-	v := cty.ObjectVal(map[string]cty.Value{
+	v := cty.ObjectVal(withShaping(map[string]cty.Value{
 		"id":        id,
 		"name":      cty.StringVal(res.Name),
 		"host":      hostInst.value,
 		"network":   pnInst.value,
 		"address":   cty.StringVal(addr.String()),
 		"container": clist,
-	})
+	}, shapeVals))
 	return &instance{value: v, res: pod}, func() {
 		l.take(l.podTaken, pool, addr, res.Addr)
 		l.lab.Pods = append(l.lab.Pods, pod)

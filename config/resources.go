@@ -780,6 +780,7 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 	if explicit {
 		addr, _ = d.ipv4("address")
 	}
+	shaping, shapeVals := d.shaping()
 	var ports []Port
 	var portVals []cty.Value
 	published := map[string]bool{}
@@ -796,7 +797,7 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 	if !d.ok || hostInst == nil || (brInst == nil && segInst == nil) {
 		return nil, nil
 	}
-	c := &Container{Resource: res, Host: hostInst.addr, Ports: ports}
+	c := &Container{Resource: res, Host: hostInst.addr, Ports: ports, Shaping: shaping}
 	var pools map[string]map[netip.Addr]string
 	var pool string
 	brVal, segVal := cty.NullVal(cty.DynamicPseudoType), cty.NullVal(cty.DynamicPseudoType)
@@ -850,7 +851,7 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 		return nil, nil
 	}
 	c.Address = addr
-	v := cty.ObjectVal(map[string]cty.Value{
+	v := cty.ObjectVal(withShaping(map[string]cty.Value{
 		"id":      id,
 		"name":    cty.StringVal(res.Name),
 		"host":    hostInst.value,
@@ -858,7 +859,7 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 		"segment": segVal,
 		"address": cty.StringVal(addr.String()),
 		"port":    portList(portVals),
-	})
+	}, shapeVals))
 	return &instance{value: v, res: c}, func() {
 		l.take(pools, pool, addr, res.Addr)
 		l.publishPorts(c.Host, published, res.Addr)

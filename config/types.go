@@ -88,6 +88,7 @@ type VM struct {
 	Mode    string     // "bridged" or "nat"
 	Address netip.Addr // bridged: in the host's network; nat: in the host's NatCIDR
 	Ports   []Port     // nat only: host_port on the host's LAN address -> the VM
+	Shaping            // rate, delay, loss on the VM's NIC
 }
 
 // PodNetwork is a flat pod network across hosts (flannel's model).
@@ -113,6 +114,7 @@ type Pod struct {
 	Network    string // pod_network address
 	Address    netip.Addr
 	Containers []*PodContainer
+	Shaping    // rate, delay, loss on the pod's eth0
 }
 
 // PodContainer is a `container "app" { command = [...] }` block inside a pod.
@@ -154,6 +156,7 @@ type Container struct {
 	Segment string // segment address, instead of a bridge ("" when on a bridge)
 	Address netip.Addr
 	Ports   []Port
+	Shaping // rate, delay, loss on the container's eth0
 }
 
 type Process struct {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/hostnet"
@@ -146,6 +147,7 @@ func Lab(lab *config.Lab) []*Resource {
 		gateway                                netip.Addr
 		mtu                                    int
 		ports                                  []config.Port
+		shaping                                config.Shaping
 		extra                                  map[string]string
 		deps                                   []string
 	}
@@ -172,6 +174,9 @@ func Lab(lab *config.Lab) []*Resource {
 			"host": g.host, "bridge": g.parent, "bridge_ifname": g.ifname, "address": g.address.String(),
 			"bits": strconv.Itoa(g.bits), "gateway": gw, "mtu": mtu,
 			"netns": n.Netns(g.name), "veth": n.HostVeth(g.addr), "ports": strings.Join(ports, " "),
+		}
+		for k, v := range shapingAttrs(g.shaping) {
+			a[k] = v
 		}
 		for k, v := range g.extra {
 			a[k] = v
@@ -201,12 +206,12 @@ func Lab(lab *config.Lab) []*Resource {
 			sg := segments[c.Segment]
 			guest(guestSpec{addr: c.Addr, kind: KindContainer, name: c.Name, host: c.Host,
 				parent: SegmentLinkAddr(sg.Name, hosts[c.Host].Name), ifname: "lns-" + sg.Name,
-				address: c.Address, bits: sg.CIDR.Bits(), mtu: VxlanMTU, deps: []string{c.Segment}})
+				address: c.Address, bits: sg.CIDR.Bits(), mtu: VxlanMTU, shaping: c.Shaping, deps: []string{c.Segment}})
 			continue
 		}
 		b := bridges[c.Bridge]
 		guest(guestSpec{addr: c.Addr, kind: KindContainer, name: c.Name, host: c.Host, parent: c.Bridge, ifname: b.Ifname,
-			address: c.Address, bits: b.CIDR.Bits(), gateway: b.Gateway, ports: c.Ports})
+			address: c.Address, bits: b.CIDR.Bits(), gateway: b.Gateway, ports: c.Ports, shaping: c.Shaping})
 	}
 	// VMs: bridged ones join the LAN through the host's LAN bridge; nat
 	// ones sit behind the host's NAT bridge ("virtual router").
@@ -223,7 +228,7 @@ func Lab(lab *config.Lab) []*Resource {
 				}, Deps: []string{h.Addr}})
 			}
 			guest(guestSpec{addr: v.Addr, kind: KindVM, name: v.Name, host: h.Addr, parent: LanBridgeAddr(h.Name), ifname: LanBridgeIfname,
-				address: v.Address, bits: nw.CIDR.Bits(), gateway: Gateway(nw.CIDR), extra: map[string]string{"mode": v.Mode}})
+				address: v.Address, bits: nw.CIDR.Bits(), gateway: Gateway(nw.CIDR), shaping: v.Shaping, extra: map[string]string{"mode": v.Mode}})
 			continue
 		}
 		if !natted[h.Addr] {
@@ -235,7 +240,7 @@ func Lab(lab *config.Lab) []*Resource {
 			rules[h.Addr] = append(rules[h.Addr], hostnet.NatRule{Owner: VMNatAddr(h.Name), Kind: "masquerade", Source: h.NatCIDR, NotDest: h.NatCIDR})
 		}
 		guest(guestSpec{addr: v.Addr, kind: KindVM, name: v.Name, host: h.Addr, parent: VMNatAddr(h.Name), ifname: VMNatIfname,
-			address: v.Address, bits: h.NatCIDR.Bits(), gateway: h.NatCIDR.Addr().Next(), ports: v.Ports, extra: map[string]string{"mode": v.Mode}})
+			address: v.Address, bits: h.NatCIDR.Bits(), gateway: h.NatCIDR.Addr().Next(), ports: v.Ports, shaping: v.Shaping, extra: map[string]string{"mode": v.Mode}})
 	}
 	// Pod networks: every cluster host gets cni0 with its subnet's first
 	// address and, for vxlan, a flannel-style device; each knows every
@@ -290,7 +295,7 @@ func Lab(lab *config.Lab) []*Resource {
 			mtu = VxlanMTU
 		}
 		guest(guestSpec{addr: p.Addr, kind: KindPod, name: p.Name, host: p.Host, parent: PodNetAddr(hosts[p.Host].Name), ifname: PodBridgeIfname,
-			address: p.Address, bits: sub.Bits(), gateway: sub.Addr().Next(), mtu: mtu, extra: map[string]string{"network": p.Network}, deps: []string{p.Network}})
+			address: p.Address, bits: sub.Bits(), gateway: sub.Addr().Next(), mtu: mtu, shaping: p.Shaping, extra: map[string]string{"network": p.Network}, deps: []string{p.Network}})
 	}
 	process := func(addr, name, on string, command []string, deps []string) {
 		host, netns := nodeHost[on], nodes[on]
@@ -405,7 +410,41 @@ func ContainerOf(addr string, a map[string]string) hostnet.Container {
 	bits, _ := strconv.Atoi(a["bits"])
 	mtu, _ := strconv.Atoi(a["mtu"])
 	return hostnet.Container{Addr: addr, Netns: a["netns"], HostVeth: a["veth"], Bridge: a["bridge_ifname"],
-		Address: mustAddr(a["address"]), Bits: bits, Gateway: mustAddr(a["gateway"]), MTU: mtu}
+		Address: mustAddr(a["address"]), Bits: bits, Gateway: mustAddr(a["gateway"]), MTU: mtu,
+		Host: a["host"], Shape: ShapingOf(a)}
+}
+
+// shapingAttrs are a guest's shaping attributes: "rate" ("100mbit"),
+// "delay" ("20ms") and "loss" ("0.5%") in canonical form, "" when unset
+// (a zero delay or loss is unset: it shapes nothing). They change in
+// place: the qdisc is replaced, the guest stays.
+func shapingAttrs(s config.Shaping) map[string]string {
+	a := map[string]string{"rate": s.Rate, "delay": "", "loss": ""}
+	if s.Delay > 0 {
+		a["delay"] = s.Delay.String()
+	}
+	if s.Loss > 0 {
+		a["loss"] = config.FormatLoss(s.Loss)
+	}
+	return a
+}
+
+// ShapingOf rebuilds a guest's shaping from its attributes (missing ones,
+// from a state written before shaping existed, are unset).
+func ShapingOf(a map[string]string) hostnet.Shaping {
+	var s hostnet.Shaping
+	if a["rate"] != "" {
+		if bits, canon, err := config.ParseRate(a["rate"]); err == nil {
+			s.Rate, s.RateBits = canon, bits
+		}
+	}
+	if a["delay"] != "" {
+		s.Delay, _ = time.ParseDuration(a["delay"])
+	}
+	if a["loss"] != "" {
+		s.Loss, _ = config.ParseLoss(a["loss"])
+	}
+	return s
 }
 
 func LanBridgeOf(addr string, a map[string]string) hostnet.LanBridge {

@@ -3,11 +3,13 @@ package expand
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/hostnet"
@@ -65,10 +67,12 @@ func TestDockerLabAttrs(t *testing.T) {
 			"gateway": "172.17.0.1", "masquerade": "true"}, []string{"host.node[0]"}},
 		{"container.web[0]", KindContainer, "host.node[0]", map[string]string{"host": "host.node[0]", "bridge": "bridge.docker0[0]",
 			"bridge_ifname": "docker0", "address": "172.17.0.2", "bits": "16", "gateway": "172.17.0.1",
-			"netns": "ln.docker.web-0", "veth": "lnae9f3ff2af", "ports": "8080/tcp->80", "mtu": ""}, []string{"bridge.docker0[0]", "host.node[0]"}},
+			"netns": "ln.docker.web-0", "veth": "lnae9f3ff2af", "ports": "8080/tcp->80", "mtu": "",
+			"rate": "", "delay": "", "loss": ""}, []string{"bridge.docker0[0]", "host.node[0]"}},
 		{"container.client[1]", KindContainer, "host.node[1]", map[string]string{"host": "host.node[1]", "bridge": "bridge.docker0[1]",
 			"bridge_ifname": "docker0", "address": "172.17.0.3", "bits": "16", "gateway": "172.17.0.1",
-			"netns": "ln.docker.client-1", "veth": n.HostVeth("container.client[1]"), "ports": "", "mtu": ""}, []string{"bridge.docker0[1]", "host.node[1]"}},
+			"netns": "ln.docker.client-1", "veth": n.HostVeth("container.client[1]"), "ports": "", "mtu": "",
+			"rate": "", "delay": "", "loss": ""}, []string{"bridge.docker0[1]", "host.node[1]"}},
 		{"process.web[1]", KindProcess, "host.node[1]", map[string]string{"on": "container.web[1]", "host": "host.node[1]", "host_name": "node-1",
 			"netns": "ln.docker.web-1", "command": `["python3","-m","http.server","8000"]`, "owner": "docker/node-1/process.web[1]",
 			"log": "/run/labnet/docker/web-1.log"}, []string{"container.web[1]"}},
@@ -188,7 +192,7 @@ func TestObjectsFromAttrs(t *testing.T) {
 	c := rs["container.web[0]"]
 	if got, want := ContainerOf(c.Addr, c.Attrs), (hostnet.Container{Addr: "container.web[0]", Netns: n.Netns("web-0"),
 		HostVeth: n.HostVeth("container.web[0]"), Bridge: "docker0", Address: netip.MustParseAddr("172.17.0.2"), Bits: 16,
-		Gateway: netip.MustParseAddr("172.17.0.1")}); got != want {
+		Gateway: netip.MustParseAddr("172.17.0.1"), Host: "host.node[0]"}); got != want {
 		t.Errorf("ContainerOf:\n got %+v\nwant %+v", got, want)
 	}
 	b := rs["bridge.docker0[1]"]
@@ -281,5 +285,47 @@ func TestSortOrder(t *testing.T) {
 		if rev[i] != rs[i] {
 			t.Fatalf("Sort of reversed list differs at %d", i)
 		}
+	}
+}
+
+// TestShapingAttrs: rate, delay and loss of containers, VMs and pods are
+// canonical strings ("" when unset or zero), change in place, and
+// ContainerOf rebuilds the shaping from them.
+func TestShapingAttrs(t *testing.T) {
+	for _, kind := range []string{KindContainer, KindVM, KindPod} {
+		if slices.ContainsFunc(ForceNew[kind], func(a string) bool { return a == "rate" || a == "delay" || a == "loss" }) {
+			t.Errorf("ForceNew[%s] = %v: shaping must change in place", kind, ForceNew[kind])
+		}
+	}
+	vms := byAddr(Lab(load(t, "../config/testdata/valid/vms", nil)))
+	pods := byAddr(Lab(load(t, "../config/testdata/valid/kubernetes-flat", nil)))
+	tests := []struct {
+		r                 *Resource
+		rate, delay, loss string
+		shape             hostnet.Shaping
+	}{
+		{vms["vm.web"], "100mbit", "", "", hostnet.Shaping{Rate: "100mbit", RateBits: 100e6}},
+		{vms["vm.app[1]"], "1.5gbit", "20ms", "0.5%", hostnet.Shaping{Rate: "1.5gbit", RateBits: 1.5e9, Delay: 20 * time.Millisecond, Loss: 0.5}},
+		{vms["container.c"], "125kbps", "", "", hostnet.Shaping{Rate: "125kbps", RateBits: 1e6}}, // delay "0s", loss "0%": unset
+		{vms["vm.worker"], "", "", "", hostnet.Shaping{}},
+		{pods["pod.client"], "10mbit", "1.5s", "100%", hostnet.Shaping{Rate: "10mbit", RateBits: 10e6, Delay: 1500 * time.Millisecond, Loss: 100}},
+		{pods["pod.empty"], "", "", "", hostnet.Shaping{}},
+	}
+	for _, tt := range tests {
+		a := tt.r.Attrs
+		if a["rate"] != tt.rate || a["delay"] != tt.delay || a["loss"] != tt.loss {
+			t.Errorf("%s: rate %q delay %q loss %q, want %q %q %q", tt.r.Addr, a["rate"], a["delay"], a["loss"], tt.rate, tt.delay, tt.loss)
+		}
+		if got := ContainerOf(tt.r.Addr, a).Shape; got != tt.shape {
+			t.Errorf("%s: ContainerOf shape = %+v, want %+v", tt.r.Addr, got, tt.shape)
+		}
+	}
+	// A state written before shaping existed has no such attributes.
+	old := maps.Clone(vms["vm.worker"].Attrs)
+	delete(old, "rate")
+	delete(old, "delay")
+	delete(old, "loss")
+	if got := ContainerOf("vm.worker", old).Shape; !got.IsZero() {
+		t.Errorf("shape from attributes without shaping = %+v", got)
 	}
 }

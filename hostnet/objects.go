@@ -27,6 +27,8 @@ type Container struct {
 	Bits     int
 	Gateway  netip.Addr // invalid: no default route (tenant segments)
 	MTU      int        // 0: the kernel's default
+	Host     string     // the host resource it is on, for messages
+	Shape    Shaping    // egress shaping of eth0
 }
 
 // Process is a long-running command in a host's or a guest's namespace.
@@ -71,7 +73,7 @@ func (b Bridge) DeleteBatch() []string {
 func (c Container) CreateBatch(n Names) []string {
 	l := []string{
 		fmt.Sprintf("netns add %s", c.Netns),
-		fmt.Sprintf("link add %s type veth peer name eth0 netns %s", c.HostVeth, c.Netns),
+		fmt.Sprintf("link add %s type veth peer name eth0 address %s netns %s", c.HostVeth, n.GuestMAC(c.Addr), c.Netns),
 		fmt.Sprintf("link set %s alias %s", c.HostVeth, n.Alias(c.Addr)),
 		fmt.Sprintf("link set %s master %s up", c.HostVeth, c.Bridge),
 	}

@@ -24,14 +24,14 @@ func ip(s string) netip.Addr    { return netip.MustParseAddr(s) }
 
 // The host namespace of node-0 as captured in testdata/addr_host.json.
 var wantHostLinks = map[string]Link{
-	"lo":   {Name: "lo", Up: true, Addrs: []netip.Prefix{pfx("127.0.0.1/8")}},
-	"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{pfx("192.168.50.11/24")}},
+	"lo":   {Name: "lo", Up: true, Addrs: []netip.Prefix{pfx("127.0.0.1/8")}, Qdisc: "noqueue"},
+	"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{pfx("192.168.50.11/24")}, Qdisc: "noqueue"},
 	"docker0": {Name: "docker0", Kind: "bridge", Up: true, Alias: "labnet:docker:bridge.docker0[0]",
-		Addrs: []netip.Prefix{pfx("172.17.0.1/16")}},
+		Addrs: []netip.Prefix{pfx("172.17.0.1/16")}, Qdisc: "noqueue"},
 	// enslaved veth: master and alias read, its IPv6 link-local ignored
-	"lnae9f3ff2af": {Name: "lnae9f3ff2af", Kind: "veth", Master: "docker0", Up: true, Alias: "labnet:docker:container.web[0]"},
+	"lnae9f3ff2af": {Name: "lnae9f3ff2af", Kind: "veth", Master: "docker0", Up: true, Alias: "labnet:docker:container.web[0]", Qdisc: "noqueue"},
 	// down veth (no UP flag), no addresses at all
-	"lnd0c7b1b369": {Name: "lnd0c7b1b369", Kind: "veth", Alias: "labnet:docker:container.client[0]"},
+	"lnd0c7b1b369": {Name: "lnd0c7b1b369", Kind: "veth", Alias: "labnet:docker:container.client[0]", Qdisc: "noop"},
 }
 
 func TestParseAddrJSON(t *testing.T) {
@@ -227,12 +227,12 @@ func TestParseObserved(t *testing.T) {
 	}
 	wantNetns := map[string]*Netns{
 		"ln.docker.web-0": {DefaultGw: ip("172.17.0.1"), Links: map[string]Link{
-			"lo":   {Name: "lo", Up: true, Addrs: []netip.Prefix{pfx("127.0.0.1/8")}},
-			"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{pfx("172.17.0.2/16")}},
+			"lo":   {Name: "lo", Up: true, Addrs: []netip.Prefix{pfx("127.0.0.1/8")}, Qdisc: "noqueue"},
+			"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{pfx("172.17.0.2/16")}, Qdisc: "noqueue"},
 		}},
 		"ln.docker.client-0": {Links: map[string]Link{
-			"lo":   {Name: "lo"},
-			"eth0": {Name: "eth0", Kind: "veth"},
+			"lo":   {Name: "lo", Qdisc: "noop"},
+			"eth0": {Name: "eth0", Kind: "veth", Qdisc: "noop"},
 		}},
 	}
 	if !reflect.DeepEqual(o.Netns, wantNetns) {

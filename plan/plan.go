@@ -298,12 +298,17 @@ func cascade(all []*Change) {
 	}
 }
 
+// sameAttrs compares attributes, a missing one being "": a state written
+// before an attribute existed (rate, delay, loss) equals a lab that leaves
+// it unset.
 func sameAttrs(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
 	for k, v := range a {
 		if b[k] != v {
+			return false
+		}
+	}
+	for k, v := range b {
+		if a[k] != v {
 			return false
 		}
 	}
@@ -490,6 +495,10 @@ func observeContainer(addr string, a map[string]string, k *hostnet.Observed) Sta
 		}
 		if a["gateway"] != "" && ns.DefaultGw != mustAddr(a["gateway"]) {
 			drift = append(drift, "default route via "+a["gateway"]+" is missing")
+		}
+		if ok {
+			// The root qdisc is replaced in place.
+			drift = append(drift, expand.ContainerOf(addr, a).ShapeDrift(ns)...)
 		}
 	}
 	return Status{Exists: true, Complete: len(drift) == 0, Repairable: repairable, Drift: drift}

@@ -27,6 +27,9 @@ pod "client" {
   host    = host.node[0]
   network = pod_network.cluster
   address = "10.244.1.100"
+  rate    = "10mbit"
+  delay   = "1.5s"
+  loss    = "100%"
   container "curl" {
     command = ["sleep", "infinity"]
   }

@@ -13,6 +13,7 @@ host "edge" {
 vm "web" {
   host = host.node[0]
   mode = "bridged"
+  rate = "100Mbit" # canonical: "100mbit"
 }
 vm "db" {
   host    = host.node[1]
@@ -28,6 +29,9 @@ vm "app" {
   count = 2
   host  = host.node[count.index]
   mode  = "nat"
+  delay = "${10 * (count.index + 1)}ms"
+  loss  = "0.50%"
+  rate  = "1.5gbit"
   port {
     host_port = 8080
     port      = 80
@@ -54,6 +58,9 @@ bridge "br" {
 container "c" {
   host   = host.node[0]
   bridge = bridge.br
+  rate   = "125kbps"
+  delay  = "0s" # zero: nothing to emulate
+  loss   = "0%"
   port {
     host_port = 8081
     port      = 80
@@ -87,5 +94,11 @@ output "vm" {
     nat    = host.edge.nat_network
     gw     = vm.gw.address
     worker = vm.worker.address
+    shaping = {
+      web   = [vm.web.rate, vm.web.delay, vm.web.loss]
+      app   = [for v in vm.app : "${v.rate} ${v.delay} ${v.loss}"]
+      c     = [container.c.rate, container.c.delay, container.c.loss]
+      unset = vm.worker.rate == null
+    }
   }
 }
