@@ -370,9 +370,9 @@ func TestStepUsesObservations(t *testing.T) {
 		obs  *hostnet.Observed
 		want []string
 	}{
-		{nil, []string{"link del " + veth, "netns del " + netns}},
-		{&hostnet.Observed{Links: map[string]hostnet.Link{veth: {}}, Netns: map[string]*hostnet.Netns{netns: {}}}, []string{"link del " + veth, "netns del " + netns}},
-		{&hostnet.Observed{Links: map[string]hostnet.Link{veth: {}}}, []string{"link del " + veth}},
+		{nil, []string{"link del dev " + veth, "netns del " + netns}},
+		{&hostnet.Observed{Links: map[string]hostnet.Link{veth: {}}, Netns: map[string]*hostnet.Netns{netns: {}}}, []string{"link del dev " + veth, "netns del " + netns}},
+		{&hostnet.Observed{Links: map[string]hostnet.Link{veth: {}}}, []string{"link del dev " + veth}},
 		{&hostnet.Observed{Netns: map[string]*hostnet.Netns{netns: {}}}, []string{"netns del " + netns}},
 		{&hostnet.Observed{}, nil},
 	}

@@ -48,24 +48,24 @@ func HostPrep(n Names) string {
 
 func (b Bridge) CreateBatch(n Names) []string {
 	return []string{
-		fmt.Sprintf("link add %s type bridge", b.Ifname),
-		fmt.Sprintf("link set %s alias %s", b.Ifname, n.Alias(b.Addr)),
+		fmt.Sprintf("link add name %s type bridge", b.Ifname),
+		fmt.Sprintf("link set dev %s alias %s", b.Ifname, n.Alias(b.Addr)),
 		fmt.Sprintf("addr add %s/%d dev %s", b.Gateway, b.CIDR.Bits(), b.Ifname),
-		fmt.Sprintf("link set %s up", b.Ifname),
+		fmt.Sprintf("link set dev %s up", b.Ifname),
 	}
 }
 
 // RepairBatch puts a bridge that exists back in shape.
 func (b Bridge) RepairBatch(n Names) []string {
 	return []string{
-		fmt.Sprintf("link set %s alias %s", b.Ifname, n.Alias(b.Addr)),
+		fmt.Sprintf("link set dev %s alias %s", b.Ifname, n.Alias(b.Addr)),
 		fmt.Sprintf("addr replace %s/%d dev %s", b.Gateway, b.CIDR.Bits(), b.Ifname),
-		fmt.Sprintf("link set %s up", b.Ifname),
+		fmt.Sprintf("link set dev %s up", b.Ifname),
 	}
 }
 
 func (b Bridge) DeleteBatch() []string {
-	return []string{fmt.Sprintf("link del %s", b.Ifname)}
+	return []string{fmt.Sprintf("link del dev %s", b.Ifname)}
 }
 
 // CreateBatch makes the namespace and the veth with its peer born inside
@@ -73,12 +73,12 @@ func (b Bridge) DeleteBatch() []string {
 func (c Container) CreateBatch(n Names) []string {
 	l := []string{
 		fmt.Sprintf("netns add %s", c.Netns),
-		fmt.Sprintf("link add %s type veth peer name eth0 address %s netns %s", c.HostVeth, n.GuestMAC(c.Addr), c.Netns),
-		fmt.Sprintf("link set %s alias %s", c.HostVeth, n.Alias(c.Addr)),
-		fmt.Sprintf("link set %s master %s up", c.HostVeth, c.Bridge),
+		fmt.Sprintf("link add name %s type veth peer name eth0 address %s netns %s", c.HostVeth, n.GuestMAC(c.Addr), c.Netns),
+		fmt.Sprintf("link set dev %s alias %s", c.HostVeth, n.Alias(c.Addr)),
+		fmt.Sprintf("link set dev %s master %s up", c.HostVeth, c.Bridge),
 	}
 	if c.MTU > 0 {
-		l = append(l, fmt.Sprintf("link set %s mtu %d", c.HostVeth, c.MTU))
+		l = append(l, fmt.Sprintf("link set dev %s mtu %d", c.HostVeth, c.MTU))
 	}
 	return l
 }
@@ -86,14 +86,14 @@ func (c Container) CreateBatch(n Names) []string {
 // InsideBatch configures the guest's side, in its namespace.
 func (c Container) InsideBatch() []string {
 	l := []string{
-		"link set lo up",
+		"link set dev lo up",
 		"addr flush dev eth0",
 		fmt.Sprintf("addr add %s/%d dev eth0", c.Address, c.Bits),
 	}
 	if c.MTU > 0 {
-		l = append(l, fmt.Sprintf("link set eth0 mtu %d", c.MTU))
+		l = append(l, fmt.Sprintf("link set dev eth0 mtu %d", c.MTU))
 	}
-	l = append(l, "link set eth0 up")
+	l = append(l, "link set dev eth0 up")
 	if c.Gateway.IsValid() {
 		l = append(l, fmt.Sprintf("route replace default via %s dev eth0", c.Gateway))
 	}
@@ -108,8 +108,8 @@ func (c Container) InsideShell() string {
 // RepairBatch fixes the host side of an existing guest.
 func (c Container) RepairBatch(n Names) []string {
 	return []string{
-		fmt.Sprintf("link set %s alias %s", c.HostVeth, n.Alias(c.Addr)),
-		fmt.Sprintf("link set %s master %s up", c.HostVeth, c.Bridge),
+		fmt.Sprintf("link set dev %s alias %s", c.HostVeth, n.Alias(c.Addr)),
+		fmt.Sprintf("link set dev %s master %s up", c.HostVeth, c.Bridge),
 	}
 }
 
@@ -118,7 +118,7 @@ func (c Container) RepairBatch(n Names) []string {
 func (c Container) DeleteBatch(vethExists, netnsExists bool) []string {
 	var l []string
 	if vethExists {
-		l = append(l, "link del "+c.HostVeth)
+		l = append(l, "link del dev "+c.HostVeth)
 	}
 	if netnsExists {
 		l = append(l, "netns del "+c.Netns)

@@ -61,15 +61,15 @@ func TestObjectBatches(t *testing.T) {
 		got  []string
 		want []string
 	}{
-		{"bridge create", b.CreateBatch(n), []string{"link add br0 type bridge", "link set br0 alias labnet:docker:bridge.br[0]", "addr add 10.5.0.1/24 dev br0", "link set br0 up"}},
-		{"bridge repair", b.RepairBatch(n), []string{"link set br0 alias labnet:docker:bridge.br[0]", "addr replace 10.5.0.1/24 dev br0", "link set br0 up"}},
-		{"bridge delete", b.DeleteBatch(), []string{"link del br0"}},
-		{"container create", c.CreateBatch(n), []string{"netns add ln.docker.c-0", "link add ln0123456789 type veth peer name eth0 address " + n.GuestMAC("container.c[0]") + " netns ln.docker.c-0",
-			"link set ln0123456789 alias labnet:docker:container.c[0]", "link set ln0123456789 master br0 up"}},
-		{"container inside", c.InsideBatch(), []string{"link set lo up", "addr flush dev eth0", "addr add 10.5.0.7/24 dev eth0", "link set eth0 up", "route replace default via 10.5.0.1 dev eth0"}},
-		{"container repair", c.RepairBatch(n), []string{"link set ln0123456789 alias labnet:docker:container.c[0]", "link set ln0123456789 master br0 up"}},
-		{"container delete all", c.DeleteBatch(true, true), []string{"link del ln0123456789", "netns del ln.docker.c-0"}},
-		{"container delete veth only", c.DeleteBatch(true, false), []string{"link del ln0123456789"}},
+		{"bridge create", b.CreateBatch(n), []string{"link add name br0 type bridge", "link set dev br0 alias labnet:docker:bridge.br[0]", "addr add 10.5.0.1/24 dev br0", "link set dev br0 up"}},
+		{"bridge repair", b.RepairBatch(n), []string{"link set dev br0 alias labnet:docker:bridge.br[0]", "addr replace 10.5.0.1/24 dev br0", "link set dev br0 up"}},
+		{"bridge delete", b.DeleteBatch(), []string{"link del dev br0"}},
+		{"container create", c.CreateBatch(n), []string{"netns add ln.docker.c-0", "link add name ln0123456789 type veth peer name eth0 address " + n.GuestMAC("container.c[0]") + " netns ln.docker.c-0",
+			"link set dev ln0123456789 alias labnet:docker:container.c[0]", "link set dev ln0123456789 master br0 up"}},
+		{"container inside", c.InsideBatch(), []string{"link set dev lo up", "addr flush dev eth0", "addr add 10.5.0.7/24 dev eth0", "link set dev eth0 up", "route replace default via 10.5.0.1 dev eth0"}},
+		{"container repair", c.RepairBatch(n), []string{"link set dev ln0123456789 alias labnet:docker:container.c[0]", "link set dev ln0123456789 master br0 up"}},
+		{"container delete all", c.DeleteBatch(true, true), []string{"link del dev ln0123456789", "netns del ln.docker.c-0"}},
+		{"container delete veth only", c.DeleteBatch(true, false), []string{"link del dev ln0123456789"}},
 		{"container delete netns only", c.DeleteBatch(false, true), []string{"netns del ln.docker.c-0"}},
 		{"container delete nothing", c.DeleteBatch(false, false), nil},
 	}

@@ -597,7 +597,7 @@ func SweepScript(n Names, hostName string, o *Observed) string {
 		fmt.Fprintf(&b, "ip netns del %s\n", remote.Quote(ns))
 	}
 	for _, l := range o.OwnedLinks(n) {
-		fmt.Fprintf(&b, "ip link del %s 2>/dev/null || true\n", remote.Quote(l.Name))
+		fmt.Fprintf(&b, "ip link del dev %s 2>/dev/null || true\n", remote.Quote(l.Name))
 	}
 	b.WriteString(NftDeleteShell(n) + "\n")
 	fmt.Fprintf(&b, "rm -rf %s\n", remote.Quote(n.RunDir()))

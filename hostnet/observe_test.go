@@ -379,9 +379,9 @@ func TestSweepScript(t *testing.T) {
 		KillOwned("docker/node-0/") + " || true\n",
 		"ip netns del ln.docker.client-0\n",
 		"ip netns del ln.docker.web-0\n",
-		"ip link del docker0 2>/dev/null || true\n",
-		"ip link del lnae9f3ff2af 2>/dev/null || true\n",
-		"ip link del lnd0c7b1b369 2>/dev/null || true\n",
+		"ip link del dev docker0 2>/dev/null || true\n",
+		"ip link del dev lnae9f3ff2af 2>/dev/null || true\n",
+		"ip link del dev lnd0c7b1b369 2>/dev/null || true\n",
 		NftDeleteShell(Names{Lab: "docker"}) + "\n",
 		"rm -rf /run/labnet/docker\n",
 	} {
@@ -389,7 +389,7 @@ func TestSweepScript(t *testing.T) {
 			t.Errorf("SweepScript lacks %q:\n%s", want, s)
 		}
 	}
-	if strings.Contains(s, "link del eth0") || strings.Contains(s, "link del lo") {
+	if strings.Contains(s, "link del dev eth0") || strings.Contains(s, "link del dev lo") {
 		t.Errorf("SweepScript deletes links that are not the lab's:\n%s", s)
 	}
 	checkSyntax(t, s)

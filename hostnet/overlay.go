@@ -21,9 +21,9 @@ type LanBridge struct {
 
 func (b LanBridge) CreateBatch(n Names) []string {
 	l := []string{
-		fmt.Sprintf("link add %s type bridge", b.Ifname),
-		fmt.Sprintf("link set %s alias %s", b.Ifname, n.Alias(b.Addr)),
-		fmt.Sprintf("link set %s up", b.Ifname),
+		fmt.Sprintf("link add name %s type bridge", b.Ifname),
+		fmt.Sprintf("link set dev %s alias %s", b.Ifname, n.Alias(b.Addr)),
+		fmt.Sprintf("link set dev %s up", b.Ifname),
 	}
 	return append(l, b.MoveBatch()...)
 }
@@ -33,7 +33,7 @@ func (b LanBridge) CreateBatch(n Names) []string {
 // nothing to move).
 func (b LanBridge) MoveBatch() []string {
 	l := []string{
-		fmt.Sprintf("link set %s master %s", b.Uplink, b.Ifname),
+		fmt.Sprintf("link set dev %s master %s", b.Uplink, b.Ifname),
 		fmt.Sprintf("addr replace %s dev %s", b.Address, b.Ifname),
 	}
 	if b.Gateway.IsValid() {
@@ -51,13 +51,13 @@ func (b LanBridge) MoveShell() string {
 // DeleteBatch moves the address back to the uplink and removes the bridge.
 func (b LanBridge) DeleteBatch() []string {
 	l := []string{
-		fmt.Sprintf("link set %s nomaster", b.Uplink),
+		fmt.Sprintf("link set dev %s nomaster", b.Uplink),
 		fmt.Sprintf("addr replace %s dev %s", b.Address, b.Uplink),
 	}
 	if b.Gateway.IsValid() {
 		l = append(l, fmt.Sprintf("route replace default via %s dev %s", b.Gateway, b.Uplink))
 	}
-	return append(l, fmt.Sprintf("link del %s", b.Ifname))
+	return append(l, fmt.Sprintf("link del dev %s", b.Ifname))
 }
 
 // Peer is another host of an overlay: its pod subnet (pod networks), its
@@ -125,17 +125,17 @@ func (p PodNet) gatewayPrefix() string {
 
 func (p PodNet) CreateBatch(n Names) []string {
 	l := []string{
-		fmt.Sprintf("link add %s type bridge", p.Bridge),
-		fmt.Sprintf("link set %s alias %s", p.Bridge, n.Alias(p.Addr)),
+		fmt.Sprintf("link add name %s type bridge", p.Bridge),
+		fmt.Sprintf("link set dev %s alias %s", p.Bridge, n.Alias(p.Addr)),
 		fmt.Sprintf("addr add %s dev %s", p.gatewayPrefix(), p.Bridge),
-		fmt.Sprintf("link set %s up", p.Bridge),
+		fmt.Sprintf("link set dev %s up", p.Bridge),
 	}
 	if p.Backend == "vxlan" {
 		l = append(l,
-			fmt.Sprintf("link add %s type vxlan id %d local %s dstport %d nolearning", p.Vxlan, p.VNI, p.Local, p.Port),
-			fmt.Sprintf("link set %s address %s mtu %d alias %s", p.Vxlan, p.MAC, p.MTU, n.Alias(p.Addr)),
+			fmt.Sprintf("link add name %s type vxlan id %d local %s dstport %d nolearning", p.Vxlan, p.VNI, p.Local, p.Port),
+			fmt.Sprintf("link set dev %s address %s mtu %d alias %s", p.Vxlan, p.MAC, p.MTU, n.Alias(p.Addr)),
 			fmt.Sprintf("addr add %s/32 dev %s", p.Subnet.Addr(), p.Vxlan),
-			fmt.Sprintf("link set %s up", p.Vxlan),
+			fmt.Sprintf("link set dev %s up", p.Vxlan),
 		)
 	}
 	return append(l, p.PeerBatch(nil)...)
@@ -184,9 +184,9 @@ func (p PodNet) PeerShell(gone []Peer) string {
 }
 
 func (p PodNet) DeleteBatch() []string {
-	l := []string{fmt.Sprintf("link del %s", p.Bridge)}
+	l := []string{fmt.Sprintf("link del dev %s", p.Bridge)}
 	if p.Backend == "vxlan" {
-		l = append(l, fmt.Sprintf("link del %s", p.Vxlan))
+		l = append(l, fmt.Sprintf("link del dev %s", p.Vxlan))
 	} else {
 		for _, peer := range p.Peers {
 			l = append(l, fmt.Sprintf("route del %s", peer.Subnet))
@@ -210,12 +210,12 @@ type SegmentLink struct {
 
 func (s SegmentLink) CreateBatch(n Names) []string {
 	return []string{
-		fmt.Sprintf("link add %s type bridge", s.Bridge),
-		fmt.Sprintf("link set %s alias %s", s.Bridge, n.Alias(s.Addr)),
-		fmt.Sprintf("link set %s up", s.Bridge),
-		fmt.Sprintf("link add %s type vxlan id %d local %s dstport %d", s.Vxlan, s.VNI, s.Local, s.Port),
-		fmt.Sprintf("link set %s mtu %d alias %s master %s", s.Vxlan, s.MTU, n.Alias(s.Addr), s.Bridge),
-		fmt.Sprintf("link set %s up", s.Vxlan),
+		fmt.Sprintf("link add name %s type bridge", s.Bridge),
+		fmt.Sprintf("link set dev %s alias %s", s.Bridge, n.Alias(s.Addr)),
+		fmt.Sprintf("link set dev %s up", s.Bridge),
+		fmt.Sprintf("link add name %s type vxlan id %d local %s dstport %d", s.Vxlan, s.VNI, s.Local, s.Port),
+		fmt.Sprintf("link set dev %s mtu %d alias %s master %s", s.Vxlan, s.MTU, n.Alias(s.Addr), s.Bridge),
+		fmt.Sprintf("link set dev %s up", s.Vxlan),
 	}
 }
 
@@ -235,5 +235,5 @@ func (s SegmentLink) PeerShell(gone []Peer) string {
 }
 
 func (s SegmentLink) DeleteBatch() []string {
-	return []string{fmt.Sprintf("link del %s", s.Vxlan), fmt.Sprintf("link del %s", s.Bridge)}
+	return []string{fmt.Sprintf("link del dev %s", s.Vxlan), fmt.Sprintf("link del dev %s", s.Bridge)}
 }

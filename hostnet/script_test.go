@@ -80,7 +80,7 @@ func mixedScript() Script {
 func TestRenderGolden(t *testing.T) {
 	golden(t, "render_mixed.golden", []byte(mixedScript().Render()))
 	golden(t, "render_batch_only.golden", []byte(Script{Steps: []Step{
-		{ID: 0, Batch: []string{"link del lnae9f3ff2af", "netns del ln.docker.web-0"}},
+		{ID: 0, Batch: []string{"link del dev lnae9f3ff2af", "netns del ln.docker.web-0"}},
 		{ID: 1, Batch: bridge0.DeleteBatch()},
 	}}.Render()))
 }
@@ -216,8 +216,8 @@ func TestOutcomeAllSucceed(t *testing.T) {
 	s := Script{
 		Header: "echo prepared >>marks",
 		Steps: []Step{
-			{ID: 0, Batch: []string{"link add a0 type bridge", "link set a0 up"}, Shell: "echo shell0 >>marks"},
-			{ID: 1, Batch: []string{"link add b0 type bridge"}},
+			{ID: 0, Batch: []string{"link add name a0 type bridge", "link set dev a0 up"}, Shell: "echo shell0 >>marks"},
+			{ID: 1, Batch: []string{"link add name b0 type bridge"}},
 			{ID: 2, Shell: "echo shell2 >>marks"},
 			{ID: 3},
 			{ID: 4, Shell: web0.InsideShell()},
@@ -234,9 +234,9 @@ func TestOutcomeAllSucceed(t *testing.T) {
 	// One ip process for every batch line of the stage, in step order;
 	// the here-document of step 4 reaches ip -n intact.
 	wantLog := "argv: -force -batch -\n" +
-		"line 1: link add a0 type bridge\nline 2: link set a0 up\nline 3: link add b0 type bridge\n" +
+		"line 1: link add name a0 type bridge\nline 2: link set dev a0 up\nline 3: link add name b0 type bridge\n" +
 		"argv: -n ln.docker.web-0 -batch -\n" +
-		"line 1: link set lo up\nline 2: addr flush dev eth0\nline 3: addr add 172.17.0.2/16 dev eth0\nline 4: link set eth0 up\nline 5: route replace default via 172.17.0.1 dev eth0\n"
+		"line 1: link set dev lo up\nline 2: addr flush dev eth0\nline 3: addr add 172.17.0.2/16 dev eth0\nline 4: link set dev eth0 up\nline 5: route replace default via 172.17.0.1 dev eth0\n"
 	if got := r.ipLog(t); got != wantLog {
 		t.Errorf("ip log:\n%s\nwant:\n%s", got, wantLog)
 	}
@@ -244,18 +244,18 @@ func TestOutcomeAllSucceed(t *testing.T) {
 
 func TestOutcomeBatchFailures(t *testing.T) {
 	s := Script{Steps: []Step{
-		{ID: 10, Batch: []string{"link add a0 type bridge", "link set a0 up"}, Shell: "echo shell10 >>marks"},
-		{ID: 11, Batch: []string{"link add b0 type bridge", "link set missing0 master b0", "link set b0 up"}, Shell: "echo shell11 >>marks"},
-		{ID: 12, Batch: []string{"link add multi0 type veth"}, Shell: "echo shell12 >>marks", Verify: "echo verify12 >>marks"},
-		{ID: 13, Batch: []string{"link add exists0 type bridge", "addr add 10.0.0.1/24 dev missing0"}},
-		{ID: 14, Batch: []string{"link add c0 type bridge"}, Shell: "echo shell14 >>marks", Verify: "echo verify14 >>marks"},
+		{ID: 10, Batch: []string{"link add name a0 type bridge", "link set dev a0 up"}, Shell: "echo shell10 >>marks"},
+		{ID: 11, Batch: []string{"link add name b0 type bridge", "link set dev missing0 master b0", "link set dev b0 up"}, Shell: "echo shell11 >>marks"},
+		{ID: 12, Batch: []string{"link add name multi0 type veth"}, Shell: "echo shell12 >>marks", Verify: "echo verify12 >>marks"},
+		{ID: 13, Batch: []string{"link add name exists0 type bridge", "addr add 10.0.0.1/24 dev missing0"}},
+		{ID: 14, Batch: []string{"link add name c0 type bridge"}, Shell: "echo shell14 >>marks", Verify: "echo verify14 >>marks"},
 	}}
 	r := runScript(t, s)
 	wantErr := map[int]string{
 		10: "<nil>",
-		11: `ip link set missing0 master b0: Cannot find device "missing0"`,
-		12: "ip link add multi0 type veth: Error: first problem. Error: second problem.",
-		13: `ip link add exists0 type bridge: RTNETLINK answers: File exists; ip addr add 10.0.0.1/24 dev missing0: Cannot find device "missing0"`,
+		11: `ip link set dev missing0 master b0: Cannot find device "missing0"`,
+		12: "ip link add name multi0 type veth: Error: first problem. Error: second problem.",
+		13: `ip link add name exists0 type bridge: RTNETLINK answers: File exists; ip addr add 10.0.0.1/24 dev missing0: Cannot find device "missing0"`,
 		14: "<nil>",
 	}
 	if len(r.out) != len(wantErr) {
@@ -279,7 +279,7 @@ func TestOutcomeBatchFailures(t *testing.T) {
 
 func TestOutcomeShellFailure(t *testing.T) {
 	s := Script{Steps: []Step{
-		{ID: 0, Batch: []string{"link add a0 type bridge"}, Shell: "echo partial; echo 'bad thing happened' >&2; exit 3"},
+		{ID: 0, Batch: []string{"link add name a0 type bridge"}, Shell: "echo partial; echo 'bad thing happened' >&2; exit 3"},
 		{ID: 1, Shell: "echo shell1 >>marks"},
 		{ID: 2, Shell: "false"},
 		{ID: 3, Shell: "printf 'first\\n\\nthird\\n' >&2; false"},
@@ -312,7 +312,7 @@ func TestOutcomeVerifyRunsAfterAllShells(t *testing.T) {
 		{ID: 2, Shell: "echo shell2 >>order", Verify: "echo verify2 >>order; echo 'not running' ; exit 1"},
 		{ID: 3, Shell: "echo shell3 >>order; false", Verify: "echo verify3 >>order"},
 		{ID: 4, Shell: ":", Verify: "echo verify4 >>order"},
-		{ID: 5, Batch: []string{"link del missing0"}, Shell: "echo shell5 >>order", Verify: "echo verify5 >>order"},
+		{ID: 5, Batch: []string{"link del dev missing0"}, Shell: "echo shell5 >>order", Verify: "echo verify5 >>order"},
 		{ID: 6, Shell: "echo shell6 >>order"},
 	}}
 	r := runScript(t, s)
@@ -320,7 +320,7 @@ func TestOutcomeVerifyRunsAfterAllShells(t *testing.T) {
 		t.Errorf("order:\n%s\nwant:\n%s", got, want)
 	}
 	want := map[int]string{0: "<nil>", 1: "<nil>", 2: "not running", 3: "failed without a message", 4: "<nil>",
-		5: `ip link del missing0: Cannot find device "missing0"`, 6: "<nil>"}
+		5: `ip link del dev missing0: Cannot find device "missing0"`, 6: "<nil>"}
 	for id, w := range want {
 		if got := errText(r.out[id]); got != w {
 			t.Errorf("step %d: %q, want %q", id, got, w)
@@ -342,7 +342,7 @@ func TestRenderVerifyWithoutShell(t *testing.T) {
 	s := Script{Steps: []Step{
 		{ID: 0, Shell: "echo shell0 >>order"},
 		{ID: 1, Verify: "echo verify1 >>order"},
-		{ID: 2, Batch: []string{"link add a0 type bridge"}, Verify: "echo verify2 >>order; false"},
+		{ID: 2, Batch: []string{"link add name a0 type bridge"}, Verify: "echo verify2 >>order; false"},
 	}}
 	checkSyntax(t, s.Render())
 	r := runScript(t, s)
@@ -358,7 +358,7 @@ func TestOutcomeHeaderFailureFailsEveryStep(t *testing.T) {
 	s := Script{
 		Header: "echo 'mkdir: cannot create directory: Read-only file system' >&2\necho second line\nfalse",
 		Steps: []Step{
-			{ID: 2, Batch: []string{"link add a0 type bridge"}, Shell: "echo shell2 >>marks"},
+			{ID: 2, Batch: []string{"link add name a0 type bridge"}, Shell: "echo shell2 >>marks"},
 			{ID: 4, Shell: "echo shell4 >>marks", Verify: "echo verify4 >>marks"},
 			{ID: 7},
 		},
@@ -381,7 +381,7 @@ func TestOutcomeHeaderFailureFailsEveryStep(t *testing.T) {
 // line is printed: steps with batch lines must not be reported done.
 func TestOutcomeIPDoesNotRun(t *testing.T) {
 	s := Script{Steps: []Step{
-		{ID: 0, Batch: []string{"link add a0 type bridge"}, Shell: "echo shell0 >>marks"},
+		{ID: 0, Batch: []string{"link add name a0 type bridge"}, Shell: "echo shell0 >>marks"},
 		{ID: 1, Shell: "true"},
 	}}
 	r := runScript(t, s, "FAKE_IP_EXIT=127", "FAKE_IP_MSG=sh: 1: ip: not found")
@@ -400,8 +400,8 @@ func TestOutcomeIPDoesNotRun(t *testing.T) {
 
 func TestParseOutcomeWithoutRunning(t *testing.T) {
 	s := Script{Steps: []Step{
-		{ID: 0, Batch: []string{"link add a type bridge", "link set a up"}},
-		{ID: 1, Batch: []string{"link add b type bridge"}},
+		{ID: 0, Batch: []string{"link add name a type bridge", "link set dev a up"}},
+		{ID: 1, Batch: []string{"link add name b type bridge"}},
 		{ID: 2, Shell: "x"},
 		{ID: 3, Shell: "y"},
 	}}
@@ -415,9 +415,9 @@ func TestParseOutcomeWithoutRunning(t *testing.T) {
 		{"no output", "", map[int]string{0: "no report from host (script ended early)", 1: "no report from host (script ended early)",
 			2: "no report from host (script ended early)", 3: "no report from host (script ended early)"}},
 		{"ip failure wins over a later ok", "@@ip oops\n@@ip Command failed -:2\n@@ok 0\n@@ok 1\n@@ok 2\n@@ok 3\n",
-			map[int]string{0: "ip link set a up: oops", 1: "<nil>", 2: "<nil>", 3: "<nil>"}},
+			map[int]string{0: "ip link set dev a up: oops", 1: "<nil>", 2: "<nil>", 3: "<nil>"}},
 		{"messages belong to the next failed line only", "@@ip first\n@@ip Command failed -:1\n@@ip \n@@ip second\n@@ip Command failed -:3\n@@ok 2\n@@ok 3\n",
-			map[int]string{0: "ip link add a type bridge: first", 1: "ip link add b type bridge: second", 2: "<nil>", 3: "<nil>"}},
+			map[int]string{0: "ip link add name a type bridge: first", 1: "ip link add name b type bridge: second", 2: "<nil>", 3: "<nil>"}},
 		{"err lines collect", "@@ok 0\n@@ok 1\n@@ok 2\n@@fail 3\n@@err 3 one\n@@err 3 \n@@err 3 two words\n",
 			map[int]string{0: "<nil>", 1: "<nil>", 2: "<nil>", 3: "one; two words"}},
 	}

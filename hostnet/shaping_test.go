@@ -308,7 +308,7 @@ func TestShapingOnKernel(t *testing.T) {
 		}
 		return string(out), code
 	}
-	if out, code := sh(fmt.Sprintf("ip netns add %s && ip -n %s link add eth0 type veth peer name peer0 && ip -n %s link set eth0 up", ns, ns, ns)); code != 0 {
+	if out, code := sh(fmt.Sprintf("ip netns add %s && ip -n %s link add name eth0 type veth peer name peer0 && ip -n %s link set dev eth0 up", ns, ns, ns)); code != 0 {
 		t.Fatalf("setup: %s", out)
 	}
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })

@@ -122,11 +122,11 @@ func (p *Provider) EnsureNetwork(ctx context.Context, lab string, n provider.Net
 	br := bridgeName(n)
 	bits := n.CIDR.Bits()
 	// Idempotent: "replace" and "|| true"-free; each line must succeed.
-	script := fmt.Sprintf("link set lo up\n")
+	script := fmt.Sprintf("link set dev lo up\n")
 	if !linkExists(ctx, ns, br) {
-		script += fmt.Sprintf("link add %s type bridge\n", br)
+		script += fmt.Sprintf("link add name %s type bridge\n", br)
 	}
-	script += fmt.Sprintf("link set %s alias labnet:%s:%s\naddr replace %s/%d dev %s\nlink set %s up\n",
+	script += fmt.Sprintf("link set dev %s alias labnet:%s:%s\naddr replace %s/%d dev %s\nlink set dev %s up\n",
 		br, lab, n.Addr, n.Gateway, bits, br, br)
 	return run(ctx, []byte(script), "ip", "-n", ns, "-batch", "-")
 }
@@ -157,7 +157,7 @@ func (p *Provider) DestroyNetwork(ctx context.Context, lab string, n provider.Ne
 		return nil
 	}
 	if linkExists(ctx, ns, bridgeName(n)) {
-		if err := run(ctx, nil, "ip", "-n", ns, "link", "del", bridgeName(n)); err != nil {
+		if err := run(ctx, nil, "ip", "-n", ns, "link", "del", "dev", bridgeName(n)); err != nil {
 			return err
 		}
 	}
@@ -179,7 +179,7 @@ func (p *Provider) CreateHost(ctx context.Context, lab string, h provider.Host, 
 	}
 	ns := UnderlayNS(lab)
 	if linkExists(ctx, ns, uplinkName(h)) {
-		_ = run(ctx, nil, "ip", "-n", ns, "link", "del", uplinkName(h))
+		_ = run(ctx, nil, "ip", "-n", ns, "link", "del", "dev", uplinkName(h))
 	}
 	// unshare execs in place, so the holder's PID is this child's PID.
 	holder := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "--",
@@ -201,12 +201,12 @@ func (p *Provider) CreateHost(ctx context.Context, lab string, h provider.Host, 
 	}
 	up := uplinkName(h)
 	gw := h.Network.Gateway
-	batch := fmt.Sprintf("link add %s type veth peer name eth0 address %s netns %d\nlink set %s alias labnet:%s:%s\nlink set %s master %s up\n",
+	batch := fmt.Sprintf("link add name %s type veth peer name eth0 address %s netns %d\nlink set dev %s alias labnet:%s:%s\nlink set dev %s master %s up\n",
 		up, hostMAC(lab, h), pid, up, lab, h.Addr, up, bridgeName(h.Network))
 	if err := run(ctx, []byte(batch), "ip", "-n", ns, "-batch", "-"); err != nil {
 		return rec, fmt.Errorf("%s: %w", h.Addr, err)
 	}
-	inside := fmt.Sprintf("link set lo up\naddr add %s/%d dev eth0\nlink set eth0 up\nroute add default via %s dev eth0\n",
+	inside := fmt.Sprintf("link set dev lo up\naddr add %s/%d dev eth0\nlink set dev eth0 up\nroute add default via %s dev eth0\n",
 		h.Address, h.Network.CIDR.Bits(), gw)
 	if err := run(ctx, []byte(inside), "nsenter", "-t", strconv.Itoa(pid), "-n", "ip", "-batch", "-"); err != nil {
 		return rec, fmt.Errorf("%s: %w", h.Addr, err)
@@ -351,7 +351,7 @@ func (p *Provider) DestroyHost(ctx context.Context, lab string, h provider.Host,
 	if nsExists(ns) && linkExists(ctx, ns, uplinkName(h)) {
 		// The kernel may remove it on its own meanwhile (the holder's
 		// namespace is torn down asynchronously).
-		if err := run(ctx, nil, "ip", "-n", ns, "link", "del", uplinkName(h)); err != nil && linkExists(ctx, ns, uplinkName(h)) {
+		if err := run(ctx, nil, "ip", "-n", ns, "link", "del", "dev", uplinkName(h)); err != nil && linkExists(ctx, ns, uplinkName(h)) {
 			return err
 		}
 	}
