@@ -216,7 +216,7 @@ func (r *runFlags) add(fs *flag.FlagSet) {
 }
 
 func (u *ui) plan(ctx context.Context, args []string) int {
-	fs := newFlags(u, "plan", "plan [options]\n\nReads the hosts and shows what apply would change.")
+	fs := newFlags(u, "plan", "plan [options]\n\nReads the hosts and shows what apply would change.\n\nExamples:\n  labnet plan\n  labnet plan -detailed-exitcode -var hosts=3\n  labnet plan -out=lab.plan && labnet apply lab.plan\n  labnet plan -refresh-only")
 	var rf runFlags
 	rf.add(fs)
 	out := fs.String("out", "", "save the plan to FILE for `labnet apply FILE`")
@@ -325,10 +325,10 @@ func planJSON(p *plan.Plan) any {
 
 func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 	name := "apply"
-	help := "apply [options] [PLANFILE]\n\nMakes the hosts match the lab. Without -auto-approve it shows the plan and asks."
+	help := "apply [options] [PLANFILE]\n\nMakes the hosts match the lab. Without -auto-approve it shows the plan and asks.\n\nExamples:\n  labnet apply\n  labnet apply -auto-approve -var hosts=3\n  labnet apply -target=container.web[1] -replace=process.web[0]\n  labnet apply lab.plan"
 	if destroy {
 		name = "destroy"
-		help = "destroy [options]\n\nRemoves everything the lab made, hosts included."
+		help = "destroy [options]\n\nRemoves everything the lab made, hosts included; also what the lab's marks\nname when the state was lost.\n\nExamples:\n  labnet destroy\n  labnet destroy -auto-approve"
 	}
 	fs := newFlags(u, name, help)
 	var rf runFlags
@@ -537,7 +537,7 @@ func (w *workspace) usesProvider(name string) bool {
 }
 
 func (u *ui) test(ctx context.Context, args []string) int {
-	fs := newFlags(u, "test", "test [options]\n\nRuns the lab's check blocks against the applied lab. Exit 0 when all pass, 1 otherwise.")
+	fs := newFlags(u, "test", "test [options]\n\nRuns the lab's check blocks against the applied lab. Exit 0 when all pass, 1 otherwise.\n\nExamples:\n  labnet test\n  labnet test -run 'pod-to-pod' -junit=checks.xml")
 	var rf runFlags
 	rf.add(fs)
 	junit := fs.String("junit", "", "also write a JUnit XML report to FILE")
@@ -598,7 +598,7 @@ func (u *ui) test(ctx context.Context, args []string) int {
 }
 
 func (u *ui) show(args []string) int {
-	fs := newFlags(u, "show", "show [-json] [-state=DIR]\n\nShows the applied resources from the state.")
+	fs := newFlags(u, "show", "show [-json] [-state=DIR]\n\nShows the applied resources from the state.\n\nExample:\n  labnet show -json | jq '.resources[].addr'")
 	asJSON := fs.Bool("json", false, "print the state as JSON")
 	statePath := fs.String("state", ".labnet", "state directory")
 	if fs.Parse(args) != nil {
@@ -638,7 +638,7 @@ func (u *ui) show(args []string) int {
 }
 
 func (u *ui) output(args []string) int {
-	fs := newFlags(u, "output", "output [-json] [NAME]\n\nShows the lab's output values.")
+	fs := newFlags(u, "output", "output [-json] [NAME]\n\nShows the lab's output values.\n\nExamples:\n  labnet output\n  labnet output -json web")
 	asJSON := fs.Bool("json", false, "print as JSON")
 	var rf runFlags
 	rf.add(fs)
@@ -675,7 +675,7 @@ func (u *ui) stateCmd(args []string) int {
 		u.errorf("usage: labnet state list [-state=DIR] | labnet state rm-hostkey [-state=DIR] HOST")
 		return 1
 	}
-	fs := newFlags(u, "state list", "state list [-state=DIR]\n\nLists resource addresses in the state, one per line.")
+	fs := newFlags(u, "state list", "state list [-state=DIR]\n\nLists resource addresses in the state, one per line.\n\nExample:\n  labnet state list | grep container")
 	statePath := fs.String("state", ".labnet", "state directory")
 	if fs.Parse(args[1:]) != nil {
 		return 1
@@ -735,7 +735,7 @@ func (u *ui) rmHostKey(args []string) int {
 }
 
 func (u *ui) forceUnlock(args []string) int {
-	fs := newFlags(u, "force-unlock", "force-unlock [-state=DIR]\n\nRemoves the lab's lock. Use it only when no labnet runs on the lab.")
+	fs := newFlags(u, "force-unlock", "force-unlock [-state=DIR]\n\nRemoves the lab's lock. Use it only when no labnet runs on the lab.\n\nExample:\n  labnet force-unlock")
 	statePath := fs.String("state", ".labnet", "state directory")
 	if fs.Parse(args) != nil {
 		return 1

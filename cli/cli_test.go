@@ -251,3 +251,37 @@ func TestTestRunRegexp(t *testing.T) {
 		t.Fatalf("-run with no match: %d %q", code, out)
 	}
 }
+
+// Every command explains itself with examples.
+func TestHelpOnEveryCommand(t *testing.T) {
+	for _, c := range commands {
+		if c == "help" || c == "version" {
+			continue
+		}
+		args := []string{c, "-h"}
+		if c == "state" {
+			args = []string{"state", "list", "-h"}
+		}
+		_, errOut, _ := run(t, ".", "", args...)
+		if !strings.Contains(errOut, "Usage: labnet "+c) || !strings.Contains(errOut, "Example") {
+			t.Errorf("labnet %s -h lacks usage or examples:\n%s", c, errOut)
+		}
+	}
+}
+
+// Variables from the environment, and no colour when not on a terminal.
+func TestEnvVarsAndNoColor(t *testing.T) {
+	dir := writeLab(t, map[string]string{"main.hcl": goodLab + "variable \"n\" {\n  type = number\n  default = 1\n}\noutput \"n\" { value = var.n }\n"})
+	t.Setenv("LABNET_VAR_n", "7")
+	out, _, code := run(t, dir, "", "output", "n")
+	if code != 0 || out != "7\n" {
+		t.Fatalf("LABNET_VAR_n: %d %q", code, out)
+	}
+	if out, _, _ = run(t, dir, "", "output", "-var", "n=8", "n"); out != "8\n" {
+		t.Fatalf("-var beats LABNET_VAR_: %q", out)
+	}
+	_, errOut, _ := run(t, dir, "", "validate", "-var", "nope=1")
+	if strings.Contains(errOut, "\x1b[") || strings.Contains(out, "\x1b[") {
+		t.Fatalf("colour codes off a terminal: %q", errOut)
+	}
+}

@@ -15,7 +15,7 @@ import (
 )
 
 func (u *ui) fmt(args []string) int {
-	fs := newFlags(u, "fmt", "fmt [-check] [-diff] [FILE...]\n\nRewrites the lab's *.hcl files in canonical format.")
+	fs := newFlags(u, "fmt", "fmt [-check] [-diff] [FILE...]\n\nRewrites the lab's *.hcl files in canonical format.\n\nExamples:\n  labnet fmt\n  labnet fmt -check -diff   # in CI: exit 3 when a file is not formatted")
 	checkOnly := fs.Bool("check", false, "change nothing; exit 3 when a file is not formatted")
 	showDiff := fs.Bool("diff", false, "print the files that would change with their new text")
 	if fs.Parse(args) != nil {
