@@ -43,6 +43,25 @@ func TestUserCommands(t *testing.T) {
 		t.Fatalf("apply -json: %d events, summary %v\n%s", events, summary, out)
 	}
 
+	// Progress lines, Terraform-style, one as each resource starts and ends.
+	out = l.must(0, "apply", "-auto-approve", "-replace=container.client[1]")
+	for _, want := range []string{"container.client[1]: Destroying...", "container.client[1]: Creating...", "container.client[1]: Creation complete after "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("apply progress lacks %q:\n%s", want, out)
+		}
+	}
+	if out = l.must(0, "apply", "-auto-approve", "-quiet", "-replace=container.client[1]"); strings.Contains(out, "Creating...") {
+		t.Errorf("-quiet still prints progress:\n%s", out)
+	}
+
+	// ssh without a terminal runs the shell on stdin, in the node.
+	cmd := exec.Command(labnetBin, "-chdir="+l.dir, "ssh", "container.web[0]")
+	cmd.Stdin = strings.NewReader("ip -4 -o addr show dev eth0\nexit 4\n")
+	sshOut, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 4 || !strings.Contains(string(sshOut), "172.17.0.2/16") {
+		t.Fatalf("labnet ssh: %v\n%s", err, sshOut)
+	}
+
 	// inspect reads the nodes live.
 	out = l.must(0, "inspect")
 	if !strings.Contains(out, "container.web[0]") || !strings.Contains(out, "8080/tcp->80") || strings.Count(out, "running") < 6 {
@@ -63,7 +82,7 @@ func TestUserCommands(t *testing.T) {
 
 	// capture streams pcap from inside a node while traffic flows.
 	pcap := filepath.Join(t.TempDir(), "c.pcap")
-	cmd := exec.Command(labnetBin, "-chdir="+l.dir, "capture", "-w", pcap, "container.web[0]", "tcp", "port", "8000")
+	cmd = exec.Command(labnetBin, "-chdir="+l.dir, "capture", "-w", pcap, "container.web[0]", "tcp", "port", "8000")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
