@@ -370,8 +370,9 @@ func TestStepUsesObservations(t *testing.T) {
 		obs  *hostnet.Observed
 		want []string
 	}{
-		{nil, []string{"link del dev " + veth, "netns del " + netns}},
-		{&hostnet.Observed{Links: map[string]hostnet.Link{veth: {}}, Netns: map[string]*hostnet.Netns{netns: {}}}, []string{"link del dev " + veth, "netns del " + netns}},
+		// A deleted namespace takes its veth along: no `link del` then.
+		{nil, []string{"netns del " + netns}},
+		{&hostnet.Observed{Links: map[string]hostnet.Link{veth: {}}, Netns: map[string]*hostnet.Netns{netns: {}}}, []string{"netns del " + netns}},
 		{&hostnet.Observed{Links: map[string]hostnet.Link{veth: {}}}, []string{"link del dev " + veth}},
 		{&hostnet.Observed{Netns: map[string]*hostnet.Netns{netns: {}}}, []string{"netns del " + netns}},
 		{&hostnet.Observed{}, nil},
@@ -380,6 +381,11 @@ func TestStepUsesObservations(t *testing.T) {
 		if got := Step(n, del, true, tt.obs).Batch; !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("case %d: batch %q, want %q", i, got, tt.want)
 		}
+	}
+	// A replacement removes the veth itself: its name is reused at once.
+	rep := dockerChange(t, "container.client[1]", plan.Replace)
+	if got := Step(n, rep, true, nil).Batch; !reflect.DeepEqual(got, []string{"link del dev " + veth, "netns del " + netns}) {
+		t.Errorf("replace: batch %q", got)
 	}
 	cr := dockerChange(t, "container.client[1]", plan.Create)
 	if a, b := Step(n, cr, false, nil), Step(n, cr, false, &hostnet.Observed{}); !reflect.DeepEqual(a, b) {

@@ -112,7 +112,35 @@ func nsExists(name string) bool {
 	return err == nil
 }
 
+// neighbourFloor is what the netns provider raises the kernel's neighbour
+// (ARP/NDP) table limits to. They are one table for ALL network namespaces,
+// with defaults (128/512/1024) that a lab of a few hundred guests overflows
+// ("neighbor table overflow": packets silently dropped). Only the machine's
+// own namespace can change them, and labnet only ever raises them.
+var neighbourFloor = [3]int{1024, 4096, 8192}
+
+func raiseNeighbourLimits() error {
+	for _, fam := range []string{"ipv4", "ipv6"} {
+		for i, floor := range neighbourFloor {
+			path := fmt.Sprintf("/proc/sys/net/%s/neigh/default/gc_thresh%d", fam, i+1)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				continue // no such table here
+			}
+			if cur, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && cur < floor {
+				if err := os.WriteFile(path, []byte(strconv.Itoa(floor)), 0o644); err != nil {
+					return fmt.Errorf("raise %s to %d: %w", path, floor, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
 func (p *Provider) EnsureNetwork(ctx context.Context, lab string, n provider.Network) error {
+	if err := raiseNeighbourLimits(); err != nil {
+		return err
+	}
 	ns := UnderlayNS(lab)
 	if !nsExists(ns) {
 		if err := run(ctx, nil, "ip", "netns", "add", ns); err != nil {

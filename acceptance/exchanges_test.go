@@ -1,0 +1,127 @@
+package acceptance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labnet-dev/labnet/internal/testutil"
+)
+
+// TestExchangesDoNotGrowWithContainers applies bench/labs/scale (one netns
+// host, one bridge, var.n containers) with 10 and with 100 containers and
+// proves, from LABNET_STATS, that labnet talks to the host the same number
+// of times either way: one script per host per stage, not one per object.
+// It counts SSH exchanges; it does not time anything.
+func TestExchangesDoNotGrowWithContainers(t *testing.T) {
+	l := newBenchLab(t, "scale")
+	type run struct{ create, destroy int64 }
+	runs := map[int]run{}
+	for _, n := range []int{10, 100} {
+		nv := "n=" + itoa(n)
+		// From nothing to N containers, then the containers away again.
+		create := l.exchanges("host.h", "apply", "-auto-approve", "-var", nv)
+		if out := l.must(0, "state", "list"); strings.Count(out, "container.c[") != n {
+			t.Fatalf("N=%d: state lists %d containers:\n%s", n, strings.Count(out, "container.c["), out)
+		}
+		l.must(0, "plan", "-detailed-exitcode", "-var", nv)
+		destroy := l.exchanges("host.h", "apply", "-auto-approve", "-var", "n=0")
+		l.must(0, "destroy", "-auto-approve")
+		runs[n] = run{create, destroy}
+		t.Logf("N=%d: %d exchanges with host.h to create, %d to remove the containers", n, create, destroy)
+	}
+	if runs[10].create != runs[100].create {
+		t.Errorf("applying 10 containers took %d exchanges with host.h, 100 took %d: the count must not depend on the number of containers",
+			runs[10].create, runs[100].create)
+	}
+	if runs[10].destroy != runs[100].destroy {
+		t.Errorf("removing 10 containers took %d exchanges with host.h, 100 took %d: the count must not depend on the number of containers",
+			runs[10].destroy, runs[100].destroy)
+	}
+}
+
+// exchanges runs labnet with LABNET_STATS set, fails unless it exits 0,
+// and returns the SSH exchanges it counted with host.
+func (l *lab) exchanges(host string, args ...string) int64 {
+	l.t.Helper()
+	stats := filepath.Join(l.t.TempDir(), "stats.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, labnetBin, append([]string{"-chdir=" + l.dir}, args...)...)
+	cmd.Env = append(os.Environ(), "LABNET_STATS="+stats)
+	cmd.Stdin = strings.NewReader("")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		l.t.Fatalf("labnet %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	b, err := os.ReadFile(stats)
+	if err != nil {
+		l.t.Fatalf("labnet %s wrote no LABNET_STATS file: %v", strings.Join(args, " "), err)
+	}
+	var s struct {
+		Exchanges map[string]int64 `json:"exchanges"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		l.t.Fatalf("LABNET_STATS of labnet %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	n, ok := s.Exchanges[host]
+	if !ok || n == 0 {
+		l.t.Fatalf("labnet %s: LABNET_STATS counts no exchange with %s:\n%s", strings.Join(args, " "), host, b)
+	}
+	return n
+}
+
+// newBenchLab is newLab for the labs in bench/labs/: a copy under a unique
+// name, destroyed when the test ends, and the machine compared with how it
+// was before.
+func newBenchLab(t *testing.T, src string) *lab {
+	t.Helper()
+	testutil.NeedRoot(t)
+	name := testutil.LabName("tbn")
+	dir := t.TempDir()
+	files, err := filepath.Glob(filepath.Join("..", "bench", "labs", src, "*.hcl"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no lab files in bench/labs/%s", src)
+	}
+	renamed := false
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if labName.Match(b) && bytes.Contains(b, []byte("lab {")) {
+			b = labName.ReplaceAll(b, []byte(`${1}"`+name+`"`))
+			renamed = true
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !renamed {
+		t.Fatalf("bench/labs/%s has no `lab { name = ... }` to rename", src)
+	}
+	l := &lab{t: t, dir: dir, name: name}
+	before := snapshot(t, name)
+	t.Cleanup(func() {
+		if _, _, code := l.run("destroy", "-auto-approve"); code != 0 {
+			t.Errorf("cleanup destroy failed")
+		}
+		after := snapshot(t, name)
+		if d := before.diff(after); d != "" {
+			t.Errorf("the machine is not as it was before the test:\n%s", d)
+		}
+	})
+	return l
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}

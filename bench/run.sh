@@ -1,0 +1,458 @@
+#!/usr/bin/env bash
+# labnet's scale benchmark (issue "Fast at scale"). Run as root:
+#
+#   bench/run.sh          # N = 100, 500, 1000 and the 300-pod lab (~10-15 min on 2 cores)
+#   bench/run.sh quick    # N = 100 only (~2-3 min)
+#
+# Builds labnet and bench/refbatch into a temp dir, copies the labs in
+# bench/labs/ there under unique names, and measures side by side,
+# alternating, with several repetitions (medians):
+#   - labnet apply / destroy of N containers on one netns host against a
+#     hand-written `ip -batch` script sent over ONE SSH connection to a host
+#     of the same kind (bench/refbatch);
+#   - labnet against Mininet (`--switch lxbr --controller none`) building and
+#     tearing down single,100, and every node pinging one address on the bridge;
+#   - no-op plans (full refresh), peak memory, parallel checks, and whether a
+#     500-container lab's checks pass under the default neighbour-table limits.
+# Prints the machine and one table. Everything it creates is destroyed on
+# exit, failure and Ctrl-C included.
+set -euo pipefail
+
+MODE=${1:-full}
+case "$MODE" in quick|full) ;; *) echo "usage: $0 [quick|full]" >&2; exit 2 ;; esac
+[ "$(id -u)" = 0 ] || { echo "run as root (network namespaces)" >&2; exit 1; }
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+WORK=$(mktemp -d /tmp/labnet-bench.XXXXXX)
+SFX=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+BIN=$WORK/bin
+LABNET=$BIN/labnet
+REF=$BIN/refbatch
+SAMPLES=$WORK/samples
+ROWS=$WORK/rows.tsv
+APPLIED=()      # lab directories to destroy on exit
+MN_USED=0
+mkdir -p "$BIN" "$SAMPLES"
+: >"$ROWS"
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+# ---------------------------------------------------------------- cleanup
+mininet_cleanup() {
+	# Targeted instead of `mn -c` (which kills controllers and OVS daemons by
+	# name machine-wide): Mininet's host shells this script started, then
+	# its links and bridge in the machine's namespace.
+	[ "$MN_USED" = 1 ] || return 0
+	ip link show s1 >/dev/null 2>&1 || return 0   # Mininet stopped cleanly
+	local pid
+	for pid in $(pgrep -f '^bash --norc --noediting -is mininet:' 2>/dev/null || true); do
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	local l
+	for l in $(ip -o link show 2>/dev/null | sed -n 's/^[0-9]*: \([hs][0-9]*-eth[0-9]*\)[@:].*/\1/p'); do
+		ip link del "$l" 2>/dev/null || true
+	done
+	ip link show s1 >/dev/null 2>&1 && ip link del s1 2>/dev/null || true
+}
+
+# Mininet's fixLimits() raises machine-wide sysctls (among them the
+# neighbour-table gc_thresh1/2/3 that section 4 is about) and never puts
+# them back: save them before each Mininet run, restore them after.
+MN_SYSCTLS="net.ipv4.neigh.default.gc_thresh1 net.ipv4.neigh.default.gc_thresh2 net.ipv4.neigh.default.gc_thresh3
+net.core.wmem_max net.core.rmem_max net.ipv4.tcp_rmem net.ipv4.tcp_wmem net.core.netdev_max_backlog
+net.ipv4.route.max_size kernel.pty.max fs.file-max"
+SYSCTL_SAVE=$WORK/sysctl.saved
+save_sysctls() {
+	local k
+	: >"$SYSCTL_SAVE"
+	for k in $MN_SYSCTLS; do printf '%s=%s\n' "$k" "$(sysctl -n "$k" | tr '\t' ' ')" >>"$SYSCTL_SAVE"; done
+}
+restore_sysctls() {
+	[ -s "$SYSCTL_SAVE" ] || return 0
+	local kv
+	while IFS= read -r kv; do sysctl -qw "$kv" || log "WARNING: could not restore $kv"; done <"$SYSCTL_SAVE"
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	set +e
+	local d
+	for d in "${APPLIED[@]}"; do
+		[ -d "$d/.labnet" ] || continue
+		log "cleanup: destroying $(basename "$d")"
+		"$LABNET" -chdir="$d" destroy -auto-approve >"$WORK/cleanup.log" 2>&1 ||
+			{ log "WARNING: destroy of $d failed:"; tail -5 "$WORK/cleanup.log" >&2; }
+	done
+	mininet_cleanup
+	restore_sysctls
+	if [ "${KEEP:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- setup
+need_pkgs=()
+command -v mn >/dev/null || need_pkgs+=(mininet)
+command -v brctl >/dev/null || need_pkgs+=(bridge-utils)   # Mininet's lxbr switch needs it
+command -v ping >/dev/null || need_pkgs+=(iputils-ping)     # ping checks, Mininet's pings
+command -v python3 >/dev/null || need_pkgs+=(python3)
+[ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+command -v nft >/dev/null || need_pkgs+=(nftables)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+	log "installing ${need_pkgs[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "${need_pkgs[@]}" >"$WORK/apt.log" 2>&1 ||
+		{ DEBIAN_FRONTEND=noninteractive apt-get update >>"$WORK/apt.log" 2>&1 &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y "${need_pkgs[@]}" >>"$WORK/apt.log" 2>&1; } ||
+		{ tail -20 "$WORK/apt.log" >&2; exit 1; }
+fi
+# Mininet's Python package is Debian's, for Debian's interpreter.
+MNPY=/usr/bin/python3
+
+log "building labnet and refbatch"
+(cd "$ROOT" && go build -o "$LABNET" . && go build -o "$REF" ./bench/refbatch)
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+sample() { echo "$2" >>"$SAMPLES/$1"; }           # sample KEY VALUE
+maxof() { [ -s "$SAMPLES/$1" ] && sort -n "$SAMPLES/$1" | tail -1 || echo "-"; }
+median() {                                          # median KEY
+	[ -s "$SAMPLES/$1" ] || { echo "-"; return; }
+	sort -n "$SAMPLES/$1" | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%d\n", (a[NR/2]+a[NR/2+1])/2}'
+}
+jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); exec("v="+sys.argv[2]); print(v)' "$@"; }
+
+# newlab TEMPLATE NAME [sed-expr...]: copy bench/labs/TEMPLATE to $WORK/NAME,
+# named NAME (as acceptance's newLab does), defaults edited by sed.
+newlab() {
+	local src=$1 name=$2 dir=$WORK/$2
+	shift 2
+	mkdir -p "$dir"
+	cp "$HERE/labs/$src"/*.hcl "$dir/"
+	sed -i -E "s/^(\s*name\s*=\s*)\"[a-z0-9-]+\"/\1\"$name\"/" "$dir"/*.hcl
+	local e
+	for e in "$@"; do sed -i -E "$e" "$dir"/*.hcl; done
+	echo "$dir"
+}
+
+# lnrun DIR OUTFILE ARGS...: run labnet, die with its output on failure.
+lnrun() {
+	local dir=$1 out=$2
+	shift 2
+	if ! "$LABNET" -chdir="$dir" "$@" >"$out" 2>&1; then
+		log "labnet $* failed in $dir:"
+		tail -30 "$out" >&2
+		return 1
+	fi
+}
+
+# ---------------------------------------------------------------- labs
+L=$(newlab scale "bl$SFX" 's#192\.168\.231\.0/24#192.168.231.0/24#' 's#10\.77\.0\.0/16#10.77.0.0/16#')
+R=$(newlab scale "br$SFX" 's#192\.168\.231\.0/24#192.168.232.0/24#' 's#10\.77\.0\.0/16#10.78.0.0/16#')
+M=$(newlab scale "bm$SFX" 's#192\.168\.231\.0/24#192.168.234.0/24#' 's#10\.77\.0\.0/16#10.79.0.0/16#')
+K=$(newlab k8s300 "bk$SFX")
+LNAME=bl$SFX RNAME=br$SFX
+
+# The reference's objects, by hand: the same kernel objects labnet makes for
+# a container (netns ln.<lab>.c-I; veth with its peer eth0 born in the
+# netns; alias; master bridge, up; inside: lo up, address, eth0 up, default
+# route), one `ip -force -batch` for the host namespace and one
+# `ip -n NS -batch` per container for the inside (iproute2's batch mode has
+# no per-line namespace, so that is the floor for `ip`).
+ref_create_script() {
+	local n=$1 i a
+	echo "set -e"
+	echo "ip -force -batch - <<'EOF'"
+	for ((i = 0; i < n; i++)); do
+		echo "netns add ln.$RNAME.c-$i"
+		echo "link add rv$i type veth peer name eth0 netns ln.$RNAME.c-$i"
+		echo "link set rv$i alias labnet:$RNAME:container.c[$i]"
+		echo "link set rv$i master lbr up"
+	done
+	echo "EOF"
+	for ((i = 0; i < n; i++)); do
+		a=$((i + 2))
+		printf "ip -n ln.%s.c-%d -batch - <<'EOF'\nlink set lo up\naddr add 10.78.%d.%d/16 dev eth0\nlink set eth0 up\nroute add default via 10.78.0.1 dev eth0\nEOF\n" \
+			"$RNAME" "$i" $((a / 256)) $((a % 256))
+	done
+}
+# What a hand-written script could do instead: delete only the namespaces;
+# the kernel then tears down every veth (both ends) in one batch.
+ref_destroy_netns_only_script() {
+	local n=$1 i
+	echo "set -e"
+	echo "ip -force -batch - <<'EOF'"
+	for ((i = 0; i < n; i++)); do echo "netns del ln.$RNAME.c-$i"; done
+	echo "EOF"
+	echo "while [ \"\$(ip -o link show master lbr | wc -l)\" -gt 0 ]; do sleep 0.01; done"
+}
+ref_destroy_script() {
+	local n=$1 i
+	echo "set -e"
+	echo "ip -force -batch - <<'EOF'"
+	for ((i = 0; i < n; i++)); do
+		echo "link del rv$i"
+		echo "netns del ln.$RNAME.c-$i"
+	done
+	echo "EOF"
+}
+
+# ---------------------------------------------------------------- machine
+CPU=$(sed -n 's/^model name\s*:\s*//p' /proc/cpuinfo | head -1)
+REV="labnet $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') + $(git -C "$ROOT" status --porcelain 2>/dev/null | grep -vc '^?? bench/\|^?? acceptance/exchanges_test.go' || true) uncommitted files"
+MACHINE="nproc $(nproc), kernel $(uname -r), CPU $CPU, RAM $(free -g | awk '/^Mem:/ {print $2}') GiB, $(ip -V | sed 's/ip utility, //'), $(/usr/sbin/sshd -V 2>&1 | head -1), Go $(go env GOVERSION)"
+log "machine: $MACHINE"
+log "work dir $WORK, mode $MODE"
+
+if [ "$MODE" = quick ]; then
+	NS=(100)
+	declare -A REPS=([100]=5)
+else
+	NS=(100 500 1000)
+	declare -A REPS=([100]=5 [500]=3 [1000]=3)
+fi
+
+# Let the kernel finish tearing down namespaces (cleanup_net runs
+# asynchronously) before the next measurement.
+settle() { sleep "$(awk -v n="$1" 'BEGIN { s = n / 250; if (s < 1) s = 1; print s }')"; }
+
+APPLIED+=("$L" "$R")
+log "applying the two hosts (labnet side $LNAME, reference side $RNAME)"
+lnrun "$L" "$WORK/out" apply -auto-approve -var n=0
+lnrun "$R" "$WORK/out" apply -auto-approve -var n=0
+
+# ------------------------------------------------ 1. apply/destroy vs ip -batch
+ln_apply() {   # ln_apply N KEY: timed labnet apply of the L lab to N containers
+	local n=$1 key=$2 t0 t1
+	t0=$(now_ms)
+	LABNET_STATS=$WORK/stats.json lnrun "$L" "$WORK/out" apply -auto-approve -var n="$n"
+	t1=$(now_ms)
+	sample "$key" $((t1 - t0))
+	sample "$key.rss" "$(jget "$WORK/stats.json" 'd["max_rss_kb"]')"
+	sample "$key.exch" "$(jget "$WORK/stats.json" 'd["exchanges"].get("host.h", 0)')"
+}
+ref_run() {    # ref_run SCRIPT KEY
+	local t0 t1
+	t0=$(now_ms)
+	"$REF" -dir "$R" -host host.h <"$1" >"$WORK/ref.out" 2>"$WORK/ref.err" ||
+		{ log "reference script failed:"; tail -20 "$WORK/ref.err" >&2; return 1; }
+	t1=$(now_ms)
+	sample "$2" $((t1 - t0))
+}
+noop_plan() {  # noop_plan DIR KEY ARGS...: time a plan that must find nothing to do
+	local dir=$1 key=$2 t0 t1 rc
+	shift 2
+	t0=$(now_ms)
+	set +e
+	"$LABNET" -chdir="$dir" plan -detailed-exitcode "$@" >"$WORK/plan.out" 2>&1
+	rc=$?
+	set -e
+	t1=$(now_ms)
+	if [ $rc -ne 0 ]; then
+		log "plan in $dir was not a no-op (exit $rc):"
+		tail -20 "$WORK/plan.out" >&2
+		return 1
+	fi
+	sample "$key" $((t1 - t0))
+}
+
+for n in "${NS[@]}"; do
+	ref_create_script "$n" >"$WORK/ref_create_$n.sh"
+	ref_destroy_script "$n" >"$WORK/ref_destroy_$n.sh"
+	for ((rep = 1; rep <= REPS[$n]; rep++)); do
+		log "N=$n rep $rep/${REPS[$n]}"
+		if ((rep % 2)); then
+			ln_apply "$n" "create.$n"; settle "$n"
+			ref_run "$WORK/ref_create_$n.sh" "refcreate.$n"; settle "$n"
+		else
+			ref_run "$WORK/ref_create_$n.sh" "refcreate.$n"; settle "$n"
+			ln_apply "$n" "create.$n"; settle "$n"
+		fi
+		if [ "$rep" = 1 ]; then
+			# The reference made what it claims: N namespaces, addressed, routed.
+			echo "ip netns list | grep -c '^ln\.$RNAME\.c-'; ip -n ln.$RNAME.c-$((n - 1)) -br addr show dev eth0; ip -n ln.$RNAME.c-$((n - 1)) route show default" >"$WORK/verify.sh"
+			"$REF" -dir "$R" -host host.h <"$WORK/verify.sh" >/dev/null 2>"$WORK/verify.out"
+			grep -qx "$n" "$WORK/verify.out" && grep -q "default via 10.78.0.1" "$WORK/verify.out" ||
+				{ log "reference did not build what it should:"; cat "$WORK/verify.out" >&2; exit 1; }
+			# No-op plans (full refresh) of the N-container lab.
+			for _ in 1 2 3; do noop_plan "$L" "plan.$n" -var n="$n"; done
+		fi
+		if ((rep % 2)); then
+			ln_apply 0 "destroy.$n"; settle "$n"
+			ref_run "$WORK/ref_destroy_$n.sh" "refdestroy.$n"; settle "$n"
+		else
+			ref_run "$WORK/ref_destroy_$n.sh" "refdestroy.$n"; settle "$n"
+			ln_apply 0 "destroy.$n"; settle "$n"
+		fi
+	done
+	# Informational: the reference destroying by `netns del` alone (and
+	# waiting until the bridge has no port left).
+	ref_destroy_netns_only_script "$n" >"$WORK/ref_destroy_fast_$n.sh"
+	for ((rep = 1; rep <= (n == 100 ? 2 : 1); rep++)); do
+		log "N=$n reference destroy by netns del only, rep $rep"
+		ref_run "$WORK/ref_create_$n.sh" "scratch.$n"; settle "$n"
+		ref_run "$WORK/ref_destroy_fast_$n.sh" "refdestroyfast.$n"; settle "$n"
+	done
+done
+
+# ------------------------------------------------ 2. checks at N=100
+log "checks: applying 100 containers"
+lnrun "$L" "$WORK/out" apply -auto-approve -var n=100
+settle 100
+ln_test() {    # ln_test KEY ARGS...: timed `labnet test -json`; records passes and summed check time
+	local key=$1 t0 t1
+	shift
+	t0=$(now_ms)
+	set +e
+	"$LABNET" -chdir="$L" test -json "$@" >"$WORK/test.json" 2>"$WORK/test.err"
+	set -e
+	t1=$(now_ms)
+	sample "$key" $((t1 - t0))
+	if ! jget "$WORK/test.json" 'len(d)' >/dev/null 2>&1; then
+		log "labnet test $* printed no results:"; tail -20 "$WORK/test.err" >&2; return 1
+	fi
+	sample "$key.total" "$(jget "$WORK/test.json" 'len(d)')"
+	sample "$key.fail" "$(jget "$WORK/test.json" 'sum(1 for r in d if not r["pass"])')"
+	sample "$key.sum" "$(jget "$WORK/test.json" 'sum(r["elapsed_ns"] for r in d)//1000000')"
+	jget "$WORK/test.json" '"\n".join(sorted(set(str(r.get("detail","")) for r in d if not r["pass"]))[:20])' >>"$WORK/$key.faildetail"
+}
+MN_USED=1
+for rep in 1 2 3; do
+	log "ping every node once: rep $rep/3"
+	ln_test ping.100 -var n=100 -var pings=100
+	save_sysctls
+	$MNPY "$HERE/mn_ping.py" 100 2>"$WORK/mn.err" | tail -1 >"$WORK/mn.json" ||
+		{ log "mininet failed:"; tail -20 "$WORK/mn.err" >&2; exit 1; }
+	restore_sysctls
+	sample mnping.seq "$(jget "$WORK/mn.json" 'd["ping_seq_ms"]')"
+	sample mnping.par "$(jget "$WORK/mn.json" 'd["ping_par_ms"]')"
+	sample mnping.fail "$(jget "$WORK/mn.json" 'd["fails_seq"] + d["fails_par"]')"
+	settle 100
+done
+for k in 10 100; do
+	for rep in 1 2; do
+		log "pairwise tcp checks: $k, rep $rep/2"
+		ln_test "pairs.$k" -var n=100 -var pairs="$k"
+	done
+done
+lnrun "$L" "$WORK/out" apply -auto-approve -var n=0
+settle 100
+
+# ------------------------------------------------ 3. labnet vs Mininet: build + tear down single,100
+APPLIED+=("$M")
+for rep in 1 2 3; do
+	log "build + tear down 100 nodes: rep $rep/3"
+	t0=$(now_ms)
+	lnrun "$M" "$WORK/out" apply -auto-approve -var n=100
+	t1=$(now_ms)
+	lnrun "$M" "$WORK/out" destroy -auto-approve -var n=100
+	t2=$(now_ms)
+	sample full.100 $((t2 - t0))
+	sample full.100.apply $((t1 - t0))
+	sample full.100.destroy $((t2 - t1))
+	settle 100
+	save_sysctls
+	t0=$(now_ms)
+	mn --topo single,100 --switch lxbr --controller none --test none >"$WORK/mn.out" 2>&1 ||
+		{ log "mn failed:"; tail -20 "$WORK/mn.out" >&2; exit 1; }
+	t1=$(now_ms)
+	restore_sysctls
+	sample mn.100 $((t1 - t0))
+	settle 100
+done
+
+# ------------------------------------------------ 4. full only: neighbour tables, 300 pods
+if [ "$MODE" = full ]; then
+	log "500 containers: 500 pings to the gateway and 500 pairwise tcp checks"
+	lnrun "$L" "$WORK/out" apply -auto-approve -var n=500
+	settle 500
+	ntable() { ip -s ntable show name arp_cache 2>/dev/null | awk '/^inet arp_cache/ {n++} n == 1' | grep -o 'entries [0-9]*\|forced_gc_runs [0-9]*\|table_fulls [0-9]*' | tr '\n' ' '; }
+	NTABLE_BEFORE=$(ntable)
+	ln_test gc.500 -var n=500 -var pings=500 -var pairs=500
+	NTABLE_AFTER=$(ntable)
+	lnrun "$L" "$WORK/out" apply -auto-approve -var n=0
+	settle 500
+
+	log "kubernetes-flat-style lab: 3 nodes, 300 pods (apply takes a while)"
+	APPLIED+=("$K")
+	t0=$(now_ms)
+	LABNET_STATS=$WORK/stats.json lnrun "$K" "$WORK/out" apply -auto-approve
+	t1=$(now_ms)
+	sample k8s.apply $((t1 - t0))
+	settle 300
+	for _ in 1 2 3 4 5; do noop_plan "$K" k8s.plan; done
+	lnrun "$K" "$WORK/out" destroy -auto-approve
+fi
+
+# ---------------------------------------------------------------- table
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$ROWS"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "-" && a + 0 <= b + 0) ? "yes" : "no" }'; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "-" && a + 0 < b + 0) ? "yes" : "no" }'; }
+
+for n in "${NS[@]}"; do
+	a=$(median "create.$n") b=$(median "refcreate.$n")
+	row "apply N containers, ms (vs ip -batch over 1 SSH)" "$n" "$a" "$b" "$(ratio "$a" "$b")" "<= 1.3x" "$(le "$(ratio "$a" "$b")" 1.3)"
+	a=$(median "destroy.$n") b=$(median "refdestroy.$n")
+	row "destroy N containers, ms (vs ip -batch over 1 SSH)" "$n" "$a" "$b" "$(ratio "$a" "$b")" "<= 1.3x" "$(le "$(ratio "$a" "$b")" 1.3)"
+	b=$(median "refdestroyfast.$n")
+	row "  same vs a script deleting only the netns (info)" "$n" "$a" "$b" "$(ratio "$a" "$b")" "info" "info"
+done
+for n in "${NS[@]}"; do
+	a=$(median "plan.$n")
+	t="-" met="info"
+	[ "$n" = 500 ] && { t="< 1000 ms"; met=$(lt "$a" 1000); }
+	row "no-op plan (full refresh), ms" "$n" "$a" "-" "-" "$t" "$met"
+done
+[ "$MODE" = full ] && { a=$(median k8s.plan); row "no-op plan, 3 hosts / 300 pods, ms" 300 "$a" "-" "-" "< 1000 ms" "$(lt "$a" 1000)"; }
+for n in "${NS[@]}"; do
+	a=$(sort -n "$SAMPLES/create.$n.rss" "$SAMPLES/destroy.$n.rss" | tail -1)
+	t="-" met="info"
+	[ "$n" = 1000 ] && { t="< 200 MB"; met=$(lt "$a" 204800); }
+	row "labnet peak RSS (max_rss_kb), MB" "$n" "$(awk -v k="$a" 'BEGIN { printf "%.1f", k / 1024 }')" "-" "-" "$t" "$met"
+done
+for n in "${NS[@]}"; do
+	row "SSH exchanges with the host per apply (create / destroy)" "$n" "$(median "create.$n.exch") / $(median "destroy.$n.exch")" "1" "-" "constant in N" "$([ "$(median "create.$n.exch")" = "$(median create.${NS[0]}.exch)" ] && echo yes || echo no)"
+done
+a=$(median full.100) b=$(median mn.100)
+row "build + tear down single,100 vs Mininet lxbr, ms" 100 "$a" "$b" "$(ratio "$a" "$b")" ">= 10x faster (<= 0.10)" "$(le "$(ratio "$a" "$b")" 0.10)"
+a=$(median ping.100) b=$(median mnping.seq) c=$(median mnping.par)
+row "every node pings the bridge once vs Mininet (sequential, as net.ping), ms" 100 "$a" "$b" "$(ratio "$a" "$b")" "faster (< 1)" "$(lt "$(ratio "$a" "$b")" 1)"
+row "  same vs Mininet with all pings at once (sendCmd), ms" 100 "$a" "$c" "$(ratio "$a" "$c")" "info" "info"
+for k in 10 100; do
+	a=$(median "pairs.$k") s=$(median "pairs.$k.sum") f=$(maxof "pairs.$k.fail")
+	# Parallel: the wall time is at most half the summed check times, and at
+	# most a quarter of count x timeout (3 s); every check passes.
+	met=$(awk -v a="$a" -v s="$s" -v k="$k" -v f="$f" 'BEGIN { print (f == 0 && a <= s / 2 && a <= k * 3000 / 4) ? "yes" : "no" }')
+	row "labnet test, $k pairwise tcp checks: wall / summed check time, ms (fails: $f)" "$k" "$a" "$s" "$(ratio "$a" "$s")" "parallel, <= ${k}x3s/4" "$met"
+done
+if [ "$MODE" = full ]; then
+	a=$(median gc.500) s=$(median gc.500.sum) f=$(maxof gc.500.fail) tot=$(median gc.500.total)
+	row "500 containers: 500 pings + 500 tcp pairs, wall ms (failed: $f of $tot)" 500 "$a" "$s" "$(ratio "$a" "$s")" "all pass" "$([ "$f" = 0 ] && echo yes || echo no)"
+fi
+
+{
+	echo
+	echo "machine: $MACHINE"
+	echo "code: $REV; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "mode: $MODE; medians of: apply/destroy ${REPS[*]} reps per N (in order ${NS[*]}), plans 3, Mininet and pings 3, pairs 2"
+	echo
+	(echo -e "WHAT\tN\tLABNET\tREFERENCE\tRATIO\tTARGET\tMET"; cat "$ROWS") | column -t -s $'\t'
+	echo
+	echo "labnet full apply / destroy of single,100 (incl. network, host, sshd): $(median full.100.apply) / $(median full.100.destroy) ms"
+	echo "Mininet failed pings (worst run): $(maxof mnping.fail); labnet ping checks failed (worst run): $(maxof ping.100.fail) of $(median ping.100.total)"
+	if [ "$MODE" = full ]; then
+		echo "k8s-style lab apply: $(median k8s.apply) ms"
+		echo "gc_thresh1/2/3 = $(cat /proc/sys/net/ipv4/neigh/default/gc_thresh1)/$(cat /proc/sys/net/ipv4/neigh/default/gc_thresh2)/$(cat /proc/sys/net/ipv4/neigh/default/gc_thresh3)"
+		echo "arp_cache (shared by all namespaces) before the 500-container checks: $NTABLE_BEFORE"
+		echo "arp_cache after:  $NTABLE_AFTER"
+		if grep -q . "$WORK/gc.500.faildetail" 2>/dev/null; then echo "failure details:"; grep . "$WORK/gc.500.faildetail" | sort -u | head -10; fi
+	fi
+	for f in "$WORK"/*.faildetail; do
+		[ -e "$f" ] && [ "$(basename "$f")" != gc.500.faildetail ] && grep -q . "$f" && { echo "failures in $(basename "$f" .faildetail):"; grep . "$f" | sort -u | head -5; }
+	done
+	true
+} | tee "$WORK/table.txt"
+[ -n "${BENCH_OUT:-}" ] && cp "$WORK/table.txt" "$BENCH_OUT"
+exit 0
