@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -238,7 +239,54 @@ func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *st
 		}()
 	}
 	wg.Wait()
+	if firstErr == nil {
+		firstErr = e.checkNetem(ctx, want, prior, obs)
+	}
 	return obs, firstErr
+}
+
+// checkNetem stops a plan before anything changes when the lab asks for
+// delay or loss on a host whose kernel has no netem: it tries a netem qdisc
+// in a throwaway namespace of the lab's on each such host that exists.
+func (e *Engine) checkNetem(ctx context.Context, want []*expand.Resource, prior *state.State, obs plan.Observations) error {
+	need := map[string]bool{}
+	for _, w := range want {
+		if expand.IsGuest(w.Kind) && (w.Attrs["delay"] != "" || w.Attrs["loss"] != "") {
+			need[w.Host] = true
+		}
+	}
+	var missing []string
+	for _, h := range sortedKeys(need) {
+		host := prior.Get(h)
+		if host == nil || obs.Kernel[h] == nil {
+			continue // not made yet: apply says it if the kernel lacks netem
+		}
+		c, err := e.Conn(ctx, host)
+		if err != nil {
+			return err
+		}
+		ns := remote.Quote(e.names().NetnsPrefix() + "netem-probe")
+		r, err := c.Run(ctx, fmt.Sprintf("ip netns add %s && tc -n %s qdisc add dev lo root netem delay 1ms >/dev/null 2>&1; rc=$?; ip netns del %s; exit $rc", ns, ns, ns))
+		if err != nil {
+			return err
+		}
+		if r.Code != 0 {
+			missing = append(missing, h)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("delay and loss need the kernel's netem qdisc (sch_netem), which %s lacks: remove delay/loss there, or load sch_netem (modprobe sch_netem) where the kernel has it", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[string]string, prior *state.State, obs *plan.Observations, mu *sync.Mutex) error {
