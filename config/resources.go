@@ -440,12 +440,9 @@ func (l *loader) decodeHost(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 		if sshCfg == nil {
 			sshCfg = &SSHConfig{User: "root", Port: 22}
 		}
-		// An ssh host is a machine that exists: nothing can allocate its address.
-		if !explicit {
-			l.errorf(&n.rng, "Missing address",
-				"A host with provider = \"ssh\" is an existing machine; set address = \"...\" to its address on its network.")
-			d.ok = false
-		}
+		// An ssh host is a machine that exists. Without an address it is
+		// the one allocated like a netns host's, so a lab switches to
+		// machines that have those addresses by changing only its provider.
 	case "lima":
 		if limaCfg == nil {
 			limaCfg = defaultLima()

@@ -16,13 +16,20 @@ lab {
   name = "bare-metal"
 }
 
+variable "provider" {
+  type        = string
+  default     = "netns"
+  description = "Where the hosts come from: netns (this machine), ssh (existing machines at the hosts' addresses), lima (VMs)."
+}
+
 network "lan" {
   cidr = "192.168.60.0/24"
 }
 
 host "node" {
-  count   = 3
-  network = network.lan
+  count    = 3
+  network  = network.lan
+  provider = var.provider
 }
 
 locals {
@@ -33,7 +40,7 @@ process "etcd" {
   on = host.node[0]
   command = ["etcd", "--name", "registry", "--data-dir", "/run/labnet-etcd",
     "--listen-client-urls", "http://0.0.0.0:2379", "--advertise-client-urls", local.registry,
-  "--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
+    "--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
   "--initial-cluster", "registry=http://127.0.0.1:2380"]
 }
 

@@ -33,13 +33,20 @@ variable "published_port" {
   description = "The host port that forwards to port 80 of each web container."
 }
 
+variable "provider" {
+  type        = string
+  default     = "netns"
+  description = "Where the hosts come from: netns (this machine), ssh (existing machines at the hosts' addresses), lima (VMs)."
+}
+
 network "lan" {
   cidr = "192.168.50.0/24"
 }
 
 host "node" {
-  count   = var.hosts
-  network = network.lan
+  count    = var.hosts
+  network  = network.lan
+  provider = var.provider
 }
 
 bridge "docker0" {

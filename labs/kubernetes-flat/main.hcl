@@ -35,19 +35,27 @@ variable "nodes" {
   default = 3
 }
 
+variable "provider" {
+  type        = string
+  default     = "netns"
+  description = "Where the hosts come from: netns (this machine), ssh (existing machines at the hosts' addresses), lima (VMs)."
+}
+
 network "lan" {
   cidr = "192.168.80.0/24"
 }
 
 host "node" {
-  count   = var.nodes
-  network = network.lan
+  count    = var.nodes
+  network  = network.lan
+  provider = var.provider
 }
 
 # Not part of the cluster: "the outside", for masquerade.
 host "outside" {
-  network = network.lan
-  address = "192.168.80.200"
+  network  = network.lan
+  provider = var.provider
+  address  = "192.168.80.200"
 }
 
 pod_network "cluster" {

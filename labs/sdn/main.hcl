@@ -19,13 +19,20 @@ lab {
   name = "sdn"
 }
 
+variable "provider" {
+  type        = string
+  default     = "netns"
+  description = "Where the hosts come from: netns (this machine), ssh (existing machines at the hosts' addresses), lima (VMs)."
+}
+
 network "lan" {
   cidr = "192.168.90.0/24"
 }
 
 host "node" {
-  count   = 2
-  network = network.lan
+  count    = 2
+  network  = network.lan
+  provider = var.provider
 }
 
 segment "tenant-a" {

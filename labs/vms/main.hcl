@@ -23,13 +23,20 @@ lab {
   name = "vms"
 }
 
+variable "provider" {
+  type        = string
+  default     = "netns"
+  description = "Where the hosts come from: netns (this machine), ssh (existing machines at the hosts' addresses), lima (VMs)."
+}
+
 network "lan" {
   cidr = "192.168.70.0/24"
 }
 
 host "node" {
-  count   = 2
-  network = network.lan
+  count    = 2
+  network  = network.lan
+  provider = var.provider
 }
 
 vm "bridged" {
