@@ -227,27 +227,11 @@ func (u *ui) plan(ctx context.Context, args []string) int {
 	if fs.Parse(args) != nil {
 		return 1
 	}
-	w, ok := u.load(rf.vars, rf.varFiles, rf.statePath)
+	w, st, e, done, ok := u.open(rf, "plan")
 	if !ok {
 		return 1
 	}
-	unlock, err := w.dir.Lock("plan")
-	if err != nil {
-		u.errorf("%v", err)
-		return 1
-	}
-	defer unlock()
-	st, err := w.loadState()
-	if err != nil {
-		u.errorf("%v", err)
-		return 1
-	}
-	e, err := w.engine(rf.parallelism)
-	if err != nil {
-		u.errorf("%v", err)
-		return 1
-	}
-	defer e.Close()
+	defer done()
 	p, _, err := w.makePlan(ctx, e, st, plan.Options{Destroy: *destroy, RefreshOnly: *refreshOnly, Targets: rf.targets, Replace: rf.replace})
 	if err != nil {
 		u.errorf("%v", err)
@@ -358,27 +342,11 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 		rf.vars, rf.varFiles, destroy = saved.Vars, saved.VarFiles, saved.Destroy
 		*auto = true // a saved plan was already reviewed
 	}
-	w, ok := u.load(rf.vars, rf.varFiles, rf.statePath)
+	w, st, e, done, ok := u.open(rf, name)
 	if !ok {
 		return 1
 	}
-	unlock, err := w.dir.Lock(name)
-	if err != nil {
-		u.errorf("%v", err)
-		return 1
-	}
-	defer unlock()
-	st, err := w.loadState()
-	if err != nil {
-		u.errorf("%v", err)
-		return 1
-	}
-	e, err := w.engine(rf.parallelism)
-	if err != nil {
-		u.errorf("%v", err)
-		return 1
-	}
-	defer e.Close()
+	defer done()
 	p, obs, err := w.makePlan(ctx, e, st, plan.Options{Destroy: destroy, Targets: rf.targets, Replace: rf.replace})
 	if err != nil {
 		u.errorf("%v", err)
@@ -484,6 +452,33 @@ func writeStats(e *apply.Engine, start time.Time) {
 func (u *ui) stillGoing(addr string, a plan.Action, elapsed time.Duration) {
 	ing := map[plan.Action]string{plan.Create: "creating", plan.Update: "modifying", plan.Delete: "destroying"}[a]
 	fmt.Fprintf(u.stdout, "%s: Still %s... [%s elapsed]\n", addr, ing, elapsed.Round(time.Second))
+}
+
+// open loads the lab, takes the lock for op (none when op is ""), reads
+// the state and makes the engine; done releases them.
+func (u *ui) open(rf runFlags, op string) (w *workspace, st *state.State, e *apply.Engine, done func(), ok bool) {
+	w, ok = u.load(rf.vars, rf.varFiles, rf.statePath)
+	if !ok {
+		return nil, nil, nil, nil, false
+	}
+	unlock := func() {}
+	if op != "" {
+		var err error
+		if unlock, err = w.dir.Lock(op); err != nil {
+			u.errorf("%v", err)
+			return nil, nil, nil, nil, false
+		}
+	}
+	st, err := w.loadState()
+	if err == nil {
+		e, err = w.engine(rf.parallelism)
+	}
+	if err != nil {
+		unlock()
+		u.errorf("%v", err)
+		return nil, nil, nil, nil, false
+	}
+	return w, st, e, func() { e.Close(); unlock() }, true
 }
 
 func (u *ui) progress(ev apply.Event) {

@@ -82,21 +82,11 @@ func (u *ui) inspect(ctx context.Context, args []string) int {
 	if fs.Parse(args) != nil {
 		return 1
 	}
-	w, ok := u.load(rf.vars, rf.varFiles, rf.statePath)
+	w, st, e, done, ok := u.open(rf, "")
 	if !ok {
 		return 1
 	}
-	st, err := w.loadState()
-	if err != nil {
-		u.errorf("%v", err)
-		return 1
-	}
-	e, err := w.engine(rf.parallelism)
-	if err != nil {
-		u.errorf("%v", err)
-		return 1
-	}
-	defer e.Close()
+	defer done()
 	p, _, err := w.makePlan(ctx, e, st, plan.Options{})
 	if err != nil {
 		u.errorf("%v", err)
