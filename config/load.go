@@ -137,7 +137,7 @@ var (
 			attrs:    []string{"from", "to", "ping", "tcp", "udp", "exec", "address", "expect", "source", "timeout"},
 			required: []string{"from"},
 		},
-		kindVM: {attrs: []string{"host", "mode", "address", "rate", "delay", "loss"}, required: []string{"host", "mode"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader}},
+		kindVM: {attrs: []string{"host", "mode", "segment", "address", "rate", "delay", "loss"}, required: []string{"host", "mode"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader}},
 		kindPodNetwork: {
 			attrs:    []string{"cidr", "subnet_bits", "backend", "vni", "port", "hosts"},
 			required: []string{"cidr"},

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -116,8 +117,19 @@ func instanceValues(items []*instance) cty.Value {
 func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	hostInst := d.ref("host", kindHost)
 	mode, ok := d.str("mode")
-	if ok && mode != "bridged" && mode != "nat" {
-		d.fail("mode", "Invalid mode", "The vm mode must be \"bridged\" or \"nat\", got %q.", mode)
+	if ok && mode != "bridged" && mode != "nat" && mode != "segment" {
+		d.fail("mode", "Invalid mode", "The vm mode must be \"bridged\", \"nat\" or \"segment\", got %q.", mode)
+	}
+	// A VM on a tenant segment: its NIC is a port of the segment's bridge.
+	var segInst *instance
+	if mode == "segment" {
+		if !d.has("segment") {
+			l.errorf(&n.rng, "Missing segment", "%s has mode = \"segment\" but no segment = <segment>.", res.Addr)
+			d.ok = false
+		}
+		segInst = d.ref("segment", kindSegment)
+	} else if d.has("segment") {
+		d.fail("segment", "Segment without mode", "A VM joins a segment with mode = \"segment\"; %s has mode %q.", res.Addr, mode)
 	}
 	var addr netip.Addr
 	explicit := d.has("address")
@@ -129,9 +141,9 @@ func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, i
 	var portVals []cty.Value
 	published := map[string]bool{}
 	switch mode {
-	case "bridged":
-		l.noPorts(d, n, "Port on a bridged VM",
-			"%s: a bridged VM is reached at its own address; ports are for nat VMs.", res.Addr)
+	case "bridged", "segment":
+		l.noPorts(d, n, "Port on a "+mode+" VM",
+			"%s: a "+mode+" VM is reached at its own address; ports are for nat VMs.", res.Addr)
 	case "nat":
 		host := ""
 		if hostInst != nil {
@@ -146,7 +158,33 @@ func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, i
 	nw := l.instances[h.Network].res.(*Network)
 	var pools map[string]map[netip.Addr]string
 	var pool string
-	if mode == "bridged" {
+	segVal := cty.NullVal(cty.DynamicPseudoType)
+	if mode == "segment" {
+		if segInst == nil {
+			return nil, nil
+		}
+		seg := segInst.res.(*Segment)
+		if !slices.Contains(seg.Hosts, h.Addr) {
+			d.fail("segment", "Host not on segment", "%s is on %s, which %s does not reach (its hosts are %s).",
+				res.Addr, h.Addr, seg.Addr, strings.Join(seg.Hosts, ", "))
+			return nil, nil
+		}
+		pools, pool, segVal = l.segTaken, seg.Addr, segInst.value
+		taken := l.segTaken[seg.Addr]
+		if explicit {
+			d.checkAddress("address", addr, seg.CIDR, netip.Addr{}, seg.Addr, "")
+			if owner := taken[addr]; d.ok && owner != "" {
+				d.fail("address", "Duplicate address", "The address %s of %s is already used by %s on %s.", addr, res.Addr, owner, seg.Addr)
+			}
+		} else {
+			var ok bool
+			addr, ok = allocate(seg.CIDR, 1, netip.Addr{}, taken)
+			if !ok {
+				l.errorf(&n.rng, "No free address", "%s (%s) has no free address for %s; set address explicitly.", seg.Addr, seg.CIDR, res.Addr)
+				d.ok = false
+			}
+		}
+	} else if mode == "bridged" {
 		// On the host's network, from the hosts' pool.
 		pools, pool = l.netTaken, nw.Addr
 		gw := NetworkGateway(nw.CIDR)
@@ -196,11 +234,15 @@ func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, i
 		return nil, nil
 	}
 	vm := &VM{Resource: res, Host: h.Addr, Mode: mode, Address: addr, Ports: ports, Shaping: shaping}
+	if segInst != nil {
+		vm.Segment = segInst.addr
+	}
 	v := cty.ObjectVal(withShaping(map[string]cty.Value{
 		"id":      id,
 		"name":    cty.StringVal(res.Name),
 		"host":    hostInst.value,
 		"mode":    cty.StringVal(mode),
+		"segment": segVal,
 		"address": cty.StringVal(addr.String()),
 		"port":    portList(portVals),
 	}, shapeVals))

@@ -85,7 +85,8 @@ type LimaConfig struct {
 type VM struct {
 	Resource
 	Host    string
-	Mode    string     // "bridged" or "nat"
+	Mode    string     // "bridged", "nat" or "segment"
+	Segment string     // segment address, for mode = "segment"
 	Address netip.Addr // bridged: in the host's network; nat: in the host's NatCIDR
 	Ports   []Port     // nat only: host_port on the host's LAN address -> the VM
 	Shaping            // rate, delay, loss on the VM's NIC

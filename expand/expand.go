@@ -218,6 +218,13 @@ func Lab(lab *config.Lab) []*Resource {
 	lanBridged, natted := map[string]bool{}, map[string]bool{}
 	for _, v := range lab.VMs {
 		h := hosts[v.Host]
+		if v.Mode == "segment" {
+			sg := segments[v.Segment]
+			guest(guestSpec{addr: v.Addr, kind: KindVM, name: v.Name, host: h.Addr, parent: SegmentLinkAddr(sg.Name, h.Name),
+				ifname: "lns-" + sg.Name, address: v.Address, bits: sg.CIDR.Bits(), mtu: VxlanMTU, shaping: v.Shaping,
+				extra: map[string]string{"mode": v.Mode}, deps: []string{v.Segment}})
+			continue
+		}
 		if v.Mode == "bridged" {
 			nw := networks[h.Network]
 			if !lanBridged[h.Addr] {

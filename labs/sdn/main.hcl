@@ -4,7 +4,7 @@
 #   host.node[0]                         host.node[1]
 #   +----------------------------+       +----------------------------+
 #   | lns-tenant-a  (VNI 100)    |=======| lns-tenant-a  (VNI 100)    |
-#   |   a[0] 10.100.0.1          | VXLAN |   a[1] 10.100.0.2          |
+#   |   a[0] 10.100.0.1          | VXLAN |   a[1] 10.100.0.2, a-vm .3 |
 #   | lns-tenant-b  (VNI 200)    |=======| lns-tenant-b  (VNI 200)    |
 #   |   b[0] 10.100.0.1          |       |   b[1] 10.100.0.2          |
 #   +----------------------------+       +----------------------------+
@@ -59,6 +59,13 @@ container "b" {
   segment = segment.tenant-b
 }
 
+# A VM joins a tenant segment too: its NIC is a port of the segment's bridge.
+vm "a-vm" {
+  host    = host.node[1]
+  mode    = "segment"
+  segment = segment.tenant-a
+}
+
 check "tenant-a-across-hosts" {
   from   = container.a[0]
   to     = container.a[1]
@@ -81,6 +88,13 @@ check "tenants-isolated" {
   tcp     = 80
   expect  = "blocked"
   timeout = "2s"
+}
+
+check "tenant-a-container-to-vm" {
+  from   = container.a[0]
+  to     = vm.a-vm
+  tcp    = 22
+  source = container.a[0].address
 }
 
 # Tenants are not routed to the LAN either.
