@@ -70,4 +70,3 @@ func TestLabScriptsGolden(t *testing.T) {
 		})
 	}
 }
-

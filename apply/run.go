@@ -391,6 +391,11 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 			s.Batch = expand.PodNetOf(c.Addr, a).DeleteBatch()
 		case expand.KindSegmentLink:
 			s.Batch = expand.SegmentLinkOf(c.Addr, a).DeleteBatch()
+		case expand.KindNIC:
+			nc := expand.NICOf(c.Addr, a)
+			if obs == nil || hasLink(obs, nc.HostVeth) {
+				s.Batch = nc.DeleteBatch()
+			}
 		case expand.KindContainer, expand.KindVM, expand.KindPod:
 			ct := expand.ContainerOf(c.Addr, a)
 			veth, ns := true, true
@@ -440,6 +445,14 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 			s.Batch = p.CreateBatch(n)
 		}
 		s.Shell = p.PeerShell(gone)
+	case expand.KindNIC:
+		nc := expand.NICOf(c.Addr, a)
+		if c.Action == plan.Update {
+			s.Batch = nc.RepairBatch(n)
+		} else {
+			s.Batch = nc.CreateBatch(n)
+		}
+		s.Shell = nc.InsideShell()
 	case expand.KindSegmentLink:
 		sl := expand.SegmentLinkOf(c.Addr, a)
 		gone := gonePeers(c)

@@ -119,6 +119,7 @@ var (
 		"ssh":       {attrs: []string{"user", "private_key_file", "port", "host_key", "known_hosts", "netns"}},
 		"lima":      {attrs: []string{"cpus", "memory", "disk", "template", "image", "network"}},
 		"container": {attrs: []string{"command"}, required: []string{"command"}}, // in a pod
+		"nic":       {attrs: []string{"segment", "address"}, required: []string{"segment"}},
 	}
 
 	resourceSchemas = map[string]blockSchema{
@@ -131,13 +132,13 @@ var (
 		},
 		kindBridge: {attrs: []string{"host", "cidr", "masquerade", "name"}, required: []string{"host", "cidr"}},
 		// Exactly one of bridge and segment is required; decodeContainer checks that.
-		kindContainer: {attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss"}, required: []string{"host"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader}},
+		kindContainer: {attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss"}, required: []string{"host"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader, nicBlockHeader}},
 		kindProcess:   {attrs: []string{"on", "command"}, required: []string{"on", "command"}},
 		kindCheck: {
 			attrs:    []string{"from", "to", "ping", "tcp", "udp", "exec", "address", "expect", "source", "timeout"},
 			required: []string{"from"},
 		},
-		kindVM: {attrs: []string{"host", "mode", "segment", "address", "rate", "delay", "loss"}, required: []string{"host", "mode"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader}},
+		kindVM: {attrs: []string{"host", "mode", "segment", "address", "rate", "delay", "loss"}, required: []string{"host", "mode"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader, nicBlockHeader}},
 		kindPodNetwork: {
 			attrs:    []string{"cidr", "subnet_bits", "backend", "vni", "port", "hosts"},
 			required: []string{"cidr"},
@@ -145,7 +146,7 @@ var (
 		kindPod: {
 			attrs:    []string{"host", "network", "address", "rate", "delay", "loss"},
 			required: []string{"host", "network"},
-			blocks:   []hcl.BlockHeaderSchema{{Type: "container", LabelNames: []string{"name"}}},
+			blocks:   []hcl.BlockHeaderSchema{{Type: "container", LabelNames: []string{"name"}}, nicBlockHeader},
 		},
 		kindSegment: {attrs: []string{"vni", "cidr", "hosts", "port"}, required: []string{"vni", "cidr", "hosts"}},
 	}

@@ -230,10 +230,11 @@ func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, i
 			}
 		}
 	}
+	nics, nicVals, commitNICs := l.decodeNICs(d, n, ctx, h.Addr, res.Addr)
 	if !d.ok {
 		return nil, nil
 	}
-	vm := &VM{Resource: res, Host: h.Addr, Mode: mode, Address: addr, Ports: ports, Shaping: shaping}
+	vm := &VM{Resource: res, Host: h.Addr, Mode: mode, Address: addr, Ports: ports, Shaping: shaping, NICs: nics}
 	if segInst != nil {
 		vm.Segment = segInst.addr
 	}
@@ -245,8 +246,10 @@ func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, i
 		"segment": segVal,
 		"address": cty.StringVal(addr.String()),
 		"port":    portList(portVals),
+		"nic":     nicVals,
 	}, shapeVals))
 	return &instance{value: v, res: vm}, func() {
+		commitNICs()
 		l.take(pools, pool, addr, res.Addr)
 		l.publishPorts(h.Addr, published, res.Addr)
 		l.lab.VMs = append(l.lab.VMs, vm)
@@ -462,10 +465,11 @@ func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, 
 			d.ok = false
 		}
 	}
+	nics, nicVals, commitNICs := l.decodeNICs(d, n, ctx, hostInst.addr, res.Addr)
 	if !d.ok {
 		return nil, nil
 	}
-	pod := &Pod{Resource: res, Host: hostInst.addr, Network: pn.Addr, Address: addr, Containers: containers, Shaping: shaping}
+	pod := &Pod{Resource: res, Host: hostInst.addr, Network: pn.Addr, Address: addr, Containers: containers, Shaping: shaping, NICs: nics}
 	clist := cty.ListValEmpty(podContainerType)
 	if len(cvals) > 0 {
 		clist = cty.ListVal(cvals)
@@ -477,8 +481,10 @@ func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, 
 		"network":   pnInst.value,
 		"address":   cty.StringVal(addr.String()),
 		"container": clist,
+		"nic":       nicVals,
 	}, shapeVals))
 	return &instance{value: v, res: pod}, func() {
+		commitNICs()
 		l.take(l.podTaken, pool, addr, res.Addr)
 		l.lab.Pods = append(l.lab.Pods, pod)
 	}

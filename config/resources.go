@@ -844,10 +844,11 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 			}
 		}
 	}
+	nics, nicVals, commitNICs := l.decodeNICs(d, n, ctx, hostInst.addr, res.Addr)
 	if !d.ok {
 		return nil, nil
 	}
-	c.Address = addr
+	c.Address, c.NICs = addr, nics
 	v := cty.ObjectVal(withShaping(map[string]cty.Value{
 		"id":      id,
 		"name":    cty.StringVal(res.Name),
@@ -856,8 +857,10 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 		"segment": segVal,
 		"address": cty.StringVal(addr.String()),
 		"port":    portList(portVals),
+		"nic":     nicVals,
 	}, shapeVals))
 	return &instance{value: v, res: c}, func() {
+		commitNICs()
 		l.take(pools, pool, addr, res.Addr)
 		l.publishPorts(c.Host, published, res.Addr)
 		l.lab.Containers = append(l.lab.Containers, c)

@@ -90,6 +90,7 @@ type VM struct {
 	Address netip.Addr // bridged: in the host's network; nat: in the host's NatCIDR
 	Ports   []Port     // nat only: host_port on the host's LAN address -> the VM
 	Shaping            // rate, delay, loss on the VM's NIC
+	NICs    []NIC      // nic blocks: eth1, eth2, ... on tenant segments
 }
 
 // PodNetwork is a flat pod network across hosts (flannel's model).
@@ -115,7 +116,8 @@ type Pod struct {
 	Network    string // pod_network address
 	Address    netip.Addr
 	Containers []*PodContainer
-	Shaping    // rate, delay, loss on the pod's eth0
+	Shaping          // rate, delay, loss on the pod's eth0
+	NICs       []NIC // nic blocks: eth1, eth2, ... on tenant segments
 }
 
 // PodContainer is a `container "app" { command = [...] }` block inside a pod.
@@ -157,7 +159,8 @@ type Container struct {
 	Segment string // segment address, instead of a bridge ("" when on a bridge)
 	Address netip.Addr
 	Ports   []Port
-	Shaping // rate, delay, loss on the container's eth0
+	Shaping       // rate, delay, loss on the container's eth0
+	NICs    []NIC // nic blocks: eth1, eth2, ... on tenant segments
 }
 
 type Process struct {

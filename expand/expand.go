@@ -32,6 +32,7 @@ const (
 	KindLanBridge   = "lan_bridge"   // the host's LAN interface on a bridge, for bridged VMs
 	KindPodNet      = "pod_net"      // the host's share of a pod network
 	KindSegmentLink = "segment_link" // the host's port into a tenant segment
+	KindNIC         = "nic"          // a guest's extra interface on a segment
 )
 
 // IsGuest says whether a kind is a network namespace on a bridge of its
@@ -61,6 +62,7 @@ var ForceNew = map[string][]string{
 	KindLanBridge:   {"host", "ifname", "uplink", "address"},
 	KindPodNet:      {"host", "network", "backend", "bridge", "subnet", "vxlan", "vni", "port", "local", "mac", "mtu"},
 	KindSegmentLink: {"host", "segment", "bridge", "vxlan", "vni", "port", "local", "mtu"},
+	KindNIC:         {"host", "guest", "netns", "ifname", "veth", "bridge", "bridge_ifname"},
 	KindProcess:     {"on", "host", "host_name", "netns", "command", "owner", "log"},
 	KindNatTable:    {"host"},
 }
@@ -78,11 +80,12 @@ var Parent = map[string]string{
 	KindLanBridge:   "host",
 	KindPodNet:      "host",
 	KindSegmentLink: "host",
+	KindNIC:         "guest",
 }
 
 // Order of kinds, for stable listings.
 var kindOrder = map[string]int{KindNetwork: 0, KindHost: 1, KindLanBridge: 2, KindBridge: 3, KindPodNet: 4, KindSegmentLink: 5,
-	KindContainer: 6, KindVM: 7, KindPod: 8, KindNatTable: 9, KindProcess: 10}
+	KindContainer: 6, KindVM: 7, KindPod: 8, KindNIC: 9, KindNatTable: 10, KindProcess: 11}
 
 // KindOrder ranks kinds for stable listings.
 func KindOrder(kind string) int { return kindOrder[kind] }
@@ -304,6 +307,27 @@ func Lab(lab *config.Lab) []*Resource {
 		guest(guestSpec{addr: p.Addr, kind: KindPod, name: p.Name, host: p.Host, parent: PodNetAddr(hosts[p.Host].Name), ifname: PodBridgeIfname,
 			address: p.Address, bits: sub.Bits(), gateway: sub.Addr().Next(), mtu: mtu, shaping: p.Shaping, extra: map[string]string{"network": p.Network}, deps: []string{p.Network}})
 	}
+	// Extra interfaces on tenant segments, eth1 and on, of any guest.
+	nic := func(guestAddr, guestName, host string, nics []config.NIC) {
+		for i, c := range nics {
+			sg := segments[c.Segment]
+			addr := fmt.Sprintf("%s/nic[%d]", guestAddr, i)
+			res = append(res, &Resource{Addr: addr, Kind: KindNIC, Host: host, Attrs: map[string]string{
+				"host": host, "guest": guestAddr, "netns": n.Netns(guestName), "ifname": fmt.Sprintf("eth%d", i+1),
+				"veth": n.HostVeth(addr), "bridge": SegmentLinkAddr(sg.Name, hosts[host].Name), "bridge_ifname": "lns-" + sg.Name,
+				"address": c.Address.String(), "bits": strconv.Itoa(sg.CIDR.Bits()), "mtu": strconv.Itoa(VxlanMTU),
+			}, Deps: []string{guestAddr, SegmentLinkAddr(sg.Name, hosts[host].Name)}})
+		}
+	}
+	for _, c := range lab.Containers {
+		nic(c.Addr, c.Name, c.Host, c.NICs)
+	}
+	for _, v := range lab.VMs {
+		nic(v.Addr, v.Name, v.Host, v.NICs)
+	}
+	for _, p := range lab.Pods {
+		nic(p.Addr, p.Name, p.Host, p.NICs)
+	}
 	process := func(addr, name, on string, command []string, deps []string) {
 		host, netns := nodeHost[on], nodes[on]
 		cmd, _ := json.Marshal(command)
@@ -452,6 +476,13 @@ func ShapingOf(a map[string]string) hostnet.Shaping {
 		s.Loss, _ = config.ParseLoss(a["loss"])
 	}
 	return s
+}
+
+func NICOf(addr string, a map[string]string) hostnet.NIC {
+	bits, _ := strconv.Atoi(a["bits"])
+	mtu, _ := strconv.Atoi(a["mtu"])
+	return hostnet.NIC{Addr: addr, Netns: a["netns"], Ifname: a["ifname"], HostVeth: a["veth"], Bridge: a["bridge_ifname"],
+		Address: netip.PrefixFrom(mustAddr(a["address"]), bits), MTU: mtu}
 }
 
 func LanBridgeOf(addr string, a map[string]string) hostnet.LanBridge {

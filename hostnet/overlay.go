@@ -237,3 +237,42 @@ func (s SegmentLink) PeerShell(gone []Peer) string {
 func (s SegmentLink) DeleteBatch() []string {
 	return []string{fmt.Sprintf("link del dev %s", s.Vxlan), fmt.Sprintf("link del dev %s", s.Bridge)}
 }
+
+// NIC is a guest's extra interface on a tenant segment: a veth whose end
+// inside the guest is eth1 (eth2, ...) and whose host end is a port of the
+// segment's bridge.
+type NIC struct {
+	Addr     string
+	Netns    string
+	Ifname   string
+	HostVeth string
+	Bridge   string
+	Address  netip.Prefix
+	MTU      int
+}
+
+func (c NIC) CreateBatch(n Names) []string {
+	return []string{
+		fmt.Sprintf("link add name %s type veth peer name %s address %s netns %s", c.HostVeth, c.Ifname, n.GuestMAC(c.Addr), c.Netns),
+		fmt.Sprintf("link set dev %s alias %s", c.HostVeth, n.Alias(c.Addr)),
+		fmt.Sprintf("link set dev %s mtu %d master %s up", c.HostVeth, c.MTU, c.Bridge),
+	}
+}
+
+// RepairBatch fixes the host end of an existing NIC.
+func (c NIC) RepairBatch(n Names) []string {
+	return []string{
+		fmt.Sprintf("link set dev %s alias %s", c.HostVeth, n.Alias(c.Addr)),
+		fmt.Sprintf("link set dev %s mtu %d master %s up", c.HostVeth, c.MTU, c.Bridge),
+	}
+}
+
+// InsideShell configures the guest's end.
+func (c NIC) InsideShell() string {
+	return fmt.Sprintf("ip -n %s -batch - <<'LABNET_NS'\naddr flush dev %s\naddr add %s dev %s\nlink set dev %s mtu %d up\nLABNET_NS",
+		c.Netns, c.Ifname, c.Address, c.Ifname, c.Ifname, c.MTU)
+}
+
+func (c NIC) DeleteBatch() []string {
+	return []string{fmt.Sprintf("link del dev %s", c.HostVeth)}
+}

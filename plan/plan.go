@@ -276,7 +276,7 @@ func cascade(all []*Change) {
 				continue
 			}
 			parents := []string{c.Before[key]}
-			if expand.IsGuest(c.Kind) || c.Kind == expand.KindProcess {
+			if expand.IsGuest(c.Kind) || c.Kind == expand.KindProcess || c.Kind == expand.KindNIC {
 				parents = append(parents, c.Before["host"])
 			}
 			for _, pa := range parents {
@@ -402,6 +402,8 @@ func observe(kind, addr string, a map[string]string, host string, obs Observatio
 		return observePodNet(a, k)
 	case expand.KindSegmentLink:
 		return observeSegmentLink(a, k)
+	case expand.KindNIC:
+		return observeNIC(a, k)
 	case expand.KindProcess:
 		if len(k.Procs[a["owner"]]) > 0 {
 			return Status{Exists: true, Complete: true}
@@ -600,6 +602,31 @@ func observeSegmentLink(a map[string]string, k *hostnet.Observed) Status {
 		if !k.HasFdb(a["vxlan"], "00:00:00:00:00:00", p.Host) {
 			drift = append(drift, "flood entry to "+p.Host.String()+" is missing")
 		}
+	}
+	return Status{Exists: true, Complete: len(drift) == 0, Repairable: true, Drift: drift}
+}
+
+func observeNIC(a map[string]string, k *hostnet.Observed) Status {
+	veth, vethOK := k.Links[a["veth"]]
+	ns := k.Netns[a["netns"]]
+	var in hostnet.Link
+	inOK := false
+	if ns != nil {
+		in, inOK = ns.Links[a["ifname"]]
+	}
+	if !vethOK && !inOK {
+		return Status{Drift: []string{"veth " + a["veth"] + " is missing"}}
+	}
+	if !vethOK || !inOK {
+		return Status{Exists: true, Drift: []string{a["ifname"] + " or its veth " + a["veth"] + " is missing"}}
+	}
+	var drift []string
+	if veth.Master != a["bridge_ifname"] || !veth.Up {
+		drift = append(drift, "veth "+a["veth"]+" is down or not on "+a["bridge_ifname"])
+	}
+	want := netip.PrefixFrom(mustAddr(a["address"]), atoi(a["bits"]))
+	if !in.Up || len(in.Addrs) != 1 || in.Addrs[0] != want {
+		drift = append(drift, fmt.Sprintf("%s has %v, wants %s (up)", a["ifname"], in.Addrs, want))
 	}
 	return Status{Exists: true, Complete: len(drift) == 0, Repairable: true, Drift: drift}
 }

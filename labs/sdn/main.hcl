@@ -66,6 +66,24 @@ vm "a-vm" {
   segment = segment.tenant-a
 }
 
+# An operators' segment, and a container on it that also has a second
+# interface, eth1, on tenant a (a nic block; containers, VMs and pods take
+# them). A namespace on two segments must not see one range twice, so mgmt
+# has its own.
+segment "mgmt" {
+  vni   = 300
+  cidr  = "10.200.0.0/24"
+  hosts = host.node[*]
+}
+
+container "edge" {
+  host    = host.node[0]
+  segment = segment.mgmt
+  nic {
+    segment = segment.tenant-a
+  }
+}
+
 check "tenant-a-across-hosts" {
   from   = container.a[0]
   to     = container.a[1]
@@ -95,6 +113,13 @@ check "tenant-a-container-to-vm" {
   to     = vm.a-vm
   tcp    = 22
   source = container.a[0].address
+}
+
+check "second-nic-on-tenant-a" {
+  from   = container.edge
+  to     = container.a[1]
+  tcp    = 23
+  source = container.edge.nic[0].address
 }
 
 # Tenants are not routed to the LAN either.
