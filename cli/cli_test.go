@@ -285,3 +285,18 @@ func TestEnvVarsAndNoColor(t *testing.T) {
 		t.Fatalf("colour codes off a terminal: %q", errOut)
 	}
 }
+
+// *.auto.vars files set variables; -var-file and -var win over them.
+func TestAutoVarFiles(t *testing.T) {
+	dir := writeLab(t, map[string]string{
+		"main.hcl":      goodLab + "variable \"n\" {\n  type = number\n  default = 1\n}\noutput \"n\" { value = var.n }\n",
+		"lab.auto.vars": "n = 5\n",
+		"other.vars":    "n = 6\n",
+	})
+	if out, _, code := run(t, dir, "", "output", "n"); code != 0 || out != "5\n" {
+		t.Fatalf("auto vars: %d %q", code, out)
+	}
+	if out, _, _ := run(t, dir, "", "output", "-var-file=other.vars", "n"); out != "6\n" {
+		t.Fatalf("-var-file over auto vars: %q", out)
+	}
+}

@@ -53,7 +53,11 @@ type workspace struct {
 
 // load reads and validates the lab; diagnostics are printed.
 func (u *ui) load(vars varFlags, varFiles []string, statePath string) (*workspace, bool) {
-	lab, files, diags := config.Load(".", config.Options{Vars: vars, VarFiles: varFiles, Env: os.Environ()})
+	// *.auto.vars files (HCL, name = value) are read first, as Terraform
+	// reads *.auto.tfvars; -var-file and -var override them.
+	auto, _ := filepath.Glob("*.auto.vars")
+	sort.Strings(auto)
+	lab, files, diags := config.Load(".", config.Options{Vars: vars, VarFiles: append(auto, varFiles...), Env: os.Environ()})
 	if len(diags) > 0 {
 		_ = config.WriteDiagnostics(u.stderr, files, diags, u.color)
 	}
