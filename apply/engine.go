@@ -102,11 +102,7 @@ func (e *Engine) providerFor(addr string, attrs map[string]string) (provider.Pro
 		cpus, _ := strconv.Atoi(attrs["lima_cpus"])
 		p.Configure(addr, lima.Settings{CPUs: cpus, Memory: attrs["lima_memory"], Disk: attrs["lima_disk"],
 			Template: attrs["lima_template"], Image: attrs["lima_image"], Network: attrs["lima_network"]})
-		p.Progress = func(host, msg string) {
-			if e.Ticker != nil {
-				e.Ticker(host+" ("+msg+")", plan.Create, 0)
-			}
-		}
+		// The engine's own "Still creating..." lines report a booting VM.
 	}
 	return p, nil
 }

@@ -391,6 +391,18 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 	}
 	start := time.Now()
 	err = e.Apply(ctx, p, st, obs)
+	if err == nil && !destroy && repairedHost(p) {
+		// What lives on a host that had to be repaired could not be read
+		// before (a rebooted VM has lost it): read it now and make the rest.
+		var p2 *plan.Plan
+		if p2, obs, err = w.makePlan(ctx, e, st, plan.Options{Targets: rf.targets}); err == nil && len(p2.Changes) > 0 {
+			if !*quiet && !*asJSON {
+				fmt.Fprintf(u.stdout, "A host was repaired; %d more changes on it after reading it again.\n", len(p2.Changes))
+			}
+			err = e.Apply(ctx, p2, st, obs)
+			p.Changes = append(p.Changes, p2.Changes...)
+		}
+	}
 	writeStats(e, start)
 	add, change, del := p.Counts()
 	if *asJSON {
@@ -452,6 +464,17 @@ func writeStats(e *apply.Engine, start time.Time) {
 func (u *ui) stillGoing(addr string, a plan.Action, elapsed time.Duration) {
 	ing := map[plan.Action]string{plan.Create: "creating", plan.Update: "modifying", plan.Delete: "destroying"}[a]
 	fmt.Fprintf(u.stdout, "%s: Still %s... [%s elapsed]\n", addr, ing, elapsed.Round(time.Second))
+}
+
+// repairedHost says whether the plan repairs a host in place (its contents
+// were unreadable when the plan was made).
+func repairedHost(p *plan.Plan) bool {
+	for _, c := range p.Changes {
+		if c.Kind == "host" && c.Action == plan.Update {
+			return true
+		}
+	}
+	return false
 }
 
 // open loads the lab, takes the lock for op (none when op is ""), reads

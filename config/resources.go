@@ -563,8 +563,10 @@ func (l *loader) decodeSSH(d *dec, sb *subBlock, ctx *hcl.EvalContext) *SSHConfi
 	return cfg
 }
 
+// defaultLima: a lab switched to Lima with only `-var provider=lima` gets
+// Lima's Debian template (needs Lima 1.1+ and the image download).
 func defaultLima() *LimaConfig {
-	return &LimaConfig{CPUs: 1, Memory: "1GiB", Disk: "10GiB", Network: "user-v2"}
+	return &LimaConfig{CPUs: 1, Memory: "1GiB", Disk: "10GiB", Network: "user-v2", Template: "template://debian-12"}
 }
 
 var (
@@ -600,6 +602,9 @@ func (l *loader) decodeLima(d *dec, sb *subBlock, ctx *hcl.EvalContext) *LimaCon
 			}
 			*f.dst = s
 		}
+	}
+	if ld.has("image") && !ld.has("template") {
+		cfg.Template = "" // an image replaces the default template
 	}
 	if ld.has("template") && ld.has("image") {
 		later := "image"

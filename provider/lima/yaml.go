@@ -44,9 +44,19 @@ type limaNet struct {
 }
 
 type provision struct {
-	Mode   string `yaml:"mode"`
-	Script string `yaml:"script"`
+	Mode        string `yaml:"mode"`
+	Script      string `yaml:"script,omitempty"`
+	Path        string `yaml:"path,omitempty"`
+	Content     string `yaml:"content,omitempty"`
+	Permissions string `yaml:"permissions,omitempty"`
 }
+
+// keepHostKeys stops cloud-init from making new SSH host keys at every
+// boot: Lima gives cloud-init a new instance id on each start, so a VM
+// restarted outside labnet would otherwise present a new key and be
+// refused as a changed host. (Found on a real Lima run.)
+var keepHostKeys = provision{Mode: "data", Path: "/etc/cloud/cloud.cfg.d/99-labnet-keep-ssh-host-keys.cfg",
+	Content: "ssh_deletekeys: false\n", Permissions: "644"}
 
 // provisionScript makes sure the tools labnet drives exist. It installs
 // nothing when they do (the offline image has them all) and tries apt only
@@ -133,7 +143,7 @@ func renderYAML(lab string, h provider.Host, s Settings, goarch string) ([]byte,
 		Disk:       s.Disk,
 		Mounts:     []struct{}{},
 		Containerd: containerd{System: false, User: false},
-		Provision:  []provision{{Mode: "system", Script: provisionScript}},
+		Provision:  []provision{keepHostKeys, {Mode: "system", Script: provisionScript}},
 	}
 	network := s.Network
 	if s.Template != "" {
