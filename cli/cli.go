@@ -61,6 +61,7 @@ Other commands:
   show          Show the applied resources
   output        Show output values
   state list    List resource addresses in the state
+  state rm-hostkey HOST  Forget a host's pinned SSH key (a host rebuilt on purpose)
   force-unlock  Remove a stale lock
   completion    Print a shell completion script (bash, zsh, fish)
   version       Print the version
