@@ -189,7 +189,7 @@ func (u *ui) initCmd(args []string) int {
 	if fs.NArg() > 0 {
 		tmpl = fs.Arg(0)
 	}
-	files, err := fs2(tmpl)
+	files, err := templateFiles(tmpl)
 	if err != nil {
 		u.errorf("no template %q; templates: %s", tmpl, strings.Join(names, ", "))
 		return 1
@@ -216,7 +216,7 @@ func (u *ui) initCmd(args []string) int {
 	return 0
 }
 
-func fs2(tmpl string) ([]string, error) {
+func templateFiles(tmpl string) ([]string, error) {
 	matches, err := fs.Glob(labs.FS, tmpl+"/*.hcl")
 	if err != nil || len(matches) == 0 {
 		return nil, errors.New("no such template")

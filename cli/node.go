@@ -8,7 +8,6 @@ import (
 
 	"github.com/labnet-dev/labnet/check"
 	"github.com/labnet-dev/labnet/remote"
-	"github.com/labnet-dev/labnet/state"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/term"
 )
@@ -39,7 +38,7 @@ func (u *ui) nodeSession(ctx context.Context, statePath, addr string) (*workspac
 		u.errorf("%v", err)
 		return nil, check.Node{}, nil, nil, false
 	}
-	c, err := e.Conn(ctx, hostOf(st, n.Host))
+	c, err := e.Conn(ctx, st.Get(n.Host))
 	if err != nil {
 		e.Close()
 		u.errorf("%v", err)
@@ -47,8 +46,6 @@ func (u *ui) nodeSession(ctx context.Context, statePath, addr string) (*workspac
 	}
 	return w, n, c, e.Close, true
 }
-
-func hostOf(st *state.State, addr string) *state.Resource { return st.Get(addr) }
 
 // inNode wraps a shell command so it runs in the node's namespace.
 func inNode(n check.Node, argv []string) string {

@@ -37,7 +37,7 @@ func (s Script) Render() string {
 			ids = append(ids, strconv.Itoa(st.ID))
 		}
 		fmt.Fprintf(&b, "hout=$( {\n%s\n} 2>&1 ) || { for id in %s; do echo \"@@fail $id\"; printf '%%s\\n' \"$hout\" | sed \"s/^/@@err $id /\"; done; exit 0; }\n",
-			indent(s.Header), strings.Join(ids, " "))
+			trimNL(s.Header), strings.Join(ids, " "))
 	}
 	type span struct{ from, to int }
 	spans := map[int]span{}
@@ -84,7 +84,7 @@ func (s Script) Render() string {
 				b.WriteString("  :\n")
 			}
 		} else {
-			fmt.Fprintf(&b, "  out=$( {\n%s\n} 2>&1 ); rc=$?\n", indent(st.Shell))
+			fmt.Fprintf(&b, "  out=$( {\n%s\n} 2>&1 ); rc=$?\n", trimNL(st.Shell))
 			if st.Verify == "" {
 				fmt.Fprintf(&b, "  report %d $rc \"$out\"\n", st.ID)
 			} else {
@@ -99,15 +99,16 @@ func (s Script) Render() string {
 			if st.Verify == "" {
 				continue
 			}
-			fmt.Fprintf(&b, "case \" $failed \" in *\" %d \"*) ;; *)\n  out=$( {\n%s\n} 2>&1 ); report %d $? \"$out\";;\nesac\n", st.ID, indent(st.Verify), st.ID)
+			fmt.Fprintf(&b, "case \" $failed \" in *\" %d \"*) ;; *)\n  out=$( {\n%s\n} 2>&1 ); report %d $? \"$out\";;\nesac\n", st.ID, trimNL(st.Verify), st.ID)
 		}
 	}
 	b.WriteString("exit 0\n")
 	return b.String()
 }
 
-// indent would break here-documents, so shell text is only trimmed.
-func indent(s string) string {
+// trimNL drops trailing newlines; shell text is never indented, which
+// would break its here-documents.
+func trimNL(s string) string {
 	return strings.TrimRight(s, "\n")
 }
 
