@@ -42,10 +42,10 @@ func (e *HostKeyMismatchError) Error() string {
 	return fmt.Sprintf("%s: host key changed: pinned %s, host presented %s; if the host was rebuilt on purpose, forget the old key with `labnet state rm-hostkey %s` (the next run pins the new one)", e.Host, e.Want, e.Got, e.Host)
 }
 
-// dialIn makes a TCP connection from inside the network namespace at path
+// DialTCP makes a TCP connection from inside the network namespace at path
 // (or from here when path is empty). The OS thread is locked and switched
 // only for the connect; the socket keeps the namespace it was made in.
-func dialIn(ctx context.Context, path string, addr string, timeout time.Duration) (net.Conn, error) {
+func DialTCP(ctx context.Context, path string, addr string, timeout time.Duration) (net.Conn, error) {
 	d := net.Dialer{Timeout: timeout}
 	if path == "" {
 		return d.DialContext(ctx, "tcp", addr)
@@ -117,7 +117,7 @@ func Dial(ctx context.Context, t Target) (*Conn, error) {
 	var lastErr error
 	deadline := time.Now().Add(timeout)
 	for {
-		tcp, err := dialIn(ctx, t.Netns, addr, timeout)
+		tcp, err := DialTCP(ctx, t.Netns, addr, timeout)
 		if err == nil {
 			_ = tcp.SetDeadline(time.Now().Add(timeout))
 			c, chans, reqs, herr := ssh.NewClientConn(tcp, addr, cfg)

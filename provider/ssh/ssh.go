@@ -319,7 +319,7 @@ var errGotKey = errors.New("host key received")
 // it never authenticates.
 func probeHostKey(ctx context.Context, t remote.Target, timeout time.Duration) (gossh.PublicKey, error) {
 	addr := net.JoinHostPort(t.Addr.Addr().String(), strconv.Itoa(int(t.Addr.Port())))
-	tcp, err := dialTCP(ctx, t.Netns, addr, timeout)
+	tcp, err := remote.DialTCP(ctx, t.Netns, addr, timeout)
 	if err != nil {
 		return nil, err
 	}
