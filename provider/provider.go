@@ -65,3 +65,14 @@ type Provider interface {
 	// marks, whether or not the state knows it (lost state, crashes).
 	Sweep(ctx context.Context, lab string) error
 }
+
+// ExistingNetwork is embedded by providers whose hosts sit on a LAN that
+// exists without labnet (existing machines, Lima's own network): making,
+// reading and removing it are no-ops.
+type ExistingNetwork struct{}
+
+func (ExistingNetwork) EnsureNetwork(context.Context, string, Network) error { return nil }
+func (ExistingNetwork) ObserveNetwork(context.Context, string, Network) (bool, string, error) {
+	return true, "", nil
+}
+func (ExistingNetwork) DestroyNetwork(context.Context, string, Network) error { return nil }

@@ -44,6 +44,9 @@ type Settings struct {
 
 // Provider drives limactl.
 type Provider struct {
+	// The LAN is a Lima network; Lima runs it as VMs join it.
+	provider.ExistingNetwork
+
 	Limactl  string                 // the limactl binary; default "limactl" from PATH
 	Home     string                 // LIMA_HOME; default $LIMA_HOME, else ~/.lima
 	Timeout  time.Duration          // boot timeout of `limactl start`; default 10 min
@@ -277,20 +280,6 @@ func (p *Provider) ownedElsewhere(in *Instance, lab, hostAddr string) error {
 	if l != lab || h != hostAddr {
 		return fmt.Errorf("%s: Lima VM %s belongs to lab %q, host %s; labnet leaves it alone: rename the lab or host", hostAddr, in.Name, l, h)
 	}
-	return nil
-}
-
-// The LAN is a Lima network; Lima runs it as VMs join it.
-
-func (p *Provider) EnsureNetwork(ctx context.Context, lab string, n provider.Network) error {
-	return nil
-}
-
-func (p *Provider) ObserveNetwork(ctx context.Context, lab string, n provider.Network) (bool, string, error) {
-	return true, "", nil
-}
-
-func (p *Provider) DestroyNetwork(ctx context.Context, lab string, n provider.Network) error {
 	return nil
 }
 

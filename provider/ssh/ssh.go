@@ -46,6 +46,9 @@ type Settings struct {
 
 // Provider reaches existing machines. Configure each host before use.
 type Provider struct {
+	// The LAN of existing machines is not labnet's: it is always there.
+	provider.ExistingNetwork
+
 	// Timeout is the connect timeout; default 10 s.
 	Timeout time.Duration
 
@@ -78,20 +81,6 @@ func (p *Provider) settingsFor(hostAddr string) Settings {
 		s.Port = 22
 	}
 	return s
-}
-
-// The LAN of existing machines is not labnet's: it is always there.
-
-func (p *Provider) EnsureNetwork(ctx context.Context, lab string, n provider.Network) error {
-	return nil
-}
-
-func (p *Provider) ObserveNetwork(ctx context.Context, lab string, n provider.Network) (bool, string, error) {
-	return true, "", nil
-}
-
-func (p *Provider) DestroyNetwork(ctx context.Context, lab string, n provider.Network) error {
-	return nil
 }
 
 // CreateHost creates nothing: it checks that labnet can log in and become
