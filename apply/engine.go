@@ -216,14 +216,9 @@ func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *st
 	}
 	var mu sync.Mutex
 	var firstErr error
-	sem := make(chan struct{}, max(1, e.Parallelism))
-	var wg sync.WaitGroup
+	var jobs []func()
 	for _, it := range items {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		jobs = append(jobs, func() {
 			err := e.refreshOne(ctx, it.addr, it.kind, it.attrs, prior, &obs, &mu)
 			if err != nil {
 				mu.Lock()
@@ -232,13 +227,29 @@ func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *st
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
-	wg.Wait()
+	e.parallel(jobs)
 	if firstErr == nil {
 		firstErr = e.checkNetem(ctx, want, prior, obs)
 	}
 	return obs, firstErr
+}
+
+// parallel runs jobs, at most Parallelism at once, and waits for them all.
+func (e *Engine) parallel(jobs []func()) {
+	sem := make(chan struct{}, max(1, e.Parallelism))
+	var wg sync.WaitGroup
+	for _, job := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			job()
+		}()
+	}
+	wg.Wait()
 }
 
 // checkNetem stops a plan before anything changes when the lab asks for

@@ -191,14 +191,9 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 			byHost[n.change.Host] = append(byHost[n.change.Host], n)
 		}
 	}
-	sem := make(chan struct{}, max(1, e.Parallelism))
-	var wg sync.WaitGroup
+	var jobs []func()
 	for _, n := range provNodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		jobs = append(jobs, func() {
 			start := time.Now()
 			e.emit(Event{Addr: n.change.Addr, Action: act(n), Phase: "start"})
 			stopTick := e.ticking(n, start)
@@ -206,7 +201,7 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 			stopTick()
 			e.finish(n, start, err)
 			set(n, result{err: err, record: rec})
-		}()
+		})
 	}
 	hosts := make([]string, 0, len(byHost))
 	for h := range byHost {
@@ -214,11 +209,7 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 	}
 	sort.Strings(hosts)
 	for _, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		jobs = append(jobs, func() {
 			ns := byHost[h]
 			start := time.Now()
 			for _, n := range ns {
@@ -229,9 +220,9 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 				e.finish(n, start, errsByNode[n])
 				set(n, result{err: errsByNode[n]})
 			}
-		}()
+		})
 	}
-	wg.Wait()
+	e.parallel(jobs)
 	return results
 }
 
