@@ -418,21 +418,21 @@ func (l *loader) decodeHost(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 	}
 	var sshCfg *SSHConfig
 	var limaCfg *LimaConfig
+	// A host may carry an ssh and a lima block whatever its provider, so
+	// that one lab runs on every provider by changing only the provider
+	// (`lima { template = var.lima_template }` on a netns host). Each block
+	// is decoded and checked always, and used only when the host's
+	// provider is the block's.
 	for _, sb := range n.subs {
-		want := sb.typ // the provider the block belongs to
-		if provider != want {
-			if d.ok {
-				l.errorf(&sb.block.DefRange, "Unexpected "+sb.typ+" block",
-					"A%s %s block is only allowed in a host with provider = %q; %s has provider %q.", an(sb.typ), sb.typ, want, res.Addr, provider)
-			}
-			d.ok = false
-			continue
-		}
 		switch sb.typ {
 		case "ssh":
-			sshCfg = l.decodeSSH(d, sb, ctx)
+			if c := l.decodeSSH(d, sb, ctx); provider == "ssh" {
+				sshCfg = c
+			}
 		case "lima":
-			limaCfg = l.decodeLima(d, sb, ctx)
+			if c := l.decodeLima(d, sb, ctx); provider == "lima" {
+				limaCfg = c
+			}
 		}
 	}
 	switch provider {

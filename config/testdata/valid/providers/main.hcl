@@ -45,6 +45,25 @@ host "vm-default" {
   network  = network.lan
   provider = "lima"
 }
+# ssh and lima blocks are allowed whatever the provider; only the block of
+# the host's own provider is used (a lab switches provider with a variable)
+host "local-both" {
+  network = network.lan
+  ssh { user = "lab" }
+  lima { template = "/srv/lima/offline.yaml" }
+}
+host "ssh-lima" {
+  network  = network.lan
+  provider = "ssh"
+  address  = "10.10.0.8"
+  lima { cpus = 4 }
+}
+host "vm-ssh-block" {
+  network  = network.lan
+  provider = "lima"
+  ssh { port = 2200 }
+  lima { memory = "512MiB" }
+}
 output "providers" {
   value = [for h in [host.local, host.remote, host.plain-ssh, host.vm] : "${h.name}=${h.provider}@${h.address}"]
 }
