@@ -22,6 +22,12 @@ variable "provider" {
   description = "Where the hosts come from: netns (this machine), ssh (existing machines at the hosts' addresses), lima (VMs)."
 }
 
+variable "lima_template" {
+  type        = string
+  default     = "template://debian-12"
+  description = "The Lima template of the VMs; used only with provider = \"lima\" (e.g. the offline template of shared/lima, an absolute path)."
+}
+
 network "lan" {
   cidr = "192.168.60.0/24"
 }
@@ -30,6 +36,11 @@ host "node" {
   count    = 3
   network  = network.lan
   provider = var.provider
+  lima {
+    template = var.lima_template # used only on Lima
+    cpus     = 1
+    memory   = "1GiB"
+  }
 }
 
 locals {

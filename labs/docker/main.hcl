@@ -16,6 +16,9 @@
 # off its own host. Containers on one host talk by container address;
 # across hosts the only way in is a port the host publishes (8080 -> 80),
 # and the way out is masquerade (the far end sees the host's address).
+#
+#   labnet apply -var provider=lima -var lima_template=/path/template.yaml
+#                                        # the same lab on two Lima VMs
 
 lab {
   name = "docker"
@@ -39,6 +42,12 @@ variable "provider" {
   description = "Where the hosts come from: netns (this machine), ssh (existing machines at the hosts' addresses), lima (VMs)."
 }
 
+variable "lima_template" {
+  type        = string
+  default     = "template://debian-12"
+  description = "The Lima template of the VMs; used only with provider = \"lima\" (e.g. the offline template of shared/lima, an absolute path)."
+}
+
 network "lan" {
   cidr = "192.168.50.0/24"
 }
@@ -47,6 +56,11 @@ host "node" {
   count    = var.hosts
   network  = network.lan
   provider = var.provider
+  lima {
+    template = var.lima_template # used only on Lima
+    cpus     = 1
+    memory   = "1GiB"
+  }
 }
 
 bridge "docker0" {

@@ -19,6 +19,8 @@
 # cluster (to host.outside here) is masqueraded.
 #
 #   labnet apply -var backend=host-gw    # the same lab without VXLAN
+#   labnet apply -var provider=lima -var nodes=2 -var lima_template=/path/template.yaml
+#                                        # on three Lima VMs: two nodes and the outside
 
 lab {
   name = "kubernetes-flat"
@@ -41,6 +43,12 @@ variable "provider" {
   description = "Where the hosts come from: netns (this machine), ssh (existing machines at the hosts' addresses), lima (VMs)."
 }
 
+variable "lima_template" {
+  type        = string
+  default     = "template://debian-12"
+  description = "The Lima template of the VMs; used only with provider = \"lima\" (e.g. the offline template of shared/lima, an absolute path)."
+}
+
 network "lan" {
   cidr = "192.168.80.0/24"
 }
@@ -49,6 +57,11 @@ host "node" {
   count    = var.nodes
   network  = network.lan
   provider = var.provider
+  lima {
+    template = var.lima_template # used only on Lima
+    cpus     = 1
+    memory   = "1GiB"
+  }
 }
 
 # Not part of the cluster: "the outside", for masquerade.
@@ -56,6 +69,11 @@ host "outside" {
   network  = network.lan
   provider = var.provider
   address  = "192.168.80.200"
+  lima {
+    template = var.lima_template # used only on Lima
+    cpus     = 1
+    memory   = "1GiB"
+  }
 }
 
 pod_network "cluster" {
