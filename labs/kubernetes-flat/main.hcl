@@ -107,30 +107,33 @@ check "pod-to-pod-across-nodes" {
   source = pod.web[0].address
 }
 
+# The checks name pods and nodes relative to var.nodes, so that the lab also
+# runs on two nodes (as on Lima VMs); with three nodes they are pod.web[5],
+# pod.web[4] and host.node[2].
 check "pod-to-pod-other-direction" {
-  from   = pod.web[5]
+  from   = pod.web[var.nodes * 2 - 1] # the last node's second pod
   to     = pod.web[1]
   udp    = 53
-  source = pod.web[5].address
+  source = pod.web[var.nodes * 2 - 1].address
 }
 
 check "node-to-pod" {
   from   = host.node[0]
-  to     = pod.web[4]
+  to     = pod.web[var.nodes * 2 - 2] # the last node's first pod
   tcp    = 80
   source = host.node[0].address
 }
 
 check "pod-to-node" {
-  from   = pod.web[2]
-  to     = host.node[2]
+  from   = pod.web[2]               # on node 1
+  to     = host.node[2 % var.nodes] # another node: node 2, or node 0 of two
   tcp    = 9000
   source = pod.web[2].address
 }
 
 check "pod-sees-its-own-ip" {
-  from = pod.web[5]
-  exec = "ip -4 -o addr show dev eth0 | grep -q ' ${pod.web[5].address}/'"
+  from = pod.web[var.nodes * 2 - 1]
+  exec = "ip -4 -o addr show dev eth0 | grep -q ' ${pod.web[var.nodes * 2 - 1].address}/'"
 }
 
 check "containers-of-a-pod-on-localhost" {
