@@ -1,17 +1,15 @@
 // Package check runs a lab's check blocks by real traffic: for tcp and udp
-// a short-lived listener starts inside the target node and reports the
-// address it saw, then the client connects from the source node; ping and
-// exec run inside the source node. Listeners and clients are python3
-// one-liners, so a host needs python3 (and ping for ping checks).
+// a listener starts inside the target node and reports the address it saw,
+// then the client connects from the source node; ping and exec run inside
+// the source node. Probes run in one python3 agent per host (agent.py), so
+// a host needs python3.
 package check
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/netip"
 	"strings"
 	"sync"
@@ -50,88 +48,10 @@ type Result struct {
 	Elapsed  time.Duration `json:"elapsed_ns"`
 }
 
-// The listener answers only the client that sends this check's token:
-// checks run in parallel, and another check's client may well knock on
-// the same address and port (a "blocked" check dials an address that is
-// some other node's on its own host). Anyone else is hung up on.
-const listener = `import os, select, socket, sys, time
-proto, port, wait, token = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4].encode()
-kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-s = socket.socket(socket.AF_INET, kind)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("0.0.0.0", port))
-except OSError as e:
-    print("error cannot listen on %s/%d: %s" % (proto, port, e), flush=True)
-    sys.exit(3)
-if proto == "tcp":
-    s.listen(64)
-print("ready", flush=True)
-end = time.time() + wait
-while True:
-    left = end - time.time()
-    if left <= 0:
-        print("nothing", flush=True)
-        sys.exit(0)
-    r, _, _ = select.select([s, 0], [], [], left)
-    if 0 in r and not os.read(0, 64):
-        print("nothing", flush=True)  # labnet closed stdin: the client is done
-        sys.exit(0)
-    if s not in r:
-        continue
-    if proto == "tcp":
-        c, a = s.accept()
-        c.settimeout(2)
-        try:
-            got = c.recv(64).strip()
-        except OSError:
-            got = b""
-        if got != token:
-            c.close()
-            continue
-        c.sendall(b"labnet\n")
-        c.close()
-    else:
-        d, a = s.recvfrom(2048)
-        if d.strip() != token:
-            continue
-        s.sendto(b"labnet\n", a)
-    print("peer %s %d" % (a[0], a[1]), flush=True)
-    sys.exit(0)
-`
-
-const client = `import socket, sys
-proto, ip, port, wait, token = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5].encode()
-try:
-    if proto == "tcp":
-        s = socket.create_connection((ip, port), timeout=wait)
-        s.settimeout(wait)
-        s.sendall(token + b"\n")
-        if not s.recv(64):
-            raise OSError("connection closed by the server")
-    else:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.settimeout(wait)
-        s.sendto(token + b"\n", (ip, port))
-        s.recvfrom(64)
-    print("ok", flush=True)
-except Exception as e:
-    print("error %s" % e, flush=True)
-    sys.exit(1)
-`
-
-func inNode(n Node, argv ...string) string {
-	if n.Netns != "" {
-		argv = append([]string{"ip", "netns", "exec", n.Netns}, argv...)
-	}
-	if n.Owner != "" {
-		argv = append([]string{"env", "LABNET_OWNER=" + n.Owner}, argv...)
-	}
-	return remote.Join(argv...)
-}
-
 // Run runs checks with at most parallel at once. Checks that listen on the
-// same node, protocol and port run one after another.
+// same node, protocol and port run one after another. Every host taking
+// part gets one agent (agent.py), so a check costs a few lines on an open
+// session, not a process or a session of its own.
 func Run(ctx context.Context, checks []*config.Check, nodes map[string]Node, conns Conns, parallel int) []Result {
 	results := make([]Result, len(checks))
 	groups := map[string][]int{}
@@ -146,6 +66,8 @@ func Run(ctx context.Context, checks []*config.Check, nodes map[string]Node, con
 		}
 		groups[key] = append(groups[key], i)
 	}
+	ags := &agents{conns: conns, nodes: nodes, m: map[string]*agentCall{}}
+	defer ags.close()
 	sem := make(chan struct{}, max(1, parallel))
 	var wg sync.WaitGroup
 	for _, key := range order {
@@ -154,7 +76,7 @@ func Run(ctx context.Context, checks []*config.Check, nodes map[string]Node, con
 			defer wg.Done()
 			for _, i := range groups[key] {
 				sem <- struct{}{}
-				results[i] = one(ctx, checks[i], nodes, conns)
+				results[i] = one(ctx, checks[i], nodes, ags)
 				<-sem
 			}
 		}()
@@ -163,7 +85,7 @@ func Run(ctx context.Context, checks []*config.Check, nodes map[string]Node, con
 	return results
 }
 
-func one(ctx context.Context, c *config.Check, nodes map[string]Node, conns Conns) (r Result) {
+func one(ctx context.Context, c *config.Check, nodes map[string]Node, ags *agents) (r Result) {
 	start := time.Now()
 	r = Result{Name: c.Name, From: c.From, To: c.To, Kind: c.Kind, Expected: c.Expect}
 	if c.Dial.IsValid() {
@@ -180,32 +102,34 @@ func one(ctx context.Context, c *config.Check, nodes map[string]Node, conns Conn
 		r.Detail = c.From + " is not applied"
 		return r
 	}
-	fc, err := conns(ctx, from.Host)
+	fa, err := ags.get(ctx, from)
 	if err != nil {
 		r.Detail = err.Error()
 		return r
 	}
-	secs := fmt.Sprintf("%.3f", c.Timeout.Seconds())
+	secs := c.Timeout.Seconds()
+	// Events come back within the probe's own timeout; the margin covers a
+	// busy host that is slow to start a thread or a process.
+	limit := c.Timeout + 5*time.Second
 	switch c.Kind {
-	case "exec", "ping":
-		var script string
+	case "ping", "exec":
+		req := request{Op: "ping", Netns: from.Netns, Addr: c.Dial.Addr().String(), Timeout: float64(max(1, int(secs)))}
 		if c.Kind == "exec" {
-			script = inNode(from, "sh", "-c", c.Exec)
-		} else {
-			script = inNode(from, "ping", "-n", "-q", "-c", "1", "-W", fmt.Sprint(max(1, int(c.Timeout.Seconds()))), c.Dial.Addr().String())
+			req = request{Op: "exec", Netns: from.Netns, Cmd: c.Exec, Timeout: secs}
 		}
-		var out strings.Builder
-		cctx, cancel := context.WithTimeout(ctx, c.Timeout+5*time.Second)
-		code, err := fc.Stream(cctx, script, nil, &out, &out)
-		cancel()
-		if err != nil {
+		ev, err := fa.do(ctx, req, limit)
+		switch {
+		case err != nil:
 			r.Detail = err.Error()
 			r.Observed = "blocked"
-		} else if code == 0 {
+		case ev.Event == "ok" || (ev.Event == "exit" && ev.Code == 0):
 			r.Observed = "reach"
-		} else {
+		default:
 			r.Observed = "blocked"
-			r.Detail = lastLine(out.String())
+			r.Detail = ev.Msg
+			if ev.Event == "exit" {
+				r.Detail = lastLine(ev.Out)
+			}
 		}
 		r.Pass = r.Observed == c.Expect
 		return r
@@ -215,102 +139,63 @@ func one(ctx context.Context, c *config.Check, nodes map[string]Node, conns Conn
 		r.Detail = c.To + " is not applied"
 		return r
 	}
-	tc, err := conns(ctx, to.Host)
+	ta, err := ags.get(ctx, to)
 	if err != nil {
 		r.Detail = err.Error()
 		return r
 	}
-	// The listener's own limit is only a safety net: it is stopped as soon
-	// as the client's attempt is over.
-	wait := c.Timeout + time.Minute
 	var tb [8]byte
 	_, _ = rand.Read(tb[:])
 	token := "labnet-" + hex.EncodeToString(tb[:])
-	lctx, lcancel := context.WithTimeout(ctx, wait+10*time.Second)
-	defer lcancel()
-	pr, pw := io.Pipe()
-	lines := make(chan string, 4)
-	var lerr strings.Builder
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			lines <- sc.Text()
+	// The listener's own limit is only a safety net: it is stopped as soon
+	// as the client's attempt is over.
+	lid, events := ta.start(request{Op: "listen", Netns: to.Netns, Proto: c.Kind, Port: c.Port, Token: token, Wait: (c.Timeout + time.Minute).Seconds()})
+	defer ta.forget(lid)
+	ev, err := ta.next(ctx, events, limit)
+	if err != nil || ev.Event != "ready" {
+		msg := ev.Msg
+		if err != nil {
+			msg = err.Error()
 		}
-		close(lines)
-	}()
-	ldone := make(chan error, 1)
-	stopR, stopW := io.Pipe() // closing stopW ends the listener (EOF on its stdin)
-	defer stopW.Close()
-	go func() {
-		_, err := tc.Stream(lctx, inNode(to, "python3", "-c", listener, c.Kind, fmt.Sprint(c.Port), fmt.Sprintf("%.3f", wait.Seconds()), token), stopR, pw, &lerr)
-		pw.Close()
-		ldone <- err
-	}()
-	select {
-	case l, ok := <-lines:
-		if !ok || l != "ready" {
-			r.Detail = strings.TrimSpace("listener in " + c.To + " did not start: " + strings.TrimPrefix(l, "error ") + " " + lastLine(lerr.String()))
-			return r
-		}
-	case <-lctx.Done():
-		r.Detail = "listener in " + c.To + " did not start in time"
+		r.Detail = "listener in " + c.To + " did not start: " + msg
 		return r
 	}
-	var cout strings.Builder
-	cctx, ccancel := context.WithTimeout(ctx, c.Timeout+5*time.Second)
-	code, cerr := fc.Stream(cctx, inNode(from, "python3", "-c", client, c.Kind, c.Dial.Addr().String(), fmt.Sprint(c.Dial.Port()), secs, token), nil, &cout, &cout)
-	ccancel()
+	cev, cerr := fa.do(ctx, request{Op: "connect", Netns: from.Netns, Proto: c.Kind, Addr: c.Dial.Addr().String(), Port: int(c.Dial.Port()), Token: token, Timeout: secs}, limit)
+	clientOK := cerr == nil && cev.Event == "ok"
 	// The client's attempt is over: what the listener heard by now (and in
-	// a short grace for packets in flight) is the observation. The
-	// listener is then stopped, so a busy machine that is slow to start
-	// processes cannot turn "reach" into "blocked", and "blocked" costs the
-	// client's timeout, not more.
+	// a short grace for packets in flight) is the observation. A busy
+	// machine slow to schedule the listener cannot turn "reach" into
+	// "blocked", and "blocked" costs the client's timeout, not more.
 	grace := 500 * time.Millisecond
-	if cerr == nil && code == 0 {
+	if clientOK {
 		grace = 5 * time.Second // it answered the client: its line is on its way
 	}
-	var heard string
-	timer := time.NewTimer(grace)
-wait:
-	for {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				break wait
-			}
-			if strings.HasPrefix(l, "peer ") || l == "nothing" || strings.HasPrefix(l, "error") {
-				heard = l
-				break wait
-			}
-		case <-timer.C:
-			heard = "nothing"
-			break wait
-		}
-	}
-	timer.Stop()
-	stopW.Close()
-	select {
-	case <-ldone:
-	case <-time.After(5 * time.Second):
-		lcancel()
-		<-ldone
+	heard, herr := ta.next(ctx, events, grace)
+	if herr != nil {
+		ta.stop(lid)
+		heard, herr = ta.next(ctx, events, 5*time.Second)
 	}
 	switch {
-	case strings.HasPrefix(heard, "peer "):
-		f := strings.Fields(heard)
-		r.Seen = f[1]
+	case herr != nil:
+		r.Detail = "listener in " + c.To + ": " + herr.Error()
+		return r
+	case heard.Event == "peer":
+		r.Seen = heard.Addr
 		r.Observed = "reach"
-	case heard == "nothing":
+	case heard.Event == "nothing":
 		r.Observed = "blocked"
 	default:
-		r.Detail = "listener: " + heard + " " + lastLine(lerr.String())
+		r.Detail = "listener: " + heard.Msg
 		return r
 	}
-	clientOK := cerr == nil && code == 0
+	cmsg := cev.Msg
+	if cerr != nil {
+		cmsg = cerr.Error()
+	}
 	if !clientOK && r.Observed == "reach" && c.Kind == "tcp" {
-		r.Detail = "the listener heard the client but the client failed: " + lastLine(cout.String())
+		r.Detail = "the listener heard the client but the client failed: " + cmsg
 	} else if !clientOK && r.Observed == "blocked" {
-		r.Detail = "client: " + strings.TrimPrefix(lastLine(cout.String()), "error ")
+		r.Detail = "client: " + cmsg
 	}
 	r.Pass = r.Observed == c.Expect
 	if r.Pass && c.Expect == "reach" && c.Source.IsValid() && r.Seen != c.Source.String() {

@@ -60,6 +60,9 @@ func (c *Conn) shellCommand() string {
 }
 
 func (c *Conn) startShell() error {
+	if c.sess != nil {
+		return nil
+	}
 	s, err := c.client.NewSession()
 	if err != nil {
 		return err
@@ -82,7 +85,7 @@ func (c *Conn) startShell() error {
 	c.sess, c.stdin = s, in
 	c.out, c.errs = bufio.NewReaderSize(out, 64<<10), bufio.NewReaderSize(errs, 16<<10)
 	// Prove the shell is there and rc files printed nothing we would misread.
-	r, err := c.Run(context.Background(), "true")
+	r, err := c.run(context.Background(), "true")
 	if err != nil {
 		return err
 	}
@@ -123,6 +126,19 @@ func (c *Conn) Run(ctx context.Context, script string) (Result, error) {
 	if c.broken != nil {
 		return Result{}, c.broken
 	}
+	if c.sess == nil {
+		// The shell starts on first use: a connection that only streams
+		// (labnet test's agents) never pays for it.
+		if err := c.startShell(); err != nil {
+			c.broken = fmt.Errorf("%s: start shell: %w", c.target.Host, err)
+			return Result{}, c.broken
+		}
+	}
+	return c.run(ctx, script)
+}
+
+// run is Run with c.mu held and the shell started.
+func (c *Conn) run(ctx context.Context, script string) (Result, error) {
 	c.exchanges.Add(1)
 	var nb [8]byte
 	_, _ = rand.Read(nb[:])

@@ -124,12 +124,7 @@ func Dial(ctx context.Context, t Target) (*Conn, error) {
 			if herr == nil {
 				_ = tcp.SetDeadline(time.Time{})
 				client := &goph.Client{Client: ssh.NewClient(c, chans, reqs), Config: &goph.Config{User: t.User, Addr: t.Addr.Addr().String(), Port: uint(t.Addr.Port())}}
-				conn := &Conn{target: t, client: client, hostKey: presented}
-				if err := conn.startShell(); err != nil {
-					client.Close()
-					return nil, fmt.Errorf("%s: start shell: %w", t.Host, err)
-				}
-				return conn, nil
+				return &Conn{target: t, client: client, hostKey: presented}, nil
 			}
 			tcp.Close()
 			if mismatch != nil {
