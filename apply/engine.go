@@ -44,6 +44,11 @@ type Engine struct {
 	// Ticker, when set, is called every 10 s for each change still running.
 	Ticker func(addr string, a plan.Action, elapsed time.Duration)
 
+	// DestroyingAll: the plan being made removes every host, so the kernels
+	// of hosts whose contents go with them are not read (nothing on them
+	// is deleted one by one).
+	DestroyingAll bool
+
 	providers map[string]provider.Provider
 	mu        sync.Mutex
 	conns     map[string]*remote.Conn
@@ -329,7 +334,7 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 	mu.Lock()
 	obs.Hosts[addr] = st
 	mu.Unlock()
-	if !st.Exists || !st.SSHUp {
+	if !st.Exists || !st.SSHUp || (e.DestroyingAll && contentsGoWithHost(old.Attrs)) {
 		return nil
 	}
 	c, err := e.Conn(ctx, old)
@@ -348,6 +353,14 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 	obs.Kernel[addr] = k
 	mu.Unlock()
 	return nil
+}
+
+// contentsGoWithHost: deleting a netns host removes everything on it (its
+// namespaces live in the holder's private /run, its processes are killed
+// with it), so what is on it needs no deletion of its own.
+func contentsGoWithHost(hostAttrs map[string]string) bool {
+	p := hostAttrs["provider"]
+	return p == "netns" || p == ""
 }
 
 // node is one half of a change: its delete part or its create/update part.

@@ -64,7 +64,7 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, obs p
 	failed := map[string]bool{} // addresses whose change failed or was skipped
 	e.goneWithHost = map[string]bool{}
 	for _, c := range p.Changes {
-		if c.Kind == expand.KindHost && (c.Action == plan.Delete || c.Action == plan.Replace) && c.Before != nil && (c.Before["provider"] == "netns" || c.Before["provider"] == "") {
+		if c.Kind == expand.KindHost && (c.Action == plan.Delete || c.Action == plan.Replace) && c.Before != nil && contentsGoWithHost(c.Before) {
 			e.goneWithHost[c.Addr] = true
 		}
 	}

@@ -130,6 +130,7 @@ func (w *workspace) loadState() (*state.State, error) {
 // makePlan refreshes and diffs.
 func (w *workspace) makePlan(ctx context.Context, e *apply.Engine, st *state.State, opt plan.Options) (*plan.Plan, plan.Observations, error) {
 	want := expand.Lab(w.lab)
+	e.DestroyingAll = opt.Destroy && len(opt.Targets) == 0
 	obs, err := e.Refresh(ctx, want, st)
 	if err != nil {
 		return nil, obs, fmt.Errorf("refresh: %w", err)
