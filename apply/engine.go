@@ -311,7 +311,8 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 		if err != nil {
 			return err
 		}
-		st := plan.Status{Exists: ok, Complete: ok, Repairable: true}
+		_, shared := p.(provider.AlwaysThere)
+		st := plan.Status{Exists: ok, Complete: ok, Repairable: true, Shared: shared}
 		if !ok {
 			st.Drift = []string{why}
 		}

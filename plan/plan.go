@@ -65,6 +65,10 @@ type Status struct {
 	Repairable bool     // what is wrong can be fixed in place
 	Drift      []string // what is wrong
 	Unknown    bool     // it could not be read (its host is unreachable)
+	// Shared: it is there whether or not the lab made it (the LAN of
+	// existing machines, a Lima network), so finding it without state is
+	// no leftover to replace.
+	Shared bool
 }
 
 // Observations are what refresh read.
@@ -118,7 +122,7 @@ func Make(lab string, want []*expand.Resource, prior *state.State, obs Observati
 		} else {
 			c.Status = observe(c.Kind, c.Addr, w.Attrs, c.Host, obs)
 			c.Action = Create
-			if c.Status.Exists {
+			if c.Status.Exists && !c.Status.Shared {
 				c.Action = Replace
 				c.Reasons = append(c.Reasons, "found on the host but not in the state: it is remade")
 			}

@@ -612,3 +612,29 @@ func TestCounts(t *testing.T) {
 		}
 	}
 }
+
+// A network that is there whether or not the lab made it (the LAN of ssh
+// or Lima hosts) is created, not replaced, when the state lacks it: a first
+// apply on Lima destroyed nothing.
+func TestMakeSharedNetworkNotInState(t *testing.T) {
+	want := dockerLab(t)
+	st := applied(want)
+	st.Remove("network.lan")
+	obs := observed(want)
+	s := obs.Networks["network.lan"]
+	s.Shared = true
+	obs.Networks["network.lan"] = s
+	p := mk(t, want, st, obs, Options{})
+	if c := change(p, "network.lan"); c.Action != Create || len(c.Reasons) != 0 {
+		t.Errorf("network.lan = %s %q", c.Action, c.Reasons)
+	}
+	if got := actions(p); len(got) != 1 {
+		t.Errorf("actions = %v", got)
+	}
+	// Without Shared it is a leftover, remade.
+	s.Shared = false
+	obs.Networks["network.lan"] = s
+	if c := change(mk(t, want, st, obs, Options{}), "network.lan"); c.Action != Replace {
+		t.Errorf("a netns network found without state: %s", c.Action)
+	}
+}

@@ -76,3 +76,12 @@ func (ExistingNetwork) ObserveNetwork(context.Context, string, Network) (bool, s
 	return true, "", nil
 }
 func (ExistingNetwork) DestroyNetwork(context.Context, string, Network) error { return nil }
+
+// NotTheLabs says that the network is there whether or not the lab made it,
+// so finding it is no sign of an earlier apply (see AlwaysThere).
+func (ExistingNetwork) NotTheLabs() {}
+
+// AlwaysThere is implemented by providers whose networks exist without
+// labnet (those embedding ExistingNetwork). A first plan creates such a
+// network (a no-op) rather than replacing it as a leftover.
+type AlwaysThere interface{ NotTheLabs() }

@@ -443,3 +443,7 @@ func TestNetworkIsLimas(t *testing.T) {
 		t.Fatal("network not present")
 	}
 }
+
+// Lima's network exists without labnet: a first plan creates it, never
+// replaces it as a leftover.
+var _ provider.AlwaysThere = (*Provider)(nil)
