@@ -443,7 +443,7 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 		} else {
 			s.Batch = nc.CreateBatch(n)
 		}
-		s.Shell = nc.InsideShell()
+		s.Inside = nc.Inside()
 	case expand.KindSegmentLink:
 		sl := expand.SegmentLinkOf(c.Addr, a)
 		gone := gonePeers(c)
@@ -468,9 +468,9 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 		} else {
 			s.Batch = ct.CreateBatch(n)
 		}
-		s.Shell = ct.InsideShell()
+		s.Inside = ct.Inside()
 		if shapeNeeded(ct, c, obs) {
-			s.Shell = hostnet.AndThen(s.Shell, ct.ShapeShell())
+			s.Shell = ct.ShapeShell()
 		}
 	case expand.KindProcess:
 		p := expand.ProcessOf(c.Addr, a)

@@ -83,28 +83,6 @@ func (c Container) CreateBatch(n Names) []string {
 	return l
 }
 
-// InsideBatch configures the guest's side, in its namespace.
-func (c Container) InsideBatch() []string {
-	l := []string{
-		"link set dev lo up",
-		"addr flush dev eth0",
-		fmt.Sprintf("addr add %s/%d dev eth0", c.Address, c.Bits),
-	}
-	if c.MTU > 0 {
-		l = append(l, fmt.Sprintf("link set dev eth0 mtu %d", c.MTU))
-	}
-	l = append(l, "link set dev eth0 up")
-	if c.Gateway.IsValid() {
-		l = append(l, fmt.Sprintf("route replace default via %s dev eth0", c.Gateway))
-	}
-	return l
-}
-
-// InsideShell runs InsideBatch in the guest's namespace.
-func (c Container) InsideShell() string {
-	return fmt.Sprintf("ip -n %s -batch - <<'LABNET_NS'\n%s\nLABNET_NS", c.Netns, strings.Join(c.InsideBatch(), "\n"))
-}
-
 // RepairBatch fixes the host side of an existing guest.
 func (c Container) RepairBatch(n Names) []string {
 	return []string{

@@ -66,7 +66,6 @@ func TestObjectBatches(t *testing.T) {
 		{"bridge delete", b.DeleteBatch(), []string{"link del dev br0"}},
 		{"container create", c.CreateBatch(n), []string{"netns add ln.docker.c-0", "link add name ln0123456789 type veth peer name eth0 address " + n.GuestMAC("container.c[0]") + " netns ln.docker.c-0",
 			"link set dev ln0123456789 alias labnet:docker:container.c[0]", "link set dev ln0123456789 master br0 up"}},
-		{"container inside", c.InsideBatch(), []string{"link set dev lo up", "addr flush dev eth0", "addr add 10.5.0.7/24 dev eth0", "link set dev eth0 up", "route replace default via 10.5.0.1 dev eth0"}},
 		{"container repair", c.RepairBatch(n), []string{"link set dev ln0123456789 alias labnet:docker:container.c[0]", "link set dev ln0123456789 master br0 up"}},
 		{"container delete all", c.DeleteBatch(true, true), []string{"link del dev ln0123456789", "netns del ln.docker.c-0"}},
 		{"container delete veth only", c.DeleteBatch(true, false), []string{"link del dev ln0123456789"}},
@@ -78,8 +77,9 @@ func TestObjectBatches(t *testing.T) {
 			t.Errorf("%s:\n got %q\nwant %q", tt.name, tt.got, tt.want)
 		}
 	}
-	if got, want := c.InsideShell(), "ip -n ln.docker.c-0 -batch - <<'LABNET_NS'\n"+strings.Join(c.InsideBatch(), "\n")+"\nLABNET_NS"; got != want {
-		t.Errorf("InsideShell:\n%s\nwant\n%s", got, want)
+	wantInside := &Inside{Netns: "ln.docker.c-0", Lo: true, Links: []InsideLink{{Name: "eth0", Addr: "10.5.0.7/24"}}, Gateway: "10.5.0.1", GatewayDev: "eth0"}
+	if got := c.Inside(); !reflect.DeepEqual(got, wantInside) {
+		t.Errorf("Inside = %+v, want %+v", got, wantInside)
 	}
 	if got, want := HostPrep(Names{Lab: "x"}), "mkdir -p /run/labnet/x && chmod 700 /run/labnet/x && sysctl -qw net.ipv4.ip_forward=1"; got != want {
 		t.Errorf("HostPrep = %q", got)

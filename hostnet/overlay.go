@@ -267,12 +267,6 @@ func (c NIC) RepairBatch(n Names) []string {
 	}
 }
 
-// InsideShell configures the guest's end.
-func (c NIC) InsideShell() string {
-	return fmt.Sprintf("ip -n %s -batch - <<'LABNET_NS'\naddr flush dev %s\naddr add %s dev %s\nlink set dev %s mtu %d up\nLABNET_NS",
-		c.Netns, c.Ifname, c.Address, c.Ifname, c.Ifname, c.MTU)
-}
-
 func (c NIC) DeleteBatch() []string {
 	return []string{fmt.Sprintf("link del dev %s", c.HostVeth)}
 }

@@ -13,7 +13,8 @@ import (
 type Step struct {
 	ID     int      // the change's index in the plan
 	Batch  []string // lines for the host namespace's `ip -force -batch`
-	Shell  string   // runs after the batch, only if all of this step's batch lines succeeded
+	Inside *Inside  // the guest's namespace, set up after the batch if this step's lines succeeded
+	Shell  string   // runs after the batch and Inside, only if both succeeded for this step
 	Verify string   // runs after every step's Shell (and one short pause); non-zero fails the step
 }
 
@@ -39,14 +40,13 @@ func (s Script) Render() string {
 		fmt.Fprintf(&b, "hout=$( {\n%s\n} 2>&1 ) || { for id in %s; do echo \"@@fail $id\"; printf '%%s\\n' \"$hout\" | sed \"s/^/@@err $id /\"; done; exit 0; }\n",
 			trimNL(s.Header), strings.Join(ids, " "))
 	}
-	type span struct{ from, to int }
-	spans := map[int]span{}
+	spans := map[int][2]int{}
 	var lines []string
 	for _, st := range s.Steps {
 		if len(st.Batch) == 0 {
 			continue
 		}
-		sp := span{len(lines) + 1, len(lines) + len(st.Batch)}
+		sp := [2]int{len(lines) + 1, len(lines) + len(st.Batch)}
 		spans[st.ID] = sp
 		lines = append(lines, st.Batch...)
 	}
@@ -66,12 +66,17 @@ func (s Script) Render() string {
 	}
 	b.WriteString(`batchok() { for l in $ipfail; do if [ "$l" -ge "$1" ] && [ "$l" -le "$2" ]; then return 1; fi; done; return 0; }` + "\n")
 	b.WriteString(`report() { if [ "$2" -eq 0 ]; then echo "@@ok $1"; else echo "@@fail $1"; printf '%s\n' "$3" | sed "s/^/@@err $1 /"; fi; }` + "\n")
+	renderInside(&b, s.Steps, spans)
+	b.WriteString(`insideok() { for i in $insfail; do [ "$i" = "$1" ] && return 1; done; return 0; }` + "\n")
 	b.WriteString("failed=''\n")
 	verify := false
 	for _, st := range s.Steps {
 		cond := "true"
 		if sp, ok := spans[st.ID]; ok {
-			cond = fmt.Sprintf("batchok %d %d", sp.from, sp.to)
+			cond = fmt.Sprintf("batchok %d %d", sp[0], sp[1])
+		}
+		if st.Inside != nil {
+			cond += fmt.Sprintf(" && insideok %d", st.ID)
 		}
 		if st.Verify != "" {
 			verify = true

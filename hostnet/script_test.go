@@ -67,7 +67,7 @@ func mixedScript() Script {
 		Header: HostPrep(names),
 		Steps: []Step{
 			{ID: 3, Batch: bridge0.CreateBatch(names)},
-			{ID: 5, Batch: web0.CreateBatch(names), Shell: web0.InsideShell()},
+			{ID: 5, Batch: web0.CreateBatch(names), Inside: web0.Inside()},
 			{ID: 6, Batch: web0.RepairBatch(names)},
 			{ID: 8, Shell: NftApplyShell(names, node0Rules)},
 			{ID: 9, Shell: proc0.StartShell(), Verify: proc0.Verify()},
@@ -91,7 +91,7 @@ func TestRenderSyntax(t *testing.T) {
 		"empty":         {},
 		"header only":   {Header: HostPrep(names)},
 		"shell only":    {Steps: []Step{{ID: 0, Shell: proc0.StopShell()}}},
-		"here-docs":     {Header: "cat <<'EOF'\nx\nEOF", Steps: []Step{{ID: 0, Shell: web0.InsideShell()}, {ID: 1, Shell: NftApplyShell(names, nil)}, {ID: 2, Shell: "true", Verify: "cat <<'V'\ny\nV\n\n"}}},
+		"here-docs":     {Header: "cat <<'EOF'\nx\nEOF", Steps: []Step{{ID: 0, Inside: web0.Inside()}, {ID: 1, Shell: NftApplyShell(names, nil)}, {ID: 2, Shell: "true", Verify: "cat <<'V'\ny\nV\n\n"}}},
 		"trailing amp":  {Steps: []Step{{ID: 0, Shell: "sleep 0 &"}}},
 		"comment last":  {Steps: []Step{{ID: 0, Shell: "true # done"}, {ID: 1, Shell: "true", Verify: "true # done"}}},
 		"nothing to do": {Steps: []Step{{ID: 0}, {ID: 1}}},
@@ -116,7 +116,7 @@ func TestCheckSyntaxCatchesBrokenHereDoc(t *testing.T) {
 	}
 	// Render keeps here-document terminators at the start of their line.
 	r := mixedScript().Render()
-	for _, term := range []string{"\nLABNET_BATCH\n", "\nLABNET_NS\n", "\nLABNET_NFT\n"} {
+	for _, term := range []string{"\nLABNET_BATCH\n", "\nLABNET_INSIDE\n", "\nLABNET_NFT\n"} {
 		if !strings.Contains(r, term) {
 			t.Errorf("rendered script lacks terminator line %q", strings.TrimSpace(term))
 		}
@@ -220,7 +220,7 @@ func TestOutcomeAllSucceed(t *testing.T) {
 			{ID: 1, Batch: []string{"link add name b0 type bridge"}},
 			{ID: 2, Shell: "echo shell2 >>marks"},
 			{ID: 3},
-			{ID: 4, Shell: web0.InsideShell()},
+			{ID: 4, Shell: "cat <<'EOF' >>marks\nshell4\nEOF"},
 		},
 	}
 	r := runScript(t, s)
@@ -228,15 +228,13 @@ func TestOutcomeAllSucceed(t *testing.T) {
 	if !reflect.DeepEqual(r.out, want) {
 		t.Fatalf("outcome = %v, want all nil\nstdout:\n%s", r.out, r.stdout)
 	}
-	if got := r.file(t, "marks"); got != "prepared\nshell0\nshell2\n" {
+	if got := r.file(t, "marks"); got != "prepared\nshell0\nshell2\nshell4\n" {
 		t.Errorf("marks = %q", got)
 	}
 	// One ip process for every batch line of the stage, in step order;
-	// the here-document of step 4 reaches ip -n intact.
+	// the here-document of step 4 reaches its command intact.
 	wantLog := "argv: -force -batch -\n" +
-		"line 1: link add name a0 type bridge\nline 2: link set dev a0 up\nline 3: link add name b0 type bridge\n" +
-		"argv: -n ln.docker.web-0 -batch -\n" +
-		"line 1: link set dev lo up\nline 2: addr flush dev eth0\nline 3: addr add 172.17.0.2/16 dev eth0\nline 4: link set dev eth0 up\nline 5: route replace default via 172.17.0.1 dev eth0\n"
+		"line 1: link add name a0 type bridge\nline 2: link set dev a0 up\nline 3: link add name b0 type bridge\n"
 	if got := r.ipLog(t); got != wantLog {
 		t.Errorf("ip log:\n%s\nwant:\n%s", got, wantLog)
 	}

@@ -1,0 +1,105 @@
+package hostnet
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/labnet-dev/labnet/remote"
+)
+
+// insidePy configures guests' namespaces: see its header.
+//
+//go:embed inside.py
+var insidePy string
+
+// Inside is what a step sets up inside a guest's namespace, applied by
+// inside.py over netlink: each link gets exactly its one IPv4 address (any
+// other is removed), its MTU when set, and is brought up; then the default
+// route. Applying it twice changes nothing.
+type Inside struct {
+	Netns      string       `json:"netns"`
+	Lo         bool         `json:"lo,omitempty"` // bring lo up
+	Links      []InsideLink `json:"links"`
+	Gateway    string       `json:"gw,omitempty"` // default route via this address
+	GatewayDev string       `json:"gwdev,omitempty"`
+}
+
+// InsideLink is one interface of a guest.
+type InsideLink struct {
+	Name string `json:"name"`
+	Addr string `json:"addr"` // "10.0.0.2/24"
+	MTU  int    `json:"mtu,omitempty"`
+}
+
+// Inside configures the container's eth0 and its default route.
+func (c Container) Inside() *Inside {
+	in := &Inside{Netns: c.Netns, Lo: true, Links: []InsideLink{{Name: "eth0", Addr: fmt.Sprintf("%s/%d", c.Address, c.Bits), MTU: c.MTU}}}
+	if c.Gateway.IsValid() {
+		in.Gateway, in.GatewayDev = c.Gateway.String(), "eth0"
+	}
+	return in
+}
+
+// Inside configures the guest's end of a NIC.
+func (c NIC) Inside() *Inside {
+	return &Inside{Netns: c.Netns, Links: []InsideLink{{Name: c.Ifname, Addr: c.Address.String(), MTU: c.MTU}}}
+}
+
+// insideLine is one guest of inside.py's input: the step and the span of
+// its lines in the host's ip batch.
+type insideLine struct {
+	ID   int `json:"id"`
+	From int `json:"from"`
+	To   int `json:"to"`
+	*Inside
+}
+
+// renderInside writes the part of a stage script that configures every
+// step's guest: one python3 process for all of them. It sets $insfail to
+// the steps that failed there (they have printed their @@fail/@@err).
+func renderInside(b *strings.Builder, steps []Step, spans map[int][2]int) {
+	var lines []string
+	var ids []string
+	for _, st := range steps {
+		if st.Inside == nil {
+			continue
+		}
+		sp, ok := spans[st.ID]
+		if !ok {
+			sp = [2]int{0, -1}
+		}
+		j, _ := json.Marshal(insideLine{ID: st.ID, From: sp[0], To: sp[1], Inside: st.Inside})
+		lines = append(lines, string(j))
+		ids = append(ids, fmt.Sprint(st.ID))
+	}
+	b.WriteString("insfail=''\n")
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "insout=$(python3 -c %s \"$ipfail\" 2>&1 <<'LABNET_INSIDE'\n%s\nLABNET_INSIDE\n)\n", remote.Quote(insidePy), strings.Join(lines, "\n"))
+	// python3 missing or crashed: every guest whose batch went through
+	// fails with what it said.
+	b.WriteString("if [ $? -ne 0 ]; then\n")
+	for _, st := range steps {
+		if st.Inside == nil {
+			continue
+		}
+		cond := "true"
+		if sp, ok := spans[st.ID]; ok {
+			cond = fmt.Sprintf("batchok %d %d", sp[0], sp[1])
+		}
+		fmt.Fprintf(b, "  %s && { echo '@@fail %d'; printf '%%s\\n' \"guest configuration (python3): $insout\" | sed 's/^/@@err %d /'; }\n", cond, st.ID, st.ID)
+	}
+	fmt.Fprintf(b, "  insfail='%s'\nelse\n", strings.Join(ids, " "))
+	b.WriteString("  insfail=$(printf '%s\\n' \"$insout\" | sed -n 's/^@@fail \\([0-9][0-9]*\\)$/\\1/p')\n")
+	b.WriteString("  [ -n \"$insout\" ] && printf '%s\\n' \"$insout\"\nfi\n")
+}
+
+// ElidePrograms replaces the embedded programs of a rendered script with a
+// placeholder naming their file: golden files show a script's shape, and
+// the programs have tests of their own.
+func ElidePrograms(script string) string {
+	return strings.ReplaceAll(script, remote.Quote(insidePy), "'<hostnet/inside.py>'")
+}

@@ -1,0 +1,140 @@
+package hostnet
+
+import (
+	"encoding/json"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestInsideOnRealKernel runs rendered stage scripts with the real ip and
+// inside.py in a throwaway network and mount namespace (its own /run, so
+// the namespaces it makes are invisible to the machine and die with it):
+// a guest is created and configured, then drifts (an extra address, eth0
+// down, the default route gone) and is configured again; a guest whose
+// interface is missing fails with a message naming it.
+func TestInsideOnRealKernel(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (namespaces)")
+	}
+	for _, tool := range []string{"ip", "python3", "unshare"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	n := Names{Lab: "insidetest"}
+	c := Container{Addr: "container.c[0]", Netns: n.Netns("c-0"), HostVeth: n.HostVeth("container.c[0]"), Bridge: "br0",
+		Address: netip.MustParseAddr("10.66.0.2"), Bits: 24, Gateway: netip.MustParseAddr("10.66.0.1"), MTU: 1400}
+	create := Script{Steps: []Step{{ID: 1, Batch: c.CreateBatch(n), Inside: c.Inside()}}}
+	repair := Script{Steps: []Step{{ID: 2, Inside: c.Inside()}}}
+	broken := c
+	broken.Netns = n.Netns("c-1")
+	missing := Script{Steps: []Step{
+		{ID: 3, Batch: []string{"netns add " + broken.Netns}, Inside: &Inside{Netns: broken.Netns, Links: []InsideLink{{Name: "eth7", Addr: "10.66.0.3/24"}}}},
+		{ID: 4, Inside: &Inside{Netns: n.Netns("never-made"), Lo: true}},
+	}}
+	dir := t.TempDir()
+	for name, s := range map[string]Script{"create.sh": create, "repair.sh": repair, "missing.sh": missing} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s.Render()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ns := c.Netns
+	driver := strings.Join([]string{
+		"set -e",
+		"mount -t tmpfs labnet-test /run && mkdir -p /run/netns",
+		"ip link add name br0 type bridge && ip link set dev br0 up",
+		"sh create.sh >create.out",
+		"ip -n " + ns + " addr add 10.9.9.9/8 dev eth0",
+		"ip -n " + ns + " route del default",
+		"ip -n " + ns + " link set dev eth0 down",
+		"sh repair.sh >repair.out",
+		"ip -n " + ns + " -j addr show >addr.json",
+		"ip -n " + ns + " -j route show >route.json",
+		"sh missing.sh >missing.out",
+	}, "\n")
+	cmd := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", driver)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("driver: %v\n%s", err, out)
+	}
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if out := create.ParseOutcome(read("create.out")); out[1] != nil {
+		t.Fatalf("create: %v\n%s", out[1], read("create.out"))
+	}
+	if out := repair.ParseOutcome(read("repair.out")); out[2] != nil {
+		t.Fatalf("repair: %v\n%s", out[2], read("repair.out"))
+	}
+	var links []struct {
+		Ifname   string   `json:"ifname"`
+		Flags    []string `json:"flags"`
+		MTU      int      `json:"mtu"`
+		AddrInfo []struct {
+			Family    string `json:"family"`
+			Local     string `json:"local"`
+			Prefixlen int    `json:"prefixlen"`
+		} `json:"addr_info"`
+	}
+	if err := json.Unmarshal(read("addr.json"), &links); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, l := range links {
+		seen[l.Ifname] = true
+		var v4 []string
+		for _, a := range l.AddrInfo {
+			if a.Family == "inet" {
+				v4 = append(v4, a.Local+"/"+strconv.Itoa(a.Prefixlen))
+			}
+		}
+		switch l.Ifname {
+		case "lo":
+			if !slices.Contains(l.Flags, "UP") {
+				t.Errorf("lo is not up: %v", l.Flags)
+			}
+		case "eth0":
+			if !slices.Contains(l.Flags, "UP") || l.MTU != 1400 {
+				t.Errorf("eth0 flags %v mtu %d, want UP and 1400", l.Flags, l.MTU)
+			}
+			if strings.Join(v4, " ") != "10.66.0.2/24" {
+				t.Errorf("eth0 IPv4 addresses %v, want only 10.66.0.2/24 (the drifted 10.9.9.9/8 removed)", v4)
+			}
+		}
+	}
+	if !seen["eth0"] || !seen["lo"] {
+		t.Errorf("links in the guest: %v", seen)
+	}
+	var routes []struct {
+		Dst     string `json:"dst"`
+		Gateway string `json:"gateway"`
+		Dev     string `json:"dev"`
+	}
+	if err := json.Unmarshal(read("route.json"), &routes); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range routes {
+		found = found || (r.Dst == "default" && r.Gateway == "10.66.0.1" && r.Dev == "eth0")
+	}
+	if !found {
+		t.Errorf("no default route via 10.66.0.1 dev eth0 after repair: %+v", routes)
+	}
+	out := missing.ParseOutcome(read("missing.out"))
+	if err := out[3]; err == nil || !strings.Contains(err.Error(), "eth7") || !strings.Contains(err.Error(), broken.Netns) {
+		t.Errorf("guest without eth7: %v, want an error naming eth7 and %s\n%s", err, broken.Netns, read("missing.out"))
+	}
+	if err := out[4]; err == nil || !strings.Contains(err.Error(), "never-made") {
+		t.Errorf("guest without a namespace: %v\n%s", err, read("missing.out"))
+	}
+}
