@@ -6,6 +6,7 @@ package acceptance
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,9 +22,16 @@ import (
 
 var labnetBin string
 
+// TestMain builds labnet for the tests, unless LABNET_BIN names a built one
+// or no test here can run (not root, and no Lima tests either).
 func TestMain(m *testing.M) {
+	flag.Parse()
 	code := func() int {
-		if os.Geteuid() != 0 {
+		if b := os.Getenv("LABNET_BIN"); b != "" {
+			labnetBin = b
+			return m.Run()
+		}
+		if os.Geteuid() != 0 && (limaSkip() != "" || testing.Short()) {
 			return m.Run() // tests skip themselves
 		}
 		dir, err := os.MkdirTemp("", "labnet-acc-")
@@ -33,7 +41,8 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(dir)
 		labnetBin = filepath.Join(dir, "labnet")
-		build := exec.Command("go", "build", "-o", labnetBin, "..")
+		build := exec.Command("go", "build", "-o", labnetBin, ".")
+		build.Dir = repoDir()
 		build.Stdout, build.Stderr = os.Stdout, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "build labnet:", err)
