@@ -78,7 +78,7 @@ func renderInside(b *strings.Builder, steps []Step, spans map[int][2]int) {
 	if len(lines) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "insout=$(python3 -c %s \"$ipfail\" 2>&1 <<'LABNET_INSIDE'\n%s\nLABNET_INSIDE\n)\n", remote.Quote(insidePy), strings.Join(lines, "\n"))
+	fmt.Fprintf(b, "insout=$(python3 -I -S -c %s \"$ipfail\" 2>&1 <<'LABNET_INSIDE'\n%s\nLABNET_INSIDE\n)\n", remote.Quote(insidePy), strings.Join(lines, "\n"))
 	// python3 missing or crashed: every guest whose batch went through
 	// fails with what it said.
 	b.WriteString("if [ $? -ne 0 ]; then\n")

@@ -116,7 +116,7 @@ func ObserveScript(n Names, hostName string) string {
 	// One python3 process reads every lab namespace over netlink (an ip per
 	// namespace costs ~5 ms, which made a no-op plan of 500 guests take
 	// seconds); hosts without python3 fall back to that loop.
-	fmt.Fprintf(&b, "if command -v python3 >/dev/null 2>&1; then python3 -c %s %s; else\n", remote.Quote(nsReader), remote.Quote(n.NetnsPrefix()))
+	fmt.Fprintf(&b, "if command -v python3 >/dev/null 2>&1; then python3 -I -S -c %s %s; else\n", remote.Quote(nsReader), remote.Quote(n.NetnsPrefix()))
 	fmt.Fprintf(&b, "for f in /run/netns/%s*; do [ -e \"$f\" ] || continue; ns=${f##*/}; echo \"@@ns $ns\"; %s; done\nfi\n", n.NetnsPrefix(), netnsObserve)
 	b.WriteString("echo @@routes\nip -j route show\necho @@neigh\nip -j neigh show nud permanent\n")
 	b.WriteString("for d in $(ip -o link show type vxlan | sed -n 's/^[0-9]*: \\([^:@]*\\).*/\\1/p'); do echo \"@@fdb $d\"; bridge -j fdb show dev \"$d\"; echo; done\n")
