@@ -57,9 +57,11 @@ func TestCrashKillApplyAndDestroy(t *testing.T) {
 		t.Fatalf("a clean apply and destroy left:\n%s", strings.Join(left, "\n"))
 	}
 
-	// delay draws a kill moment between 20ms and the whole run.
-	delay := func(full time.Duration) time.Duration {
-		lo := 20 * time.Millisecond
+	// delay draws a kill moment between lo and the whole run. A whole-lab
+	// destroy of netns hosts takes tens of milliseconds (no kernel is read,
+	// each host dies with its holder), so its kills start earlier and its
+	// length is re-measured every round.
+	delay := func(lo, full time.Duration) time.Duration {
 		if full <= lo {
 			return lo
 		}
@@ -70,7 +72,7 @@ func TestCrashKillApplyAndDestroy(t *testing.T) {
 	for round := range crashRounds {
 		// Apply, killed; sometimes its first retry is killed too.
 		for k := range 1 + rng.IntN(2) {
-			d := delay(applyTime)
+			d := delay(20*time.Millisecond, applyTime)
 			if l.killAfter(d, "apply", "-auto-approve") {
 				kills++
 				summary = append(summary, l.afterKill(round, "apply", k, d))
@@ -86,7 +88,7 @@ func TestCrashKillApplyAndDestroy(t *testing.T) {
 		l.must(0, "plan", "-detailed-exitcode")
 
 		// Destroy, killed.
-		d := delay(destroyTime)
+		d := delay(2*time.Millisecond, destroyTime)
 		if l.killAfter(d, "destroy", "-auto-approve") {
 			kills++
 			summary = append(summary, l.afterKill(round, "destroy", 0, d))
@@ -94,7 +96,9 @@ func TestCrashKillApplyAndDestroy(t *testing.T) {
 			summary = append(summary, "round "+strconv.Itoa(round)+": destroy finished before the kill at "+d.String())
 		}
 		l.unlockStale()
+		start := time.Now()
 		l.must(0, "destroy", "-auto-approve")
+		destroyTime = time.Since(start)
 		if left := leftovers(l.name); len(left) > 0 {
 			t.Fatalf("round %d: destroy after a killed destroy left:\n%s", round, strings.Join(left, "\n"))
 		}
