@@ -30,7 +30,7 @@ import (
 //
 // LABNET_LIMA_TEMPLATE is passed as the labs' lima_template (an absolute
 // path of a local template, such as shared/lima/template-offline.yaml, or a
-// Lima template name); without it the labs use template://debian-12, which
+// Lima template name); without it the labs use template://_images/debian-12, which
 // downloads an image. A compiled test binary finds the repository through
 // LABNET_REPO (else the source path it was built from) and labnet through
 // LABNET_BIN (else it builds labnet from the repository).

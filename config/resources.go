@@ -563,10 +563,16 @@ func (l *loader) decodeSSH(d *dec, sb *subBlock, ctx *hcl.EvalContext) *SSHConfi
 	return cfg
 }
 
+// DefaultLimaTemplate is Lima's Debian 12 image template (Lima 1.1+; the
+// image is downloaded). It is the image alone: Lima's template://debian-12
+// also mounts the user's home directory into the VM (Lima appends a base's
+// mounts to the VM's own `mounts: []`), which a lab VM must not have.
+const DefaultLimaTemplate = "template://_images/debian-12"
+
 // defaultLima: a lab switched to Lima with only `-var provider=lima` gets
-// Lima's Debian template (needs Lima 1.1+ and the image download).
+// Lima's Debian image template.
 func defaultLima() *LimaConfig {
-	return &LimaConfig{CPUs: 1, Memory: "1GiB", Disk: "10GiB", Network: "user-v2", Template: "template://debian-12"}
+	return &LimaConfig{CPUs: 1, Memory: "1GiB", Disk: "10GiB", Network: "user-v2", Template: DefaultLimaTemplate}
 }
 
 var (

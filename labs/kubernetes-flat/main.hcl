@@ -45,8 +45,8 @@ variable "provider" {
 
 variable "lima_template" {
   type        = string
-  default     = "template://debian-12"
-  description = "The Lima template of the VMs; used only with provider = \"lima\" (e.g. the offline template of shared/lima, an absolute path)."
+  default     = "template://_images/debian-12"
+  description = "The Lima template of the VMs; used only with provider = \"lima\" (e.g. the offline template of shared/lima, an absolute path). The default is Lima's Debian 12 image (downloaded) without template://debian-12's mount of the home directory."
 }
 
 network "lan" {

@@ -23,7 +23,7 @@ import (
 //	LABNET_LIMA_TEMPLATE  a Lima template (e.g. shared/lima/template-offline.yaml, no download), or
 //	LABNET_LIMA_IMAGE     a disk image path or URL,
 //
-// else Lima's debian-12 template (downloads an image).
+// else Lima's Debian 12 image template (downloads an image).
 func TestLimaAcceptance(t *testing.T) {
 	if _, err := exec.LookPath("limactl"); err != nil {
 		t.Skip("limactl is not on PATH (no package registry here serves Lima): run on a machine with Lima (https://lima-vm.io)")
@@ -36,7 +36,7 @@ func TestLimaAcceptance(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 28*time.Minute)
 	defer cancel()
-	s := Settings{CPUs: 1, Memory: "1GiB", Template: "debian-12"}
+	s := Settings{CPUs: 1, Memory: "1GiB", Template: "template://_images/debian-12"}
 	if v := os.Getenv("LABNET_LIMA_TEMPLATE"); v != "" {
 		s.Template = v
 	} else if v := os.Getenv("LABNET_LIMA_IMAGE"); v != "" {
