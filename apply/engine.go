@@ -53,7 +53,7 @@ type Engine struct {
 	mu        sync.Mutex
 	conns     map[string]*remote.Conn
 	pinned    bool
-	// goneWithHost: netns hosts this apply removes, whose contents go with them.
+	// goneWithHost: netns hosts and Lima VMs this apply removes, whose contents go with them.
 	goneWithHost map[string]bool
 }
 
@@ -358,10 +358,12 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 
 // contentsGoWithHost: deleting a netns host removes everything on it (its
 // namespaces live in the holder's private /run, its processes are killed
-// with it), so what is on it needs no deletion of its own.
+// with it), and so does deleting a Lima VM, so what is on it needs no
+// deletion of its own (nor a VM that is up: a stopped or half-made VM is
+// deleted all the same). Only an ssh host's machine stays.
 func contentsGoWithHost(hostAttrs map[string]string) bool {
 	p := hostAttrs["provider"]
-	return p == "netns" || p == ""
+	return p == "netns" || p == "" || p == "lima"
 }
 
 // node is one half of a change: its delete part or its create/update part.

@@ -174,7 +174,7 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 	byHost := map[string][]*node{}
 	var provNodes []*node
 	for _, n := range nodes {
-		// A netns host takes everything on it when it goes: its contents
+		// A netns host or Lima VM takes everything on it when it goes: its contents
 		// need no commands of their own (and its sshd may be gone).
 		if n.delete && e.goneWithHost[n.change.Host] && n.change.Kind != expand.KindHost {
 			results[n] = result{}
@@ -287,9 +287,9 @@ func (e *Engine) provide(ctx context.Context, n *node, st *state.State) (json.Ra
 	old := st.Get(c.Addr)
 	switch {
 	case n.delete:
-		if p.Name() != "netns" {
+		if !contentsGoWithHost(attrs) {
 			// The machine stays: whatever of the lab is left on it goes
-			// (netns hosts take everything with them).
+			// (netns hosts and Lima VMs take everything with them).
 			if err := e.SweepHost(ctx, old); err != nil {
 				return nil, err
 			}
