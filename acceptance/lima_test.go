@@ -236,7 +236,7 @@ func (l *limaLab) checksPass(n int) {
 // TestLimaDocker runs labs/docker on two Lima VMs: apply, checks, a
 // no-change plan; then one VM is stopped behind labnet's back and a single
 // apply restarts it (its SSH host key kept) and remakes what it lost, so
-// the checks pass again; destroy leaves no VM.
+// the checks pass again; destroy, with a VM stopped, leaves no VM.
 func TestLimaDocker(t *testing.T) {
 	l := newLimaLab(t, "docker", "-var", "hosts=2")
 	l.must(30*time.Minute, 0, l.with("apply", "-auto-approve")...)
@@ -258,6 +258,10 @@ func TestLimaDocker(t *testing.T) {
 	l.checksPass(5)
 	l.must(5*time.Minute, 0, l.with("plan", "-detailed-exitcode")...)
 
+	// A stopped VM cannot be reached, and destroy deletes it all the same.
+	if out, err := exec.Command("limactl", "stop", l.name+"-node-0").CombinedOutput(); err != nil {
+		t.Fatalf("limactl stop: %v\n%s", err, out)
+	}
 	l.must(10*time.Minute, 0, l.with("destroy", "-auto-approve")...)
 	l.wantVMs()
 }
