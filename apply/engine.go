@@ -219,12 +219,22 @@ func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *st
 			items = append(items, item{r.Addr, r.Kind, r.Attrs})
 		}
 	}
+	// The guest namespaces the lab keeps on each host are read inside;
+	// the others only need to be seen (they are deleted).
+	inside := map[string][]string{}
+	if !e.DestroyingAll {
+		for _, w := range want {
+			if expand.IsGuest(w.Kind) && w.Attrs["netns"] != "" {
+				inside[w.Host] = append(inside[w.Host], w.Attrs["netns"])
+			}
+		}
+	}
 	var mu sync.Mutex
 	var firstErr error
 	var jobs []func()
 	for _, it := range items {
 		jobs = append(jobs, func() {
-			err := e.refreshOne(ctx, it.addr, it.kind, it.attrs, prior, &obs, &mu)
+			err := e.refreshOne(ctx, it.addr, it.kind, it.attrs, inside[it.addr], prior, &obs, &mu)
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -301,7 +311,7 @@ func sortedKeys(m map[string]bool) []string {
 	return keys
 }
 
-func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[string]string, prior *state.State, obs *plan.Observations, mu *sync.Mutex) error {
+func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[string]string, inside []string, prior *state.State, obs *plan.Observations, mu *sync.Mutex) error {
 	p, err := e.providerFor(addr, attrs)
 	if err != nil {
 		return err
@@ -342,7 +352,7 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 	if err != nil {
 		return err
 	}
-	out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), old.Attrs["name"]))
+	out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), old.Attrs["name"], inside))
 	if err != nil {
 		return fmt.Errorf("refresh %s: %w", addr, err)
 	}

@@ -541,7 +541,8 @@ func (e *Engine) SweepHost(ctx context.Context, host *state.Resource) error {
 	if err != nil {
 		return err
 	}
-	out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), host.Attrs["name"]))
+	// What is inside the namespaces does not matter: they all go.
+	out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), host.Attrs["name"], nil))
 	if err != nil {
 		return err
 	}

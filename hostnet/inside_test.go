@@ -138,3 +138,48 @@ func TestInsideOnRealKernel(t *testing.T) {
 		t.Errorf("guest without a namespace: %v\n%s", err, read("missing.out"))
 	}
 }
+
+// TestObserveScriptReadsOnlyKeptNamespaces runs ObserveScript on a real
+// kernel (throwaway network and mount namespaces): the namespace the lab
+// keeps is read inside, the other one (to be deleted) is only listed.
+func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (namespaces)")
+	}
+	for _, tool := range []string{"ip", "python3", "unshare"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	n := Names{Lab: "obstest"}
+	kept, gone := n.Netns("kept"), n.Netns("gone")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "observe.sh"), []byte(ObserveScript(n, "h", []string{kept})), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	driver := strings.Join([]string{
+		"set -e",
+		"mount -t tmpfs labnet-test /run && mkdir -p /run/netns",
+		"for ns in " + kept + " " + gone + "; do ip netns add $ns; ip -n $ns link set dev lo up; done",
+		"sh observe.sh >observe.out",
+	}, "\n")
+	cmd := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", driver)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("driver: %v\n%s", err, out)
+	}
+	out, err := os.ReadFile(filepath.Join(dir, "observe.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := ParseObserved(out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if ns := o.Netns[kept]; ns == nil || !ns.Links["lo"].Up {
+		t.Errorf("kept namespace: %+v, want lo up read from inside\n%s", ns, out)
+	}
+	if ns, ok := o.Netns[gone]; !ok || len(ns.Links) != 0 {
+		t.Errorf("namespace not kept: %+v (listed %v), want listed with nothing read\n%s", ns, ok, out)
+	}
+}

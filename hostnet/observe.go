@@ -110,14 +110,19 @@ func (o *Observed) HasFdb(dev, mac string, dst netip.Addr) bool {
 // in every namespace 400-433 ms (a process per guest); one `ip netns exec
 // NS sh -c 'ip ...; tc ...'` per namespace, a single process tree but a
 // mount namespace and a shell each time, 577-604 ms.
-func ObserveScript(n Names, hostName string) string {
+//
+// Only the namespaces in inside are read inside (those the lab keeps: their
+// drift matters); every other lab namespace is only listed, which is all a
+// deletion needs. Removing N guests thus reads none of them.
+func ObserveScript(n Names, hostName string, inside []string) string {
 	var b strings.Builder
 	b.WriteString("echo @@links\nip -d -j addr show\n")
+	keep := remote.Quote(" " + strings.Join(inside, " ") + " ")
 	// One python3 process reads every lab namespace over netlink (an ip per
 	// namespace costs ~5 ms, which made a no-op plan of 500 guests take
 	// seconds); hosts without python3 fall back to that loop.
-	fmt.Fprintf(&b, "if command -v python3 >/dev/null 2>&1; then python3 -I -S -c %s %s; else\n", remote.Quote(nsReader), remote.Quote(n.NetnsPrefix()))
-	fmt.Fprintf(&b, "for f in /run/netns/%s*; do [ -e \"$f\" ] || continue; ns=${f##*/}; echo \"@@ns $ns\"; %s; done\nfi\n", n.NetnsPrefix(), netnsObserve)
+	fmt.Fprintf(&b, "if command -v python3 >/dev/null 2>&1; then python3 -I -S -c %s %s %s; else\n", remote.Quote(nsReader), remote.Quote(n.NetnsPrefix()), keep)
+	fmt.Fprintf(&b, "for f in /run/netns/%s*; do [ -e \"$f\" ] || continue; ns=${f##*/}; echo \"@@ns $ns\"; case %s in *\" $ns \"*) %s;; esac; done\nfi\n", n.NetnsPrefix(), keep, netnsObserve)
 	b.WriteString("echo @@routes\nip -j route show\necho @@neigh\nip -j neigh show nud permanent\n")
 	b.WriteString("for d in $(ip -o link show type vxlan | sed -n 's/^[0-9]*: \\([^:@]*\\).*/\\1/p'); do echo \"@@fdb $d\"; bridge -j fdb show dev \"$d\"; echo; done\n")
 	fmt.Fprintf(&b, "echo @@nft\nnft -j list table inet %s 2>/dev/null || true\n", n.Table())
@@ -136,13 +141,13 @@ LABNET_OBS
 printf '%s\n' "$nsout"; case $nsout in *'"qdisc":"tbf"'*|*'"qdisc":"netem"'*) echo "@@tc $ns"; tc -j -n "$ns" qdisc show dev eth0; echo;; esac`
 
 // nsReader prints, for every network namespace whose name starts with
-// argv[1], "@@ns NAME", its links with their IPv4 addresses and its
+// argv[1], "@@ns NAME", and for those named in argv[2] its links with their IPv4 addresses and its
 // default routes as two JSON arrays in `ip -j`'s shape (the fields labnet
 // reads), and "@@tc NAME" with eth0's qdisc where it is tbf or netem. It
 // enters each namespace with setns(2) and asks the kernel over netlink, all
 // in one process.
 const nsReader = `import ctypes, json, os, socket, struct, subprocess, sys
-prefix = sys.argv[1]
+prefix, inside = sys.argv[1], set(sys.argv[2].split())
 libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNET = 0x40000000
 NLM_F_REQUEST, NLM_F_DUMP = 1, 0x300
@@ -221,6 +226,9 @@ orig = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
 out = sys.stdout
 for name in sorted(os.listdir("/run/netns")):
     if not name.startswith(prefix):
+        continue
+    if name not in inside:
+        out.write("@@ns %s\n" % name)
         continue
     try:
         fd = os.open("/run/netns/" + name, os.O_RDONLY)

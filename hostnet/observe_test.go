@@ -345,7 +345,7 @@ func TestParseObservedUnreadableNetns(t *testing.T) {
 }
 
 func TestObserveScript(t *testing.T) {
-	s := ObserveScript(Names{Lab: "docker"}, "node-0")
+	s := ObserveScript(Names{Lab: "docker"}, "node-0", []string{"ln.docker.web-0"})
 	for _, want := range []string{
 		"echo @@links\nip -d -j addr show\n",
 		"/run/netns/ln.docker.*",
