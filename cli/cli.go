@@ -559,6 +559,11 @@ func (u *ui) test(ctx context.Context, args []string) int {
 	fs := newFlags(u, "test", "test [options]\n\nRuns the lab's check blocks against the applied lab. Exit 0 when all pass, 1 otherwise.\n\nExamples:\n  labnet test\n  labnet test -run 'pod-to-pod' -junit=checks.xml")
 	var rf runFlags
 	rf.add(fs)
+	// Checks are cheap requests to one agent per host, so many run at once;
+	// the default is higher than apply's host parallelism.
+	rf.parallelism = 50
+	par := fs.Lookup("parallelism")
+	par.DefValue, par.Usage = "50", "checks run at once"
 	junit := fs.String("junit", "", "also write a JUnit XML report to FILE")
 	asJSON := fs.Bool("json", false, "print results as JSON")
 	runRE := fs.String("run", "", "run only the checks whose name matches this regular expression")
