@@ -277,3 +277,29 @@ func TestLimaKubernetesFlat(t *testing.T) {
 	l.must(10*time.Minute, 0, l.with("destroy", "-auto-approve")...)
 	l.wantVMs()
 }
+
+// TestLimaOtherLabs runs the remaining labs of labs/ on Lima VMs, one after
+// another: labs/vms (a bridged VM on lanbr, which takes the Lima network's
+// interface, not eth0, Lima's own user-mode NIC that carries SSH), labs/sdn
+// (VXLAN segments between the VMs) and labs/bare-metal (three VMs).
+func TestLimaOtherLabs(t *testing.T) {
+	for _, c := range []struct {
+		lab    string
+		vms    []string
+		checks int
+	}{
+		{"vms", []string{"node-0", "node-1"}, 9},
+		{"sdn", []string{"node-0", "node-1"}, 6},
+		{"bare-metal", []string{"node-0", "node-1", "node-2"}, 4},
+	} {
+		t.Run(c.lab, func(t *testing.T) {
+			l := newLimaLab(t, c.lab)
+			l.must(40*time.Minute, 0, l.with("apply", "-auto-approve")...)
+			l.wantVMs(c.vms...)
+			l.checksPass(c.checks)
+			l.must(5*time.Minute, 0, l.with("plan", "-detailed-exitcode")...)
+			l.must(10*time.Minute, 0, l.with("destroy", "-auto-approve")...)
+			l.wantVMs()
+		})
+	}
+}

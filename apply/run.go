@@ -377,7 +377,7 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 				s.Batch = expand.BridgeOf(c.Addr, a).DeleteBatch()
 			}
 		case expand.KindLanBridge:
-			s.Batch = expand.LanBridgeOf(c.Addr, a).DeleteBatch()
+			s.Shell = expand.LanBridgeOf(c.Addr, a).RestoreShell(n)
 		case expand.KindPodNet:
 			s.Batch = expand.PodNetOf(c.Addr, a).DeleteBatch()
 		case expand.KindSegmentLink:
@@ -421,12 +421,10 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 		}
 	case expand.KindLanBridge:
 		b := expand.LanBridgeOf(c.Addr, a)
-		if c.Action == plan.Update {
-			s.Batch = b.MoveBatch()
-		} else {
+		if c.Action != plan.Update {
 			s.Batch = b.CreateBatch(n)
 		}
-		s.Shell = b.MoveShell()
+		s.Shell = b.MoveShell(n)
 	case expand.KindPodNet:
 		p := expand.PodNetOf(c.Addr, a)
 		gone := gonePeers(c)

@@ -59,7 +59,7 @@ var ForceNew = map[string][]string{
 	KindContainer:   {"host", "bridge", "bridge_ifname", "netns", "veth"},
 	KindVM:          {"host", "bridge", "bridge_ifname", "netns", "veth", "mode"},
 	KindPod:         {"host", "bridge", "bridge_ifname", "netns", "veth", "network"},
-	KindLanBridge:   {"host", "ifname", "uplink", "address"},
+	KindLanBridge:   {"host", "ifname", "address"},
 	KindPodNet:      {"host", "network", "backend", "bridge", "subnet", "vxlan", "vni", "port", "local", "mac", "mtu"},
 	KindSegmentLink: {"host", "segment", "bridge", "vxlan", "vni", "port", "local", "mtu"},
 	KindNIC:         {"host", "guest", "netns", "ifname", "veth", "bridge", "bridge_ifname"},
@@ -233,8 +233,10 @@ func Lab(lab *config.Lab) []*Resource {
 			if !lanBridged[h.Addr] {
 				lanBridged[h.Addr] = true
 				res = append(res, &Resource{Addr: LanBridgeAddr(h.Name), Kind: KindLanBridge, Host: h.Addr, Attrs: map[string]string{
-					"host": h.Addr, "ifname": LanBridgeIfname, "uplink": "eth0",
-					"address": netip.PrefixFrom(h.Address, nw.CIDR.Bits()).String(), "gateway": Gateway(nw.CIDR).String(),
+					// The LAN interface is the one holding this address on
+					// the host (hostnet.LanBridge finds it there).
+					"host": h.Addr, "ifname": LanBridgeIfname,
+					"address": netip.PrefixFrom(h.Address, nw.CIDR.Bits()).String(),
 				}, Deps: []string{h.Addr}})
 			}
 			guest(guestSpec{addr: v.Addr, kind: KindVM, name: v.Name, host: h.Addr, parent: LanBridgeAddr(h.Name), ifname: LanBridgeIfname,
@@ -486,7 +488,7 @@ func NICOf(addr string, a map[string]string) hostnet.NIC {
 }
 
 func LanBridgeOf(addr string, a map[string]string) hostnet.LanBridge {
-	return hostnet.LanBridge{Addr: addr, Ifname: a["ifname"], Uplink: a["uplink"], Address: mustPrefix(a["address"]), Gateway: mustAddr(a["gateway"])}
+	return hostnet.LanBridge{Addr: addr, Ifname: a["ifname"], Address: mustPrefix(a["address"])}
 }
 
 func PodNetOf(addr string, a map[string]string) hostnet.PodNet {

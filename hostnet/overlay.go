@@ -6,58 +6,100 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+
+	"github.com/labnet-dev/labnet/remote"
 )
 
 // LanBridge puts the host's LAN interface on a bridge and moves the host's
-// address to the bridge, as bridged VM networking does, so guests on the
-// bridge sit on the LAN itself.
+// addresses and routes to the bridge, as bridged VM networking does, so
+// guests on the bridge sit on the LAN itself.
+//
+// The LAN interface is found on the host, not named in the lab: it is the
+// interface that holds the host's lab address (eth0 on netns hosts, often
+// something else on existing machines, lima0 on Lima VMs). Everything that
+// interface carried moves with it (every global IPv4 address, every route
+// but the kernel's own, its MAC), so moving it never cuts the host off, and
+// its name is kept in the lab's run directory on the host so that deleting
+// the bridge, or sweeping a lab whose state is lost, puts all of it back.
 type LanBridge struct {
 	Addr    string
-	Ifname  string // the bridge
-	Uplink  string // the host's LAN interface
-	Address netip.Prefix
-	Gateway netip.Addr // default route after the move; invalid for none
+	Ifname  string       // the bridge
+	Address netip.Prefix // the host's lab address
 }
 
 func (b LanBridge) CreateBatch(n Names) []string {
-	l := []string{
+	return []string{
 		fmt.Sprintf("link add name %s type bridge", b.Ifname),
 		fmt.Sprintf("link set dev %s alias %s", b.Ifname, n.Alias(b.Addr)),
 		fmt.Sprintf("link set dev %s up", b.Ifname),
 	}
-	return append(l, b.MoveBatch()...)
 }
 
-// MoveBatch moves the address from the uplink to the bridge (idempotent
-// for the bridge side: "replace"; the delete fails only when there is
-// nothing to move).
-func (b LanBridge) MoveBatch() []string {
+// UplinkFile is where the name of the interface moved onto the bridge is
+// kept on the host.
+func UplinkFile(n Names, bridge string) string {
+	return n.RunDir() + "/" + bridge + ".uplink"
+}
+
+// MoveShell moves the interface holding the host address onto the bridge
+// with its addresses and routes; when the address is on the bridge already
+// it only puts a detached uplink back. Runs after CreateBatch.
+func (b LanBridge) MoveShell(n Names) string {
+	f, br, a := remote.Quote(UplinkFile(n, b.Ifname)), b.Ifname, b.Address.Addr().String()
+	return strings.Join([]string{
+		fmt.Sprintf("up=$(ip -o -4 addr show | awk -v a=%s/ '$2 != \"%s\" && index($4, a) == 1 {print $2; exit}')", a, br),
+		"if [ -n \"$up\" ]; then",
+		fmt.Sprintf("  mkdir -p %s && printf '%%s\\n' \"$up\" >%s", remote.Quote(n.RunDir()), f),
+		moveShell(`"$up"`, br, true),
+		fmt.Sprintf("elif [ -f %s ] && up=$(cat %s) && [ -n \"$up\" ]; then", f, f),
+		fmt.Sprintf("  ip link set dev \"$up\" master %s", br),
+		"else",
+		fmt.Sprintf("  echo 'no interface on the host holds its address %s' >&2; false", a),
+		"fi",
+		fmt.Sprintf("ip -o -4 addr show dev %s | grep -q ' %s/' || { echo '%s lacks the host address %s' >&2; false; }", br, a, br, a),
+	}, "\n")
+}
+
+// RestoreShell moves the uplink's addresses and routes back from the
+// bridge and deletes the bridge.
+func (b LanBridge) RestoreShell(n Names) string {
+	return LanBridgeRestoreShell(n, b.Ifname) + "\nip link del dev " + b.Ifname
+}
+
+// LanBridgeRestoreShell gives the uplink of a bridge known only by name
+// its addresses and routes back, if the bridge holds one (also in a sweep
+// of a lab whose state is lost); the bridge itself stays.
+func LanBridgeRestoreShell(n Names, bridge string) string {
+	f, br := remote.Quote(UplinkFile(n, bridge)), remote.Quote(bridge)
+	return strings.Join([]string{
+		fmt.Sprintf("if [ -f %s ] && up=$(cat %s) && ip link show dev \"$up\" >/dev/null 2>&1; then", f, f),
+		"  ip link set dev \"$up\" nomaster",
+		moveShell(br, `"$up"`, false),
+		"fi",
+		fmt.Sprintf("rm -f %s", f),
+	}, "\n")
+}
+
+// moveShell moves every global IPv4 address and every route but the
+// kernel's own from one interface to another (shell words); toBridge: from
+// is the uplink, which goes onto the bridge, and the bridge takes its MAC
+// (the LAN knows the host by it). Flushing before adding leaves no moment
+// with one address on two interfaces.
+func moveShell(from, to string, toBridge bool) string {
 	l := []string{
-		fmt.Sprintf("link set dev %s master %s", b.Uplink, b.Ifname),
-		fmt.Sprintf("addr replace %s dev %s", b.Address, b.Ifname),
+		fmt.Sprintf("rt=$(ip -4 route show dev %s | grep -v ' proto kernel ' | sed 's/ linkdown//; s/ dead//')", from),
+		fmt.Sprintf("ad=$(ip -o -4 addr show dev %s scope global | awk '{print $4}')", from),
 	}
-	if b.Gateway.IsValid() {
-		l = append(l, fmt.Sprintf("route replace default via %s dev %s", b.Gateway, b.Ifname))
+	if toBridge {
+		l = append(l, fmt.Sprintf("ip link set dev %s address \"$(ip -br link show dev \"$up\" | awk '{print $3}')\"", to),
+			fmt.Sprintf("ip link set dev %s master %s", from, to))
 	}
-	return l
-}
-
-// MoveShell removes the address from the uplink if it is still there; run
-// after MoveBatch.
-func (b LanBridge) MoveShell() string {
-	return fmt.Sprintf("if ip -4 -o addr show dev %s | grep -q ' %s '; then ip addr del %s dev %s; fi", b.Uplink, b.Address, b.Address, b.Uplink)
-}
-
-// DeleteBatch moves the address back to the uplink and removes the bridge.
-func (b LanBridge) DeleteBatch() []string {
-	l := []string{
-		fmt.Sprintf("link set dev %s nomaster", b.Uplink),
-		fmt.Sprintf("addr replace %s dev %s", b.Address, b.Uplink),
-	}
-	if b.Gateway.IsValid() {
-		l = append(l, fmt.Sprintf("route replace default via %s dev %s", b.Gateway, b.Uplink))
-	}
-	return append(l, fmt.Sprintf("link del dev %s", b.Ifname))
+	l = append(l,
+		fmt.Sprintf("ip -4 addr flush dev %s scope global", from),
+		fmt.Sprintf("for x in $ad; do ip addr replace \"$x\" dev %s; done", to),
+		fmt.Sprintf("printf '%%s\\n' \"$rt\" | while read -r r; do [ -z \"$r\" ] || ip route replace $r dev %s; done", to),
+	)
+	return "  " + strings.Join(l, "\n  ")
 }
 
 // Peer is another host of an overlay: its pod subnet (pod networks), its

@@ -519,23 +519,35 @@ func atoi(s string) int {
 }
 
 func observeLanBridge(a map[string]string, k *hostnet.Observed) Status {
-	br, ok := k.Links[a["ifname"]]
+	name := a["ifname"]
+	br, ok := k.Links[name]
 	if !ok {
-		return Status{Drift: []string{"bridge " + a["ifname"] + " is missing"}}
+		return Status{Drift: []string{"bridge " + name + " is missing"}}
 	}
 	var drift []string
-	if up := k.Links[a["uplink"]]; up.Master != a["ifname"] {
-		drift = append(drift, a["uplink"]+" is not on "+a["ifname"])
+	// The uplink is whatever the bridge holds besides labnet's own veths.
+	uplink := false
+	for _, l := range k.Links {
+		if l.Master == name && !strings.HasPrefix(l.Alias, "labnet:") {
+			uplink = true
+		}
 	}
-	if !slices.Contains(br.Addrs, mustPrefix(a["address"])) {
-		drift = append(drift, a["ifname"]+" lacks the host address "+a["address"])
+	if !uplink {
+		drift = append(drift, "no LAN interface is on "+name)
 	}
-	if slices.Contains(k.Links[a["uplink"]].Addrs, mustPrefix(a["address"])) {
-		drift = append(drift, "the host address is still on "+a["uplink"])
+	addr := mustPrefix(a["address"])
+	if !slices.Contains(br.Addrs, addr) {
+		drift = append(drift, name+" lacks the host address "+a["address"])
+	}
+	for _, l := range k.Links {
+		if l.Name != name && slices.Contains(l.Addrs, addr) {
+			drift = append(drift, "the host address is still on "+l.Name)
+		}
 	}
 	if !br.Up {
-		drift = append(drift, a["ifname"]+" is down")
+		drift = append(drift, name+" is down")
 	}
+	sort.Strings(drift)
 	return Status{Exists: true, Complete: len(drift) == 0, Repairable: true, Drift: drift}
 }
 

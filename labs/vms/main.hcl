@@ -12,8 +12,9 @@
 #   +--------------------------------+     +----------------------------+
 #
 # Bridged: the VM's NIC is on a bridge that holds the host's own LAN
-# interface (the host's address moves to that bridge), so the VM is one
-# more machine on the LAN: everyone reaches it at its own LAN address.
+# interface (the one with the host's address; its addresses and routes
+# move to that bridge), so the VM is one more machine on the LAN: everyone
+# reaches it at its own LAN address.
 # NAT: each host runs a virtual router (virbr0) that hands its guests
 # private addresses and masquerades them on the way out. From another host
 # a NAT VM is reached only through its host's IP and a forwarded port; two
