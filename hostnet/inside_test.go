@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,14 +155,25 @@ func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
 	n := Names{Lab: "obstest"}
 	kept, gone := n.Netns("kept"), n.Netns("gone")
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "observe.sh"), []byte(ObserveScript(n, "h", []string{kept})), 0o600); err != nil {
+	// The gone guest's veth is left out of the host's links; a veth named
+	// as gone whose namespace is not there stays (nothing would delete it).
+	script := ObserveScriptGone(n, "h", []string{kept}, map[string]string{"lngone": gone, "lnorphan": n.Netns("never")})
+	if err := os.WriteFile(filepath.Join(dir, "observe.sh"), []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "plain.sh"), []byte(ObserveScript(n, "h", nil)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	driver := strings.Join([]string{
 		"set -e",
 		"mount -t tmpfs labnet-test /run && mkdir -p /run/netns",
 		"for ns in " + kept + " " + gone + "; do ip netns add $ns; ip -n $ns link set dev lo up; done",
+		"ip link add name br0 type bridge && ip link set dev br0 alias labnet:obstest:bridge.b && ip addr add 10.5.0.1/24 dev br0 && ip link set dev br0 up",
+		"ip link add name lnkept type veth peer name eth0 netns " + kept + " && ip link set dev lnkept master br0 up",
+		"ip link add name lngone type veth peer name eth0 netns " + gone,
+		"ip link add name lnorphan type veth peer name lnorphanp",
 		"sh observe.sh >observe.out",
+		"sh plain.sh >plain.out",
 	}, "\n")
 	cmd := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", driver)
 	cmd.Dir = dir
@@ -181,5 +193,26 @@ func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
 	}
 	if ns, ok := o.Netns[gone]; !ok || len(ns.Links) != 0 {
 		t.Errorf("namespace not kept: %+v (listed %v), want listed with nothing read\n%s", ns, ok, out)
+	}
+	if _, ok := o.Links["lngone"]; ok {
+		t.Errorf("the veth of a guest that goes was read: %+v", o.Links["lngone"])
+	}
+	// python3's netlink reader sees the host's links as ip does.
+	pout, err := os.ReadFile(filepath.Join(dir, "plain.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParseObserved(pout)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, pout)
+	}
+	for _, name := range []string{"lo", "br0", "lnkept", "lnorphan", "lnorphanp", "lngone"} {
+		if _, ok := p.Links[name]; !ok {
+			t.Errorf("ip did not show %s", name)
+		}
+	}
+	delete(p.Links, "lngone")
+	if !reflect.DeepEqual(o.Links, p.Links) {
+		t.Errorf("host links from python3:\n%+v\nfrom ip:\n%+v", o.Links, p.Links)
 	}
 }
