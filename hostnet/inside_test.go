@@ -3,9 +3,6 @@ package hostnet
 import (
 	"encoding/json"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -20,14 +17,7 @@ import (
 // down, the default route gone) and is configured again; a guest whose
 // interface is missing fails with a message naming it.
 func TestInsideOnRealKernel(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (namespaces)")
-	}
-	for _, tool := range []string{"ip", "python3", "unshare"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
-		}
-	}
+	sb := newSandbox(t, "python3")
 	n := Names{Lab: "insidetest"}
 	c := Container{Addr: "container.c[0]", Netns: n.Netns("c-0"), HostVeth: n.HostVeth("container.c[0]"), Bridge: "br0",
 		Address: netip.MustParseAddr("10.66.0.2"), Bits: 24, Gateway: netip.MustParseAddr("10.66.0.1"), MTU: 1400}
@@ -39,16 +29,11 @@ func TestInsideOnRealKernel(t *testing.T) {
 		{ID: 3, Batch: []string{"netns add " + broken.Netns}, Inside: &Inside{Netns: broken.Netns, Links: []InsideLink{{Name: "eth7", Addr: "10.66.0.3/24"}}}},
 		{ID: 4, Inside: &Inside{Netns: n.Netns("never-made"), Lo: true}},
 	}}
-	dir := t.TempDir()
 	for name, s := range map[string]Script{"create.sh": create, "repair.sh": repair, "missing.sh": missing} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(s.Render()), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		sb.write(name, s.Render())
 	}
 	ns := c.Netns
-	driver := strings.Join([]string{
-		"set -e",
-		"mount -t tmpfs labnet-test /run && mkdir -p /run/netns",
+	sb.run(strings.Join([]string{
 		"ip link add name br0 type bridge && ip link set dev br0 up",
 		"sh create.sh >create.out",
 		"ip -n " + ns + " addr add 10.9.9.9/8 dev eth0",
@@ -58,19 +43,8 @@ func TestInsideOnRealKernel(t *testing.T) {
 		"ip -n " + ns + " -j addr show >addr.json",
 		"ip -n " + ns + " -j route show >route.json",
 		"sh missing.sh >missing.out",
-	}, "\n")
-	cmd := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", driver)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("driver: %v\n%s", err, out)
-	}
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	}, "\n"))
+	read := sb.read
 	if out := create.ParseOutcome(read("create.out")); out[1] != nil {
 		t.Fatalf("create: %v\n%s", out[1], read("create.out"))
 	}
@@ -144,29 +118,15 @@ func TestInsideOnRealKernel(t *testing.T) {
 // kernel (throwaway network and mount namespaces): the namespace the lab
 // keeps is read inside, the other one (to be deleted) is only listed.
 func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (namespaces)")
-	}
-	for _, tool := range []string{"ip", "python3", "unshare"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
-		}
-	}
+	sb := newSandbox(t, "python3")
 	n := Names{Lab: "obstest"}
 	kept, gone := n.Netns("kept"), n.Netns("gone")
-	dir := t.TempDir()
 	// The gone guest's veth is left out of the host's links; a veth named
 	// as gone whose namespace is not there stays (nothing would delete it).
 	script := ObserveScriptGone(n, "h", []string{kept}, map[string]string{"lngone": gone, "lnorphan": n.Netns("never")})
-	if err := os.WriteFile(filepath.Join(dir, "observe.sh"), []byte(script), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "plain.sh"), []byte(ObserveScript(n, "h", nil)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	driver := strings.Join([]string{
-		"set -e",
-		"mount -t tmpfs labnet-test /run && mkdir -p /run/netns",
+	sb.write("observe.sh", script)
+	sb.write("plain.sh", ObserveScript(n, "h", nil))
+	sb.run(strings.Join([]string{
 		"for ns in " + kept + " " + gone + "; do ip netns add $ns; ip -n $ns link set dev lo up; done",
 		"ip link add name br0 type bridge && ip link set dev br0 alias labnet:obstest:bridge.b && ip addr add 10.5.0.1/24 dev br0 && ip link set dev br0 up",
 		"ip link add name lnkept type veth peer name eth0 netns " + kept + " && ip link set dev lnkept master br0 up",
@@ -174,16 +134,8 @@ func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
 		"ip link add name lnorphan type veth peer name lnorphanp",
 		"sh observe.sh >observe.out",
 		"sh plain.sh >plain.out",
-	}, "\n")
-	cmd := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", driver)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("driver: %v\n%s", err, out)
-	}
-	out, err := os.ReadFile(filepath.Join(dir, "observe.out"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	}, "\n"))
+	out := sb.read("observe.out")
 	o, err := ParseObserved(out)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -198,10 +150,7 @@ func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
 		t.Errorf("the veth of a guest that goes was read: %+v", o.Links["lngone"])
 	}
 	// python3's netlink reader sees the host's links as ip does.
-	pout, err := os.ReadFile(filepath.Join(dir, "plain.out"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pout := sb.read("plain.out")
 	p, err := ParseObserved(pout)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, pout)

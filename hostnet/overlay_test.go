@@ -2,9 +2,6 @@ package hostnet
 
 import (
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -15,14 +12,7 @@ import (
 // through the sweep of a lab whose state is lost, in a throwaway network
 // namespace.
 func TestLanBridgeOnRealKernel(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (namespaces)")
-	}
-	for _, tool := range []string{"ip", "unshare"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
-		}
-	}
+	sb := newSandbox(t)
 	n := Names{Lab: "lanbrtest"}
 	b := LanBridge{Addr: "lan_bridge.h", Ifname: "lanbr", Address: netip.MustParsePrefix("10.77.0.11/24")}
 	scripts := map[string]Script{
@@ -33,18 +23,11 @@ func TestLanBridgeOnRealKernel(t *testing.T) {
 			Shell: LanBridge{Addr: b.Addr, Ifname: b.Ifname, Address: netip.MustParsePrefix("10.99.0.1/24")}.MoveShell(n)}}},
 	}
 	sweep := SweepScript(n, "h", &Observed{Links: map[string]Link{"lanbr": {Name: "lanbr", Kind: "bridge", Alias: n.Alias(b.Addr)}}})
-	dir := t.TempDir()
 	for name, s := range scripts {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(s.Render()), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		sb.write(name, s.Render())
 	}
-	if err := os.WriteFile(filepath.Join(dir, "sweep.sh"), []byte(sweep), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	driver := strings.Join([]string{
-		"set -e",
-		"mount -t tmpfs labnet-test /run",
+	sb.write("sweep.sh", sweep)
+	sb.run(strings.Join([]string{
 		`view() { echo "addrs:"; ip -o -4 addr show scope global | awk '{print $2, $4}'; echo "routes:"; ip -4 route show | grep -v 'proto kernel' || true; echo "ports:"; ip -br link show master lanbr 2>/dev/null | awk '{sub(/@.*/, "", $1); print $1}'; echo "mac:"; ip -br link show dev lanbr 2>/dev/null | awk '{print $3}'; }`,
 		"ip link add name enp9s0 address 52:55:00:00:00:11 type veth peer name enp9s0p && ip link set dev enp9s0 up && ip link set dev enp9s0p up",
 		"ip addr add 10.77.0.11/24 dev enp9s0 && ip addr add 10.77.0.99/24 dev enp9s0",
@@ -57,19 +40,8 @@ func TestLanBridgeOnRealKernel(t *testing.T) {
 		"sh restore.sh >restore.out; view >restored.txt; ls /run/labnet/lanbrtest >left.txt",
 		"sh create.sh >create2.out; sh sweep.sh >sweep.out 2>&1; view >swept.txt",
 		"ip addr flush dev enp9s0; sh nohost.sh >nohost.out",
-	}, "\n")
-	cmd := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", driver)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("driver: %v\n%s", err, out)
-	}
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	}, "\n"))
+	read := func(name string) string { return string(sb.read(name)) }
 	for _, c := range []struct{ out, script string }{{"create.out", "create.sh"}, {"repair1.out", "repair.sh"}, {"repair2.out", "repair.sh"}, {"restore.out", "restore.sh"}, {"create2.out", "create.sh"}} {
 		for id, err := range scripts[c.script].ParseOutcome([]byte(read(c.out))) {
 			if err != nil {
