@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -281,7 +284,11 @@ func TestLimaKubernetesFlat(t *testing.T) {
 // TestLimaOtherLabs runs the remaining labs of labs/ on Lima VMs, one after
 // another: labs/vms (a bridged VM on lanbr, which takes the Lima network's
 // interface, not eth0, Lima's own user-mode NIC that carries SSH), labs/sdn
-// (VXLAN segments between the VMs) and labs/bare-metal (three VMs).
+// (VXLAN segments between the VMs) and labs/bare-metal (three VMs, etcd
+// installed by the lab's Lima provision script; when this machine has
+// etcd, the VMs fetch its binaries from a server on this machine's
+// loopback, which Lima's user-mode network shows them as 192.168.5.2, so
+// an offline image works too).
 func TestLimaOtherLabs(t *testing.T) {
 	for _, c := range []struct {
 		lab    string
@@ -293,7 +300,11 @@ func TestLimaOtherLabs(t *testing.T) {
 		{"bare-metal", []string{"node-0", "node-1", "node-2"}, 4},
 	} {
 		t.Run(c.lab, func(t *testing.T) {
-			l := newLimaLab(t, c.lab)
+			var vars []string
+			if c.lab == "bare-metal" {
+				vars = etcdFromHere(t)
+			}
+			l := newLimaLab(t, c.lab, vars...)
 			l.must(40*time.Minute, 0, l.with("apply", "-auto-approve")...)
 			l.wantVMs(c.vms...)
 			l.checksPass(c.checks)
@@ -302,4 +313,32 @@ func TestLimaOtherLabs(t *testing.T) {
 			l.wantVMs()
 		})
 	}
+}
+
+// etcdFromHere serves this machine's etcd and etcdctl on loopback and
+// returns the -var that makes labs/bare-metal's VMs fetch them at boot;
+// none when this machine has no etcd (the lab's default script installs
+// it with apt then).
+func etcdFromHere(t *testing.T) []string {
+	dir := t.TempDir()
+	for _, name := range []string{"etcd", "etcdctl"} {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			t.Logf("no %s here: the VMs install etcd with apt", name)
+			return nil
+		}
+		if err := os.Symlink(p, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.FileServer(http.Dir(dir))}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	url := fmt.Sprintf("http://192.168.5.2:%d/", ln.Addr().(*net.TCPAddr).Port)
+	script := "command -v etcd >/dev/null || python3 -c 'import urllib.request as u\nfor n in (\"etcd\", \"etcdctl\"): u.urlretrieve(\"" + url + "\" + n, \"/usr/local/bin/\" + n)' && chmod 755 /usr/local/bin/etcd /usr/local/bin/etcdctl"
+	return []string{"-var", "lima_provision=" + script}
 }

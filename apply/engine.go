@@ -106,7 +106,8 @@ func (e *Engine) providerFor(addr string, attrs map[string]string) (provider.Pro
 	case *lima.Provider:
 		cpus, _ := strconv.Atoi(attrs["lima_cpus"])
 		p.Configure(addr, lima.Settings{CPUs: cpus, Memory: attrs["lima_memory"], Disk: attrs["lima_disk"],
-			Template: attrs["lima_template"], Image: attrs["lima_image"], Network: attrs["lima_network"]})
+			Template: attrs["lima_template"], Image: attrs["lima_image"], Network: attrs["lima_network"],
+			Provision: attrs["lima_provision"]})
 		// The engine's own "Still creating..." lines report a booting VM.
 	}
 	return p, nil

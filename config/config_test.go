@@ -80,6 +80,9 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 		if h.Lima != nil {
 			o["lima"] = obj{"cpus": h.Lima.CPUs, "memory": h.Lima.Memory, "disk": h.Lima.Disk,
 				"template": h.Lima.Template, "image": h.Lima.Image, "network": h.Lima.Network}
+			if h.Lima.Provision != "" {
+				o["lima"].(obj)["provision"] = h.Lima.Provision
+			}
 		}
 		out.Hosts = append(out.Hosts, o)
 	}

@@ -117,7 +117,7 @@ var (
 	subSchemas = map[string]blockSchema{
 		"port":      portSchema,
 		"ssh":       {attrs: []string{"user", "private_key_file", "port", "host_key", "known_hosts", "netns"}},
-		"lima":      {attrs: []string{"cpus", "memory", "disk", "template", "image", "network"}},
+		"lima":      {attrs: []string{"cpus", "memory", "disk", "template", "image", "network", "provision"}},
 		"container": {attrs: []string{"command"}, required: []string{"command"}}, // in a pod
 		"nic":       {attrs: []string{"segment", "address"}, required: []string{"segment"}},
 	}

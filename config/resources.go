@@ -620,6 +620,9 @@ func (l *loader) decodeLima(d *dec, sb *subBlock, ctx *hcl.EvalContext) *LimaCon
 		ld.fail(later, "Conflicting template and image",
 			"A lima block sets either template (a Lima template) or image (a disk image), not both.")
 	}
+	if s, ok := ld.str("provision"); ok {
+		cfg.Provision = s
+	}
 	if s, ok := ld.str("network"); ok {
 		if !limaNameRe.MatchString(s) {
 			ld.fail("network", "Invalid network", "The Lima network name %q must match %s.", s, limaNameRe)

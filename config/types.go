@@ -79,6 +79,10 @@ type LimaConfig struct {
 	Template string // a Lima template name or file ("template://debian-12", "/path/x.yaml"); or:
 	Image    string // a local or remote disk image location
 	Network  string // Lima network shared by the lab's VMs, default "user-v2"
+	// Provision is a shell script Lima runs as root at every boot (a
+	// "system" provision step), e.g. to install what the lab's processes
+	// need; it should do nothing when that is there already.
+	Provision string
 }
 
 // VM is a guest with the plumbing of a real VM's NIC.

@@ -124,6 +124,7 @@ func Lab(lab *config.Lab) []*Resource {
 		if l := h.Lima; l != nil {
 			a["lima_cpus"], a["lima_memory"], a["lima_disk"] = strconv.Itoa(l.CPUs), l.Memory, l.Disk
 			a["lima_template"], a["lima_image"], a["lima_network"] = l.Template, l.Image, l.Network
+			a["lima_provision"] = l.Provision
 		}
 		if networkProvider[h.Network] == "" {
 			networkProvider[h.Network] = h.Provider

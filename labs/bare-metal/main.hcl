@@ -28,6 +28,16 @@ variable "lima_template" {
   description = "The Lima template of the VMs; used only with provider = \"lima\" (e.g. the offline template of shared/lima, an absolute path). The default is Lima's Debian 12 image (downloaded) without template://debian-12's mount of the home directory."
 }
 
+# The registry is a real etcd: hosts need etcd and etcdctl (Debian:
+# etcd-server, etcd-client). netns hosts use this machine's; existing
+# machines (provider = "ssh") must have them; a Lima VM installs them at
+# boot with this script (Lima "system" provisioning, run as root).
+variable "lima_provision" {
+  type        = string
+  default     = "command -v etcd >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y etcd-server etcd-client; }"
+  description = "The script a Lima VM runs as root at every boot; used only with provider = \"lima\"."
+}
+
 network "lan" {
   cidr = "192.168.60.0/24"
 }
@@ -37,9 +47,10 @@ host "node" {
   network  = network.lan
   provider = var.provider
   lima {
-    template = var.lima_template # used only on Lima
-    cpus     = 1
-    memory   = "1GiB"
+    template  = var.lima_template # used only on Lima
+    cpus      = 1
+    memory    = "1GiB"
+    provision = var.lima_provision
   }
 }
 

@@ -40,6 +40,9 @@ type Settings struct {
 	Template string // Lima base template: "debian-12", "template://debian-12", a URL or a local file
 	Image    string // disk image path or URL for this machine's architecture
 	Network  string // Lima network name; default "user-v2"
+	// Provision is the lab's own script, run as root at every boot after
+	// labnet's (Lima "system" provisioning).
+	Provision string
 }
 
 // Provider drives limactl.

@@ -32,6 +32,7 @@ func TestRenderYAMLGolden(t *testing.T) {
 	}{
 		{"image.golden", Settings{CPUs: 2, Memory: "2GiB", Disk: "8GiB", Image: "/var/lib/labnet-lima/debian12.qcow2"}},
 		{"template.golden", Settings{Memory: "1GiB", Template: "debian-12"}},
+		{"provision.golden", Settings{Template: "debian-12", Provision: "command -v etcd >/dev/null || apt-get install -y etcd-server\n"}},
 		{"template-file.golden", Settings{CPUs: 1, Template: "testdata/template-offline.yaml"}},
 		{"template-network.golden", Settings{Template: "template://_images/ubuntu-lts", Image: "https://example.org/x.img", Network: "shared"}},
 	} {

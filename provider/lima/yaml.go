@@ -118,7 +118,7 @@ func limaArch(goarch string) string {
 //     (or any, with Network unset): two NICs on one network would make the
 //     LAN address ambiguous;
 //   - a provision script (mode: system) ensuring iproute2, nftables and
-//     python3 when apt is there.
+//     python3 when apt is there, then Settings.Provision, the lab's own.
 //
 // The first line is a comment marking the VM as the lab's (see Sweep).
 func RenderYAML(lab string, h provider.Host, s Settings) ([]byte, error) {
@@ -144,6 +144,11 @@ func renderYAML(lab string, h provider.Host, s Settings, goarch string) ([]byte,
 		Mounts:     []struct{}{},
 		Containerd: containerd{System: false, User: false},
 		Provision:  []provision{keepHostKeys, {Mode: "system", Script: provisionScript}},
+	}
+	if s.Provision != "" {
+		// set -e: a step that fails shows in Lima's log instead of being
+		// hidden by the ones after it.
+		y.Provision = append(y.Provision, provision{Mode: "system", Script: "#!/bin/sh\n# the lab's provision script\nset -e\n" + strings.TrimRight(s.Provision, "\n") + "\n"})
 	}
 	network := s.Network
 	if s.Template != "" {

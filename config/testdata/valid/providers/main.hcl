@@ -27,10 +27,13 @@ host "vm" {
   network  = network.lan
   provider = "lima"
   lima {
-    cpus     = 2
-    memory   = "2GiB"
-    disk     = "20GiB"
-    template = "template://debian-12"
+    cpus      = 2
+    memory    = "2GiB"
+    disk      = "20GiB"
+    template  = "template://debian-12"
+    provision = <<-EOT
+      command -v etcd >/dev/null || apt-get install -y etcd-server
+    EOT
   }
 }
 host "vm-image" {
