@@ -287,7 +287,7 @@ func TestLimaKubernetesFlat(t *testing.T) {
 // (VXLAN segments between the VMs) and labs/bare-metal (three VMs, etcd
 // installed by the lab's Lima provision script; when this machine has
 // etcd, the VMs fetch its binaries from a server on this machine's
-// loopback, which Lima's user-mode network shows them as 192.168.5.2, so
+// loopback, which Lima shows them as host.lima.internal, so
 // an offline image works too).
 func TestLimaOtherLabs(t *testing.T) {
 	for _, c := range []struct {
@@ -338,7 +338,7 @@ func etcdFromHere(t *testing.T) []string {
 	srv := &http.Server{Handler: http.FileServer(http.Dir(dir))}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	url := fmt.Sprintf("http://192.168.5.2:%d/", ln.Addr().(*net.TCPAddr).Port)
+	url := fmt.Sprintf("http://host.lima.internal:%d/", ln.Addr().(*net.TCPAddr).Port)
 	script := "command -v etcd >/dev/null || python3 -c 'import urllib.request as u\nfor n in (\"etcd\", \"etcdctl\"): u.urlretrieve(\"" + url + "\" + n, \"/usr/local/bin/\" + n)' && chmod 755 /usr/local/bin/etcd /usr/local/bin/etcdctl"
 	return []string{"-var", "lima_provision=" + script}
 }
