@@ -111,6 +111,8 @@ check "across-hosts-by-host-ip" {
 check "http-server-on-another-host" {
   from = host.node[2]
   exec = "python3 -c 'import urllib.request; urllib.request.urlopen(\"http://${host.node[0].address}:8000/\", timeout=3)'"
+  # python3's start counts too: seconds on an emulated (TCG) Lima VM
+  timeout = "10s"
 }
 
 # The client knows only the name: it asks the registry where the service
