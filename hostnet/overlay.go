@@ -72,7 +72,10 @@ func (b LanBridge) RestoreShell(n Names) string {
 func LanBridgeRestoreShell(n Names, bridge string) string {
 	f, br := remote.Quote(UplinkFile(n, bridge)), remote.Quote(bridge)
 	return strings.Join([]string{
-		fmt.Sprintf("if [ -f %s ] && up=$(cat %s) && ip link show dev \"$up\" >/dev/null 2>&1; then", f, f),
+		// Without the file (a bridge made before labnet kept it), the
+		// uplink is the port that is not a guest's veth (ln + 10 hex).
+		fmt.Sprintf("up=$(cat %s 2>/dev/null) || up=$(ip -br link show master %s 2>/dev/null | awk '{sub(/@.*/, \"\", $1); if (!(length($1) == 12 && $1 ~ /^ln[0-9a-f]+$/)) {print $1; exit}}')", f, br),
+		"if [ -n \"$up\" ] && ip link show dev \"$up\" >/dev/null 2>&1; then",
 		"  ip link set dev \"$up\" nomaster",
 		moveShell(br, `"$up"`, false),
 		"fi",

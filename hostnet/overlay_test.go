@@ -29,6 +29,7 @@ func TestLanBridgeOnRealKernel(t *testing.T) {
 	sb.write("sweep.sh", sweep)
 	sb.run(strings.Join([]string{
 		`view() { echo "addrs:"; ip -o -4 addr show scope global | awk '{print $2, $4}'; echo "routes:"; ip -4 route show | grep -v 'proto kernel' || true; echo "ports:"; ip -br link show master lanbr 2>/dev/null | awk '{sub(/@.*/, "", $1); print $1}'; echo "mac:"; ip -br link show dev lanbr 2>/dev/null | awk '{print $3}'; }`,
+		"ip link add name ln0123456789 type veth peer name lnpeer", // listed before the uplink on lanbr
 		"ip link add name enp9s0 address 52:55:00:00:00:11 type veth peer name enp9s0p && ip link set dev enp9s0 up && ip link set dev enp9s0p up",
 		"ip addr add 10.77.0.11/24 dev enp9s0 && ip addr add 10.77.0.99/24 dev enp9s0",
 		"ip route add default via 10.77.0.1 && ip route add 10.88.0.0/16 via 10.77.0.254 metric 50",
@@ -39,10 +40,14 @@ func TestLanBridgeOnRealKernel(t *testing.T) {
 		"sh repair.sh >repair2.out; view >repaired2.txt",
 		"sh restore.sh >restore.out; view >restored.txt; ls /run/labnet/lanbrtest >left.txt",
 		"sh create.sh >create2.out; sh sweep.sh >sweep.out 2>&1; view >swept.txt",
+		// A bridge made before the uplink's name was kept: restore finds it.
+		"sh create.sh >create3.out; rm /run/labnet/lanbrtest/lanbr.uplink",
+		"ip link set dev ln0123456789 master lanbr",
+		"sh restore.sh >restore2.out; view >restored2.txt",
 		"ip addr flush dev enp9s0; sh nohost.sh >nohost.out",
 	}, "\n"))
 	read := func(name string) string { return string(sb.read(name)) }
-	for _, c := range []struct{ out, script string }{{"create.out", "create.sh"}, {"repair1.out", "repair.sh"}, {"repair2.out", "repair.sh"}, {"restore.out", "restore.sh"}, {"create2.out", "create.sh"}} {
+	for _, c := range []struct{ out, script string }{{"create.out", "create.sh"}, {"repair1.out", "repair.sh"}, {"repair2.out", "repair.sh"}, {"restore.out", "restore.sh"}, {"create2.out", "create.sh"}, {"create3.out", "create.sh"}, {"restore2.out", "restore.sh"}} {
 		for id, err := range scripts[c.script].ParseOutcome([]byte(read(c.out))) {
 			if err != nil {
 				t.Errorf("%s step %d: %v\n%s", c.out, id, err, read(c.out))
@@ -60,6 +65,7 @@ func TestLanBridgeOnRealKernel(t *testing.T) {
 		{"restored.txt", before},
 		{"left.txt", ""},
 		{"swept.txt", before},
+		{"restored2.txt", before},
 	} {
 		if got := read(c.file); got != c.want {
 			t.Errorf("%s:\n%s\nwant:\n%s", c.file, got, c.want)
