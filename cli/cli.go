@@ -224,8 +224,13 @@ func (u *ui) plan(ctx context.Context, args []string) int {
 	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when there are changes")
 	destroy := fs.Bool("destroy", false, "plan to destroy everything")
 	refreshOnly := fs.Bool("refresh-only", false, "report drift only; plan no changes")
+	refresh := fs.Bool("refresh", true, "read the hosts first; -refresh=false plans from the state alone (faster, blind to drift)")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
 	if fs.Parse(args) != nil {
+		return 1
+	}
+	if *refreshOnly && !*refresh {
+		u.errorf("-refresh-only and -refresh=false contradict each other")
 		return 1
 	}
 	w, st, e, done, ok := u.open(rf, "plan")
@@ -233,7 +238,7 @@ func (u *ui) plan(ctx context.Context, args []string) int {
 		return 1
 	}
 	defer done()
-	p, _, err := w.makePlan(ctx, e, st, plan.Options{Destroy: *destroy, RefreshOnly: *refreshOnly, Targets: rf.targets, Replace: rf.replace})
+	p, _, err := w.makePlan(ctx, e, st, plan.Options{Destroy: *destroy, RefreshOnly: *refreshOnly, Targets: rf.targets, Replace: rf.replace}, *refresh)
 	if err != nil {
 		u.errorf("%v", err)
 		return 1
@@ -321,6 +326,7 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 	auto := fs.Bool("auto-approve", false, "do not ask for confirmation")
 	quiet := fs.Bool("quiet", false, "no progress lines (for CI)")
 	asJSON := fs.Bool("json", false, "stream progress as JSON lines, one event per line (implies -auto-approve)")
+	refresh := fs.Bool("refresh", true, "read the hosts first; -refresh=false plans from the state alone (faster, blind to drift)")
 	if fs.Parse(args) != nil {
 		return 1
 	}
@@ -348,7 +354,7 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 		return 1
 	}
 	defer done()
-	p, obs, err := w.makePlan(ctx, e, st, plan.Options{Destroy: destroy, Targets: rf.targets, Replace: rf.replace})
+	p, obs, err := w.makePlan(ctx, e, st, plan.Options{Destroy: destroy, Targets: rf.targets, Replace: rf.replace}, *refresh)
 	if err != nil {
 		u.errorf("%v", err)
 		return 1
@@ -396,7 +402,7 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 		// What lives on a host that had to be repaired could not be read
 		// before (a rebooted VM has lost it): read it now and make the rest.
 		var p2 *plan.Plan
-		if p2, obs, err = w.makePlan(ctx, e, st, plan.Options{Targets: rf.targets}); err == nil && len(p2.Changes) > 0 {
+		if p2, obs, err = w.makePlan(ctx, e, st, plan.Options{Targets: rf.targets}, true); err == nil && len(p2.Changes) > 0 {
 			if !*quiet && !*asJSON {
 				fmt.Fprintf(u.stdout, "A host was repaired; %d more changes on it after reading it again.\n", len(p2.Changes))
 			}

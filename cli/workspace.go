@@ -128,12 +128,19 @@ func (w *workspace) loadState() (*state.State, error) {
 }
 
 // makePlan refreshes and diffs.
-func (w *workspace) makePlan(ctx context.Context, e *apply.Engine, st *state.State, opt plan.Options) (*plan.Plan, plan.Observations, error) {
+// makePlan reads the hosts and plans; with refresh false it reads nothing
+// and plans from the state alone (-refresh=false, as in Terraform): every
+// resource counts as it was last applied, so drift is neither seen nor
+// repaired, and a deletion of what is already gone fails.
+func (w *workspace) makePlan(ctx context.Context, e *apply.Engine, st *state.State, opt plan.Options, refresh bool) (*plan.Plan, plan.Observations, error) {
 	want := expand.Lab(w.lab)
 	e.DestroyingAll = opt.Destroy && len(opt.Targets) == 0
-	obs, err := e.Refresh(ctx, want, st)
-	if err != nil {
-		return nil, obs, fmt.Errorf("refresh: %w", err)
+	obs := plan.Observations{Networks: map[string]plan.Status{}, Hosts: map[string]provider.Status{}, Kernel: map[string]*hostnet.Observed{}}
+	if refresh {
+		var err error
+		if obs, err = e.Refresh(ctx, want, st); err != nil {
+			return nil, obs, fmt.Errorf("refresh: %w", err)
+		}
 	}
 	return plan.Make(w.lab.Name, want, st, obs, opt), obs, nil
 }

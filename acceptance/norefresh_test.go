@@ -1,0 +1,36 @@
+package acceptance
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestNoRefresh: with -refresh=false labnet plans from the state alone. It
+// does not see drift (a container's namespace deleted behind its back),
+// where a normal plan does; it still removes containers, in fewer
+// exchanges with the host than with the refresh; and destroy works too.
+func TestNoRefresh(t *testing.T) {
+	l := newBenchLab(t, "scale")
+	l.must(0, "apply", "-auto-approve", "-var", "n=3")
+	hostExec(t, holderPID(t, l.name, "h"), "ip netns del ln."+l.name+".c-2")
+	if out := l.must(2, "plan", "-detailed-exitcode", "-var", "n=3"); !strings.Contains(out, "container.c[2]") {
+		t.Errorf("the normal plan does not remake container.c[2]:\n%s", out)
+	}
+	if out := l.must(0, "plan", "-detailed-exitcode", "-refresh=false", "-var", "n=3"); !strings.Contains(out, "No changes") {
+		t.Errorf("-refresh=false saw the drift:\n%s", out)
+	}
+	l.must(0, "apply", "-auto-approve", "-var", "n=3") // repaired
+	with := l.exchanges("host.h", "apply", "-auto-approve", "-var", "n=1")
+	without := l.exchanges("host.h", "apply", "-auto-approve", "-refresh=false", "-var", "n=0")
+	if without >= with {
+		t.Errorf("removing containers took %d exchanges with host.h without the refresh, %d with it", without, with)
+	}
+	if out := l.must(0, "state", "list"); strings.Contains(out, "container.") {
+		t.Errorf("containers left in the state:\n%s", out)
+	}
+	l.must(0, "plan", "-detailed-exitcode", "-var", "n=0")
+	l.must(0, "destroy", "-auto-approve", "-refresh=false")
+	if _, _, code := l.run("plan", "-detailed-exitcode", "-refresh-only", "-refresh=false"); code != 1 {
+		t.Errorf("-refresh-only with -refresh=false: exit %d, want 1", code)
+	}
+}
