@@ -225,10 +225,11 @@ lnrun "$L" "$WORK/out" apply -auto-approve -var n=0
 lnrun "$R" "$WORK/out" apply -auto-approve -var n=0
 
 # ------------------------------------------------ 1. apply/destroy vs ip -batch
-ln_apply() {   # ln_apply N KEY: timed labnet apply of the L lab to N containers
+ln_apply() {   # ln_apply N KEY [ARGS...]: timed labnet apply of the L lab to N containers
 	local n=$1 key=$2 t0 t1
+	shift 2
 	t0=$(now_ms)
-	LABNET_STATS=$WORK/stats.json lnrun "$L" "$WORK/out" apply -auto-approve -var n="$n"
+	LABNET_STATS=$WORK/stats.json lnrun "$L" "$WORK/out" apply -auto-approve "$@" -var n="$n"
 	t1=$(now_ms)
 	sample "$key" $((t1 - t0))
 	sample "$key.rss" "$(jget "$WORK/stats.json" 'd["max_rss_kb"]')"
@@ -294,6 +295,12 @@ for n in "${NS[@]}"; do
 		log "N=$n reference destroy link by link, rep $rep"
 		ref_run "$WORK/ref_create_$n.sh" "scratch.$n"; settle "$n"
 		ref_run "$WORK/ref_destroy_links_$n.sh" "refdestroylinks.$n"; settle "$n"
+	done
+	# Informational: labnet's removal without its refresh (-refresh=false).
+	for ((rep = 1; rep <= (n == 100 ? 2 : 1); rep++)); do
+		log "N=$n labnet destroy with -refresh=false, rep $rep"
+		ln_apply "$n" "scratch.$n"; settle "$n"
+		ln_apply 0 "destroynr.$n" -refresh=false; settle "$n"
 	done
 done
 
@@ -399,6 +406,8 @@ for n in "${NS[@]}"; do
 	row "destroy N containers, ms (vs ip -batch netns del over 1 SSH)" "$n" "$a" "$b" "$(ratio "$a" "$b")" "<= 1.3x" "$(le "$(ratio "$a" "$b")" 1.3)"
 	b=$(median "refdestroylinks.$n")
 	row "  same vs a script deleting each veth, then the netns (info)" "$n" "$a" "$b" "$(ratio "$a" "$b")" "info" "info"
+	a=$(median "destroynr.$n") b=$(median "refdestroy.$n")
+	row "  labnet with -refresh=false (no host read) vs netns del (info)" "$n" "$a" "$b" "$(ratio "$a" "$b")" "info" "info"
 done
 for n in "${NS[@]}"; do
 	a=$(median "plan.$n")
