@@ -16,7 +16,8 @@ import (
 //
 // The LAN interface is found on the host, not named in the lab: it is the
 // interface that holds the host's lab address (eth0 on netns hosts, often
-// something else on existing machines, lima0 on Lima VMs). Everything that
+// something else on existing machines; on Lima's user-v2 network eth0, the
+// VM's only NIC, which also carries SSH). Everything that
 // interface carried moves with it (every global IPv4 address, every route
 // but the kernel's own, its MAC), so moving it never cuts the host off, and
 // its name is kept in the lab's run directory on the host so that deleting
@@ -63,18 +64,27 @@ func (b LanBridge) MoveShell(n Names) string {
 // RestoreShell moves the uplink's addresses and routes back from the
 // bridge and deletes the bridge.
 func (b LanBridge) RestoreShell(n Names) string {
-	return LanBridgeRestoreShell(n, b.Ifname) + "\nip link del dev " + b.Ifname
+	return restoreShell(n, b.Ifname, true) + "\nip link del dev " + b.Ifname
 }
 
 // LanBridgeRestoreShell gives the uplink of a bridge known only by name
-// its addresses and routes back, if the bridge holds one (also in a sweep
-// of a lab whose state is lost); the bridge itself stays.
+// (a sweep of a lab whose state is lost) its addresses and routes back, if
+// the lab's run directory says the bridge holds one; the bridge stays.
 func LanBridgeRestoreShell(n Names, bridge string) string {
+	return restoreShell(n, bridge, false)
+}
+
+// restoreShell: guess, for a bridge known to be a LanBridge, finds its
+// uplink without the file too (a bridge made before labnet kept it): the
+// port that is not a guest's veth (ln + 10 hex digits).
+func restoreShell(n Names, bridge string, guess bool) string {
 	f, br := remote.Quote(UplinkFile(n, bridge)), remote.Quote(bridge)
+	find := fmt.Sprintf("up=$(cat %s 2>/dev/null)", f)
+	if guess {
+		find += fmt.Sprintf(" || up=$(ip -br link show master %s 2>/dev/null | awk '{sub(/@.*/, \"\", $1); if (!(length($1) == 12 && $1 ~ /^ln[0-9a-f]+$/)) {print $1; exit}}')", br)
+	}
 	return strings.Join([]string{
-		// Without the file (a bridge made before labnet kept it), the
-		// uplink is the port that is not a guest's veth (ln + 10 hex).
-		fmt.Sprintf("up=$(cat %s 2>/dev/null) || up=$(ip -br link show master %s 2>/dev/null | awk '{sub(/@.*/, \"\", $1); if (!(length($1) == 12 && $1 ~ /^ln[0-9a-f]+$/)) {print $1; exit}}')", f, br),
+		find,
 		"if [ -n \"$up\" ] && ip link show dev \"$up\" >/dev/null 2>&1; then",
 		"  ip link set dev \"$up\" nomaster",
 		moveShell(br, `"$up"`, false),
