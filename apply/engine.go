@@ -44,11 +44,6 @@ type Engine struct {
 	// Ticker, when set, is called every 10 s for each change still running.
 	Ticker func(addr string, a plan.Action, elapsed time.Duration)
 
-	// DestroyingAll: the plan being made removes every host, so the kernels
-	// of hosts whose contents go with them are not read (nothing on them
-	// is deleted one by one).
-	DestroyingAll bool
-
 	providers map[string]provider.Provider
 	mu        sync.Mutex
 	conns     map[string]*remote.Conn
@@ -197,7 +192,8 @@ func record(r *state.Resource) provider.Record {
 }
 
 // Refresh reads every network, host and host kernel the lab wants or the
-// state knows, hosts in parallel.
+// state knows, hosts in parallel. want is what the lab keeps (nil when all
+// of it goes): only kept guests are read inside their namespace.
 func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *state.State) (plan.Observations, error) {
 	obs := plan.Observations{Networks: map[string]plan.Status{}, Hosts: map[string]provider.Status{}, Kernel: map[string]*hostnet.Observed{}}
 	if prior == nil {
@@ -208,7 +204,7 @@ func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *st
 		attrs      map[string]string
 	}
 	var items []item
-	seen := map[string]bool{}
+	seen := map[string]bool{} // hosts and networks the lab wants
 	for _, w := range want {
 		if w.Kind == expand.KindNetwork || w.Kind == expand.KindHost {
 			items = append(items, item{w.Addr, w.Kind, w.Attrs})
@@ -224,12 +220,10 @@ func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *st
 	// the others only need to be seen (they are deleted).
 	inside := map[string][]string{}
 	kept := map[string]bool{}
-	if !e.DestroyingAll {
-		for _, w := range want {
-			if expand.IsGuest(w.Kind) && w.Attrs["netns"] != "" {
-				inside[w.Host] = append(inside[w.Host], w.Attrs["netns"])
-				kept[w.Attrs["netns"]] = true
-			}
+	for _, w := range want {
+		if expand.IsGuest(w.Kind) && w.Attrs["netns"] != "" {
+			inside[w.Host] = append(inside[w.Host], w.Attrs["netns"])
+			kept[w.Attrs["netns"]] = true
 		}
 	}
 	// The host-side veths of guests that go are not read either: their
@@ -248,7 +242,7 @@ func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *st
 	var jobs []func()
 	for _, it := range items {
 		jobs = append(jobs, func() {
-			err := e.refreshOne(ctx, it.addr, it.kind, it.attrs, inside[it.addr], gone[it.addr], prior, &obs, &mu)
+			err := e.refreshOne(ctx, it.addr, it.kind, it.attrs, seen[it.addr], inside[it.addr], gone[it.addr], prior, &obs, &mu)
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -325,7 +319,7 @@ func sortedKeys(m map[string]bool) []string {
 	return keys
 }
 
-func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[string]string, inside []string, gone map[string]string, prior *state.State, obs *plan.Observations, mu *sync.Mutex) error {
+func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[string]string, wanted bool, inside []string, gone map[string]string, prior *state.State, obs *plan.Observations, mu *sync.Mutex) error {
 	p, err := e.providerFor(addr, attrs)
 	if err != nil {
 		return err
@@ -359,7 +353,9 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 	mu.Lock()
 	obs.Hosts[addr] = st
 	mu.Unlock()
-	if !st.Exists || !st.SSHUp || (e.DestroyingAll && contentsGoWithHost(old.Attrs)) {
+	// A host that goes and takes its contents along (Apply deletes
+	// nothing on it one by one) needs no reading inside.
+	if !st.Exists || !st.SSHUp || (!wanted && contentsGoWithHost(old.Attrs)) {
 		return nil
 	}
 	c, err := e.Conn(ctx, old)

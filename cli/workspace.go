@@ -134,11 +134,14 @@ func (w *workspace) loadState() (*state.State, error) {
 // repaired, and a deletion of what is already gone fails.
 func (w *workspace) makePlan(ctx context.Context, e *apply.Engine, st *state.State, opt plan.Options, refresh bool) (*plan.Plan, plan.Observations, error) {
 	want := expand.Lab(w.lab)
-	e.DestroyingAll = opt.Destroy && len(opt.Targets) == 0
+	keep := want
+	if opt.Destroy && len(opt.Targets) == 0 {
+		keep = nil // all of it goes
+	}
 	obs := plan.Observations{Networks: map[string]plan.Status{}, Hosts: map[string]provider.Status{}, Kernel: map[string]*hostnet.Observed{}}
 	if refresh {
 		var err error
-		if obs, err = e.Refresh(ctx, want, st); err != nil {
+		if obs, err = e.Refresh(ctx, keep, st); err != nil {
 			return nil, obs, fmt.Errorf("refresh: %w", err)
 		}
 	}

@@ -101,5 +101,6 @@ func renderInside(b *strings.Builder, steps []Step, spans map[int][2]int) {
 // placeholder naming their file: golden files show a script's shape, and
 // the programs have tests of their own.
 func ElidePrograms(script string) string {
-	return strings.ReplaceAll(script, remote.Quote(insidePy), "'<hostnet/inside.py>'")
+	script = strings.ReplaceAll(script, remote.Quote(insidePy), "'<hostnet/inside.py>'")
+	return strings.ReplaceAll(script, remote.Quote(nsReader), "'<hostnet/observe.py>'")
 }

@@ -1,0 +1,122 @@
+# labnet's refresh reader (hostnet/observe.go, ObserveScriptGone): one
+# process reads a host over netlink, entering each namespace with setns(2).
+#
+# argv[1]: the prefix of the lab's namespaces; argv[2]: the ones to read
+# inside (space-separated); argv[3]: "veth=netns" pairs of guests that go.
+# Prints "@@links" and the host's links with their IPv4 addresses as one
+# JSON array in `ip -j`'s shape (the fields labnet reads), leaving out a
+# gone guest's veth while its namespace is there; then "@@ns NAME" for every
+# lab namespace, followed, for those read inside, by its links and its
+# default routes as two JSON arrays; and "@@tc NAME" with eth0's qdisc where
+# it is tbf or netem.
+import json, os, socket, struct, sys
+prefix, inside = sys.argv[1], set(sys.argv[2].split())
+gone = dict(g.split("=", 1) for g in sys.argv[3].split())
+CLONE_NEWNET = 0x40000000
+NLM_F_REQUEST, NLM_F_DUMP = 1, 0x300
+RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE = 18, 22, 26
+NLMSG_DONE, NLMSG_ERROR = 3, 2
+
+def attrs(buf, off, end):
+    out = {}
+    while off + 4 <= end:
+        ln, ty = struct.unpack_from("HH", buf, off)
+        if ln < 4:
+            break
+        out[ty & 0x3fff] = buf[off + 4:off + ln]
+        off += (ln + 3) & ~3
+    return out
+
+def dump(sock, ty, body):
+    seq = dump.seq = getattr(dump, "seq", 0) + 1
+    msg = struct.pack("IHHII", 16 + len(body), ty, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body
+    sock.send(msg)
+    msgs = []
+    while True:
+        data = sock.recv(1 << 20)
+        off = 0
+        while off + 16 <= len(data):
+            ln, mty, _, _, _ = struct.unpack_from("IHHII", data, off)
+            if mty == NLMSG_DONE:
+                return msgs
+            if mty == NLMSG_ERROR:
+                return msgs
+            msgs.append((mty, data[off + 16:off + ln]))
+            off += (ln + 3) & ~3
+
+def s(b):
+    return b.split(b"\0", 1)[0].decode()
+
+def read():
+    sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+    links, names = [], {}
+    for _, m in dump(sk, RTM_GETLINK, struct.pack("BxHiII", 0, 0, 0, 0, 0)):
+        _, _, idx, flags, _ = struct.unpack_from("BxHiII", m, 0)
+        a = attrs(m, 16, len(m))
+        l = {"ifindex": idx, "ifname": s(a.get(3, b"")), "flags": ["UP"] if flags & 1 else [], "addr_info": []}
+        if 20 in a: l["ifalias"] = s(a[20])
+        if 6 in a: l["qdisc"] = s(a[6])
+        if 10 in a: l["_master"] = struct.unpack("i", a[10][:4])[0]
+        if 18 in a:
+            li = attrs(a[18], 0, len(a[18]))
+            if 1 in li: l["linkinfo"] = {"info_kind": s(li[1])}
+        names[idx] = l["ifname"]
+        links.append(l)
+    byidx = {l["ifindex"]: l for l in links}
+    for _, m in dump(sk, RTM_GETADDR, struct.pack("BBBBI", socket.AF_INET, 0, 0, 0, 0)):
+        fam, plen, _, _, idx = struct.unpack_from("BBBBI", m, 0)
+        a = attrs(m, 8, len(m))
+        ip = a.get(2) or a.get(1)
+        if fam == socket.AF_INET and ip and idx in byidx:
+            byidx[idx]["addr_info"].append({"family": "inet", "local": socket.inet_ntoa(ip[:4]), "prefixlen": plen})
+    for l in links:
+        if "_master" in l:
+            l["master"] = names.get(l.pop("_master"), "")
+    routes = []
+    for _, m in dump(sk, RTM_GETROUTE, struct.pack("BBBBBBBBI", socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)):
+        fam, dlen, _, _, table, _, _, rtype, _ = struct.unpack_from("BBBBBBBBI", m, 0)
+        a = attrs(m, 12, len(m))
+        if 15 in a: table = struct.unpack("I", a[15][:4])[0]
+        if table != 254 or rtype != 1 or dlen != 0 or 5 not in a:
+            continue
+        r = {"dst": "default", "gateway": socket.inet_ntoa(a[5][:4])}
+        if 4 in a: r["dev"] = names.get(struct.unpack("i", a[4][:4])[0], "")
+        routes.append(r)
+    sk.close()
+    return links, routes
+
+out = sys.stdout
+try:
+    names = sorted(n for n in os.listdir("/run/netns") if n.startswith(prefix))
+except OSError:
+    names = []
+present = set(names)
+links, _ = read()
+out.write("@@links\n" + json.dumps([l for l in links if gone.get(l["ifname"]) not in present]) + "\n")
+if inside:
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    orig = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+for name in names:
+    if name not in inside:
+        out.write("@@ns %s\n" % name)
+        continue
+    try:
+        fd = os.open("/run/netns/" + name, os.O_RDONLY)
+    except OSError:
+        continue
+    ok = libc.setns(fd, CLONE_NEWNET) == 0
+    os.close(fd)
+    out.write("@@ns %s\n" % name)
+    if not ok:
+        continue  # not a namespace (left by a crash): seen as empty
+    links, routes = read()
+    libc.setns(orig, CLONE_NEWNET)
+    out.write(json.dumps(links) + "\n" + json.dumps(routes) + "\n")
+    if any(l.get("ifname") == "eth0" and l.get("qdisc") in ("tbf", "netem") for l in links):
+        out.write("@@tc %s\n" % name)
+        out.flush()
+        import subprocess
+        subprocess.call(["tc", "-j", "-n", name, "qdisc", "show", "dev", "eth0"])
+        out.write("\n")
+out.flush()
