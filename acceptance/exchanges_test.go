@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/labnet-dev/labnet/internal/testutil"
 )
 
 // TestExchangesDoNotGrowWithContainers applies bench/labs/scale (one netns
@@ -78,47 +76,10 @@ func (l *lab) exchanges(host string, args ...string) int64 {
 	return n
 }
 
-// newBenchLab is newLab for the labs in bench/labs/: a copy under a unique
-// name, destroyed when the test ends, and the machine compared with how it
-// was before.
+// newBenchLab is newLab for the labs in bench/labs/.
 func newBenchLab(t *testing.T, src string) *lab {
 	t.Helper()
-	testutil.NeedRoot(t)
-	name := testutil.LabName("tbn")
-	dir := t.TempDir()
-	files, err := filepath.Glob(filepath.Join("..", "bench", "labs", src, "*.hcl"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no lab files in bench/labs/%s", src)
-	}
-	renamed := false
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if labName.Match(b) && bytes.Contains(b, []byte("lab {")) {
-			b = labName.ReplaceAll(b, []byte(`${1}"`+name+`"`))
-			renamed = true
-		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !renamed {
-		t.Fatalf("bench/labs/%s has no `lab { name = ... }` to rename", src)
-	}
-	l := &lab{t: t, dir: dir, name: name}
-	before := snapshot(t, name)
-	t.Cleanup(func() {
-		if _, _, code := l.run("destroy", "-auto-approve"); code != 0 {
-			t.Errorf("cleanup destroy failed")
-		}
-		after := snapshot(t, name)
-		if d := before.diff(after); d != "" {
-			t.Errorf("the machine is not as it was before the test:\n%s", d)
-		}
-	})
-	return l
+	return newLab(t, "bench/labs/"+src)
 }
 
 func itoa(n int) string {

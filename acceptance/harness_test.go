@@ -70,9 +70,12 @@ func newLab(t *testing.T, src string) *lab {
 	base := filepath.Base(src)
 	name := testutil.LabName("t" + strings.ReplaceAll(base, "-", "")[:3])
 	dir := t.TempDir()
-	from := filepath.Join("..", "labs", src) // a lab of labs/, or a test lab in testdata/
-	if strings.HasPrefix(src, "testdata/") {
+	from := filepath.Join("..", "labs", src) // a lab of labs/, a test lab in testdata/, or bench/labs/
+	switch {
+	case strings.HasPrefix(src, "testdata/"):
 		from = src
+	case strings.HasPrefix(src, "bench/"):
+		from = filepath.Join("..", src)
 	}
 	files, err := filepath.Glob(filepath.Join(from, "*.hcl"))
 	if err != nil || len(files) == 0 {
@@ -93,7 +96,7 @@ func newLab(t *testing.T, src string) *lab {
 		}
 	}
 	if !renamed {
-		t.Fatalf("labs/%s has no `lab { name = ... }` to rename", src)
+		t.Fatalf("%s has no `lab { name = ... }` to rename", from)
 	}
 	l := &lab{t: t, dir: dir, name: name}
 	before := snapshot(t, name)
