@@ -170,40 +170,13 @@ func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, i
 			return nil, nil
 		}
 		pools, pool, segVal = l.segTaken, seg.Addr, segInst.value
-		taken := l.segTaken[seg.Addr]
-		if explicit {
-			d.checkAddress("address", addr, seg.CIDR, netip.Addr{}, seg.Addr, "")
-			if owner := taken[addr]; d.ok && owner != "" {
-				d.fail("address", "Duplicate address", "The address %s of %s is already used by %s on %s.", addr, res.Addr, owner, seg.Addr)
-			}
-		} else {
-			var ok bool
-			addr, ok = allocate(seg.CIDR, 1, netip.Addr{}, taken)
-			if !ok {
-				l.errorf(&n.rng, "No free address", "%s (%s) has no free address for %s; set address explicitly.", seg.Addr, seg.CIDR, res.Addr)
-				d.ok = false
-			}
-		}
+		addr = l.poolAddress(d, &n.rng, l.segmentPool(seg), res.Addr, addr, explicit)
 	} else if mode == "bridged" {
 		// On the host's network, from the hosts' pool.
 		pools, pool = l.netTaken, nw.Addr
-		gw := NetworkGateway(nw.CIDR)
-		taken := l.netTaken[nw.Addr]
-		if explicit {
-			d.checkAddress("address", addr, nw.CIDR, gw, nw.Addr, "labnet's underlay gateway")
-			if owner := taken[addr]; d.ok && owner != "" {
-				d.fail("address", "Duplicate address", "The address %s of %s is already used by %s.", addr, res.Addr, owner)
-			}
-		} else {
-			var ok bool
-			addr, ok = allocate(nw.CIDR, 11, gw, taken)
-			if !ok {
-				l.errorf(&n.rng, "No free address",
-					"%s (%s) has no free address for %s (bridged VM addresses are allocated from the 11th address on, like hosts'); set address explicitly.",
-					nw.Addr, nw.CIDR, res.Addr)
-				d.ok = false
-			}
-		}
+		addr = l.poolAddress(d, &n.rng, addrPool{cidr: nw.CIDR, first: 11, gateway: NetworkGateway(nw.CIDR), name: nw.Addr,
+			gwWhat: "labnet's underlay gateway", why: " (bridged VM addresses are allocated from the 11th address on, like hosts')",
+			taken: l.netTaken[nw.Addr]}, res.Addr, addr, explicit)
 	} else {
 		// Behind the host's NAT bridge, which holds the first address.
 		if l.natDefault[h.Addr] && h.NatCIDR.Overlaps(nw.CIDR) {
@@ -213,22 +186,8 @@ func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, i
 			return nil, nil
 		}
 		pools, pool = l.natTaken, h.Addr
-		gw := BridgeGateway(h.NatCIDR)
-		taken := l.natTaken[h.Addr]
-		owner := "the nat_network of " + h.Addr
-		if explicit {
-			d.checkAddress("address", addr, h.NatCIDR, gw, owner, "the NAT bridge's address")
-			if other := taken[addr]; d.ok && other != "" {
-				d.fail("address", "Duplicate address", "The address %s of %s is already used by %s behind %s.", addr, res.Addr, other, h.Addr)
-			}
-		} else {
-			var ok bool
-			addr, ok = allocate(h.NatCIDR, 2, gw, taken)
-			if !ok {
-				l.errorf(&n.rng, "No free address", "%s (%s) has no free address for %s; set address explicitly.", owner, h.NatCIDR, res.Addr)
-				d.ok = false
-			}
-		}
+		addr = l.poolAddress(d, &n.rng, addrPool{cidr: h.NatCIDR, first: 2, gateway: BridgeGateway(h.NatCIDR), name: "the nat_network of " + h.Addr,
+			gwWhat: "the NAT bridge's address", where: " behind " + h.Addr, taken: l.natTaken[h.Addr]}, res.Addr, addr, explicit)
 	}
 	nics, nicVals, commitNICs := l.decodeNICs(d, n, ctx, h.Addr, res.Addr)
 	if !d.ok {
@@ -449,22 +408,10 @@ func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, 
 	}
 	// The host's cni bridge holds the subnet's first address; pods get
 	// the next ones, unique per subnet.
-	gw := BridgeGateway(subnet)
 	pool := subnet.String()
-	taken := l.podTaken[pool]
-	owner := fmt.Sprintf("the pod subnet of %s in %s", hostInst.addr, pn.Addr)
-	if explicit {
-		d.checkAddress("address", addr, subnet, gw, owner, "the host's cni bridge address")
-		if other := taken[addr]; d.ok && other != "" {
-			d.fail("address", "Duplicate address", "The address %s of %s is already used by %s.", addr, res.Addr, other)
-		}
-	} else {
-		addr, ok = allocate(subnet, 2, gw, taken)
-		if !ok {
-			l.errorf(&n.rng, "No free address", "%s (%s) has no free address for %s; set address explicitly.", owner, subnet, res.Addr)
-			d.ok = false
-		}
-	}
+	addr = l.poolAddress(d, &n.rng, addrPool{cidr: subnet, first: 2, gateway: BridgeGateway(subnet),
+		name: fmt.Sprintf("the pod subnet of %s in %s", hostInst.addr, pn.Addr), gwWhat: "the host's cni bridge address",
+		taken: l.podTaken[pool]}, res.Addr, addr, explicit)
 	nics, nicVals, commitNICs := l.decodeNICs(d, n, ctx, hostInst.addr, res.Addr)
 	if !d.ok {
 		return nil, nil

@@ -254,6 +254,42 @@ func BridgeGateway(p netip.Prefix) netip.Addr { return u2a(a2u(p.Addr()) + 1) }
 
 // allocate returns the lowest address of p from offset first on that is not
 // the gateway, the broadcast address or taken.
+// segmentPool: one L2 network across its hosts, so addresses are unique
+// per segment, from the first address on (a segment has no gateway).
+func (l *loader) segmentPool(seg *Segment) addrPool {
+	return addrPool{cidr: seg.CIDR, first: 1, name: seg.Addr, where: " on " + seg.Addr, taken: l.segTaken[seg.Addr]}
+}
+
+// addrPool is where a resource's address comes from.
+type addrPool struct {
+	cidr    netip.Prefix
+	first   uint32     // allocation starts at this offset into cidr
+	gateway netip.Addr // never handed out (invalid: none)
+	name    string     // the pool in messages ("network.lan", "the nat_network of host.h")
+	gwWhat  string     // what the gateway is, in messages
+	where   string     // after "already used by X" ("", " on segment.s")
+	why     string     // after "no free address for R": why it is full so soon
+	taken   map[netip.Addr]string
+}
+
+// poolAddress checks an explicit address against p, or allocates p's first
+// free one; problems fail d (a full pool is reported at rng).
+func (l *loader) poolAddress(d *dec, rng *hcl.Range, p addrPool, who string, addr netip.Addr, explicit bool) netip.Addr {
+	if explicit {
+		d.checkAddress("address", addr, p.cidr, p.gateway, p.name, p.gwWhat)
+		if other := p.taken[addr]; d.ok && other != "" {
+			d.fail("address", "Duplicate address", "The address %s of %s is already used by %s%s.", addr, who, other, p.where)
+		}
+		return addr
+	}
+	a, ok := allocate(p.cidr, p.first, p.gateway, p.taken)
+	if !ok {
+		l.errorf(rng, "No free address", "%s (%s) has no free address for %s%s; set address explicitly.", p.name, p.cidr, who, p.why)
+		d.ok = false
+	}
+	return a
+}
+
 func allocate(p netip.Prefix, first uint32, gateway netip.Addr, taken map[netip.Addr]string) (netip.Addr, bool) {
 	base, last := a2u(p.Addr()), a2u(broadcast(p))
 	for u := base + first; u < last && u >= base; u++ {
@@ -461,23 +497,9 @@ func (l *loader) decodeHost(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 		d.fail("nat_network", "Overlapping CIDR", "The nat_network %s of %s overlaps its network %s (%s).", natCIDR, res.Addr, nw.Addr, nw.CIDR)
 		return nil, nil
 	}
-	gw := NetworkGateway(nw.CIDR)
-	taken := l.netTaken[nw.Addr]
-	if explicit {
-		d.checkAddress("address", addr, nw.CIDR, gw, nw.Addr, "labnet's underlay gateway")
-		if owner := taken[addr]; d.ok && owner != "" {
-			d.fail("address", "Duplicate address", "The address %s of %s is already used by %s.", addr, res.Addr, owner)
-		}
-	} else {
-		var ok bool
-		addr, ok = allocate(nw.CIDR, 11, gw, taken)
-		if !ok {
-			l.errorf(&n.rng, "No free address",
-				"%s (%s) has no free address for %s (host addresses are allocated from the 11th address on); set address explicitly.",
-				nw.Addr, nw.CIDR, res.Addr)
-			d.ok = false
-		}
-	}
+	addr = l.poolAddress(d, &n.rng, addrPool{cidr: nw.CIDR, first: 11, gateway: NetworkGateway(nw.CIDR), name: nw.Addr,
+		gwWhat: "labnet's underlay gateway", why: " (host addresses are allocated from the 11th address on)", taken: l.netTaken[nw.Addr]},
+		res.Addr, addr, explicit)
 	if !d.ok {
 		return nil, nil
 	}
@@ -819,20 +841,8 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 			return nil, nil
 		}
 		pools, pool, c.Bridge, brVal = l.bridgeTaken, br.Addr, br.Addr, brInst.value
-		taken := l.bridgeTaken[br.Addr]
-		if explicit {
-			d.checkAddress("address", addr, br.CIDR, br.Gateway, br.Addr, "the bridge's own address")
-			if owner := taken[addr]; d.ok && owner != "" {
-				d.fail("address", "Duplicate address", "The address %s of %s is already used by %s.", addr, res.Addr, owner)
-			}
-		} else {
-			var ok bool
-			addr, ok = allocate(br.CIDR, 2, br.Gateway, taken)
-			if !ok {
-				l.errorf(&n.rng, "No free address", "%s (%s) has no free address for %s; set address explicitly.", br.Addr, br.CIDR, res.Addr)
-				d.ok = false
-			}
-		}
+		addr = l.poolAddress(d, &n.rng, addrPool{cidr: br.CIDR, first: 2, gateway: br.Gateway, name: br.Addr,
+			gwWhat: "the bridge's own address", taken: l.bridgeTaken[br.Addr]}, res.Addr, addr, explicit)
 	} else {
 		seg := segInst.res.(*Segment)
 		if !slices.Contains(seg.Hosts, hostInst.addr) {
@@ -841,22 +851,7 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 			return nil, nil
 		}
 		pools, pool, c.Segment, segVal = l.segTaken, seg.Addr, seg.Addr, segInst.value
-		// One L2 network across its hosts: addresses are unique per
-		// segment, from the first host address (a segment has no gateway).
-		taken := l.segTaken[seg.Addr]
-		if explicit {
-			d.checkAddress("address", addr, seg.CIDR, netip.Addr{}, seg.Addr, "")
-			if owner := taken[addr]; d.ok && owner != "" {
-				d.fail("address", "Duplicate address", "The address %s of %s is already used by %s on %s.", addr, res.Addr, owner, seg.Addr)
-			}
-		} else {
-			var ok bool
-			addr, ok = allocate(seg.CIDR, 1, netip.Addr{}, taken)
-			if !ok {
-				l.errorf(&n.rng, "No free address", "%s (%s) has no free address for %s; set address explicitly.", seg.Addr, seg.CIDR, res.Addr)
-				d.ok = false
-			}
-		}
+		addr = l.poolAddress(d, &n.rng, l.segmentPool(seg), res.Addr, addr, explicit)
 	}
 	nics, nicVals, commitNICs := l.decodeNICs(d, n, ctx, hostInst.addr, res.Addr)
 	if !d.ok {
