@@ -224,7 +224,7 @@ func (u *ui) plan(ctx context.Context, args []string) int {
 	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when there are changes")
 	destroy := fs.Bool("destroy", false, "plan to destroy everything")
 	refreshOnly := fs.Bool("refresh-only", false, "report drift only; plan no changes")
-	refresh := fs.Bool("refresh", true, "read the hosts first; -refresh=false plans from the state alone (faster, blind to drift)")
+	refresh := refreshFlag(fs)
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
 	if fs.Parse(args) != nil {
 		return 1
@@ -326,7 +326,7 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 	auto := fs.Bool("auto-approve", false, "do not ask for confirmation")
 	quiet := fs.Bool("quiet", false, "no progress lines (for CI)")
 	asJSON := fs.Bool("json", false, "stream progress as JSON lines, one event per line (implies -auto-approve)")
-	refresh := fs.Bool("refresh", true, "read the hosts first; -refresh=false plans from the state alone (faster, blind to drift)")
+	refresh := refreshFlag(fs)
 	if fs.Parse(args) != nil {
 		return 1
 	}
@@ -473,11 +473,16 @@ func (u *ui) stillGoing(addr string, a plan.Action, elapsed time.Duration) {
 	fmt.Fprintf(u.stdout, "%s: Still %s... [%s elapsed]\n", addr, ing, elapsed.Round(time.Second))
 }
 
+// refreshFlag is -refresh of plan, apply and destroy (Terraform's).
+func refreshFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("refresh", true, "read the hosts first; -refresh=false plans from the state alone (faster, blind to drift)")
+}
+
 // repairedHost says whether the plan repairs a host in place (its contents
 // were unreadable when the plan was made).
 func repairedHost(p *plan.Plan) bool {
 	for _, c := range p.Changes {
-		if c.Kind == "host" && c.Action == plan.Update {
+		if c.Kind == expand.KindHost && c.Action == plan.Update {
 			return true
 		}
 	}
