@@ -49,10 +49,10 @@ func (n Names) Owner(hostName, addr string) string { return n.Lab + "/" + hostNa
 // LogFile is where a process's output is kept on its host.
 func (n Names) LogFile(procName string) string { return n.RunDir() + "/" + procName + ".log" }
 
-// GuestMAC is the fixed MAC of a guest's eth0: a guest made again keeps
-// its MAC, so the ARP caches of its neighbours stay right. Locally
-// administered, unicast.
-func (n Names) GuestMAC(addr string) string {
+// MAC is the fixed MAC of the eth0 of a guest or of a netns host (addr is
+// its resource address): one made again keeps its MAC, so the ARP caches
+// of its neighbours stay right. Locally administered, unicast.
+func (n Names) MAC(addr string) string {
 	sum := sha256.Sum256([]byte(n.Lab + "\x00mac\x00" + addr))
 	return fmt.Sprintf("02:%02x:%02x:%02x:%02x:%02x", sum[0], sum[1], sum[2], sum[3], sum[4])
 }

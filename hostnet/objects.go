@@ -73,7 +73,7 @@ func (b Bridge) DeleteBatch() []string {
 func (c Container) CreateBatch(n Names) []string {
 	l := []string{
 		fmt.Sprintf("netns add %s", c.Netns),
-		fmt.Sprintf("link add name %s type veth peer name eth0 address %s netns %s", c.HostVeth, n.GuestMAC(c.Addr), c.Netns),
+		fmt.Sprintf("link add name %s type veth peer name eth0 address %s netns %s", c.HostVeth, n.MAC(c.Addr), c.Netns),
 		fmt.Sprintf("link set dev %s alias %s", c.HostVeth, n.Alias(c.Addr)),
 		fmt.Sprintf("link set dev %s master %s up", c.HostVeth, c.Bridge),
 	}

@@ -308,7 +308,7 @@ type NIC struct {
 
 func (c NIC) CreateBatch(n Names) []string {
 	return []string{
-		fmt.Sprintf("link add name %s type veth peer name %s address %s netns %s", c.HostVeth, c.Ifname, n.GuestMAC(c.Addr), c.Netns),
+		fmt.Sprintf("link add name %s type veth peer name %s address %s netns %s", c.HostVeth, c.Ifname, n.MAC(c.Addr), c.Netns),
 		fmt.Sprintf("link set dev %s alias %s", c.HostVeth, n.Alias(c.Addr)),
 		fmt.Sprintf("link set dev %s mtu %d master %s up", c.HostVeth, c.MTU, c.Bridge),
 	}

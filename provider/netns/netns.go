@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/provider"
 	"github.com/labnet-dev/labnet/remote"
 	"golang.org/x/crypto/ssh"
@@ -47,12 +48,6 @@ func sshdConfig(lab string, h provider.Host) string {
 	return sshdDir + "/sshd." + lab + "." + h.Name + ".conf"
 }
 
-// hostMAC is the fixed MAC of a host's eth0: a host made again keeps its
-// MAC, so its neighbours' ARP caches stay right.
-func hostMAC(lab string, h provider.Host) string {
-	sum := sha256.Sum256([]byte(lab + "\x00" + h.Addr))
-	return fmt.Sprintf("02:%02x:%02x:%02x:%02x:%02x", sum[0], sum[1], sum[2], sum[3], sum[4])
-}
 
 type Provider struct {
 	// Sshd is the sshd binary; default /usr/sbin/sshd.
@@ -242,7 +237,7 @@ func (p *Provider) CreateHost(ctx context.Context, lab string, h provider.Host, 
 	up := uplinkName(h)
 	gw := h.Network.Gateway
 	batch := fmt.Sprintf("link add name %s type veth peer name eth0 address %s netns %d\nlink set dev %s alias labnet:%s:%s\nlink set dev %s master %s up\n",
-		up, hostMAC(lab, h), pid, up, lab, h.Addr, up, bridgeName(h.Network))
+		up, hostnet.Names{Lab: lab}.MAC(h.Addr), pid, up, lab, h.Addr, up, bridgeName(h.Network))
 	if err := run(ctx, []byte(batch), "ip", "-n", ns, "-batch", "-"); err != nil {
 		return rec, fmt.Errorf("%s: %w", h.Addr, err)
 	}
