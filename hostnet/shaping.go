@@ -66,19 +66,33 @@ func (s Shaping) Qdisc() string {
 	case "tbf":
 		return fmt.Sprintf("tbf rate %s burst %d latency %s", s.Rate, s.Burst(), tbfLatency)
 	case "netem":
-		l := []string{"netem"}
-		if s.Delay > 0 {
-			l = append(l, "delay", tcTime(s.Delay))
-		}
-		if s.Loss > 0 {
-			l = append(l, "loss", formatPercent(s.Loss))
-		}
-		if s.Rate != "" {
-			l = append(l, "rate", s.Rate)
-		}
-		return strings.Join(l, " ")
+		return s.netem(tcTime)
 	}
 	return ""
+}
+
+// netem is the shaping's netem words, its delay written by delay (tc's
+// units, or Go's for people).
+func (s Shaping) netem(delay func(time.Duration) string) string {
+	d, l := "", ""
+	if s.Delay > 0 {
+		d = delay(s.Delay)
+	}
+	if s.Loss > 0 {
+		l = formatPercent(s.Loss)
+	}
+	return netemWords(d, l, s.Rate)
+}
+
+// netemWords is "netem [delay D] [loss L] [rate R]", leaving out what is "".
+func netemWords(delay, loss, rate string) string {
+	l := []string{"netem"}
+	for _, w := range [][2]string{{"delay", delay}, {"loss", loss}, {"rate", rate}} {
+		if w[1] != "" {
+			l = append(l, w[0], w[1])
+		}
+	}
+	return strings.Join(l, " ")
 }
 
 // String describes the shaping for people: "tbf rate 100mbit",
@@ -88,17 +102,7 @@ func (s Shaping) String() string {
 	case "tbf":
 		return "tbf rate " + s.Rate
 	case "netem":
-		l := []string{"netem"}
-		if s.Delay > 0 {
-			l = append(l, "delay", s.Delay.String())
-		}
-		if s.Loss > 0 {
-			l = append(l, "loss", formatPercent(s.Loss))
-		}
-		if s.Rate != "" {
-			l = append(l, "rate", s.Rate)
-		}
-		return strings.Join(l, " ")
+		return s.netem(time.Duration.String)
 	}
 	return "no shaping"
 }
@@ -184,17 +188,17 @@ func (q Qdisc) String() string {
 	case "tbf":
 		return "tbf rate " + FormatRate(q.Rate*8)
 	case "netem":
-		l := []string{"netem"}
+		d, l, r := "", "", ""
 		if q.Delay > 0 {
-			l = append(l, "delay", q.Delay.String())
+			d = q.Delay.String()
 		}
 		if q.Loss > 0 {
-			l = append(l, "loss", formatPercent(math.Round(q.Loss*1e4)/1e4))
+			l = formatPercent(math.Round(q.Loss*1e4) / 1e4)
 		}
 		if q.Rate > 0 {
-			l = append(l, "rate", FormatRate(q.Rate*8))
+			r = FormatRate(q.Rate * 8)
 		}
-		return strings.Join(l, " ")
+		return netemWords(d, l, r)
 	}
 	return q.Kind
 }
