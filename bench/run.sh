@@ -202,7 +202,7 @@ ref_destroy_links_script() {
 
 # ---------------------------------------------------------------- machine
 CPU=$(sed -n 's/^model name\s*:\s*//p' /proc/cpuinfo | head -1)
-REV="labnet $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') + $(git -C "$ROOT" status --porcelain 2>/dev/null | grep -vc '^?? bench/\|^?? acceptance/exchanges_test.go' || true) uncommitted files"
+REV="labnet $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') + $(git -C "$ROOT" status --porcelain 2>/dev/null | grep -c . || true) uncommitted files"
 MACHINE="nproc $(nproc), kernel $(uname -r), CPU $CPU, RAM $(free -g | awk '/^Mem:/ {print $2}') GiB, $(ip -V | sed 's/ip utility, //'), $(/usr/sbin/sshd -V 2>&1 | head -1), Go $(go env GOVERSION)"
 log "machine: $MACHINE"
 log "work dir $WORK, mode $MODE"
