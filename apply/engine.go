@@ -216,33 +216,14 @@ func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *st
 			items = append(items, item{r.Addr, r.Kind, r.Attrs})
 		}
 	}
-	// The guest namespaces the lab keeps on each host are read inside;
-	// the others only need to be seen (they are deleted).
-	inside := map[string][]string{}
-	kept := map[string]bool{}
-	for _, w := range want {
-		if expand.IsGuest(w.Kind) && w.Attrs["netns"] != "" {
-			inside[w.Host] = append(inside[w.Host], w.Attrs["netns"])
-			kept[w.Attrs["netns"]] = true
-		}
-	}
-	// The host-side veths of guests that go are not read either: their
-	// namespace takes them along.
-	gone := map[string]map[string]string{}
-	for _, r := range prior.Resources {
-		if expand.IsGuest(r.Kind) && r.Attrs["veth"] != "" && r.Attrs["netns"] != "" && !kept[r.Attrs["netns"]] {
-			if gone[r.Host] == nil {
-				gone[r.Host] = map[string]string{}
-			}
-			gone[r.Host][r.Attrs["veth"]] = r.Attrs["netns"]
-		}
-	}
+	// Each host is read only as far as the lab's resources on it need.
+	reads := plan.HostReads(want, prior)
 	var mu sync.Mutex
 	var firstErr error
 	var jobs []func()
 	for _, it := range items {
 		jobs = append(jobs, func() {
-			err := e.refreshOne(ctx, it.addr, it.kind, it.attrs, seen[it.addr], inside[it.addr], gone[it.addr], prior, &obs, &mu)
+			err := e.refreshOne(ctx, it.addr, it.kind, it.attrs, seen[it.addr], reads[it.addr], prior, &obs, &mu)
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -319,7 +300,7 @@ func sortedKeys(m map[string]bool) []string {
 	return keys
 }
 
-func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[string]string, wanted bool, inside []string, gone map[string]string, prior *state.State, obs *plan.Observations, mu *sync.Mutex) error {
+func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[string]string, wanted bool, reads *hostnet.Reads, prior *state.State, obs *plan.Observations, mu *sync.Mutex) error {
 	p, err := e.providerFor(addr, attrs)
 	if err != nil {
 		return err
@@ -362,7 +343,10 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 	if err != nil {
 		return err
 	}
-	out, err := c.Must(ctx, hostnet.ObserveScriptGone(e.names(), old.Attrs["name"], inside, gone))
+	if reads == nil {
+		reads = &hostnet.Reads{} // nothing of the lab's on it: its namespaces are still listed
+	}
+	out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), old.Attrs["name"], *reads))
 	if err != nil {
 		return fmt.Errorf("refresh %s: %w", addr, err)
 	}

@@ -540,7 +540,7 @@ func (e *Engine) SweepHost(ctx context.Context, host *state.Resource) error {
 		return err
 	}
 	// What is inside the namespaces does not matter: they all go.
-	out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), host.Attrs["name"], nil))
+	out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), host.Attrs["name"], hostnet.ReadAll))
 	if err != nil {
 		return err
 	}

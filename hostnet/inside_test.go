@@ -116,52 +116,61 @@ func TestInsideOnRealKernel(t *testing.T) {
 
 // TestObserveScriptReadsOnlyKeptNamespaces runs ObserveScript on a real
 // kernel (throwaway network and mount namespaces): the namespace the lab
-// keeps is read inside, the other one (to be deleted) is only listed.
+// keeps is read inside, the other one (to be deleted) is only listed; only
+// the named host links are read, and a gone guest's veth only when its
+// namespace is not there. python3's netlink reader (a namespace read
+// inside) and the shell's ip (none read inside) see the same.
 func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
 	sb := newSandbox(t, "python3")
 	n := Names{Lab: "obstest"}
 	kept, gone := n.Netns("kept"), n.Netns("gone")
-	// The gone guest's veth is left out of the host's links; a veth named
-	// as gone whose namespace is not there stays (nothing would delete it).
-	script := ObserveScriptGone(n, "h", []string{kept}, map[string]string{"lngone": gone, "lnorphan": n.Netns("never")})
-	sb.write("observe.sh", script)
-	sb.write("plain.sh", ObserveScript(n, "h", nil))
+	goneVeths := map[string]string{"lngone": gone, "lnorphan": n.Netns("never")}
+	sb.write("observe.sh", ObserveScript(n, "h", Reads{Links: []string{"br0", "lnkept", "nosuch"}, Inside: []string{kept}, Gone: goneVeths}))
+	sb.write("shell.sh", ObserveScript(n, "h", Reads{Links: []string{"br0", "lnkept", "nosuch"}, Gone: goneVeths}))
+	sb.write("all.sh", ObserveScript(n, "h", ReadAll))
+	sb.write("none.sh", ObserveScript(n, "h", Reads{}))
 	sb.run(strings.Join([]string{
 		"for ns in " + kept + " " + gone + "; do ip netns add $ns; ip -n $ns link set dev lo up; done",
 		"ip link add name br0 type bridge && ip link set dev br0 alias labnet:obstest:bridge.b && ip addr add 10.5.0.1/24 dev br0 && ip link set dev br0 up",
 		"ip link add name lnkept type veth peer name eth0 netns " + kept + " && ip link set dev lnkept master br0 up",
 		"ip link add name lngone type veth peer name eth0 netns " + gone,
 		"ip link add name lnorphan type veth peer name lnorphanp",
-		"sh observe.sh >observe.out",
-		"sh plain.sh >plain.out",
+		"for s in observe shell all none; do sh $s.sh >$s.out || exit 1; done",
 	}, "\n"))
-	out := sb.read("observe.out")
-	o, err := ParseObserved(out)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
+	parse := func(name string) *Observed {
+		t.Helper()
+		out := sb.read(name)
+		o, err := ParseObserved(out)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, out)
+		}
+		return o
 	}
+	o, sh, all, none := parse("observe.out"), parse("shell.out"), parse("all.out"), parse("none.out")
 	if ns := o.Netns[kept]; ns == nil || !ns.Links["lo"].Up {
-		t.Errorf("kept namespace: %+v, want lo up read from inside\n%s", ns, out)
+		t.Errorf("kept namespace: %+v, want lo up read from inside", ns)
 	}
-	if ns, ok := o.Netns[gone]; !ok || len(ns.Links) != 0 {
-		t.Errorf("namespace not kept: %+v (listed %v), want listed with nothing read\n%s", ns, ok, out)
+	for _, x := range []*Observed{o, sh, none} {
+		if ns, ok := x.Netns[gone]; !ok || len(ns.Links) != 0 {
+			t.Errorf("namespace not kept: %+v (listed %v), want listed with nothing read", ns, ok)
+		}
 	}
-	if _, ok := o.Links["lngone"]; ok {
-		t.Errorf("the veth of a guest that goes was read: %+v", o.Links["lngone"])
-	}
-	// python3's netlink reader sees the host's links as ip does.
-	pout := sb.read("plain.out")
-	p, err := ParseObserved(pout)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, pout)
+	if len(sh.Netns) != 2 || len(none.Netns) != 2 || len(none.Links) != 0 {
+		t.Errorf("shell listing: %v / %v, want both lab namespaces; links read with nothing asked: %v", sh.Netns, none.Netns, none.Links)
 	}
 	for _, name := range []string{"lo", "br0", "lnkept", "lnorphan", "lnorphanp", "lngone"} {
-		if _, ok := p.Links[name]; !ok {
+		if _, ok := all.Links[name]; !ok {
 			t.Errorf("ip did not show %s", name)
 		}
 	}
-	delete(p.Links, "lngone")
-	if !reflect.DeepEqual(o.Links, p.Links) {
-		t.Errorf("host links from python3:\n%+v\nfrom ip:\n%+v", o.Links, p.Links)
+	want := map[string]Link{}
+	for _, name := range []string{"br0", "lnkept", "lnorphan"} {
+		want[name] = all.Links[name]
+	}
+	if !reflect.DeepEqual(o.Links, want) {
+		t.Errorf("host links from python3:\n%+v\nwant (as ip shows them):\n%+v", o.Links, want)
+	}
+	if !reflect.DeepEqual(sh.Links, want) {
+		t.Errorf("host links read by name:\n%+v\nwant:\n%+v", sh.Links, want)
 	}
 }

@@ -98,9 +98,31 @@ func (o *Observed) HasFdb(dev, mac string, dst netip.Addr) bool {
 	return false
 }
 
-// ObserveScript reads everything about a host in one exchange and a
-// handful of processes: one `ip` for the host's links and addresses, one
-// per lab namespace, one `nft`, one `grep` over process environments.
+// Reads is what a refresh reads on one host: only what the lab's resources
+// there are judged by (plan.HostReads says which). Removing 1,000 guests
+// thus reads one bridge and lists the namespaces, instead of dumping 1,000
+// veths, the routes, the nft table and every process's environment.
+type Reads struct {
+	Links    []string          // host links, read by name
+	AllLinks bool              // every host link (a LAN bridge's uplink is found by its address; the sweep)
+	Inside   []string          // lab namespaces read inside: the guests the lab keeps
+	Gone     map[string]string // host veth -> namespace of a guest that goes: the veth is read only when its namespace is not there (deleting the namespace takes it along)
+	Routes   bool              // the host's main routing table
+	Neigh    bool              // permanent neighbour entries
+	Fdb      []string          // vxlan devices whose forwarding entries are read
+	Nft      bool              // labnet's nft table
+	Procs    bool              // the lab's processes on the host
+}
+
+// ReadAll is what the lost-state sweep needs: every link (the marks say
+// which are the lab's) and every lab namespace.
+var ReadAll = Reads{AllLinks: true}
+
+// ObserveScript reads what r asks for on a host in one exchange and a
+// handful of processes: one `ip` for the host's links and addresses, the
+// lab namespaces listed (and read inside where asked: one python3 over
+// netlink, or one ip per namespace without python3), then one process per
+// other kind of object asked for (routes, neighbours, fdb, nft, processes).
 //
 // Shaping: ip already names each link's root qdisc ("qdisc":"tbf"), so
 // tc runs only in the namespaces whose eth0 may carry labnet's tbf or
@@ -112,49 +134,79 @@ func (o *Observed) HasFdb(dev, mac string, dst netip.Addr) bool {
 // NS sh -c 'ip ...; tc ...'` per namespace, a single process tree but a
 // mount namespace and a shell each time, 577-604 ms.
 //
-// Only the namespaces in inside are read inside (those the lab keeps: their
-// drift matters); every other lab namespace is only listed, which is all a
-// deletion needs. Removing N guests thus reads none of them.
-func ObserveScript(n Names, hostName string, inside []string) string {
-	return ObserveScriptGone(n, hostName, inside, nil)
-}
-
-// readerPays is how many hidden veths make python3's start (~15 ms) worth
-// it when no namespace is read inside: `ip -d -j` prints ~1.4 KB per link,
-// which is read and decoded again here.
-const readerPays = 200
-
-// ObserveScriptGone is ObserveScript for a refresh that removes guests:
-// gone maps the host-side veth of each guest that goes to its namespace.
-// Such a veth is left out of the host's links while its namespace is there
-// (deleting the namespace takes it along, so nothing looks at it): removing
-// 1,000 guests then reads 1,000 links less.
-func ObserveScriptGone(n Names, hostName string, inside []string, gone map[string]string) string {
+// Only the namespaces in r.Inside are read inside (those the lab keeps:
+// their drift matters); every other lab namespace is only listed, which is
+// all a deletion needs.
+func ObserveScript(n Names, hostName string, r Reads) string {
 	var b strings.Builder
-	keep := remote.Quote(" " + strings.Join(inside, " ") + " ")
-	list := fmt.Sprintf("for f in /run/netns/%s*; do [ -e \"$f\" ] || continue; ns=${f##*/}; echo \"@@ns $ns\"; case %s in *\" $ns \"*) %s;; esac; done\n", n.NetnsPrefix(), keep, netnsObserve)
-	plain := "echo @@links\nip -d -j addr show\n" + list
-	if len(inside) == 0 && len(gone) < readerPays {
-		// Nothing to read inside: the shell lists the namespaces without
-		// python3's start (~40 ms with its imports, half a small lab's removal).
+	prefix := remote.Quote(n.NetnsPrefix())
+	var gone, goneWords []string
+	for veth, ns := range r.Gone {
+		gone = append(gone, veth+"="+ns)
+	}
+	sort.Strings(gone)
+	for _, g := range gone {
+		goneWords = append(goneWords, remote.Quote(g))
+	}
+	goneArg := remote.Quote(strings.Join(gone, " "))
+	var links string
+	switch {
+	case r.AllLinks:
+		links = "ip -d -j addr show\n"
+	case len(r.Links) > 0 || len(gone) > 0:
+		// One ip for the named links: a missing one is an error on stderr
+		// that -force goes past.
+		links = "{ "
+		if len(r.Links) > 0 {
+			var q []string
+			for _, l := range r.Links {
+				q = append(q, remote.Quote(l))
+			}
+			links += "printf 'addr show dev %s\\n' " + strings.Join(q, " ") + "; "
+		}
+		if len(gone) > 0 {
+			links += "for p in " + strings.Join(goneWords, " ") + "; do [ -e \"/run/netns/${p#*=}\" ] || echo \"addr show dev ${p%%=*}\"; done; "
+		}
+		links += "} | ip -d -j -force -batch - 2>/dev/null\n"
+	}
+	keep := remote.Quote(" " + strings.Join(r.Inside, " ") + " ")
+	var plain string
+	if len(r.Inside) == 0 {
+		// Nothing read inside: the shell lists the namespaces, no python3
+		// start (~15-40 ms) and no process per namespace.
+		plain = "echo @@links\n" + links +
+			"cd /run/netns 2>/dev/null && set -- " + prefix + "* && [ -e \"$1\" ] && printf '@@ns %s\\n' \"$@\"; cd /\n"
 		b.WriteString(plain)
 	} else {
 		// One python3 process reads the host's links and every lab
 		// namespace over netlink (an ip per namespace costs ~5 ms, which
 		// made a no-op plan of 500 guests take seconds); hosts without
 		// python3 fall back to ip.
-		var g []string
-		for veth, ns := range gone {
-			g = append(g, veth+"="+ns)
+		plain = "echo @@links\n" + links +
+			fmt.Sprintf("for f in /run/netns/%s*; do [ -e \"$f\" ] || continue; ns=${f##*/}; echo \"@@ns $ns\"; case %s in *\" $ns \"*) %s;; esac; done\n", prefix, keep, netnsObserve)
+		names := "*"
+		if !r.AllLinks {
+			names = strings.Join(r.Links, " ")
 		}
-		sort.Strings(g)
-		fmt.Fprintf(&b, "if command -v python3 >/dev/null 2>&1; then python3 -I -S -c %s %s %s %s; else\n%sfi\n",
-			remote.Quote(nsReader), remote.Quote(n.NetnsPrefix()), keep, remote.Quote(strings.Join(g, " ")), plain)
+		fmt.Fprintf(&b, "if command -v python3 >/dev/null 2>&1; then python3 -I -S -c %s %s %s %s %s; else\n%sfi\n",
+			remote.Quote(nsReader), prefix, keep, remote.Quote(names), goneArg, plain)
 	}
-	b.WriteString("echo @@routes\nip -j route show\necho @@neigh\nip -j neigh show nud permanent\n")
-	b.WriteString("for d in $(ip -o link show type vxlan | sed -n 's/^[0-9]*: \\([^:@]*\\).*/\\1/p'); do echo \"@@fdb $d\"; bridge -j fdb show dev \"$d\"; echo; done\n")
-	fmt.Fprintf(&b, "echo @@nft\nnft -j list table inet %s 2>/dev/null || true\n", n.Table())
-	fmt.Fprintf(&b, "echo @@procs\n%s || true\necho @@end\n", FindOwned(n.Owner(hostName, "")))
+	if r.Routes {
+		b.WriteString("echo @@routes\nip -j route show\n")
+	}
+	if r.Neigh {
+		b.WriteString("echo @@neigh\nip -j neigh show nud permanent\n")
+	}
+	for _, d := range r.Fdb {
+		fmt.Fprintf(&b, "echo %s; bridge -j fdb show dev %s 2>/dev/null; echo\n", remote.Quote("@@fdb "+d), remote.Quote(d))
+	}
+	if r.Nft {
+		fmt.Fprintf(&b, "echo @@nft\nnft -j list table inet %s 2>/dev/null || true\n", n.Table())
+	}
+	if r.Procs {
+		fmt.Fprintf(&b, "echo @@procs\n%s || true\n", FindOwned(n.Owner(hostName, "")))
+	}
+	b.WriteString("echo @@end\n")
 	return b.String()
 }
 
@@ -324,12 +376,23 @@ type ipRoute struct {
 }
 
 // ParseAddrJSON parses `ip -d -j addr show` into links by name (IPv4 addresses only).
+// The output of several `ip -j` commands (one per named link) is read as
+// one list; no output is no link.
 func ParseAddrJSON(data []byte) (map[string]Link, error) {
-	var raw []ipLink
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, err
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var all []ipLink
+	for {
+		var raw []ipLink
+		err := dec.Decode(&raw)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, raw...)
 	}
-	return linksFrom(raw), nil
+	return linksFrom(all), nil
 }
 
 func linksFrom(raw []ipLink) map[string]Link {

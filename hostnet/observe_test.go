@@ -52,6 +52,9 @@ func TestParseAddrJSONEdgeCases(t *testing.T) {
 		wantErr bool
 	}{
 		{name: "empty list", in: `[]`, want: map[string]Link{}},
+		{name: "no output (no named link exists)", in: ``, want: map[string]Link{}},
+		{name: "one list per named link", in: "[{\"ifname\":\"a\"}]\n[{\"ifname\":\"b\",\"flags\":[\"UP\"]}]\n", want: map[string]Link{"a": {Name: "a"}, "b": {Name: "b", Up: true}}},
+		{name: "garbage after a list", in: `[{"ifname":"a"}] Device "x" does not exist.`, wantErr: true},
 		{name: "not json", in: `Cannot open network namespace "x": No such file or directory`, wantErr: true},
 		{name: "object instead of list", in: `{"ifname":"lo"}`, wantErr: true},
 		{name: "truncated", in: `[{"ifname":"lo","flags":["UP"]`, wantErr: true},
@@ -345,7 +348,7 @@ func TestParseObservedUnreadableNetns(t *testing.T) {
 }
 
 func TestObserveScript(t *testing.T) {
-	s := ObserveScript(Names{Lab: "docker"}, "node-0", []string{"ln.docker.web-0"})
+	s := ObserveScript(Names{Lab: "docker"}, "node-0", Reads{AllLinks: true, Inside: []string{"ln.docker.web-0"}, Nft: true, Procs: true})
 	for _, want := range []string{
 		"echo @@links\nip -d -j addr show\n",
 		"/run/netns/ln.docker.*",

@@ -277,7 +277,7 @@ func TestParseObservedQdisc(t *testing.T) {
 }
 
 func TestObserveScriptReadsQdiscs(t *testing.T) {
-	s := ObserveScript(Names{Lab: "docker"}, "node-0", nil)
+	s := ObserveScript(Names{Lab: "docker"}, "node-0", Reads{Inside: []string{"ln.docker.web-0"}})
 	for _, want := range []string{`"qdisc":"tbf"`, `"qdisc":"netem"`, `echo "@@tc $ns"; tc -j -n "$ns" qdisc show dev eth0`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("ObserveScript lacks %q:\n%s", want, s)
@@ -312,7 +312,7 @@ func TestShapingOnKernel(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
 	observe := func() *Netns {
 		t.Helper()
-		out, code := sh(ObserveScript(n, "h", []string{ns}))
+		out, code := sh(ObserveScript(n, "h", Reads{Inside: []string{ns}}))
 		if code != 0 {
 			t.Fatalf("observe: %s", out)
 		}

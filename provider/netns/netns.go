@@ -48,7 +48,6 @@ func sshdConfig(lab string, h provider.Host) string {
 	return sshdDir + "/sshd." + lab + "." + h.Name + ".conf"
 }
 
-
 type Provider struct {
 	// Sshd is the sshd binary; default /usr/sbin/sshd.
 	Sshd string
