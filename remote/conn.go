@@ -33,6 +33,9 @@ type Conn struct {
 	stdin     io.WriteCloser
 	out, errs *bufio.Reader
 	broken    error
+	// started is the marker the shell prints when it is up; the first
+	// script's reply begins after it (see startShell).
+	started string
 
 	exchanges atomic.Int64
 }
@@ -84,15 +87,18 @@ func (c *Conn) startShell() error {
 	}
 	c.sess, c.stdin = s, in
 	c.out, c.errs = bufio.NewReaderSize(out, 64<<10), bufio.NewReaderSize(errs, 16<<10)
-	// Prove the shell is there and rc files printed nothing we would misread.
-	r, err := c.run(context.Background(), "true")
-	if err != nil {
-		return err
-	}
-	if r.Code != 0 {
-		return fmt.Errorf("shell check failed: %s", r.Stderr)
-	}
-	return nil
+	// The shell proves it is there by printing a marker, and whatever the
+	// login's rc files printed before it is skipped. The first script goes
+	// out right behind it, so this costs no round trip of its own.
+	c.started = "@@labnet-start-" + nonce()
+	_, err = fmt.Fprintf(in, "printf '\\n%s\\n'; printf '\\n%s\\n' >&2\n", c.started, c.started)
+	return err
+}
+
+func nonce() string {
+	var nb [8]byte
+	_, _ = rand.Read(nb[:])
+	return hex.EncodeToString(nb[:])
 }
 
 // Result of one script.
@@ -140,17 +146,18 @@ func (c *Conn) Run(ctx context.Context, script string) (Result, error) {
 // run is Run with c.mu held and the shell started.
 func (c *Conn) run(ctx context.Context, script string) (Result, error) {
 	c.exchanges.Add(1)
-	var nb [8]byte
-	_, _ = rand.Read(nb[:])
-	nonce := hex.EncodeToString(nb[:])
-	end := "@@labnet-end-" + nonce
-	// The script goes to a file first and runs in a child shell, so that
+	n := nonce()
+	end := "@@labnet-end-" + n
+	// The script runs in a child shell that reads it from a here-document
+	// on fd 3 (no temporary file: no mktemp, cat and rm processes), so
 	// even a script with a syntax error ends with our marker instead of
-	// leaving this shell waiting for the rest of it.
+	// leaving this shell waiting for the rest of it. The child closes fd 3
+	// first, so nothing the script starts inherits it.
 	var b strings.Builder
-	fmt.Fprintf(&b, "f=$(mktemp /tmp/labnet.XXXXXXXX) && cat >\"$f\" <<'LABNET_%s'\n%s\nLABNET_%s\n", nonce, script, nonce)
-	b.WriteString("/bin/sh \"$f\" </dev/null; rc=$?; rm -f \"$f\"\n")
+	fmt.Fprintf(&b, "/bin/sh /dev/fd/3 3<<'LABNET_%s' </dev/null; rc=$?\nexec 3<&-\n%s\nLABNET_%s\n", n, script, n)
 	fmt.Fprintf(&b, "printf '\\n%s %%d\\n' $rc\nprintf '\\n%s\\n' >&2\n", end, end)
+	skip := c.started
+	c.started = ""
 
 	type read struct {
 		data []byte
@@ -159,10 +166,22 @@ func (c *Conn) run(ctx context.Context, script string) (Result, error) {
 	}
 	outc, errc := make(chan read, 1), make(chan read, 1)
 	go func() {
+		if skip != "" {
+			if d, _, err := readUntil(c.out, skip, false); err != nil {
+				outc <- read{d, -1, err}
+				return
+			}
+		}
 		d, code, err := readUntil(c.out, end, true)
 		outc <- read{d, code, err}
 	}()
 	go func() {
+		if skip != "" {
+			if d, _, err := readUntil(c.errs, skip, false); err != nil {
+				errc <- read{d, 0, err} // why the shell did not start (sudo: a password is required)
+				return
+			}
+		}
 		d, _, err := readUntil(c.errs, end, false)
 		errc <- read{d, 0, err}
 	}()
@@ -185,7 +204,11 @@ func (c *Conn) run(ctx context.Context, script string) (Result, error) {
 		}
 	}
 	if o.err != nil || e.err != nil {
-		c.broken = fmt.Errorf("%s: shell ended: %w", c.target.Host, errors.Join(o.err, e.err))
+		err := errors.Join(o.err, e.err)
+		if msg := strings.TrimSpace(string(e.data)); msg != "" {
+			err = fmt.Errorf("%w: %s", err, msg)
+		}
+		c.broken = fmt.Errorf("%s: shell ended: %w", c.target.Host, err)
 		return Result{}, c.broken
 	}
 	return Result{Stdout: o.data, Stderr: e.data, Code: o.code}, nil

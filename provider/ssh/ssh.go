@@ -222,14 +222,16 @@ func (p *Provider) connect(ctx context.Context, h provider.Host, t remote.Target
 	}
 	c, err := remote.Dial(ctx, t)
 	if err != nil {
-		if t.Sudo && strings.Contains(err.Error(), "start shell") {
-			return nil, fmt.Errorf("%w (user %s must be able to run `sudo -n` without a password)", err, t.User)
-		}
 		return nil, err
 	}
 	out, err := c.Must(ctx, "id -u")
 	if err != nil {
 		c.Close()
+		var exit *remote.ExitError
+		if t.Sudo && !errors.As(err, &exit) {
+			// The shell itself did not start: sudo asked for a password.
+			return nil, fmt.Errorf("%w (user %s must be able to run `sudo -n` without a password)", err, t.User)
+		}
 		return nil, err
 	}
 	if strings.TrimSpace(string(out)) != "0" {

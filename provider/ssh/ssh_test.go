@@ -167,6 +167,17 @@ func TestExistingMachine(t *testing.T) {
 	if out, err := c.Must(ctx, "ip -br addr show dev eth0"); err != nil || !strings.Contains(string(out), "10.78.0.11/24") {
 		t.Fatalf("not the machine: %s %v", out, err)
 	}
+	// The shell goes on after a script with a syntax error, and a script
+	// does not see the here-document it was read from (fd 3).
+	if r, err := c.Run(ctx, "if then fi ("); err != nil || r.Code == 0 || len(r.Stderr) == 0 {
+		t.Fatalf("syntax error: %+v %v", r, err)
+	}
+	if out, err := c.Must(ctx, "ls /proc/$$/fd | grep -x 3; sh -c 'ls /proc/$$/fd' | grep -x 3; true"); err != nil || len(out) > 0 {
+		t.Fatalf("fd 3 is open in the script or its children: %q %v", out, err)
+	}
+	if n := c.Exchanges(); n != 3 {
+		t.Errorf("%d exchanges for 3 scripts: the shell's start must cost none of its own", n)
+	}
 	c.Close()
 
 	// A different pinned key is refused, at create and observe.
