@@ -28,7 +28,9 @@ type Script struct {
 // one `ip -force -batch` (one process however many objects); its failures
 // are mapped back to steps by line number, then each step's shell part runs.
 // The script reports per step: "@@ok ID", or "@@fail ID" followed by
-// "@@err ID <line>" lines.
+// "@@err ID <line>" lines; except that a step made of batch lines alone is
+// judged from the batch's failed lines ("@@ip ..." before "@@batch"): a
+// stage that removes 1,000 guests then sends and runs no per-guest shell.
 func (s Script) Render() string {
 	var b strings.Builder
 	b.WriteString("set -u\n")
@@ -59,11 +61,13 @@ func (s Script) Render() string {
 		}
 		b.WriteString("LABNET_BATCH\n)\n")
 		b.WriteString("iprc=$?\n")
-		b.WriteString(`ipfail=$(printf '%s\n' "$ipout" | sed -n 's/^Command failed -:\([0-9][0-9]*\)$/\1/p')` + "\n")
+		// Only a failed ip has lines to find (no sed on success).
+		b.WriteString(`[ $iprc -ne 0 ] && ipfail=$(printf '%s\n' "$ipout" | sed -n 's/^Command failed -:\([0-9][0-9]*\)$/\1/p')` + "\n")
 		// ip failed without naming a line (missing, killed): every batch line failed.
 		fmt.Fprintf(&b, "if [ $iprc -ne 0 ] && [ -z \"$ipfail\" ]; then ipfail=$(seq 1 %d); printf '%%s\\n' \"$ipout\" | sed 's/^/@@ip /'; for l in $ipfail; do echo \"@@ip Command failed -:$l\"; done; ipout=''; fi\n", len(lines))
 		b.WriteString(`[ -n "$ipout" ] && printf '%s\n' "$ipout" | sed 's/^/@@ip /'` + "\n")
 	}
+	b.WriteString("echo @@batch\n")
 	b.WriteString(`batchok() { for l in $ipfail; do if [ "$l" -ge "$1" ] && [ "$l" -le "$2" ]; then return 1; fi; done; return 0; }` + "\n")
 	b.WriteString(`report() { if [ "$2" -eq 0 ]; then echo "@@ok $1"; else echo "@@fail $1"; printf '%s\n' "$3" | sed "s/^/@@err $1 /"; fi; }` + "\n")
 	renderInside(&b, s.Steps, spans)
@@ -71,6 +75,9 @@ func (s Script) Render() string {
 	b.WriteString("failed=''\n")
 	verify := false
 	for _, st := range s.Steps {
+		if st.batchOnly() {
+			continue
+		}
 		cond := "true"
 		if sp, ok := spans[st.ID]; ok {
 			cond = fmt.Sprintf("batchok %d %d", sp[0], sp[1])
@@ -111,6 +118,11 @@ func (s Script) Render() string {
 	return b.String()
 }
 
+// batchOnly: the step is its batch lines and nothing else.
+func (st Step) batchOnly() bool {
+	return st.Inside == nil && st.Shell == "" && st.Verify == ""
+}
+
 // trimNL drops trailing newlines; shell text is never indented, which
 // would break its here-documents.
 func trimNL(s string) string {
@@ -147,6 +159,7 @@ func (s Script) ParseOutcome(stdout []byte) Outcome {
 		}
 	}
 	res := Outcome{}
+	batchDone := false
 	msgs := map[int][]string{}
 	var pending []string
 	sc := bufio.NewScanner(bytes.NewReader(stdout))
@@ -166,6 +179,8 @@ func (s Script) ParseOutcome(stdout []byte) Outcome {
 			} else if t != "" {
 				pending = append(pending, t)
 			}
+		case line == "@@batch":
+			batchDone = true
 		case strings.HasPrefix(line, "@@ok "):
 			id, _ := strconv.Atoi(strings.TrimPrefix(line, "@@ok "))
 			if _, failed := res[id]; !failed {
@@ -185,6 +200,9 @@ func (s Script) ParseOutcome(stdout []byte) Outcome {
 		}
 	}
 	for _, st := range s.Steps {
+		if _, ok := res[st.ID]; !ok && batchDone && st.batchOnly() {
+			res[st.ID] = nil // none of its lines failed
+		}
 		if _, ok := res[st.ID]; !ok {
 			res[st.ID] = &StepError{Lines: []string{"no report from host (script ended early)"}}
 		}

@@ -408,16 +408,20 @@ func TestParseOutcomeWithoutRunning(t *testing.T) {
 		stdout string
 		want   map[int]string
 	}{
-		{"script ended early", "@@ok 0\n@@ok 1\n", map[int]string{0: "<nil>", 1: "<nil>",
+		{"script ended early", "@@batch\n", map[int]string{0: "<nil>", 1: "<nil>",
 			2: "no report from host (script ended early)", 3: "no report from host (script ended early)"}},
 		{"no output", "", map[int]string{0: "no report from host (script ended early)", 1: "no report from host (script ended early)",
 			2: "no report from host (script ended early)", 3: "no report from host (script ended early)"}},
-		{"ip failure wins over a later ok", "@@ip oops\n@@ip Command failed -:2\n@@ok 0\n@@ok 1\n@@ok 2\n@@ok 3\n",
+		{"ip failure wins over a later ok", "@@ip oops\n@@ip Command failed -:2\n@@batch\n@@ok 0\n@@ok 1\n@@ok 2\n@@ok 3\n",
 			map[int]string{0: "ip link set dev a up: oops", 1: "<nil>", 2: "<nil>", 3: "<nil>"}},
 		{"messages belong to the next failed line only", "@@ip first\n@@ip Command failed -:1\n@@ip \n@@ip second\n@@ip Command failed -:3\n@@ok 2\n@@ok 3\n",
 			map[int]string{0: "ip link add name a type bridge: first", 1: "ip link add name b type bridge: second", 2: "<nil>", 3: "<nil>"}},
 		{"err lines collect", "@@ok 0\n@@ok 1\n@@ok 2\n@@fail 3\n@@err 3 one\n@@err 3 \n@@err 3 two words\n",
 			map[int]string{0: "<nil>", 1: "<nil>", 2: "<nil>", 3: "one; two words"}},
+		{"batch-only steps are judged by the batch's failed lines", "@@ip oops\n@@ip Command failed -:3\n@@batch\n@@ok 2\n",
+			map[int]string{0: "<nil>", 1: "ip link add name b type bridge: oops", 2: "<nil>", 3: "no report from host (script ended early)"}},
+		{"the batch did not finish: batch-only steps have no report", "@@ok 2\n@@ok 3\n",
+			map[int]string{0: "no report from host (script ended early)", 1: "no report from host (script ended early)", 2: "<nil>", 3: "<nil>"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
