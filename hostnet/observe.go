@@ -240,6 +240,10 @@ func ParseObserved(out []byte) (*Observed, error) {
 			o.Links = links
 		case strings.HasPrefix(s.name, "ns "):
 			name := strings.TrimPrefix(s.name, "ns ")
+			if len(s.body) == 0 {
+				o.Netns[name] = &Netns{Links: map[string]Link{}} // listed only
+				continue
+			}
 			ns, err := parseNetnsJSON(s.body)
 			if err != nil {
 				// A namespace that cannot be read (a file left by a crash
@@ -336,7 +340,7 @@ type section struct {
 func splitSections(out []byte) []section {
 	var res []section
 	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 1<<28)
+	sc.Buffer(make([]byte, 64<<10), 1<<28)
 	cur := -1
 	for sc.Scan() {
 		line := sc.Bytes()
