@@ -67,12 +67,10 @@ func TestDockerLabAttrs(t *testing.T) {
 			"gateway": "172.17.0.1", "masquerade": "true"}, []string{"host.node[0]"}},
 		{"container.web[0]", KindContainer, "host.node[0]", map[string]string{"host": "host.node[0]", "bridge": "bridge.docker0[0]",
 			"bridge_ifname": "docker0", "address": "172.17.0.2", "bits": "16", "gateway": "172.17.0.1",
-			"netns": "ln.docker.web-0", "veth": "lnae9f3ff2af", "ports": "8080/tcp->80", "mtu": "",
-			"rate": "", "delay": "", "loss": ""}, []string{"bridge.docker0[0]", "host.node[0]"}},
+			"netns": "ln.docker.web-0", "veth": "lnae9f3ff2af", "ports": "8080/tcp->80"}, []string{"bridge.docker0[0]", "host.node[0]"}},
 		{"container.client[1]", KindContainer, "host.node[1]", map[string]string{"host": "host.node[1]", "bridge": "bridge.docker0[1]",
 			"bridge_ifname": "docker0", "address": "172.17.0.3", "bits": "16", "gateway": "172.17.0.1",
-			"netns": "ln.docker.client-1", "veth": n.HostVeth("container.client[1]"), "ports": "", "mtu": "",
-			"rate": "", "delay": "", "loss": ""}, []string{"bridge.docker0[1]", "host.node[1]"}},
+			"netns": "ln.docker.client-1", "veth": n.HostVeth("container.client[1]")}, []string{"bridge.docker0[1]", "host.node[1]"}},
 		{"process.web[1]", KindProcess, "host.node[1]", map[string]string{"on": "container.web[1]", "host": "host.node[1]", "host_name": "node-1",
 			"netns": "ln.docker.web-1", "command": `["python3","-m","http.server","8000"]`, "owner": "docker/node-1/process.web[1]",
 			"log": "/run/labnet/docker/web-1.log"}, []string{"container.web[1]"}},
@@ -85,6 +83,11 @@ func TestDockerLabAttrs(t *testing.T) {
 		}
 		if r.Kind != tt.kind || r.Host != tt.host {
 			t.Errorf("%s: kind %q host %q, want %q %q", tt.addr, r.Kind, r.Host, tt.kind, tt.host)
+		}
+		for k, v := range r.Attrs {
+			if v == "" {
+				t.Errorf("%s: empty attribute %s is kept (empty ones are left out)", tt.addr, k)
+			}
 		}
 		if !reflect.DeepEqual(r.Attrs, tt.attrs) {
 			t.Errorf("%s attrs:\n got %v\nwant %v", tt.addr, r.Attrs, tt.attrs)

@@ -671,3 +671,17 @@ func TestObserveLanBridge(t *testing.T) {
 		}
 	}
 }
+
+// A state written before empty attributes were left out still holds them:
+// "" and absent are the same, so no `- delay = ""` line appears.
+func TestRenderEmptyIsAbsent(t *testing.T) {
+	p := &Plan{Changes: []*Change{{Addr: "container.c", Kind: expand.KindContainer, Host: "host.h", Action: Update,
+		Before: map[string]string{"address": "10.0.0.2", "delay": "", "rate": ""},
+		After:  map[string]string{"address": "10.0.0.3", "rate": "1mbit"}}}}
+	var b bytes.Buffer
+	Render(&b, p, false)
+	out := b.String()
+	if strings.Contains(out, "delay") || !strings.Contains(out, `+ rate    = "1mbit"`) || !strings.Contains(out, `~ address = "10.0.0.2" -> "10.0.0.3"`) {
+		t.Errorf("render:\n%s", out)
+	}
+}

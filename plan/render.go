@@ -75,16 +75,20 @@ func Render(w io.Writer, p *Plan, color bool) {
 }
 
 func renderAttrs(w io.Writer, c *Change, pl palette) {
+	// "" is an absent attribute (states written before empty ones were
+	// left out still hold them).
 	keys := map[string]bool{}
-	for k := range c.Before {
-		keys[k] = true
+	for k, v := range c.Before {
+		keys[k] = keys[k] || v != ""
 	}
-	for k := range c.After {
-		keys[k] = true
+	for k, v := range c.After {
+		keys[k] = keys[k] || v != ""
 	}
 	var names []string
-	for k := range keys {
-		names = append(names, k)
+	for k, shown := range keys {
+		if shown {
+			names = append(names, k)
+		}
 	}
 	sort.Strings(names)
 	width := 0
@@ -92,8 +96,8 @@ func renderAttrs(w io.Writer, c *Change, pl palette) {
 		width = max(width, len(k))
 	}
 	for _, k := range names {
-		before, inBefore := c.Before[k]
-		after, inAfter := c.After[k]
+		before, after := c.Before[k], c.After[k]
+		inBefore, inAfter := before != "", after != ""
 		switch {
 		case c.Action == Delete:
 			fmt.Fprintf(w, "      %s-%s %-*s = %s\n", pl.del, pl.reset, width, k, display(k, before))
