@@ -29,6 +29,10 @@ func TestExchangesDoNotGrowWithContainers(t *testing.T) {
 			t.Fatalf("N=%d: state lists %d containers:\n%s", n, strings.Count(out, "container.c["), out)
 		}
 		l.must(0, "plan", "-detailed-exitcode", "-var", nv)
+		// Removing them is not drift (refresh only lists what goes).
+		if out := l.must(2, "plan", "-detailed-exitcode", "-var", "n=0"); strings.Contains(out, "Changes outside labnet") {
+			t.Fatalf("N=%d: removing the containers shows drift:\n%s", n, out)
+		}
 		destroy := l.exchanges("host.h", "apply", "-auto-approve", "-var", "n=0")
 		l.must(0, "destroy", "-auto-approve")
 		runs[n] = run{create, destroy}

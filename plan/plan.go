@@ -134,7 +134,7 @@ func Make(lab string, want []*expand.Resource, prior *state.State, obs Observati
 			continue
 		}
 		c := &Change{Addr: old.Addr, Kind: old.Kind, Host: old.Host, Action: Delete, Before: old.Attrs, OldDeps: old.Deps}
-		c.Status = observe(c.Kind, c.Addr, old.Attrs, c.Host, obs)
+		c.Status = observeGoing(c.Kind, c.Addr, old.Attrs, c.Host, obs)
 		if !opt.Destroy {
 			c.Reasons = append(c.Reasons, "not in the lab any more")
 		}
@@ -365,6 +365,25 @@ func (p *Plan) Drifted() []*Change {
 	}
 	sortChanges(out)
 	return out
+}
+
+// observeGoing judges a resource that is deleted: only whether it is there
+// counts. Refresh does not read inside what goes (a guest's namespace is
+// only listed, its veth left out), so drift would be made up.
+func observeGoing(kind, addr string, a map[string]string, host string, obs Observations) Status {
+	hs, read := obs.Hosts[host]
+	if k := obs.Kernel[host]; expand.IsGuest(kind) && k != nil && (!read || hs.Exists) {
+		_, veth := k.Links[a["veth"]]
+		if k.Netns[a["netns"]] != nil || veth {
+			return Status{Exists: true, Complete: true}
+		}
+		return Status{Drift: []string{"netns " + a["netns"] + " is missing"}}
+	}
+	st := observe(kind, addr, a, host, obs)
+	if st.Exists {
+		st.Complete, st.Drift = true, nil
+	}
+	return st
 }
 
 // observe judges one resource against what refresh read.

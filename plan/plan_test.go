@@ -685,3 +685,37 @@ func TestRenderEmptyIsAbsent(t *testing.T) {
 		t.Errorf("render:\n%s", out)
 	}
 }
+
+// Refresh only lists the namespaces of guests that go and leaves their
+// veths out: their removal must not read as drift; one deleted by hand
+// is (and is said to be gone already).
+func TestMakeRemovalIsNotDrift(t *testing.T) {
+	all := dockerLab(t)
+	st := applied(all)
+	obs := observed(all)
+	k := obs.Kernel["host.node[0]"]
+	var want []*expand.Resource
+	for _, w := range all {
+		if !strings.HasPrefix(w.Addr, "container.client[") {
+			want = append(want, w)
+		}
+	}
+	c0, c1 := st.Get("container.client[0]").Attrs, st.Get("container.client[1]").Attrs
+	k.Netns[c0["netns"]] = &hostnet.Netns{Links: map[string]hostnet.Link{}} // listed, not read
+	delete(k.Links, c0["veth"])
+	delete(obs.Kernel["host.node[1]"].Netns, c1["netns"]) // gone already
+	delete(obs.Kernel["host.node[1]"].Links, c1["veth"])
+	p := mk(t, want, st, obs, Options{})
+	// Only the one deleted by hand changed outside labnet.
+	if d := p.Drifted(); len(d) != 1 || d[0].Addr != "container.client[1]" {
+		for _, c := range d {
+			t.Errorf("drift reported for %s: %v", c.Addr, c.Status.Drift)
+		}
+	}
+	if c := change(p, "container.client[0]"); c.Action != Delete || !reflect.DeepEqual(c.Reasons, []string{"not in the lab any more"}) {
+		t.Errorf("client[0]: %s %q", c.Action, c.Reasons)
+	}
+	if c := change(p, "container.client[1]"); c.Action != Delete || !slices.Contains(c.Reasons, "already gone from the host") {
+		t.Errorf("client[1]: %s %q", c.Action, c.Reasons)
+	}
+}
