@@ -148,13 +148,14 @@ func (c *Conn) run(ctx context.Context, script string) (Result, error) {
 	c.exchanges.Add(1)
 	n := nonce()
 	end := "@@labnet-end-" + n
-	// The script runs in a child shell that reads it from a here-document
-	// on fd 3 (no temporary file: no mktemp, cat and rm processes), so
-	// even a script with a syntax error ends with our marker instead of
-	// leaving this shell waiting for the rest of it. The child closes fd 3
-	// first, so nothing the script starts inherits it.
+	// The script runs in a subshell (a fork, no exec) that reads it from a
+	// here-document on fd 3 (no temporary file: no mktemp, cat and rm
+	// processes), so even a script with a syntax error or an exit ends
+	// that subshell and then our marker, instead of leaving this shell
+	// waiting for the rest of it. The script closes fd 3 first, so nothing
+	// it starts inherits it.
 	var b strings.Builder
-	fmt.Fprintf(&b, "/bin/sh /dev/fd/3 3<<'LABNET_%s' </dev/null; rc=$?\nexec 3<&-\n%s\nLABNET_%s\n", n, script, n)
+	fmt.Fprintf(&b, "( . /dev/fd/3 ) 3<<'LABNET_%s' </dev/null; rc=$?\nexec 3<&-\n%s\nLABNET_%s\n", n, script, n)
 	fmt.Fprintf(&b, "printf '\\n%s %%d\\n' $rc\nprintf '\\n%s\\n' >&2\n", end, end)
 	skip := c.started
 	c.started = ""

@@ -172,11 +172,14 @@ func TestExistingMachine(t *testing.T) {
 	if r, err := c.Run(ctx, "if then fi ("); err != nil || r.Code == 0 || len(r.Stderr) == 0 {
 		t.Fatalf("syntax error: %+v %v", r, err)
 	}
+	if r, err := c.Run(ctx, "echo a; exit 7; echo b"); err != nil || r.Code != 7 || string(r.Stdout) != "a\n" {
+		t.Fatalf("exit 7: %+v %v", r, err)
+	}
 	if out, err := c.Must(ctx, "ls /proc/$$/fd | grep -x 3; sh -c 'ls /proc/$$/fd' | grep -x 3; true"); err != nil || len(out) > 0 {
 		t.Fatalf("fd 3 is open in the script or its children: %q %v", out, err)
 	}
-	if n := c.Exchanges(); n != 3 {
-		t.Errorf("%d exchanges for 3 scripts: the shell's start must cost none of its own", n)
+	if n := c.Exchanges(); n != 4 {
+		t.Errorf("%d exchanges for 4 scripts: the shell's start must cost none of its own", n)
 	}
 	c.Close()
 
