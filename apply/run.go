@@ -101,6 +101,7 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, obs p
 		}
 		results := e.runStage(ctx, run, st, obs)
 		mu.Lock()
+		var removed []string
 		for _, n := range run {
 			r := results[n]
 			c := n.change
@@ -111,7 +112,7 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, obs p
 			}
 			switch {
 			case n.delete && c.Action == plan.Delete:
-				st.Remove(c.Addr)
+				removed = append(removed, c.Addr)
 			case n.delete:
 				// the create half follows in a later stage
 			default:
@@ -122,6 +123,7 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, obs p
 				st.Put(res)
 			}
 		}
+		st.Remove(removed...)
 		mu.Unlock()
 		if err := e.Dir.Save(st); err != nil {
 			return err

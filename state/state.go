@@ -70,14 +70,21 @@ func (s *State) Put(r *Resource) {
 	sort.Slice(s.Resources, func(i, j int) bool { return s.Resources[i].Addr < s.Resources[j].Addr })
 }
 
-// Remove deletes the resource at addr.
-func (s *State) Remove(addr string) {
-	for i, r := range s.Resources {
-		if r.Addr == addr {
-			s.Resources = append(s.Resources[:i], s.Resources[i+1:]...)
-			return
+// Remove deletes the resources at the given addresses, in one pass
+// (removing 1,000 one by one moved the slice 1,000 times).
+func (s *State) Remove(addrs ...string) {
+	gone := make(map[string]bool, len(addrs))
+	for _, a := range addrs {
+		gone[a] = true
+	}
+	kept := s.Resources[:0]
+	for _, r := range s.Resources {
+		if !gone[r.Addr] {
+			kept = append(kept, r)
 		}
 	}
+	clear(s.Resources[len(kept):])
+	s.Resources = kept
 }
 
 // Dir is a lab's state directory (".labnet" in the lab by default).

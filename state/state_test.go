@@ -54,6 +54,10 @@ func TestPutGetRemove(t *testing.T) {
 	if s.Get("host.node[0]") != nil || len(s.Resources) != 2 {
 		t.Errorf("Remove left %v", s.Resources)
 	}
+	s.Remove("network.lan", "container.web[0]", "network.lan")
+	if len(s.Resources) != 0 {
+		t.Errorf("Remove of several left %v", s.Resources)
+	}
 }
 
 func TestSaveLoadRoundTrip(t *testing.T) {
