@@ -397,3 +397,18 @@ func TestSweepScript(t *testing.T) {
 	}
 	checkSyntax(t, s)
 }
+
+// TestObserveScriptGolden: what a refresh sends for what a lab has on a
+// host. "removal": a bridge kept, two guests going, nothing read inside
+// (shell only). "pods": a kept pod read inside (python3, ip without it), a
+// vxlan pod network's routes, neighbours and fdb, NAT and processes.
+func TestObserveScriptGolden(t *testing.T) {
+	n := Names{Lab: "docker"}
+	removal := ObserveScript(n, "node-0", Reads{Links: []string{"docker0"}, Gone: map[string]string{"lnaa": "ln.docker.web-0", "lnbb": "ln.docker.web-1"}})
+	pods := ObserveScript(n, "node-0", Reads{Links: []string{"cni0", "flannel.1", "lnpp"}, Inside: []string{"ln.docker.web-0"},
+		Routes: true, Neigh: true, Fdb: []string{"flannel.1"}, Nft: true, Procs: true})
+	checkSyntax(t, removal)
+	checkSyntax(t, pods)
+	golden(t, "observe_removal.golden", []byte(removal))
+	golden(t, "observe_pods.golden", []byte(ElidePrograms(pods)))
+}
