@@ -106,6 +106,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A reader that goes away (`labnet plan | head`) must not kill labnet
+	// half-way through an apply, holding the lab's lock: with SIGPIPE
+	// asked for, a write to a closed stdout only fails (EPIPE), and the
+	// run finishes. (Not signal.Ignore: that would be inherited by what
+	// labnet starts.)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "validate":
