@@ -290,12 +290,13 @@ for n in "${NS[@]}"; do
 		fi
 	done
 	# Informational: labnet's removal without its refresh (-refresh=false).
-	# Before the link-by-link run below: 1,000 veth deletions keep the
-	# kernel busy for seconds after, which made this row's single sample
-	# 4-10x at N=1000 when it came second.
+	# It waits three settles after the create, as long as the main rows'
+	# removals come after theirs: deleting 1,000 namespaces a few seconds
+	# after labnet made them is slow in the kernel itself (a plain
+	# `ip -batch` of `netns del` took 934 ms 4 s after, ~25 ms 12 s after).
 	for ((rep = 1; rep <= (n == 100 ? 2 : 1); rep++)); do
 		log "N=$n labnet destroy with -refresh=false, rep $rep"
-		ln_apply "$n" "scratch.$n"; settle "$n"
+		ln_apply "$n" "scratch.$n"; settle "$n"; settle "$n"; settle "$n"
 		ln_apply 0 "destroynr.$n" -refresh=false; settle "$n"
 	done
 	# Informational: the reference deleting every veth, then the netns.
