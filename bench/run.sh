@@ -217,7 +217,12 @@ fi
 
 # Let the kernel finish tearing down namespaces (cleanup_net runs
 # asynchronously) before the next measurement.
-settle() { sleep "$(awk -v n="$1" 'BEGIN { s = n / 250; if (s < 1) s = 1; print s }')"; }
+# settle N: the kernel tears namespaces down asynchronously, and for some
+# seconds after N namespaces were made quickly it deletes them slowly
+# (1,000 made by labnet in 2 s: a `netns del` batch took ~930 ms 4 s later,
+# ~160 ms 6 s later, ~25 ms from 8 s on); the reference makes them in 8-10 s.
+# max(1 s, N/125 s) keeps every measurement clear of the step before it.
+settle() { sleep "$(awk -v n="$1" 'BEGIN { s = n / 125; if (s < 1) s = 1; print s }')"; }
 
 APPLIED+=("$L" "$R")
 log "applying the two hosts (labnet side $LNAME, reference side $RNAME)"
