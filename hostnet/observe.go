@@ -140,15 +140,11 @@ var ReadAll = Reads{AllLinks: true}
 func ObserveScript(n Names, hostName string, r Reads) string {
 	var b strings.Builder
 	prefix := remote.Quote(n.NetnsPrefix())
-	var gone, goneWords []string
+	var gone []string // "veth=netns"
 	for veth, ns := range r.Gone {
 		gone = append(gone, veth+"="+ns)
 	}
 	sort.Strings(gone)
-	for _, g := range gone {
-		goneWords = append(goneWords, remote.Quote(g))
-	}
-	goneArg := remote.Quote(strings.Join(gone, " "))
 	var links string
 	switch {
 	case r.AllLinks:
@@ -158,38 +154,32 @@ func ObserveScript(n Names, hostName string, r Reads) string {
 		// that -force goes past.
 		links = "{ "
 		if len(r.Links) > 0 {
-			var q []string
-			for _, l := range r.Links {
-				q = append(q, remote.Quote(l))
-			}
-			links += "printf 'addr show dev %s\\n' " + strings.Join(q, " ") + "; "
+			links += "printf 'addr show dev %s\\n' " + remote.Join(r.Links...) + "; "
 		}
 		if len(gone) > 0 {
-			links += "for p in " + strings.Join(goneWords, " ") + "; do [ -e \"/run/netns/${p#*=}\" ] || echo \"addr show dev ${p%%=*}\"; done; "
+			links += "for p in " + remote.Join(gone...) + "; do [ -e \"/run/netns/${p#*=}\" ] || echo \"addr show dev ${p%%=*}\"; done; "
 		}
 		links += "} | ip -d -j -force -batch - 2>/dev/null\n"
 	}
 	keep := remote.Quote(" " + strings.Join(r.Inside, " ") + " ")
-	var plain string
 	if len(r.Inside) == 0 {
 		// Nothing read inside: the shell lists the namespaces, no python3
 		// start (~15-40 ms) and no process per namespace.
-		plain = "echo @@links\n" + links +
-			"cd /run/netns 2>/dev/null && set -- " + prefix + "* && [ -e \"$1\" ] && printf '@@ns %s\\n' \"$@\"; cd /\n"
-		b.WriteString(plain)
+		b.WriteString("echo @@links\n" + links +
+			"cd /run/netns 2>/dev/null && set -- " + prefix + "* && [ -e \"$1\" ] && printf '@@ns %s\\n' \"$@\"; cd /\n")
 	} else {
 		// One python3 process reads the host's links and every lab
 		// namespace over netlink (an ip per namespace costs ~5 ms, which
 		// made a no-op plan of 500 guests take seconds); hosts without
 		// python3 fall back to ip.
-		plain = "echo @@links\n" + links +
+		plain := "echo @@links\n" + links +
 			fmt.Sprintf("for f in /run/netns/%s*; do [ -e \"$f\" ] || continue; ns=${f##*/}; echo \"@@ns $ns\"; case %s in *\" $ns \"*) %s;; esac; done\n", prefix, keep, netnsObserve)
 		names := "*"
 		if !r.AllLinks {
 			names = strings.Join(r.Links, " ")
 		}
 		fmt.Fprintf(&b, "if command -v python3 >/dev/null 2>&1; then python3 -I -S -c %s %s %s %s %s; else\n%sfi\n",
-			remote.Quote(nsReader), prefix, keep, remote.Quote(names), goneArg, plain)
+			remote.Quote(nsReader), prefix, keep, remote.Quote(names), remote.Quote(strings.Join(gone, " ")), plain)
 	}
 	if r.Routes {
 		b.WriteString("echo @@routes\nip -j route show\n")
