@@ -117,10 +117,10 @@ func Make(lab string, want []*expand.Resource, prior *state.State, obs Observati
 		c := &Change{Addr: w.Addr, Kind: w.Kind, Host: w.Host, After: w.Attrs, Deps: w.Deps}
 		if old := prior.Get(w.Addr); old != nil {
 			c.Before, c.OldDeps = old.Attrs, old.Deps
-			c.Status = observe(c.Kind, c.Addr, old.Attrs, c.Host, obs)
+			c.Status = observe(c.Kind, c.Addr, old.Attrs, c.Host, obs, false)
 			decide(c, old.Tainted)
 		} else {
-			c.Status = observe(c.Kind, c.Addr, w.Attrs, c.Host, obs)
+			c.Status = observe(c.Kind, c.Addr, w.Attrs, c.Host, obs, false)
 			c.Action = Create
 			if c.Status.Exists && !c.Status.Shared {
 				c.Action = Replace
@@ -371,23 +371,16 @@ func (p *Plan) Drifted() []*Change {
 // counts. Refresh does not read inside what goes (a guest's namespace is
 // only listed, its veth left out), so drift would be made up.
 func observeGoing(kind, addr string, a map[string]string, host string, obs Observations) Status {
-	hs, read := obs.Hosts[host]
-	if k := obs.Kernel[host]; expand.IsGuest(kind) && k != nil && (!read || hs.Exists) {
-		_, veth := k.Links[a["veth"]]
-		if k.Netns[a["netns"]] != nil || veth {
-			return Status{Exists: true, Complete: true}
-		}
-		return Status{Drift: []string{"netns " + a["netns"] + " is missing"}}
-	}
-	st := observe(kind, addr, a, host, obs)
+	st := observe(kind, addr, a, host, obs, true)
 	if st.Exists {
 		st.Complete, st.Drift = true, nil
 	}
 	return st
 }
 
-// observe judges one resource against what refresh read.
-func observe(kind, addr string, a map[string]string, host string, obs Observations) Status {
+// observe judges one resource against what refresh read; of a guest that
+// goes only whether it is there.
+func observe(kind, addr string, a map[string]string, host string, obs Observations, going bool) Status {
 	switch kind {
 	case expand.KindNetwork:
 		if st, ok := obs.Networks[addr]; ok {
@@ -418,6 +411,9 @@ func observe(kind, addr string, a map[string]string, host string, obs Observatio
 	case expand.KindBridge:
 		return observeBridge(addr, a, k)
 	case expand.KindContainer, expand.KindVM, expand.KindPod:
+		if going {
+			return guestThere(a, k)
+		}
 		return observeContainer(addr, a, k)
 	case expand.KindLanBridge:
 		return observeLanBridge(a, k)
@@ -478,12 +474,21 @@ func observeBridge(addr string, a map[string]string, k *hostnet.Observed) Status
 	return Status{Exists: true, Complete: len(drift) == 0, Repairable: repairable, Drift: drift}
 }
 
+// guestThere: a guest is there while its namespace or its host-side veth is.
+func guestThere(a map[string]string, k *hostnet.Observed) Status {
+	_, veth := k.Links[a["veth"]]
+	if k.Netns[a["netns"]] != nil || veth {
+		return Status{Exists: true, Complete: true}
+	}
+	return Status{Drift: []string{"netns " + a["netns"] + " is missing"}}
+}
+
 func observeContainer(addr string, a map[string]string, k *hostnet.Observed) Status {
+	if st := guestThere(a, k); !st.Exists {
+		return st
+	}
 	ns := k.Netns[a["netns"]]
 	veth, vethOK := k.Links[a["veth"]]
-	if ns == nil && !vethOK {
-		return Status{Drift: []string{"netns " + a["netns"] + " is missing"}}
-	}
 	var drift []string
 	repairable := true
 	if ns == nil {
