@@ -165,27 +165,21 @@ func (c *Conn) run(ctx context.Context, script string) (Result, error) {
 		code int
 		err  error
 	}
+	// reply reads one stream up to the end marker, after the shell's start
+	// marker on the first run (what came before that, on stderr, says why
+	// a shell did not start: "sudo: a password is required").
+	reply := func(r *bufio.Reader, withCode bool) read {
+		if skip != "" {
+			if d, _, err := readUntil(r, skip, false); err != nil {
+				return read{d, -1, err}
+			}
+		}
+		d, code, err := readUntil(r, end, withCode)
+		return read{d, code, err}
+	}
 	outc, errc := make(chan read, 1), make(chan read, 1)
-	go func() {
-		if skip != "" {
-			if d, _, err := readUntil(c.out, skip, false); err != nil {
-				outc <- read{d, -1, err}
-				return
-			}
-		}
-		d, code, err := readUntil(c.out, end, true)
-		outc <- read{d, code, err}
-	}()
-	go func() {
-		if skip != "" {
-			if d, _, err := readUntil(c.errs, skip, false); err != nil {
-				errc <- read{d, 0, err} // why the shell did not start (sudo: a password is required)
-				return
-			}
-		}
-		d, _, err := readUntil(c.errs, end, false)
-		errc <- read{d, 0, err}
-	}()
+	go func() { outc <- reply(c.out, true) }()
+	go func() { errc <- reply(c.errs, false) }()
 	if _, err := io.WriteString(c.stdin, b.String()); err != nil {
 		c.broken = fmt.Errorf("%s: shell: %w", c.target.Host, err)
 		c.sess.Close()
