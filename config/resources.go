@@ -252,8 +252,6 @@ func NetworkGateway(p netip.Prefix) netip.Addr { return u2a(a2u(broadcast(p)) - 
 // BridgeGateway returns a bridge's own address: the first host address.
 func BridgeGateway(p netip.Prefix) netip.Addr { return u2a(a2u(p.Addr()) + 1) }
 
-// allocate returns the lowest address of p from offset first on that is not
-// the gateway, the broadcast address or taken.
 // segmentPool: one L2 network across its hosts, so addresses are unique
 // per segment, from the first address on (a segment has no gateway).
 func (l *loader) segmentPool(seg *Segment) addrPool {
@@ -290,6 +288,8 @@ func (l *loader) poolAddress(d *dec, rng *hcl.Range, p addrPool, who string, add
 	return a
 }
 
+// allocate returns the lowest address of p from offset first on that is not
+// the gateway, the broadcast address or taken.
 func allocate(p netip.Prefix, first uint32, gateway netip.Addr, taken map[netip.Addr]string) (netip.Addr, bool) {
 	base, last := a2u(p.Addr()), a2u(broadcast(p))
 	for u := base + first; u < last && u >= base; u++ {
