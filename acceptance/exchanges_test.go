@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestExchangesDoNotGrowWithContainers(t *testing.T) {
 	for _, n := range []int{10, 100} {
 		nv := "n=" + itoa(n)
 		// From nothing to N containers, then the containers away again.
-		create := l.exchanges("host.h", "apply", "-auto-approve", "-var", nv)
+		create, _ := l.exchanges("host.h", "apply", "-auto-approve", "-var", nv)
 		if out := l.must(0, "state", "list"); strings.Count(out, "container.c[") != n {
 			t.Fatalf("N=%d: state lists %d containers:\n%s", n, strings.Count(out, "container.c["), out)
 		}
@@ -33,7 +34,11 @@ func TestExchangesDoNotGrowWithContainers(t *testing.T) {
 		if out := l.must(2, "plan", "-detailed-exitcode", "-var", "n=0"); strings.Contains(out, "Changes outside labnet") {
 			t.Fatalf("N=%d: removing the containers shows drift:\n%s", n, out)
 		}
-		destroy := l.exchanges("host.h", "apply", "-auto-approve", "-var", "n=0")
+		destroy, early := l.exchanges("host.h", "apply", "-auto-approve", "-var", "n=0")
+		// The login to the host began while labnet read the state.
+		if !early {
+			t.Errorf("N=%d: the removal did not use its early login to host.h", n)
+		}
 		l.must(0, "destroy", "-auto-approve")
 		runs[n] = run{create, destroy}
 		t.Logf("N=%d: %d exchanges with host.h to create, %d to remove the containers", n, create, destroy)
@@ -49,8 +54,9 @@ func TestExchangesDoNotGrowWithContainers(t *testing.T) {
 }
 
 // exchanges runs labnet with LABNET_STATS set, fails unless it exits 0,
-// and returns the SSH exchanges it counted with host.
-func (l *lab) exchanges(host string, args ...string) int64 {
+// and returns the SSH exchanges it counted with host and whether its login
+// to host began before the state was read.
+func (l *lab) exchanges(host string, args ...string) (int64, bool) {
 	l.t.Helper()
 	stats := filepath.Join(l.t.TempDir(), "stats.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -68,7 +74,8 @@ func (l *lab) exchanges(host string, args ...string) int64 {
 		l.t.Fatalf("labnet %s wrote no LABNET_STATS file: %v", strings.Join(args, " "), err)
 	}
 	var s struct {
-		Exchanges map[string]int64 `json:"exchanges"`
+		Exchanges   map[string]int64 `json:"exchanges"`
+		EarlyLogins []string         `json:"early_logins"`
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
 		l.t.Fatalf("LABNET_STATS of labnet %s: %v\n%s", strings.Join(args, " "), err, b)
@@ -77,7 +84,7 @@ func (l *lab) exchanges(host string, args ...string) int64 {
 	if !ok || n == 0 {
 		l.t.Fatalf("labnet %s: LABNET_STATS counts no exchange with %s:\n%s", strings.Join(args, " "), host, b)
 	}
-	return n
+	return n, slices.Contains(s.EarlyLogins, host)
 }
 
 // newBenchLab is newLab for the labs in bench/labs/.

@@ -40,13 +40,17 @@ type Engine struct {
 	Dir         state.Dir
 	Keys        provider.Keys
 	Parallelism int
-	OnEvent     func(Event)
+	// OnEvent gets progress; the events of one host's script come in one
+	// call (a thousand containers' lines are then one write, not 2,000).
+	OnEvent func(...Event)
 	// Ticker, when set, is called every 10 s for each change still running.
 	Ticker func(addr string, a plan.Action, elapsed time.Duration)
 
 	providers map[string]provider.Provider
 	mu        sync.Mutex
 	conns     map[string]*remote.Conn
+	early     map[string]*remote.Early // logins started before the state was read (DialEarly)
+	earlyUsed map[string]bool          // hosts whose early login became their connection
 	pinned    bool
 	// goneWithHost: netns hosts and Lima VMs this apply removes, whose contents go with them.
 	goneWithHost map[string]bool
@@ -69,9 +73,9 @@ func New(lab string, dir state.Dir, keys provider.Keys) *Engine {
 
 func (e *Engine) names() hostnet.Names { return hostnet.Names{Lab: e.Lab} }
 
-func (e *Engine) emit(ev Event) {
-	if e.OnEvent != nil {
-		e.OnEvent(ev)
+func (e *Engine) emit(evs ...Event) {
+	if e.OnEvent != nil && len(evs) > 0 {
+		e.OnEvent(evs...)
 	}
 }
 
@@ -108,7 +112,7 @@ func (e *Engine) providerFor(addr string, attrs map[string]string) (provider.Pro
 	return p, nil
 }
 
-// Close ends every connection.
+// Close ends every connection and every early login not claimed.
 func (e *Engine) Close() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -116,6 +120,45 @@ func (e *Engine) Close() {
 		c.Close()
 		delete(e.conns, h)
 	}
+	for h, ea := range e.early {
+		ea.Abandon()
+		delete(e.early, h)
+	}
+}
+
+// DialEarly starts logging in to hosts (the lab's hosts as its files
+// configure them) before the state is read: Conn then claims the login
+// if the state leads to the same target, and the host presents the key
+// the state pinned (remote.Early). Hosts whose provider needs the state's
+// record to be found at all (Lima VMs) are left to Conn.
+func (e *Engine) DialEarly(ctx context.Context, hosts []*expand.Resource) {
+	for _, h := range hosts {
+		p, err := e.providerFor(h.Addr, h.Attrs)
+		if err != nil {
+			continue
+		}
+		t, err := p.Target(e.Lab, expand.HostOf(h.Addr, h.Attrs), provider.Record{}, e.Keys)
+		if err != nil || !t.Addr.IsValid() {
+			continue
+		}
+		e.mu.Lock()
+		if e.early == nil {
+			e.early = map[string]*remote.Early{}
+		}
+		if e.early[h.Addr] == nil {
+			e.early[h.Addr] = remote.DialEarly(ctx, t)
+		}
+		e.mu.Unlock()
+	}
+}
+
+// takeEarly removes and returns the early login to addr, if any.
+func (e *Engine) takeEarly(addr string) *remote.Early {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ea := e.early[addr]
+	delete(e.early, addr)
+	return ea
 }
 
 // Exchanges counts SSH exchanges per host so far (for tests of batching).
@@ -127,6 +170,13 @@ func (e *Engine) Exchanges() map[string]int64 {
 		m[h] = c.Exchanges()
 	}
 	return m
+}
+
+// EarlyLogins lists the hosts whose early login (DialEarly) was used.
+func (e *Engine) EarlyLogins() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return sortedKeys(e.earlyUsed)
 }
 
 // Conn returns the open connection to a host, dialing it if needed.
@@ -151,9 +201,21 @@ func (e *Engine) Conn(ctx context.Context, host *state.Resource) (*remote.Conn, 
 	if err != nil {
 		return nil, err
 	}
-	c, err = remote.Dial(ctx, t)
-	if err != nil {
-		return nil, err
+	if ea := e.takeEarly(host.Addr); ea != nil {
+		var used bool
+		if c, used = ea.Claim(ctx, t); used {
+			e.mu.Lock()
+			if e.earlyUsed == nil {
+				e.earlyUsed = map[string]bool{}
+			}
+			e.earlyUsed[host.Addr] = true
+			e.mu.Unlock()
+		}
+	}
+	if c == nil {
+		if c, err = remote.Dial(ctx, t); err != nil {
+			return nil, err
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -174,7 +236,12 @@ func (e *Engine) Conn(ctx context.Context, host *state.Resource) (*remote.Conn, 
 	return c, nil
 }
 
+// dropConn ends the connection to a host that the provider is about to
+// make or remove (and an early login to it: it reached the host as it was).
 func (e *Engine) dropConn(addr string) {
+	if ea := e.takeEarly(addr); ea != nil {
+		ea.Abandon()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if c := e.conns[addr]; c != nil {

@@ -201,7 +201,7 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 			stopTick := e.ticking(n, start)
 			rec, err := e.provide(ctx, n, st)
 			stopTick()
-			e.finish(n, start, err)
+			e.emit(finished(n, start, err))
 			set(n, result{err: err, record: rec})
 		})
 	}
@@ -214,14 +214,17 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 		jobs = append(jobs, func() {
 			ns := byHost[h]
 			start := time.Now()
-			for _, n := range ns {
-				e.emit(Event{Addr: n.change.Addr, Action: act(n), Phase: "start"})
+			evs := make([]Event, len(ns))
+			for i, n := range ns {
+				evs[i] = Event{Addr: n.change.Addr, Action: act(n), Phase: "start"}
 			}
+			e.emit(evs...)
 			errsByNode := e.runHost(ctx, h, ns, st, obs)
-			for _, n := range ns {
-				e.finish(n, start, errsByNode[n])
+			for i, n := range ns {
+				evs[i] = finished(n, start, errsByNode[n])
 				set(n, result{err: errsByNode[n]})
 			}
+			e.emit(evs...)
 		})
 	}
 	e.parallel(jobs)
@@ -259,12 +262,12 @@ func (e *Engine) ticking(n *node, start time.Time) (done func()) {
 	return func() { close(stop) }
 }
 
-func (e *Engine) finish(n *node, start time.Time, err error) {
+func finished(n *node, start time.Time, err error) Event {
 	ev := Event{Addr: n.change.Addr, Action: act(n), Phase: "done", Elapsed: time.Since(start), Err: err}
 	if err != nil {
 		ev.Phase = "failed"
 	}
-	e.emit(ev)
+	return ev
 }
 
 // provide does a network's or a host's change through its provider.

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -239,7 +240,7 @@ func (u *ui) plan(ctx context.Context, args []string) int {
 		u.errorf("-refresh-only and -refresh=false contradict each other")
 		return 1
 	}
-	w, st, e, done, ok := u.open(rf, "plan")
+	w, st, e, done, ok := u.open(ctx, rf, "plan", !(*destroy && len(rf.targets) == 0))
 	if !ok {
 		return 1
 	}
@@ -355,7 +356,7 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 		rf.vars, rf.varFiles, destroy = saved.Vars, saved.VarFiles, saved.Destroy
 		*auto = true // a saved plan was already reviewed
 	}
-	w, st, e, done, ok := u.open(rf, name)
+	w, st, e, done, ok := u.open(ctx, rf, name, !(destroy && len(rf.targets) == 0))
 	if !ok {
 		return 1
 	}
@@ -390,13 +391,17 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 	}
 	switch {
 	case *asJSON:
-		enc := json.NewEncoder(u.stdout)
-		e.OnEvent = func(ev apply.Event) {
-			m := map[string]any{"type": "resource", "address": ev.Addr, "action": ev.Action, "phase": ev.Phase, "elapsed_ms": ev.Elapsed.Milliseconds()}
-			if ev.Err != nil {
-				m["error"] = ev.Err.Error()
+		e.OnEvent = func(evs ...apply.Event) {
+			var b bytes.Buffer
+			enc := json.NewEncoder(&b)
+			for _, ev := range evs {
+				m := map[string]any{"type": "resource", "address": ev.Addr, "action": ev.Action, "phase": ev.Phase, "elapsed_ms": ev.Elapsed.Milliseconds()}
+				if ev.Err != nil {
+					m["error"] = ev.Err.Error()
+				}
+				_ = enc.Encode(m)
 			}
-			_ = enc.Encode(m)
+			_, _ = u.stdout.Write(b.Bytes())
 		}
 	case !*quiet:
 		e.OnEvent = u.progress
@@ -456,7 +461,8 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 }
 
 // writeStats records, when LABNET_STATS names a file, what a run cost:
-// SSH exchanges per host (refresh included), peak memory and time. The
+// SSH exchanges per host (refresh included), the hosts whose login began
+// before the state was read, peak memory and time. The
 // benchmarks and the batching tests read it.
 func writeStats(e *apply.Engine, start time.Time) {
 	path := os.Getenv("LABNET_STATS")
@@ -466,9 +472,10 @@ func writeStats(e *apply.Engine, start time.Time) {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	b, _ := json.MarshalIndent(map[string]any{
-		"exchanges":  e.Exchanges(),
-		"max_rss_kb": ru.Maxrss,
-		"apply_ms":   time.Since(start).Milliseconds(),
+		"exchanges":    e.Exchanges(),
+		"early_logins": e.EarlyLogins(),
+		"max_rss_kb":   ru.Maxrss,
+		"apply_ms":     time.Since(start).Milliseconds(),
 	}, "", "  ")
 	_ = os.WriteFile(path, b, 0o644)
 }
@@ -496,8 +503,10 @@ func repairedHost(p *plan.Plan) bool {
 }
 
 // open loads the lab, takes the lock for op (none when op is ""), reads
-// the state and makes the engine; done releases them.
-func (u *ui) open(rf runFlags, op string) (w *workspace, st *state.State, e *apply.Engine, done func(), ok bool) {
+// the state and makes the engine; done releases them. With dialEarly the
+// logins to the lab's hosts start before the state is read (a full
+// destroy of netns or Lima hosts logs in to none of them).
+func (u *ui) open(ctx context.Context, rf runFlags, op string, dialEarly bool) (w *workspace, st *state.State, e *apply.Engine, done func(), ok bool) {
 	w, ok = u.load(rf.vars, rf.varFiles, rf.statePath)
 	if !ok {
 		return nil, nil, nil, nil, false
@@ -510,9 +519,14 @@ func (u *ui) open(rf runFlags, op string) (w *workspace, st *state.State, e *app
 			return nil, nil, nil, nil, false
 		}
 	}
-	st, err := w.loadState()
+	e, err := w.engine(rf.parallelism)
 	if err == nil {
-		e, err = w.engine(rf.parallelism)
+		if dialEarly {
+			e.DialEarly(ctx, w.hosts())
+		}
+		if st, err = w.loadState(); err != nil {
+			e.Close()
+		}
 	}
 	if err != nil {
 		unlock()
@@ -522,20 +536,28 @@ func (u *ui) open(rf runFlags, op string) (w *workspace, st *state.State, e *app
 	return w, st, e, func() { e.Close(); unlock() }, true
 }
 
-func (u *ui) progress(ev apply.Event) {
-	ing := map[plan.Action]string{plan.Create: "Creating", plan.Update: "Modifying", plan.Delete: "Destroying", plan.Replace: "Replacing"}[ev.Action]
-	ed := map[plan.Action]string{plan.Create: "Creation", plan.Update: "Modifications", plan.Delete: "Destruction", plan.Replace: "Replacement"}[ev.Action]
-	switch ev.Phase {
-	case "start":
-		fmt.Fprintf(u.stdout, "%s: %s...\n", ev.Addr, ing)
-	case "done":
-		fmt.Fprintf(u.stdout, "%s: %s complete after %s\n", ev.Addr, ed, ev.Elapsed.Round(time.Millisecond))
-	case "failed":
-		fmt.Fprintf(u.stdout, "%s: %s failed after %s\n", ev.Addr, ed, ev.Elapsed.Round(time.Millisecond))
-	case "skipped":
-		fmt.Fprintf(u.stdout, "%s: skipped (%v)\n", ev.Addr, ev.Err)
+// progress prints Terraform's progress lines, one write per call.
+func (u *ui) progress(evs ...apply.Event) {
+	var b bytes.Buffer
+	for _, ev := range evs {
+		switch ev.Phase {
+		case "start":
+			fmt.Fprintf(&b, "%s: %s...\n", ev.Addr, progressIng[ev.Action])
+		case "done":
+			fmt.Fprintf(&b, "%s: %s complete after %s\n", ev.Addr, progressEd[ev.Action], ev.Elapsed.Round(time.Millisecond))
+		case "failed":
+			fmt.Fprintf(&b, "%s: %s failed after %s\n", ev.Addr, progressEd[ev.Action], ev.Elapsed.Round(time.Millisecond))
+		case "skipped":
+			fmt.Fprintf(&b, "%s: skipped (%v)\n", ev.Addr, ev.Err)
+		}
 	}
+	_, _ = u.stdout.Write(b.Bytes())
 }
+
+var (
+	progressIng = map[plan.Action]string{plan.Create: "Creating", plan.Update: "Modifying", plan.Delete: "Destroying", plan.Replace: "Replacing"}
+	progressEd  = map[plan.Action]string{plan.Create: "Creation", plan.Update: "Modifications", plan.Delete: "Destruction", plan.Replace: "Replacement"}
+)
 
 // sweep removes what the lab's marks name, wherever the state has lost
 // track of it: every netns host of the lab, the lab's Lima VMs, and the
@@ -553,8 +575,8 @@ func (w *workspace) sweep(ctx context.Context, e *apply.Engine) error {
 			return err
 		}
 	}
-	for _, r := range expand.Lab(w.lab) {
-		if r.Kind == expand.KindHost && r.Attrs["provider"] == "ssh" {
+	for _, r := range w.hosts() {
+		if r.Attrs["provider"] == "ssh" {
 			if err := e.SweepHost(ctx, &state.Resource{Addr: r.Addr, Kind: r.Kind, Attrs: r.Attrs}); err != nil {
 				return fmt.Errorf("%s: %w", r.Addr, err)
 			}

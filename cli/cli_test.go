@@ -3,10 +3,15 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/labnet-dev/labnet/apply"
+	"github.com/labnet-dev/labnet/plan"
 )
 
 // run runs labnet in dir the way a user would and restores the working
@@ -298,5 +303,36 @@ func TestAutoVarFiles(t *testing.T) {
 	}
 	if out, _, _ := run(t, dir, "", "output", "-var-file=other.vars", "n"); out != "6\n" {
 		t.Fatalf("-var-file over auto vars: %q", out)
+	}
+}
+
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// TestProgressOneWritePerBatch: the events of one host's script are
+// printed with one write (2,000 lines for 1,000 containers were 2,000
+// unbuffered writes), in Terraform's words.
+func TestProgressOneWritePerBatch(t *testing.T) {
+	var w countingWriter
+	u := &ui{stdout: &w}
+	u.progress(
+		apply.Event{Addr: "container.c[0]", Action: plan.Delete, Phase: "start"},
+		apply.Event{Addr: "container.c[1]", Action: plan.Create, Phase: "done", Elapsed: 1500 * time.Microsecond},
+		apply.Event{Addr: "container.c[2]", Action: plan.Update, Phase: "failed", Elapsed: 2 * time.Second},
+		apply.Event{Addr: "container.c[3]", Action: plan.Replace, Phase: "skipped", Err: errors.New("host.h failed")},
+	)
+	want := "container.c[0]: Destroying...\n" +
+		"container.c[1]: Creation complete after 2ms\n" +
+		"container.c[2]: Modifications failed after 2s\n" +
+		"container.c[3]: skipped (host.h failed)\n"
+	if w.String() != want || w.writes != 1 {
+		t.Errorf("%d writes of\n%s\nwant 1 of\n%s", w.writes, w.String(), want)
 	}
 }

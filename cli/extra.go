@@ -82,7 +82,7 @@ func (u *ui) inspect(ctx context.Context, args []string) int {
 	if fs.Parse(args) != nil {
 		return 1
 	}
-	w, st, e, done, ok := u.open(rf, "")
+	w, st, e, done, ok := u.open(ctx, rf, "", true)
 	if !ok {
 		return 1
 	}

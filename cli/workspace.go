@@ -49,6 +49,26 @@ type workspace struct {
 	lab   *config.Lab
 	files map[string]*hcl.File
 	dir   state.Dir
+	want  []*expand.Resource // the lab expanded, made once (resources)
+}
+
+// resources is the lab expanded into resources.
+func (w *workspace) resources() []*expand.Resource {
+	if w.want == nil {
+		w.want = expand.Lab(w.lab)
+	}
+	return w.want
+}
+
+// hosts are the lab's host resources.
+func (w *workspace) hosts() []*expand.Resource {
+	var hs []*expand.Resource
+	for _, r := range w.resources() {
+		if r.Kind == expand.KindHost {
+			hs = append(hs, r)
+		}
+	}
+	return hs
 }
 
 // load reads and validates the lab; diagnostics are printed.
@@ -133,7 +153,7 @@ func (w *workspace) loadState() (*state.State, error) {
 // resource counts as it was last applied, so drift is neither seen nor
 // repaired, and a deletion of what is already gone fails.
 func (w *workspace) makePlan(ctx context.Context, e *apply.Engine, st *state.State, opt plan.Options, refresh bool) (*plan.Plan, plan.Observations, error) {
-	want := expand.Lab(w.lab)
+	want := w.resources()
 	keep := want
 	if opt.Destroy && len(opt.Targets) == 0 {
 		keep = nil // all of it goes

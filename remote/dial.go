@@ -93,6 +93,14 @@ func DialTCP(ctx context.Context, path string, addr string, timeout time.Duratio
 
 // Dial opens the SSH connection and the host's long-lived shell.
 func Dial(ctx context.Context, t Target) (*Conn, error) {
+	return dial(ctx, t, nil, true)
+}
+
+// dial logs in to t. pin, when set, supplies the host key to check in
+// place of t.HostKey (an early dial learns it only later, see Early); with
+// retry, refused connections are retried until the timeout (sshd may still
+// be starting: netns hosts, booting VMs).
+func dial(ctx context.Context, t Target, pin func() (ssh.PublicKey, error), retry bool) (*Conn, error) {
 	timeout := t.Timeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
@@ -102,8 +110,15 @@ func Dial(ctx context.Context, t Target) (*Conn, error) {
 	var mismatch error
 	cb := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 		presented = key
-		if t.HostKey != nil && !keysEqual(t.HostKey, key) {
-			mismatch = &HostKeyMismatchError{Host: t.Host, Want: AuthorizedKey(t.HostKey), Got: AuthorizedKey(key)}
+		want := t.HostKey
+		if pin != nil {
+			var err error
+			if want, err = pin(); err != nil {
+				return err
+			}
+		}
+		if want != nil && !keysEqual(want, key) {
+			mismatch = &HostKeyMismatchError{Host: t.Host, Want: AuthorizedKey(want), Got: AuthorizedKey(key)}
 			return mismatch
 		}
 		return nil
@@ -120,7 +135,10 @@ func Dial(ctx context.Context, t Target) (*Conn, error) {
 		tcp, err := DialTCP(ctx, t.Netns, addr, timeout)
 		if err == nil {
 			_ = tcp.SetDeadline(time.Now().Add(timeout))
+			// A cancelled run does not wait out the handshake's deadline.
+			stop := context.AfterFunc(ctx, func() { _ = tcp.SetDeadline(time.Unix(1, 0)) })
 			c, chans, reqs, herr := ssh.NewClientConn(tcp, addr, cfg)
+			stop()
 			if herr == nil {
 				_ = tcp.SetDeadline(time.Time{})
 				client := &goph.Client{Client: ssh.NewClient(c, chans, reqs), Config: &goph.Config{User: t.User, Addr: t.Addr.Addr().String(), Port: uint(t.Addr.Port())}}
@@ -133,9 +151,7 @@ func Dial(ctx context.Context, t Target) (*Conn, error) {
 			err = herr
 		}
 		lastErr = err
-		// sshd may still be starting (netns hosts, booting VMs): retry
-		// refused connections until the deadline.
-		if !retryable(err) || time.Now().After(deadline) || ctx.Err() != nil {
+		if !retry || !retryable(err) || time.Now().After(deadline) || ctx.Err() != nil {
 			return nil, fmt.Errorf("%s: ssh %s@%s: %w", t.Host, t.User, addr, lastErr)
 		}
 		select {
