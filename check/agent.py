@@ -51,29 +51,48 @@ def checksum(b):
 
 
 def ping(rid, r):
-    # One ICMP echo, as `ping -c 1 -W timeout` sends.
-    dst, end = r["addr"], time.monotonic() + r["timeout"]
+    # An ICMP echo every second until the first reply or the timeout, as
+    # `ping -c 1 -w timeout` does: one lost packet (500 guests resolving
+    # their gateway at once flood the bridge with ARP) is not an
+    # unreachable address, and an unreachable one never answers.
+    dst, start = r["addr"], time.monotonic()
+    end = start + r["timeout"]
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    ident, seq = (os.getpid() ^ rid) & 0xFFFF, 1
+    ident, seq = (os.getpid() ^ rid) & 0xFFFF, 0
     body = b"labnet" + struct.pack("!d", time.time())
-    hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
-    pkt = struct.pack("!BBHHH", 8, 0, checksum(hdr + body), ident, seq) + body
-    try:
-        s.sendto(pkt, (dst, 0))
-    except OSError as e:
-        emit(rid, "fail", msg="ping %s: %s" % (dst, e.strerror or e))
+    sent, err = 0, None
+
+    def send():
+        nonlocal seq, sent, err
+        seq += 1
+        hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+        try:
+            s.sendto(struct.pack("!BBHHH", 8, 0, checksum(hdr + body), ident, seq) + body, (dst, 0))
+            sent += 1
+        except OSError as e:
+            err = e
+
+    send()
+    if err is not None:
+        emit(rid, "fail", msg="ping %s: %s" % (dst, err.strerror or err))
         return
     while True:
-        left = end - time.monotonic()
-        if left <= 0 or not select.select([s], [], [], left)[0]:
-            emit(rid, "fail", msg="no echo reply from %s within %gs" % (dst, r["timeout"]))
+        now = time.monotonic()
+        if now >= end:
+            why = " (last: %s)" % (err.strerror or err) if err is not None else ""
+            emit(rid, "fail", msg="no echo reply from %s within %gs (%d echo requests)%s" % (dst, r["timeout"], sent, why))
             return
+        if now >= start + seq:
+            send()
+            continue
+        if not select.select([s], [], [], min(end, start + seq) - now)[0]:
+            continue
         data, src = s.recvfrom(2048)
         ihl = (data[0] & 0x0F) * 4
         if len(data) < ihl + 8 or src[0] != dst:
             continue
         typ, _, _, rid_, rseq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
-        if typ == 0 and rid_ == ident and rseq == seq:
+        if typ == 0 and rid_ == ident and 1 <= rseq <= seq:
             emit(rid, "ok")
             return
 

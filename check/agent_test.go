@@ -14,21 +14,26 @@ import (
 
 // localAgent runs agent.py as a local process (no SSH); requests with
 // netns "" use the agent's own network namespace: the machine's (only
-// loopback is dialled), or with isolate a fresh one that has only lo.
+// loopback is dialled), or with isolate a fresh one that has only lo,
+// set up further by the shell commands in setup.
 type localAgent struct {
 	t   *testing.T
 	in  io.WriteCloser
 	out chan event
 }
 
-func newLocalAgent(t *testing.T, isolate bool) *localAgent {
+func newLocalAgent(t *testing.T, isolate bool, setup ...string) *localAgent {
 	t.Helper()
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is not installed")
 	}
 	cmd := exec.Command("python3", "-c", agentPy)
 	if isolate {
-		cmd = exec.Command("unshare", "--net", "sh", "-c", `ip link set dev lo up && exec python3 -c "$0"`, agentPy)
+		sh := "ip link set dev lo up && "
+		for _, c := range setup {
+			sh += c + " && "
+		}
+		cmd = exec.Command("unshare", "--net", "sh", "-c", sh+`exec python3 -c "$0"`, agentPy)
 	}
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -209,5 +214,20 @@ func TestAgentPing(t *testing.T) {
 	a.send(request{ID: 2, Op: "ping", Addr: "192.0.2.1", Timeout: 1})
 	if ev := a.wait(2); ev.Event != "fail" || !strings.Contains(ev.Msg, "192.0.2.1") {
 		t.Errorf("ping 192.0.2.1: %+v", ev)
+	}
+	// A lost echo request is sent again within the timeout (ping -c 1 -w):
+	// this namespace drops the first one it gets (the agent's are 42
+	// bytes; the quota lets echo requests through once 50 bytes are used).
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Fatal("nft is not installed")
+	}
+	b := newLocalAgent(t, true,
+		`nft add table inet lossy`,
+		`nft add chain inet lossy in '{ type filter hook input priority 0; }'`,
+		`nft add rule inet lossy in icmp type echo-request quota over 50 bytes accept`,
+		`nft add rule inet lossy in icmp type echo-request drop`)
+	b.send(request{ID: 3, Op: "ping", Addr: "127.0.0.1", Timeout: 3})
+	if ev := b.wait(3); ev.Event != "ok" {
+		t.Errorf("ping 127.0.0.1 losing the first echo request: %+v", ev)
 	}
 }
