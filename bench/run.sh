@@ -2,7 +2,7 @@
 # labnet's scale benchmark (issue "Fast at scale"). Run as root:
 #
 #   bench/run.sh          # N = 100, 500, 1000 and the 300-pod lab (~10-15 min on 2 cores)
-#   bench/run.sh quick    # N = 100 only (~2-3 min)
+#   bench/run.sh quick    # N = 100 only (~2-3 min); BENCH_NS="1000" for other sizes
 #
 # Builds labnet and bench/refbatch into a temp dir, copies the labs in
 # bench/labs/ there under unique names, and measures side by side,
@@ -208,8 +208,13 @@ log "machine: $MACHINE"
 log "work dir $WORK, mode $MODE"
 
 if [ "$MODE" = quick ]; then
-	NS=(100)
-	declare -A REPS=([100]=5)
+	# BENCH_NS="500 1000" bench/run.sh quick: other sizes, 5 reps each.
+	read -r -a NS <<<"${BENCH_NS:-100}"
+	declare -A REPS=()
+	for n in "${NS[@]}"; do
+		case $n in '' | *[!0-9]*) echo "BENCH_NS: not a number: $n" >&2; exit 2 ;; esac
+		REPS[$n]=5
+	done
 else
 	NS=(100 500 1000)
 	declare -A REPS=([100]=5 [500]=3 [1000]=3)
@@ -459,6 +464,9 @@ fi
 	echo
 	(echo -e "WHAT\tN\tLABNET\tREFERENCE\tRATIO\tTARGET\tMET"; cat "$ROWS") | column -t -s $'\t'
 	echo
+	for n in "${NS[@]}"; do
+		echo "destroy samples, N=$n, in run order: labnet $(tr '\n' ' ' <"$SAMPLES/destroy.$n")/ reference $(tr '\n' ' ' <"$SAMPLES/refdestroy.$n")ms"
+	done
 	echo "labnet full apply / destroy of single,100 (incl. network, host, sshd): $(median full.100.apply) / $(median full.100.destroy) ms"
 	echo "Mininet failed pings (worst run): $(maxof mnping.fail); labnet ping checks failed (worst run): $(maxof ping.100.fail) of $(median ping.100.total)"
 	if [ "$MODE" = full ]; then

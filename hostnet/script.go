@@ -147,15 +147,13 @@ func (e *StepError) Error() string {
 // ParseOutcome reads a rendered script's output. Steps that report nothing
 // (the script died early) are failures.
 func (s Script) ParseOutcome(stdout []byte) Outcome {
-	// Map batch line numbers to steps again.
-	lineStep := map[int]int{}
-	lineText := map[int]string{}
-	n := 0
+	// Map batch line numbers (from 1) to steps again.
+	lineStep := []int{0}
+	lineText := []string{""}
 	for _, st := range s.Steps {
 		for _, l := range st.Batch {
-			n++
-			lineStep[n] = st.ID
-			lineText[n] = l
+			lineStep = append(lineStep, st.ID)
+			lineText = append(lineText, l)
 		}
 	}
 	res := Outcome{}
@@ -170,7 +168,7 @@ func (s Script) ParseOutcome(stdout []byte) Outcome {
 		case strings.HasPrefix(line, "@@ip "):
 			t := strings.TrimPrefix(line, "@@ip ")
 			if rest, ok := strings.CutPrefix(t, "Command failed -:"); ok {
-				if ln, err := strconv.Atoi(rest); err == nil {
+				if ln, err := strconv.Atoi(rest); err == nil && ln > 0 && ln < len(lineStep) {
 					id := lineStep[ln]
 					msgs[id] = append(msgs[id], "ip "+lineText[ln]+": "+strings.Join(pending, " "))
 					res[id] = &StepError{Lines: msgs[id]}
