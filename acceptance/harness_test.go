@@ -43,6 +43,7 @@ func TestMain(m *testing.M) {
 		labnetBin = filepath.Join(dir, "labnet")
 		build := exec.Command("go", "build", "-o", labnetBin, ".")
 		build.Dir = repoDir()
+		build.Env = append(os.Environ(), "CGO_ENABLED=0") // as `make build`
 		build.Stdout, build.Stderr = os.Stdout, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "build labnet:", err)

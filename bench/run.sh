@@ -112,7 +112,8 @@ fi
 MNPY=/usr/bin/python3
 
 log "building labnet and refbatch"
-(cd "$ROOT" && go build -o "$LABNET" . && go build -o "$REF" ./bench/refbatch)
+# Both static, as `make build` builds labnet.
+(cd "$ROOT" && CGO_ENABLED=0 go build -o "$LABNET" . && CGO_ENABLED=0 go build -o "$REF" ./bench/refbatch)
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 sample() { echo "$2" >>"$SAMPLES/$1"; }           # sample KEY VALUE

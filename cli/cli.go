@@ -542,11 +542,11 @@ func (u *ui) progress(evs ...apply.Event) {
 	for _, ev := range evs {
 		switch ev.Phase {
 		case "start":
-			fmt.Fprintf(&b, "%s: %s...\n", ev.Addr, progressIng[ev.Action])
+			b.WriteString(ev.Addr + ": " + progressIng[ev.Action] + "...\n")
 		case "done":
-			fmt.Fprintf(&b, "%s: %s complete after %s\n", ev.Addr, progressEd[ev.Action], ev.Elapsed.Round(time.Millisecond))
+			b.WriteString(ev.Addr + ": " + progressEd[ev.Action] + " complete after " + ev.Elapsed.Round(time.Millisecond).String() + "\n")
 		case "failed":
-			fmt.Fprintf(&b, "%s: %s failed after %s\n", ev.Addr, progressEd[ev.Action], ev.Elapsed.Round(time.Millisecond))
+			b.WriteString(ev.Addr + ": " + progressEd[ev.Action] + " failed after " + ev.Elapsed.Round(time.Millisecond).String() + "\n")
 		case "skipped":
 			fmt.Fprintf(&b, "%s: skipped (%v)\n", ev.Addr, ev.Err)
 		}
