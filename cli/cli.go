@@ -240,7 +240,7 @@ func (u *ui) plan(ctx context.Context, args []string) int {
 		u.errorf("-refresh-only and -refresh=false contradict each other")
 		return 1
 	}
-	w, st, e, done, ok := u.open(ctx, rf, "plan", !(*destroy && len(rf.targets) == 0))
+	w, st, e, done, ok := u.open(ctx, rf, "plan", *refresh && !(*destroy && len(rf.targets) == 0))
 	if !ok {
 		return 1
 	}
