@@ -46,9 +46,20 @@ func HostPrep(n Names) string {
 	return fmt.Sprintf("mkdir -p %s && chmod 700 %s && sysctl -qw net.ipv4.ip_forward=1", remote.Quote(n.RunDir()), remote.Quote(n.RunDir()))
 }
 
+// BridgeAdd makes a bridge with a MAC address of its own. A bridge without
+// one takes the lowest MAC of its ports and changes it when that port
+// leaves; every neighbour that cached the old one (guests' ARP entries for
+// their gateway, netns hosts' for labnet's address on the LAN bridge) then
+// sends into the void until the entry expires: SSH to a netns host stalled
+// 26 s after another host left the LAN (TCP retransmitting until ARP
+// re-resolved). Docker sets docker0's MAC for the same reason.
+func BridgeAdd(name, mac string) string {
+	return fmt.Sprintf("link add name %s address %s type bridge", name, mac)
+}
+
 func (b Bridge) CreateBatch(n Names) []string {
 	return []string{
-		fmt.Sprintf("link add name %s type bridge", b.Ifname),
+		BridgeAdd(b.Ifname, n.MAC(b.Addr)),
 		fmt.Sprintf("link set dev %s alias %s", b.Ifname, n.Alias(b.Addr)),
 		fmt.Sprintf("addr add %s/%d dev %s", b.Gateway, b.CIDR.Bits(), b.Ifname),
 		fmt.Sprintf("link set dev %s up", b.Ifname),

@@ -61,7 +61,7 @@ func TestObjectBatches(t *testing.T) {
 		got  []string
 		want []string
 	}{
-		{"bridge create", b.CreateBatch(n), []string{"link add name br0 type bridge", "link set dev br0 alias labnet:docker:bridge.br[0]", "addr add 10.5.0.1/24 dev br0", "link set dev br0 up"}},
+		{"bridge create", b.CreateBatch(n), []string{"link add name br0 address " + n.MAC("bridge.br[0]") + " type bridge", "link set dev br0 alias labnet:docker:bridge.br[0]", "addr add 10.5.0.1/24 dev br0", "link set dev br0 up"}},
 		{"bridge repair", b.RepairBatch(n), []string{"link set dev br0 alias labnet:docker:bridge.br[0]", "addr replace 10.5.0.1/24 dev br0", "link set dev br0 up"}},
 		{"bridge delete", b.DeleteBatch(), []string{"link del dev br0"}},
 		{"container create", c.CreateBatch(n), []string{"netns add ln.docker.c-0", "link add name ln0123456789 type veth peer name eth0 address " + n.MAC("container.c[0]") + " netns ln.docker.c-0",

@@ -180,7 +180,7 @@ func (p PodNet) gatewayPrefix() string {
 
 func (p PodNet) CreateBatch(n Names) []string {
 	l := []string{
-		fmt.Sprintf("link add name %s type bridge", p.Bridge),
+		BridgeAdd(p.Bridge, n.MAC(p.Addr)),
 		fmt.Sprintf("link set dev %s alias %s", p.Bridge, n.Alias(p.Addr)),
 		fmt.Sprintf("addr add %s dev %s", p.gatewayPrefix(), p.Bridge),
 		fmt.Sprintf("link set dev %s up", p.Bridge),
@@ -265,7 +265,7 @@ type SegmentLink struct {
 
 func (s SegmentLink) CreateBatch(n Names) []string {
 	return []string{
-		fmt.Sprintf("link add name %s type bridge", s.Bridge),
+		BridgeAdd(s.Bridge, n.MAC(s.Addr)),
 		fmt.Sprintf("link set dev %s alias %s", s.Bridge, n.Alias(s.Addr)),
 		fmt.Sprintf("link set dev %s up", s.Bridge),
 		fmt.Sprintf("link add name %s type vxlan id %d local %s dstport %d", s.Vxlan, s.VNI, s.Local, s.Port),

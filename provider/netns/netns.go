@@ -146,7 +146,7 @@ func (p *Provider) EnsureNetwork(ctx context.Context, lab string, n provider.Net
 	// Idempotent: "replace" and "|| true"-free; each line must succeed.
 	script := fmt.Sprintf("link set dev lo up\n")
 	if !linkExists(ctx, ns, br) {
-		script += fmt.Sprintf("link add name %s type bridge\n", br)
+		script += hostnet.BridgeAdd(br, hostnet.Names{Lab: lab}.MAC(n.Addr)) + "\n"
 	}
 	script += fmt.Sprintf("link set dev %s alias labnet:%s:%s\naddr replace %s/%d dev %s\nlink set dev %s up\n",
 		br, lab, n.Addr, n.Gateway, bits, br, br)
@@ -168,13 +168,19 @@ func (p *Provider) ObserveNetwork(ctx context.Context, lab string, n provider.Ne
 	if !nsExists(ns) {
 		return false, "underlay namespace " + ns + " is missing", nil
 	}
-	out, err := output(ctx, "ip", "-n", ns, "-br", "addr", "show", "dev", bridgeName(n))
+	out, err := output(ctx, "ip", "-n", ns, "-j", "addr", "show", "dev", bridgeName(n))
 	if err != nil {
 		return false, "bridge " + bridgeName(n) + " is missing in " + ns, nil
 	}
-	want := fmt.Sprintf("%s/%d", n.Gateway, n.CIDR.Bits())
-	if !strings.Contains(string(out), want) || strings.Contains(string(out), "DOWN") {
-		return false, "bridge " + bridgeName(n) + " lacks " + want + " or is down", nil
+	links, err := hostnet.ParseAddrJSON(out)
+	if err != nil {
+		return false, "", fmt.Errorf("read bridge %s in %s: %w", bridgeName(n), ns, err)
+	}
+	// Up is the administrative flag: a bridge with a MAC of its own has
+	// no carrier (operstate DOWN) until its first port comes up.
+	want := netip.PrefixFrom(n.Gateway, n.CIDR.Bits())
+	if br, ok := links[bridgeName(n)]; !ok || !br.Up || !slices.Contains(br.Addrs, want) {
+		return false, "bridge " + bridgeName(n) + " lacks " + want.String() + " or is down", nil
 	}
 	return true, "", nil
 }
