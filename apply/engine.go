@@ -68,7 +68,7 @@ func (e *Engine) Pinned() bool {
 func New(lab string, dir state.Dir, keys provider.Keys) *Engine {
 	return &Engine{Lab: lab, Dir: dir, Keys: keys, Parallelism: 10,
 		providers: map[string]provider.Provider{"netns": netns.New(), "ssh": ssh.New(), "lima": lima.New()},
-		conns:     map[string]*remote.Conn{}}
+		conns:     map[string]*remote.Conn{}, early: map[string]*remote.Early{}, earlyUsed: map[string]bool{}}
 }
 
 func (e *Engine) names() hostnet.Names { return hostnet.Names{Lab: e.Lab} }
@@ -142,9 +142,6 @@ func (e *Engine) DialEarly(ctx context.Context, hosts []*expand.Resource) {
 			continue
 		}
 		e.mu.Lock()
-		if e.early == nil {
-			e.early = map[string]*remote.Early{}
-		}
 		if e.early[h.Addr] == nil {
 			e.early[h.Addr] = remote.DialEarly(ctx, t)
 		}
@@ -201,16 +198,9 @@ func (e *Engine) Conn(ctx context.Context, host *state.Resource) (*remote.Conn, 
 	if err != nil {
 		return nil, err
 	}
+	early := false
 	if ea := e.takeEarly(host.Addr); ea != nil {
-		var used bool
-		if c, used = ea.Claim(ctx, t); used {
-			e.mu.Lock()
-			if e.earlyUsed == nil {
-				e.earlyUsed = map[string]bool{}
-			}
-			e.earlyUsed[host.Addr] = true
-			e.mu.Unlock()
-		}
+		c, early = ea.Claim(ctx, t)
 	}
 	if c == nil {
 		if c, err = remote.Dial(ctx, t); err != nil {
@@ -233,6 +223,9 @@ func (e *Engine) Conn(ctx context.Context, host *state.Resource) (*remote.Conn, 
 		return old, nil
 	}
 	e.conns[host.Addr] = c
+	if early {
+		e.earlyUsed[host.Addr] = true
+	}
 	return c, nil
 }
 
