@@ -64,3 +64,33 @@ func kill(t *testing.T, pid string) {
 		t.Fatalf("kill %s: %v", pid, err)
 	}
 }
+
+// TestStrayVethOfGoingGuest: a guest's namespace unmounted by hand while a
+// process still holds it leaves its veth on the bridge. Refresh lists the
+// namespaces only, so removing that guest must read its veth in a second
+// exchange (hostnet.Reads.Strays), plan its deletion (not "already gone")
+// and delete it.
+func TestStrayVethOfGoingGuest(t *testing.T) {
+	l := newBenchLab(t, "scale")
+	l.must(0, "apply", "-auto-approve", "-var", "n=2")
+	veth, ns := vethOf(t, l, "container.c[1]"), "ln."+l.name+".c-1"
+	holder := holderPID(t, l.name, "h")
+	out, err := exec.Command("nsenter", "-t", holder, "-n", "-m", "sh", "-c",
+		"ip netns exec "+ns+" sleep 600 </dev/null >/dev/null 2>&1 & p=$!; echo $p\n"+
+			"until [ \"$(ip netns identify $p)\" = "+ns+" ]; do sleep 0.05; done; ip netns del "+ns).CombinedOutput()
+	if err != nil {
+		t.Fatalf("hold and unmount %s: %v: %s", ns, err, out)
+	}
+	sleeper := strings.TrimSpace(string(out))
+	t.Cleanup(func() { _ = exec.Command("kill", "-9", sleeper).Run() })
+	hostExec(t, holder, "ip link show dev "+veth) // still there
+	out2 := l.must(2, "plan", "-detailed-exitcode", "-var", "n=1")
+	if !strings.Contains(out2, "container.c[1]") || strings.Contains(out2, "already gone") {
+		t.Fatalf("plan of the removal does not delete the stray veth's guest:\n%s", out2)
+	}
+	l.must(0, "apply", "-auto-approve", "-var", "n=1")
+	if err := exec.Command("nsenter", "-t", holder, "-n", "-m", "ip", "link", "show", "dev", veth).Run(); err == nil {
+		t.Errorf("veth %s of the removed guest is still on the host", veth)
+	}
+	l.must(0, "plan", "-detailed-exitcode", "-var", "n=1")
+}

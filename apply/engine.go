@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -413,6 +414,17 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 	k, err := hostnet.ParseObserved(out)
 	if err != nil {
 		return fmt.Errorf("refresh %s: %w", addr, err)
+	}
+	if strays := reads.Strays(k); len(strays) > 0 {
+		out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), old.Attrs["name"], hostnet.Reads{Links: strays}))
+		if err != nil {
+			return fmt.Errorf("refresh %s: %w", addr, err)
+		}
+		more, err := hostnet.ParseObserved(out)
+		if err != nil {
+			return fmt.Errorf("refresh %s: %w", addr, err)
+		}
+		maps.Copy(k.Links, more.Links)
 	}
 	mu.Lock()
 	obs.Kernel[addr] = k

@@ -117,9 +117,10 @@ func TestInsideOnRealKernel(t *testing.T) {
 // TestObserveScriptReadsOnlyKeptNamespaces runs ObserveScript on a real
 // kernel (throwaway network and mount namespaces): the namespace the lab
 // keeps is read inside, the other one (to be deleted) is only listed; only
-// the named host links are read, and a gone guest's veth only when its
-// namespace is not there. python3's netlink reader (a namespace read
-// inside) and the shell's ip (none read inside) see the same.
+// the named host links are read; a going guest's veth is a stray to read
+// in a second script only when its namespace is not there. python3's
+// netlink reader (a namespace read inside) and the shell's ip (none read
+// inside) see the same.
 func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
 	sb := newSandbox(t, "python3")
 	n := Names{Lab: "obstest"}
@@ -129,13 +130,14 @@ func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
 	sb.write("shell.sh", ObserveScript(n, "h", Reads{Links: []string{"br0", "lnkept", "nosuch"}, Gone: goneVeths}))
 	sb.write("all.sh", ObserveScript(n, "h", ReadAll))
 	sb.write("none.sh", ObserveScript(n, "h", Reads{}))
+	sb.write("strays.sh", ObserveScript(n, "h", Reads{Links: []string{"lnorphan"}}))
 	sb.run(strings.Join([]string{
 		"for ns in " + kept + " " + gone + "; do ip netns add $ns; ip -n $ns link set dev lo up; done",
 		"ip link add name br0 type bridge && ip link set dev br0 alias labnet:obstest:bridge.b && ip addr add 10.5.0.1/24 dev br0 && ip link set dev br0 up",
 		"ip link add name lnkept type veth peer name eth0 netns " + kept + " && ip link set dev lnkept master br0 up",
 		"ip link add name lngone type veth peer name eth0 netns " + gone,
 		"ip link add name lnorphan type veth peer name lnorphanp",
-		"for s in observe shell all none; do sh $s.sh >$s.out || exit 1; done",
+		"for s in observe shell all none strays; do sh $s.sh >$s.out || exit 1; done",
 	}, "\n"))
 	parse := func(name string) *Observed {
 		t.Helper()
@@ -147,6 +149,18 @@ func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
 		return o
 	}
 	o, sh, all, none := parse("observe.out"), parse("shell.out"), parse("all.out"), parse("none.out")
+	r := Reads{Links: []string{"br0", "lnkept", "nosuch"}, Gone: goneVeths}
+	for name, x := range map[string]*Observed{"python3": o, "shell": sh} {
+		if got := r.Strays(x); !reflect.DeepEqual(got, []string{"lnorphan"}) {
+			t.Errorf("%s: strays %q, want [lnorphan] (lngone's namespace is there)", name, got)
+		}
+	}
+	if got := (Reads{AllLinks: true, Gone: goneVeths}).Strays(all); got != nil {
+		t.Errorf("strays after reading every link: %q", got)
+	}
+	if l, ok := parse("strays.out").Links["lnorphan"]; !ok || l.Kind != "veth" {
+		t.Errorf("stray veth read: %+v (%v)", l, ok)
+	}
 	if ns := o.Netns[kept]; ns == nil || !ns.Links["lo"].Up {
 		t.Errorf("kept namespace: %+v, want lo up read from inside", ns)
 	}
@@ -164,7 +178,7 @@ func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
 		}
 	}
 	want := map[string]Link{}
-	for _, name := range []string{"br0", "lnkept", "lnorphan"} {
+	for _, name := range []string{"br0", "lnkept"} {
 		want[name] = all.Links[name]
 	}
 	if !reflect.DeepEqual(o.Links, want) {

@@ -2,19 +2,15 @@
 # process reads a host over netlink, entering each namespace with setns(2).
 #
 # argv[1]: the prefix of the lab's namespaces; argv[2]: the ones to read
-# inside (space-separated); argv[3]: the host links to print ("*": all);
-# argv[4]: "veth=netns" pairs of guests that go.
+# inside (space-separated); argv[3]: the host links to print ("*": all).
 # Prints "@@links" and those host links with their IPv4 addresses as one
-# JSON array in `ip -j`'s shape (the fields labnet reads), and a gone
-# guest's veth only when its namespace is not there (else the namespace
-# takes it along, and nothing looks at it); then "@@ns NAME" for every
-# lab namespace, followed, for those read inside, by its links and its
-# default routes as two JSON arrays; and "@@tc NAME" with eth0's qdisc where
-# it is tbf or netem.
+# JSON array in `ip -j`'s shape (the fields labnet reads); then "@@ns NAME"
+# for every lab namespace, followed, for those read inside, by its links and
+# its default routes as two JSON arrays; and "@@tc NAME" with eth0's qdisc
+# where it is tbf or netem.
 import json, os, socket, struct, sys
 prefix, inside = sys.argv[1], set(sys.argv[2].split())
 wanted = None if sys.argv[3] == "*" else set(sys.argv[3].split())
-gone = dict(g.split("=", 1) for g in sys.argv[4].split())
 CLONE_NEWNET = 0x40000000
 NLM_F_REQUEST, NLM_F_DUMP = 1, 0x300
 RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE = 18, 22, 26
@@ -93,13 +89,8 @@ try:
     names = sorted(n for n in os.listdir("/run/netns") if n.startswith(prefix))
 except OSError:
     names = []
-present = set(names)
 links, _ = read()
-def shown(name):
-    if wanted is None or name in wanted:
-        return True
-    return name in gone and gone[name] not in present
-out.write("@@links\n" + json.dumps([l for l in links if shown(l["ifname"])]) + "\n")
+out.write("@@links\n" + json.dumps([l for l in links if wanted is None or l["ifname"] in wanted]) + "\n")
 if inside:
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
