@@ -469,19 +469,24 @@ func stages(p *plan.Plan) [][]*node {
 			dependants[d] = append(dependants[d], n.change.Addr)
 		}
 	}
-	var delLevel func(n *node, seen map[string]bool) int
-	delLevel = func(n *node, seen map[string]bool) int {
-		if n.level >= 0 {
+	// Levels are memoised in node.level: -1 not yet seen, visiting while
+	// its dependencies are walked (a cycle cannot come from a valid lab;
+	// it is cut there instead of recursing forever).
+	const visiting = -2
+	var delLevel func(n *node) int
+	delLevel = func(n *node) int {
+		switch n.level {
+		case visiting:
+			return 0
+		case -1:
+		default:
 			return n.level
 		}
-		if seen[n.change.Addr] {
-			return 0 // cycles cannot come from a valid lab; be safe
-		}
-		seen[n.change.Addr] = true
+		n.level = visiting
 		l := 0
 		for _, d := range dependants[n.change.Addr] {
 			if dn := dels[d]; dn != nil {
-				l = max(l, delLevel(dn, seen)+1)
+				l = max(l, delLevel(dn)+1)
 			}
 		}
 		n.level = l
@@ -489,21 +494,22 @@ func stages(p *plan.Plan) [][]*node {
 	}
 	maxDel := -1
 	for _, n := range dels {
-		maxDel = max(maxDel, delLevel(n, map[string]bool{}))
+		maxDel = max(maxDel, delLevel(n))
 	}
-	var mkLevel func(n *node, seen map[string]bool) int
-	mkLevel = func(n *node, seen map[string]bool) int {
-		if n.level >= 0 {
+	var mkLevel func(n *node) int
+	mkLevel = func(n *node) int {
+		switch n.level {
+		case visiting:
+			return maxDel + 1
+		case -1:
+		default:
 			return n.level
 		}
-		if seen[n.change.Addr] {
-			return maxDel + 1
-		}
-		seen[n.change.Addr] = true
+		n.level = visiting
 		l := maxDel + 1
 		for _, d := range n.change.Deps {
 			if dn := mk[d]; dn != nil {
-				l = max(l, mkLevel(dn, seen)+1)
+				l = max(l, mkLevel(dn)+1)
 			}
 		}
 		n.level = l
@@ -511,7 +517,7 @@ func stages(p *plan.Plan) [][]*node {
 	}
 	top := maxDel
 	for _, n := range mk {
-		top = max(top, mkLevel(n, map[string]bool{}))
+		top = max(top, mkLevel(n))
 	}
 	out := make([][]*node, top+1)
 	for _, n := range dels {

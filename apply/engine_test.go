@@ -178,7 +178,7 @@ func checkOrder(t *testing.T, st [][]*node) {
 }
 
 // scaleLab writes and loads a lab of n containers, each running a process.
-func scaleLab(t *testing.T, n int) []*expand.Resource {
+func scaleLab(t testing.TB, n int) []*expand.Resource {
 	t.Helper()
 	dir := t.TempDir()
 	hcl := fmt.Sprintf(`lab { name = "scale" }

@@ -161,7 +161,7 @@ func (s Script) ParseOutcome(stdout []byte) Outcome {
 	msgs := map[int][]string{}
 	var pending []string
 	sc := bufio.NewScanner(bytes.NewReader(stdout))
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<26) // grows only for a long line
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
