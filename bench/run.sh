@@ -157,8 +157,9 @@ LNAME=bl$SFX RNAME=br$SFX
 
 # The reference's objects, by hand: the same kernel objects labnet makes for
 # a container (netns ln.<lab>.c-I; veth with its peer eth0 born in the
-# netns; alias; master bridge, up; inside: lo up, address, eth0 up, default
-# route), one `ip -force -batch` for the host namespace and one
+# netns; alias; master bridge, up; inside: lo up, address, eth0 without
+# IPv6 autoconfiguration, eth0 up, default route), one `ip -force -batch`
+# for the host namespace and one
 # `ip -n NS -batch` per container for the inside (iproute2's batch mode has
 # no per-line namespace, so that is the floor for `ip`).
 ref_create_script() {
@@ -174,7 +175,7 @@ ref_create_script() {
 	echo "EOF"
 	for ((i = 0; i < n; i++)); do
 		a=$((i + 2))
-		printf "ip -n ln.%s.c-%d -batch - <<'EOF'\nlink set lo up\naddr add 10.78.%d.%d/16 dev eth0\nlink set eth0 up\nroute add default via 10.78.0.1 dev eth0\nEOF\n" \
+		printf "ip -n ln.%s.c-%d -batch - <<'EOF'\nlink set lo up\naddr add 10.78.%d.%d/16 dev eth0\nlink set eth0 addrgenmode none\nlink set eth0 up\nroute add default via 10.78.0.1 dev eth0\nEOF\n" \
 			"$RNAME" "$i" $((a / 256)) $((a % 256))
 	done
 }

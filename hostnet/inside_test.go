@@ -13,7 +13,8 @@ import (
 // TestInsideOnRealKernel runs rendered stage scripts with the real ip and
 // inside.py in a throwaway network and mount namespace (its own /run, so
 // the namespaces it makes are invisible to the machine and die with it):
-// a guest is created and configured, then drifts (an extra address, eth0
+// a guest is created and configured (IPv4 only: no IPv6 link-local
+// address), then drifts (an extra address, eth0
 // down, the default route gone) and is configured again; a guest whose
 // interface is missing fails with a message naming it.
 func TestInsideOnRealKernel(t *testing.T) {
@@ -84,6 +85,11 @@ func TestInsideOnRealKernel(t *testing.T) {
 			}
 			if strings.Join(v4, " ") != "10.66.0.2/24" {
 				t.Errorf("eth0 IPv4 addresses %v, want only 10.66.0.2/24 (the drifted 10.9.9.9/8 removed)", v4)
+			}
+			// No IPv6 autoconfiguration: no link-local address, so no
+			// router solicitations flooding the bridge.
+			if len(l.AddrInfo) != len(v4) {
+				t.Errorf("eth0 has IPv6 addresses: %+v", l.AddrInfo)
 			}
 		}
 	}
