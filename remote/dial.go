@@ -50,45 +50,53 @@ func DialTCP(ctx context.Context, path string, addr string, timeout time.Duratio
 	if path == "" {
 		return d.DialContext(ctx, "tcp", addr)
 	}
-	type result struct {
-		c   net.Conn
-		err error
-	}
-	ch := make(chan result, 1)
+	var c net.Conn
+	err := InNetns(path, func() error {
+		// Go's dialer makes the socket on this locked thread before any
+		// goroutine switch.
+		var err error
+		c, err = d.DialContext(ctx, "tcp", addr)
+		return err
+	})
+	return c, err
+}
+
+// InNetns runs f on an OS thread switched into the network namespace at
+// path, so the sockets f makes (a TCP dial, a netlink query) belong to that
+// namespace; the rest of the process stays where it is.
+func InNetns(path string, f func() error) error {
+	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
 		// The thread is not unlocked if we cannot switch back: Go then
 		// retires it instead of reusing a thread in the wrong namespace.
 		orig, err := os.Open("/proc/thread-self/ns/net")
 		if err != nil {
-			ch <- result{nil, err}
+			errc <- err
 			return
 		}
 		defer orig.Close()
 		target, err := os.Open(path)
 		if err != nil {
-			ch <- result{nil, fmt.Errorf("open network namespace: %w", err)}
 			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("open network namespace: %w", err)
 			return
 		}
 		defer target.Close()
 		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			ch <- result{nil, fmt.Errorf("enter network namespace %s: %w", path, err)}
 			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("enter network namespace %s: %w", path, err)
 			return
 		}
-		// Make the socket here (Go's dialer creates it on this locked
-		// thread before any goroutine switch).
-		c, derr := d.DialContext(ctx, "tcp", addr)
+		ferr := f()
 		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-			ch <- result{c, derr}
-			return // thread stays locked and dies with the goroutine
+			errc <- ferr
+			return // the thread stays locked and dies with the goroutine
 		}
 		runtime.UnlockOSThread()
-		ch <- result{c, derr}
+		errc <- ferr
 	}()
-	r := <-ch
-	return r.c, r.err
+	return <-errc
 }
 
 // Dial opens the SSH connection and the host's long-lived shell.

@@ -18,6 +18,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -159,6 +160,20 @@ func (p *Provider) EnsureNetwork(ctx context.Context, lab string, n provider.Net
 	return run(ctx, []byte(script), "ip", "-n", ns, "-batch", "-")
 }
 
+// hasPrefix says whether addrs (as net.Interface.Addrs gives them) hold p.
+func hasPrefix(addrs []net.Addr, p netip.Prefix) bool {
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok {
+			ip, ok := netip.AddrFromSlice(ipn.IP)
+			ones, _ := ipn.Mask.Size()
+			if ok && netip.PrefixFrom(ip.Unmap(), ones) == p {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func linkExists(ctx context.Context, ns, name string) bool {
 	return run(ctx, nil, "ip", "-n", ns, "link", "show", "dev", name) == nil
 }
@@ -168,18 +183,36 @@ func (p *Provider) ObserveNetwork(ctx context.Context, lab string, n provider.Ne
 	if !nsExists(ns) {
 		return false, "underlay namespace " + ns + " is missing", nil
 	}
-	out, err := output(ctx, "ip", "-n", ns, "-j", "addr", "show", "dev", bridgeName(n))
-	if err != nil {
-		return false, "bridge " + bridgeName(n) + " is missing in " + ns, nil
-	}
-	links, err := hostnet.ParseAddrJSON(out)
+	// Read over netlink from a thread inside the underlay, not by an
+	// `ip -n` process: a fork, an exec and a /sys remount, on the CPUs
+	// that the login to the lab's hosts needs at that very moment (the
+	// refresh runs while it is in flight).
+	var found, up bool
+	var addrs []net.Addr
+	err := remote.InNetns(UnderlayPath(lab), func() error {
+		ifs, err := net.Interfaces()
+		if err != nil {
+			return err
+		}
+		for _, ifi := range ifs {
+			if ifi.Name == bridgeName(n) {
+				// Up is the administrative flag: a bridge with a MAC of its
+				// own has no carrier until its first port comes up.
+				found, up = true, ifi.Flags&net.FlagUp != 0
+				addrs, err = ifi.Addrs()
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return false, "", fmt.Errorf("read bridge %s in %s: %w", bridgeName(n), ns, err)
 	}
-	// Up is the administrative flag: a bridge with a MAC of its own has
-	// no carrier (operstate DOWN) until its first port comes up.
+	if !found {
+		return false, "bridge " + bridgeName(n) + " is missing in " + ns, nil
+	}
 	want := netip.PrefixFrom(n.Gateway, n.CIDR.Bits())
-	if br, ok := links[bridgeName(n)]; !ok || !br.Up || !slices.Contains(br.Addrs, want) {
+	if !up || !hasPrefix(addrs, want) {
 		return false, "bridge " + bridgeName(n) + " lacks " + want.String() + " or is down", nil
 	}
 	return true, "", nil

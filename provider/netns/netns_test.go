@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"net/netip"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,27 @@ func TestHostOverSSH(t *testing.T) {
 	}
 	if ok, why, err := p.ObserveNetwork(ctx, lab, n); !ok || err != nil {
 		t.Fatalf("network not observed: %s %v", why, err)
+	}
+	// Drift of the underlay bridge, read in-process from inside the
+	// underlay: down, without its address, gone; EnsureNetwork repairs.
+	br, ns := bridgeName(n), UnderlayNS(lab)
+	for _, tc := range []struct{ tamper, reason string }{
+		{"link set dev " + br + " down", "or is down"},
+		{"addr flush dev " + br, "lacks 10.77.0.254/24"},
+		{"link del dev " + br, "is missing"},
+	} {
+		if out, err := exec.Command("ip", append([]string{"-n", ns}, strings.Fields(tc.tamper)...)...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v %s", tc.tamper, err, out)
+		}
+		if ok, why, err := p.ObserveNetwork(ctx, lab, n); ok || err != nil || !strings.Contains(why, tc.reason) {
+			t.Errorf("after %q: observed %v %q %v, want not ok, %q", tc.tamper, ok, why, err, tc.reason)
+		}
+		if err := p.EnsureNetwork(ctx, lab, n); err != nil {
+			t.Fatal(err)
+		}
+		if ok, why, err := p.ObserveNetwork(ctx, lab, n); !ok || err != nil {
+			t.Fatalf("after repairing %q: %s %v", tc.tamper, why, err)
+		}
 	}
 	h := provider.Host{Addr: "host.a", Name: "a", Network: n, Address: netip.MustParseAddr("10.77.0.11")}
 	rec, err := p.CreateHost(ctx, lab, h, keys)
