@@ -474,7 +474,7 @@ fi
 	echo
 	echo "machine: $MACHINE"
 	echo "code: $REV; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "mode: $MODE; medians of: apply/destroy ${REPS[*]} reps per N (in order ${NS[*]}), plans 3, Mininet and pings 3, pairs 2"
+	echo "mode: $MODE; medians of: apply/destroy $(for n in "${NS[@]}"; do printf "%s " "${REPS[$n]}"; done)reps per N (in order ${NS[*]}), plans 3, Mininet and pings 3, pairs 2"
 	echo
 	(echo -e "WHAT\tN\tLABNET\tREFERENCE\tRATIO\tTARGET\tMET"; cat "$ROWS") | column -t -s $'\t'
 	echo
