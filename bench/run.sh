@@ -223,7 +223,7 @@ if [ "$MODE" = quick ]; then
 	done
 else
 	NS=(100 500 1000)
-	declare -A REPS=([100]=5 [500]=3 [1000]=5)
+	declare -A REPS=([100]=5 [500]=5 [1000]=5)
 fi
 
 # Let the kernel finish tearing down namespaces (cleanup_net runs
