@@ -38,17 +38,14 @@ func BenchmarkRemovalStage(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		p := plan.Make("scale", want, prior, obs, plan.Options{})
-		scripts := map[string]*hostnet.Script{}
+		var scripts []hostnet.Script
 		for _, stage := range stages(p) {
-			for i, n := range stage {
-				s := scripts[n.change.Host]
-				if s == nil {
-					s = &hostnet.Script{}
-					scripts[n.change.Host] = s
-				}
-				step := Step(hostnet.Names{Lab: "scale"}, n.change, n.delete, obs.Kernel[n.change.Host])
-				step.ID = i
-				s.Steps = append(s.Steps, step)
+			byHost := map[string][]*node{}
+			for _, n := range stage {
+				byHost[n.change.Host] = append(byHost[n.change.Host], n)
+			}
+			for h, nodes := range byHost {
+				scripts = append(scripts, hostScript(hostnet.Names{Lab: "scale"}, nodes, obs.Kernel[h]))
 			}
 		}
 		for _, s := range scripts {

@@ -407,22 +407,25 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 	if reads == nil {
 		reads = &hostnet.Reads{} // nothing of the lab's on it: its namespaces are still listed
 	}
-	out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), old.Attrs["name"], *reads))
-	if err != nil {
-		return fmt.Errorf("refresh %s: %w", addr, err)
+	read := func(r hostnet.Reads) (*hostnet.Observed, error) {
+		out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), old.Attrs["name"], r))
+		if err != nil {
+			return nil, fmt.Errorf("refresh %s: %w", addr, err)
+		}
+		k, err := hostnet.ParseObserved(out)
+		if err != nil {
+			return nil, fmt.Errorf("refresh %s: %w", addr, err)
+		}
+		return k, nil
 	}
-	k, err := hostnet.ParseObserved(out)
+	k, err := read(*reads)
 	if err != nil {
-		return fmt.Errorf("refresh %s: %w", addr, err)
+		return err
 	}
 	if strays := reads.Strays(k); len(strays) > 0 {
-		out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), old.Attrs["name"], hostnet.Reads{Links: strays}))
+		more, err := read(hostnet.Reads{Links: strays})
 		if err != nil {
-			return fmt.Errorf("refresh %s: %w", addr, err)
-		}
-		more, err := hostnet.ParseObserved(out)
-		if err != nil {
-			return fmt.Errorf("refresh %s: %w", addr, err)
+			return err
 		}
 		maps.Copy(k.Links, more.Links)
 	}
@@ -475,11 +478,10 @@ func stages(p *plan.Plan) [][]*node {
 	const visiting = -2
 	var delLevel func(n *node) int
 	delLevel = func(n *node) int {
-		switch n.level {
-		case visiting:
+		if n.level == visiting {
 			return 0
-		case -1:
-		default:
+		}
+		if n.level >= 0 {
 			return n.level
 		}
 		n.level = visiting
@@ -498,11 +500,10 @@ func stages(p *plan.Plan) [][]*node {
 	}
 	var mkLevel func(n *node) int
 	mkLevel = func(n *node) int {
-		switch n.level {
-		case visiting:
+		if n.level == visiting {
 			return maxDel + 1
-		case -1:
-		default:
+		}
+		if n.level >= 0 {
 			return n.level
 		}
 		n.level = visiting

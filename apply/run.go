@@ -340,21 +340,7 @@ func (e *Engine) runHost(ctx context.Context, hostAddr string, nodes []*node, st
 	if err != nil {
 		return fail(err)
 	}
-	var script hostnet.Script
-	byID := map[int]*node{}
-	makes := false
-	for i, n := range nodes {
-		step := Step(e.names(), n.change, n.delete, obs.Kernel[hostAddr])
-		step.ID = i
-		byID[i] = n
-		script.Steps = append(script.Steps, step)
-		if !n.delete {
-			makes = true
-		}
-	}
-	if makes {
-		script.Header = hostnet.HostPrep(e.names())
-	}
+	script := hostScript(e.names(), nodes, obs.Kernel[hostAddr])
 	r, err := conn.Run(ctx, script.Render())
 	if err != nil {
 		return fail(err)
@@ -363,11 +349,28 @@ func (e *Engine) runHost(ctx context.Context, hostAddr string, nodes []*node, st
 		return fail(fmt.Errorf("script exited %d: %s", r.Code, strings.TrimSpace(string(r.Stderr))))
 	}
 	for id, serr := range script.ParseOutcome(r.Stdout) {
-		if n := byID[id]; n != nil && serr != nil {
-			out[n] = serr
+		if serr != nil && id >= 0 && id < len(nodes) {
+			out[nodes[id]] = serr
 		}
 	}
 	return out
+}
+
+// hostScript is one host's script for a stage: every node's step, with the
+// node's index in nodes as its ID.
+func hostScript(n hostnet.Names, nodes []*node, obs *hostnet.Observed) hostnet.Script {
+	var s hostnet.Script
+	makes := false
+	for i, nd := range nodes {
+		step := Step(n, nd.change, nd.delete, obs)
+		step.ID = i
+		s.Steps = append(s.Steps, step)
+		makes = makes || !nd.delete
+	}
+	if makes {
+		s.Header = hostnet.HostPrep(n)
+	}
+	return s
 }
 
 // Step builds one change's share of its host's script. obs (may be nil) is
