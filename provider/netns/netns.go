@@ -33,6 +33,7 @@ import (
 	"github.com/labnet-dev/labnet/provider"
 	"github.com/labnet-dev/labnet/remote"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/sys/unix"
 )
 
 // OwnerEnv marks every process labnet starts: LABNET_OWNER=<lab>/<host>/<resource>.
@@ -107,6 +108,13 @@ func nsExists(name string) bool {
 	return err == nil
 }
 
+// nsMounted says whether a network namespace is mounted on /run/netns/NAME
+// (not only the file `ip netns add` makes first).
+func nsMounted(name string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs("/run/netns/"+name, &st) == nil && st.Type == unix.NSFS_MAGIC
+}
+
 // neighbourFloor is what the netns provider raises the kernel's neighbour
 // (ARP/NDP) table limits to. They are one table for ALL network namespaces,
 // with defaults (128/512/1024) that a lab of a few hundred guests overflows
@@ -137,6 +145,13 @@ func (p *Provider) EnsureNetwork(ctx context.Context, lab string, n provider.Net
 		return err
 	}
 	ns := UnderlayNS(lab)
+	if nsExists(ns) && !nsMounted(ns) {
+		// Left by a run killed between `ip netns add` making the file and
+		// mounting the namespace on it: remove it and make it again.
+		if err := run(ctx, nil, "ip", "netns", "del", ns); err != nil {
+			return err
+		}
+	}
 	if !nsExists(ns) {
 		if err := run(ctx, nil, "ip", "netns", "add", ns); err != nil {
 			return err
@@ -182,6 +197,9 @@ func (p *Provider) ObserveNetwork(ctx context.Context, lab string, n provider.Ne
 	ns := UnderlayNS(lab)
 	if !nsExists(ns) {
 		return false, "underlay namespace " + ns + " is missing", nil
+	}
+	if !nsMounted(ns) {
+		return false, "underlay namespace " + ns + " is a file with no namespace on it (a run was killed while making it)", nil
 	}
 	// Read over netlink from a thread inside the underlay, not by an
 	// `ip -n` process: a fork, an exec and a /sys remount, on the CPUs

@@ -63,14 +63,21 @@ func TestHostOverSSH(t *testing.T) {
 		t.Fatalf("network not observed: %s %v", why, err)
 	}
 	// Drift of the underlay bridge, read in-process from inside the
-	// underlay: down, without its address, gone; EnsureNetwork repairs.
+	// underlay: down, without its address, gone; an underlay file with no
+	// namespace mounted on it (a run killed half-way through making it);
+	// EnsureNetwork repairs.
 	br, ns := bridgeName(n), UnderlayNS(lab)
 	for _, tc := range []struct{ tamper, reason string }{
 		{"link set dev " + br + " down", "or is down"},
 		{"addr flush dev " + br, "lacks 10.77.0.254/24"},
 		{"link del dev " + br, "is missing"},
+		{"unmount", "no namespace on it"},
 	} {
-		if out, err := exec.Command("ip", append([]string{"-n", ns}, strings.Fields(tc.tamper)...)...).CombinedOutput(); err != nil {
+		cmd := exec.Command("ip", append([]string{"-n", ns}, strings.Fields(tc.tamper)...)...)
+		if tc.tamper == "unmount" {
+			cmd = exec.Command("umount", UnderlayPath(lab))
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("ip %s: %v %s", tc.tamper, err, out)
 		}
 		if ok, why, err := p.ObserveNetwork(ctx, lab, n); ok || err != nil || !strings.Contains(why, tc.reason) {
