@@ -241,6 +241,9 @@ func (p *Provider) DestroyNetwork(ctx context.Context, lab string, n provider.Ne
 	if !nsExists(ns) {
 		return nil
 	}
+	if !nsMounted(ns) {
+		return run(ctx, nil, "ip", "netns", "del", ns) // the file of a run killed inside `ip netns add`
+	}
 	out, err := output(ctx, "ip", "-n", ns, "-o", "link", "show", "type", "bridge")
 	if err != nil {
 		return err

@@ -144,3 +144,22 @@ func TestHostOverSSH(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDestroyNetworkStaleFile: a run killed inside `ip netns add` leaves the
+// underlay's file with no namespace mounted on it; destroy removes it.
+func TestDestroyNetworkStaleFile(t *testing.T) {
+	testutil.NeedRoot(t)
+	lab := testutil.LabName("ps")
+	path := UnderlayPath(lab)
+	if out, err := exec.Command("sh", "-c", "ip netns add "+UnderlayNS(lab)+" && umount "+path).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	t.Cleanup(func() { _ = os.Remove(path) })
+	n := provider.Network{Addr: "network.lan", Name: "lan", CIDR: netip.MustParsePrefix("10.77.0.0/24"), Gateway: netip.MustParseAddr("10.77.0.254")}
+	if err := New().DestroyNetwork(context.Background(), lab, n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Errorf("%s is still there", path)
+	}
+}
