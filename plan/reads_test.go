@@ -21,7 +21,7 @@ func TestHostReads(t *testing.T) {
 	stateOf := func(rs ...*expand.Resource) *state.State {
 		s := &state.State{}
 		for i, r := range rs {
-			s.Resources = append(s.Resources, &state.Resource{Addr: r.Addr + string(rune('a'+i)), Kind: r.Kind, Host: r.Host, Attrs: r.Attrs})
+			s.Put(&state.Resource{Addr: r.Addr + string(rune('a'+i)), Kind: r.Kind, Host: r.Host, Attrs: r.Attrs})
 		}
 		return s
 	}

@@ -3,10 +3,13 @@ package state
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +60,52 @@ func TestPutGetRemove(t *testing.T) {
 	s.Remove("network.lan", "container.web[0]", "network.lan")
 	if len(s.Resources) != 0 {
 		t.Errorf("Remove of several left %v", s.Resources)
+	}
+}
+
+func TestPutKeepsOrderAndFinds(t *testing.T) {
+	s := New("lab")
+	var want []string
+	for _, i := range rand.Perm(300) {
+		addr := fmt.Sprintf("container.c[%d]", i)
+		s.Put(&Resource{Addr: addr, Kind: "container"})
+		want = append(want, addr)
+	}
+	slices.Sort(want)
+	var got []string
+	for _, r := range s.Resources {
+		got = append(got, r.Addr)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("resources not sorted after shuffled Puts:\n%v", got)
+	}
+	for _, a := range want {
+		if r := s.Get(a); r == nil || r.Addr != a {
+			t.Errorf("Get(%s) = %v", a, r)
+		}
+	}
+	if s.Get("container.c[300]") != nil || s.Get("") != nil || s.Get("zzz") != nil {
+		t.Error("Get found an address that was never put")
+	}
+}
+
+func TestLoadSortsAHandEditedState(t *testing.T) {
+	d := Dir{Path: t.TempDir()}
+	src := `{"version":1,"serial":1,"lineage":"l","lab":"x","resources":[` +
+		`{"addr":"network.lan","kind":"network","attrs":{}},` +
+		`{"addr":"host.h","kind":"host","attrs":{}},` +
+		`{"addr":"container.a","kind":"container","attrs":{}}]}`
+	if err := os.WriteFile(filepath.Join(d.Path, "state.json"), []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := d.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"network.lan", "host.h", "container.a"} {
+		if s.Get(a) == nil {
+			t.Errorf("Get(%s) = nil after loading an unsorted state", a)
+		}
 	}
 }
 
@@ -375,4 +424,18 @@ func TestForceUnlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	unlock()
+}
+
+// BenchmarkPutGet is what an apply of 1,000 containers does to the state:
+// each is put tainted, its record looked up, then put again.
+func BenchmarkPutGet(b *testing.B) {
+	for b.Loop() {
+		s := New("lab")
+		for i := range 1000 {
+			addr := fmt.Sprintf("container.c[%d]", i)
+			s.Put(&Resource{Addr: addr, Kind: "container", Tainted: true})
+			_ = s.Get(addr)
+			s.Put(&Resource{Addr: addr, Kind: "container"})
+		}
+	}
 }
