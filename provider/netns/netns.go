@@ -1,11 +1,11 @@
 // Package netns is the embedded provider: each host is an isolated node on
 // this machine, a holder process in its own network and mount namespaces
-// (with a private /run, so its `ip netns` names, sshd and logs are its own),
-// joined to the lab's LAN by a veth to a bridge that lives in the lab's
-// underlay namespace "labnet-<lab>". Each host runs a real OpenSSH sshd on
-// its LAN address, and labnet reaches it over SSH from inside the underlay
-// namespace, exactly as it reaches a VM. Nothing is added to the machine's
-// own namespace but the underlay namespace's name.
+// (with a private /run, so its `ip netns` names, sshd and logs are its own,
+// and a /sys of its own), joined to the lab's LAN by a veth to a bridge that
+// lives in the lab's underlay namespace "labnet-<lab>". Each host runs a real
+// OpenSSH sshd on its LAN address, and labnet reaches it over SSH from inside
+// the underlay namespace, exactly as it reaches a VM. Nothing is added to the
+// machine's own namespace but the underlay namespace's name.
 package netns
 
 import (
@@ -276,8 +276,12 @@ func (p *Provider) CreateHost(ctx context.Context, lab string, h provider.Host, 
 		_ = run(ctx, nil, "ip", "-n", ns, "link", "del", "dev", uplinkName(h))
 	}
 	// unshare execs in place, so the holder's PID is this child's PID.
+	// The host gets a /sys of its own, as `ip netns exec` gives: sysfs
+	// shows the network namespace of whoever mounts it, so the machine's
+	// /sys would list the machine's interfaces (a lab process reading
+	// /sys/class/net/eth0/address got the machine's MAC).
 	holder := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "--",
-		"/bin/sh", "-c", "mount -t tmpfs -o mode=0755 labnet-run /run && mkdir -p /run/netns "+sshdDir+" /run/sshd && chmod 700 "+sshdDir+" && exec sleep infinity")
+		"/bin/sh", "-c", "mount -t tmpfs -o mode=0755 labnet-run /run && mount -t sysfs labnet-sys /sys && mkdir -p /run/netns "+sshdDir+" /run/sshd && chmod 700 "+sshdDir+" && exec sleep infinity")
 	holder.Env = []string{OwnerEnv + "=" + owner(lab, h.Name) + "holder", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	holder.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := holder.Start(); err != nil {

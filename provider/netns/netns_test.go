@@ -110,6 +110,15 @@ func TestHostOverSSH(t *testing.T) {
 	if !strings.Contains(string(out), "10.77.0.11/24") {
 		t.Fatalf("eth0 lacks its address: %s", out)
 	}
+	// The host's /sys is its own: eth0 there is the host's eth0 (its MAC
+	// is labnet's), not the machine's.
+	out, err = c.Must(ctx, "cat /sys/class/net/eth0/address; ip -br link show dev eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := strings.Fields(string(out)); len(f) < 4 || f[0] != f[3] {
+		t.Errorf("/sys/class/net/eth0/address and ip's eth0 differ (the machine's /sys?): %q", out)
+	}
 	r, err := c.Run(ctx, "echo out; echo err >&2; exit 3")
 	if err != nil || r.Code != 3 || string(r.Stdout) != "out\n" || string(r.Stderr) != "err\n" {
 		t.Fatalf("run: %+v %v", r, err)
