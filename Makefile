@@ -6,16 +6,24 @@ GO      ?= $(shell ./hack/go)
 PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client
 BIN     := bin/labnet
 
-.PHONY: deps build demo demo-destroy test unit vet fuzz
+.PHONY: deps test-deps build demo demo-destroy test unit vet fuzz
 
-# Debian/Ubuntu packages the netns provider and the labs need.
-deps:
-	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# install PACKAGES: the Debian/Ubuntu packages that are missing.
+install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+
+# Debian/Ubuntu packages the netns provider and the labs need.
+deps:
+	@$(call install,$(PKGS))
+
+# The tests need sudo too: the ssh provider's test runs labnet's shell
+# through `sudo -n`, as labnet does for a non-root login.
+test-deps:
+	@$(call install,$(PKGS) sudo)
 
 # A static binary (no cgo): it needs no libc on the machine and starts
 # about a millisecond sooner than a dynamically linked one.
@@ -35,7 +43,7 @@ vet:
 
 # Unit tests need no root; acceptance tests (acceptance/, provider/netns)
 # need root and skip without it. -p 1: root tests share the machine's kernel.
-test: deps vet
+test: test-deps vet
 	$(GO) test -p 1 -count=1 -timeout 40m ./...
 	$(MAKE) fuzz
 

@@ -283,7 +283,8 @@ func TestExistingMachine(t *testing.T) {
 	}
 
 	// sudo wrapping: a Target with Sudo runs labnet's shell through
-	// `sudo -n`; as root on the machine that needs no password.
+	// `sudo -n`; as root on the machine that needs no password (make test
+	// installs sudo).
 	if _, err := exec.LookPath("sudo"); err != nil {
 		t.Log("sudo is not installed here: the sudo wrapping is not exercised")
 		return
@@ -294,7 +295,9 @@ func TestExistingMachine(t *testing.T) {
 		t.Fatalf("dial with sudo: %v", err)
 	}
 	defer c.Close()
-	if out, err := c.Must(ctx, "id -u"); err != nil || strings.TrimSpace(string(out)) != "0" {
-		t.Fatalf("sudo shell: %q %v", out, err)
+	// The shell is sudo's child (root would be root without it too).
+	out, err := c.Must(ctx, "id -u; cat /proc/$PPID/comm")
+	if f := strings.Fields(string(out)); err != nil || len(f) != 2 || f[0] != "0" || f[1] != "sudo" {
+		t.Fatalf("sudo shell: %q %v, want uid 0 under sudo", out, err)
 	}
 }
