@@ -72,6 +72,7 @@ func InNetns(path string, f func() error) error {
 		// retires it instead of reusing a thread in the wrong namespace.
 		orig, err := os.Open("/proc/thread-self/ns/net")
 		if err != nil {
+			runtime.UnlockOSThread() // not switched yet: the thread is fine
 			errc <- err
 			return
 		}
