@@ -215,9 +215,9 @@ log "work dir $WORK, mode $MODE"
 
 # Six repetitions at every N: an even number, so that labnet and the
 # reference each remove first in half of them (a rep's first removal runs
-# with the other side's N containers still on the host: more links and
-# namespaces to list). With five, labnet went first in three; over the
-# earlier runs' samples its ratio was 1.20 going first, 1.18 second.
+# with the other side's N containers still on the host, made only a settle
+# before). With five, labnet went first in three; the reference removed
+# ~11 ms slower going first (session 7, N = 1000).
 if [ "$MODE" = quick ]; then
 	# BENCH_NS="500 1000" bench/run.sh quick: other sizes, 6 reps each.
 	read -r -a NS <<<"${BENCH_NS:-100}"
@@ -373,7 +373,8 @@ for rep in 1 2 3; do
 done
 for k in 10 100; do
 	# Three runs: a median of two is their mean, and a run whose one check
-	# waited out a SYN retransmission (1 s, seen now and then) swung it.
+	# took ~1 s (seen now and then; likely a login waiting for the kernel's
+	# RTNL lock after a large removal) swung it.
 	for rep in 1 2 3; do
 		log "pairwise tcp checks: $k, rep $rep/3"
 		ln_test "pairs.$k" -var n=100 -var pairs="$k"
