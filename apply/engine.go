@@ -254,9 +254,13 @@ func record(r *state.Resource) provider.Record {
 
 // Refresh reads every network, host and host kernel the lab wants or the
 // state knows, hosts in parallel. want is what the lab keeps (nil when all
-// of it goes): only kept guests are read inside their namespace.
-func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *state.State) (plan.Observations, error) {
-	obs := plan.Observations{Networks: map[string]plan.Status{}, Hosts: map[string]provider.Status{}, Kernel: map[string]*hostnet.Observed{}}
+// of it goes): only kept guests are read inside their namespace. remove
+// (plan.EarlyRemovals, by host; nil for a plain read) are guest deletions
+// to make in the same exchange, before the read: the observations list
+// those done in Removed (and events report them), a failed one is left to
+// the plan, judged from the read like any other.
+func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *state.State, remove map[string][]*plan.Change) (plan.Observations, error) {
+	obs := plan.Observations{Networks: map[string]plan.Status{}, Hosts: map[string]provider.Status{}, Kernel: map[string]*hostnet.Observed{}, Removed: map[string]bool{}}
 	if prior == nil {
 		prior = &state.State{}
 	}
@@ -284,7 +288,7 @@ func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *st
 	var jobs []func()
 	for _, it := range items {
 		jobs = append(jobs, func() {
-			err := e.refreshOne(ctx, it.addr, it.kind, it.attrs, seen[it.addr], reads[it.addr], prior, &obs, &mu)
+			err := e.refreshOne(ctx, it.addr, it.kind, it.attrs, seen[it.addr], reads[it.addr], remove[it.addr], prior, &obs, &mu)
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -361,7 +365,7 @@ func sortedKeys(m map[string]bool) []string {
 	return keys
 }
 
-func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[string]string, wanted bool, reads *hostnet.Reads, prior *state.State, obs *plan.Observations, mu *sync.Mutex) error {
+func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[string]string, wanted bool, reads *hostnet.Reads, remove []*plan.Change, prior *state.State, obs *plan.Observations, mu *sync.Mutex) error {
 	p, err := e.providerFor(addr, attrs)
 	if err != nil {
 		return err
@@ -407,23 +411,68 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 	if reads == nil {
 		reads = &hostnet.Reads{} // nothing of the lab's on it: its namespaces are still listed
 	}
-	read := func(r hostnet.Reads) (*hostnet.Observed, error) {
-		out, err := c.Must(ctx, hostnet.ObserveScript(e.names(), old.Attrs["name"], r))
+	// rm, when there are removals, runs first in the read's exchange.
+	read := func(r hostnet.Reads, rm *hostnet.Script) (*hostnet.Observed, []byte, error) {
+		script := hostnet.ObserveScript(e.names(), old.Attrs["name"], r)
+		if rm != nil {
+			script = rm.RenderThen(script)
+		}
+		out, err := c.Must(ctx, script)
 		if err != nil {
-			return nil, fmt.Errorf("refresh %s: %w", addr, err)
+			return nil, nil, fmt.Errorf("refresh %s: %w", addr, err)
+		}
+		var rmOut []byte
+		if rm != nil {
+			rmOut, out = hostnet.SplitThen(out)
 		}
 		k, err := hostnet.ParseObserved(out)
 		if err != nil {
-			return nil, fmt.Errorf("refresh %s: %w", addr, err)
+			return nil, nil, fmt.Errorf("refresh %s: %w", addr, err)
 		}
-		return k, nil
+		return k, rmOut, nil
 	}
-	k, err := read(*reads)
+	var rm *hostnet.Script
+	if len(remove) > 0 {
+		nodes := make([]*node, len(remove))
+		for i, c := range remove {
+			nodes[i] = &node{change: c, delete: true}
+		}
+		s := hostScript(e.names(), nodes, nil)
+		rm = &s
+	}
+	start := time.Now()
+	k, rmOut, err := read(*reads, rm)
 	if err != nil {
 		return err
 	}
+	if rm != nil {
+		r := *reads
+		r.Gone = maps.Clone(reads.Gone)
+		var evs []Event
+		for id, serr := range rm.ParseOutcome(rmOut) {
+			if serr != nil {
+				continue // not removed (gone already, or it failed): the plan judges it from the read
+			}
+			c := remove[id]
+			// Its namespace is gone; the kernel takes its veth down in
+			// the background, so a read may still have listed it.
+			delete(k.Links, c.Before["veth"])
+			delete(r.Gone, c.Before["veth"])
+			evs = append(evs, Event{Addr: c.Addr, Action: plan.Delete, Phase: "start"})
+			mu.Lock()
+			obs.Removed[c.Addr] = true
+			mu.Unlock()
+		}
+		sort.Slice(evs, func(i, j int) bool { return evs[i].Addr < evs[j].Addr })
+		e.emit(evs...)
+		for i := range evs {
+			evs[i].Phase, evs[i].Elapsed = "done", time.Since(start)
+		}
+		e.emit(evs...)
+		reads = &r
+	}
 	if strays := reads.Strays(k); len(strays) > 0 {
-		more, err := read(hostnet.Reads{Links: strays})
+		more, _, err := read(hostnet.Reads{Links: strays}, nil)
 		if err != nil {
 			return err
 		}

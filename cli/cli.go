@@ -245,7 +245,7 @@ func (u *ui) plan(ctx context.Context, args []string) int {
 		return 1
 	}
 	defer done()
-	p, _, err := w.makePlan(ctx, e, st, plan.Options{Destroy: *destroy, RefreshOnly: *refreshOnly, Targets: rf.targets, Replace: rf.replace}, *refresh)
+	p, _, err := w.makePlan(ctx, e, st, plan.Options{Destroy: *destroy, RefreshOnly: *refreshOnly, Targets: rf.targets, Replace: rf.replace}, *refresh, false)
 	if err != nil {
 		u.errorf("%v", err)
 		return 1
@@ -356,39 +356,14 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 		rf.vars, rf.varFiles, destroy = saved.Vars, saved.VarFiles, saved.Destroy
 		*auto = true // a saved plan was already reviewed
 	}
+	if *asJSON {
+		*auto = true
+	}
 	w, st, e, done, ok := u.open(ctx, rf, name, !(destroy && len(rf.targets) == 0))
 	if !ok {
 		return 1
 	}
 	defer done()
-	p, obs, err := w.makePlan(ctx, e, st, plan.Options{Destroy: destroy, Targets: rf.targets, Replace: rf.replace}, *refresh)
-	if err != nil {
-		u.errorf("%v", err)
-		return 1
-	}
-	if saved != nil {
-		// Serial 0 means no state existed: lineage is not yet fixed then.
-		if saved.Lab != w.lab.Name || saved.Serial != p.Serial || (saved.Serial > 0 && saved.Lineage != p.Lineage) {
-			u.errorf("the saved plan is stale: the state changed since it was made (plan serial %d, state serial %d); run `labnet plan -out=FILE` again", saved.Serial, p.Serial)
-			return 1
-		}
-		p.Changes = saved.Changes
-	}
-	if *asJSON {
-		*auto = true
-	}
-	if !*auto {
-		plan.Render(u.stdout, p, u.color)
-		if len(p.Changes) == 0 {
-			return 0
-		}
-		fmt.Fprintf(u.stdout, "\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: ")
-		line, _ := bufio.NewReader(u.stdin).ReadString('\n')
-		if strings.TrimSpace(line) != "yes" {
-			fmt.Fprintf(u.stdout, "\n%s cancelled.\n", strings.ToUpper(name[:1])+name[1:])
-			return 1
-		}
-	}
 	switch {
 	case *asJSON:
 		e.OnEvent = func(evs ...apply.Event) {
@@ -407,13 +382,42 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 		e.OnEvent = u.progress
 		e.Ticker = u.stillGoing
 	}
+	// Approved in advance (and no saved plan, whose changes were fixed
+	// when it was made): what goes whatever the hosts hold is removed
+	// while they are read (so the time reported includes the read).
 	start := time.Now()
+	p, obs, err := w.makePlan(ctx, e, st, plan.Options{Destroy: destroy, Targets: rf.targets, Replace: rf.replace}, *refresh, *auto && saved == nil)
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	if saved != nil {
+		// Serial 0 means no state existed: lineage is not yet fixed then.
+		if saved.Lab != w.lab.Name || saved.Serial != p.Serial || (saved.Serial > 0 && saved.Lineage != p.Lineage) {
+			u.errorf("the saved plan is stale: the state changed since it was made (plan serial %d, state serial %d); run `labnet plan -out=FILE` again", saved.Serial, p.Serial)
+			return 1
+		}
+		p.Changes = saved.Changes
+	}
+	if !*auto {
+		plan.Render(u.stdout, p, u.color)
+		if len(p.Changes) == 0 {
+			return 0
+		}
+		fmt.Fprintf(u.stdout, "\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: ")
+		line, _ := bufio.NewReader(u.stdin).ReadString('\n')
+		if strings.TrimSpace(line) != "yes" {
+			fmt.Fprintf(u.stdout, "\n%s cancelled.\n", strings.ToUpper(name[:1])+name[1:])
+			return 1
+		}
+		start = time.Now() // not the time spent answering
+	}
 	err = e.Apply(ctx, p, st, obs)
 	if err == nil && !destroy && repairedHost(p) {
 		// What lives on a host that had to be repaired could not be read
 		// before (a rebooted VM has lost it): read it now and make the rest.
 		var p2 *plan.Plan
-		if p2, obs, err = w.makePlan(ctx, e, st, plan.Options{Targets: rf.targets}, true); err == nil && len(p2.Changes) > 0 {
+		if p2, obs, err = w.makePlan(ctx, e, st, plan.Options{Targets: rf.targets}, true, false); err == nil && len(p2.Changes) > 0 {
 			if !*quiet && !*asJSON {
 				fmt.Fprintf(u.stdout, "A host was repaired; %d more changes on it after reading it again.\n", len(p2.Changes))
 			}

@@ -87,7 +87,7 @@ func (u *ui) inspect(ctx context.Context, args []string) int {
 		return 1
 	}
 	defer done()
-	p, _, err := w.makePlan(ctx, e, st, plan.Options{}, true)
+	p, _, err := w.makePlan(ctx, e, st, plan.Options{}, true, false)
 	if err != nil {
 		u.errorf("%v", err)
 		return 1

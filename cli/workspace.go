@@ -152,7 +152,11 @@ func (w *workspace) loadState() (*state.State, error) {
 // and plans from the state alone (-refresh=false, as in Terraform): every
 // resource counts as it was last applied, so drift is neither seen nor
 // repaired, and a deletion of what is already gone fails.
-func (w *workspace) makePlan(ctx context.Context, e *apply.Engine, st *state.State, opt plan.Options, refresh bool) (*plan.Plan, plan.Observations, error) {
+//
+// With removeEarly (apply -auto-approve, no saved plan) the guest deletions
+// that do not depend on the read (plan.EarlyRemovals) are made during it,
+// in the same exchange with each host; the plan then finds them removed.
+func (w *workspace) makePlan(ctx context.Context, e *apply.Engine, st *state.State, opt plan.Options, refresh, removeEarly bool) (*plan.Plan, plan.Observations, error) {
 	want := w.resources()
 	keep := want
 	if opt.Destroy && len(opt.Targets) == 0 {
@@ -160,8 +164,12 @@ func (w *workspace) makePlan(ctx context.Context, e *apply.Engine, st *state.Sta
 	}
 	obs := plan.Observations{Networks: map[string]plan.Status{}, Hosts: map[string]provider.Status{}, Kernel: map[string]*hostnet.Observed{}}
 	if refresh {
+		var remove map[string][]*plan.Change
+		if removeEarly {
+			remove = plan.EarlyRemovals(w.lab.Name, want, st, opt)
+		}
 		var err error
-		if obs, err = e.Refresh(ctx, keep, st); err != nil {
+		if obs, err = e.Refresh(ctx, keep, st, remove); err != nil {
 			return nil, obs, fmt.Errorf("refresh: %w", err)
 		}
 	}

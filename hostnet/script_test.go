@@ -1,6 +1,7 @@
 package hostnet
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -178,6 +179,14 @@ func (r run) file(t *testing.T, name string) string {
 // in a temporary directory (the working directory of the script).
 func runScript(t *testing.T, s Script, env ...string) run {
 	t.Helper()
+	dir, out := runText(t, s.Render(), env...)
+	return run{dir: dir, stdout: out, out: s.ParseOutcome(out)}
+}
+
+// runText runs a script's text as runScript does; it returns the directory
+// and the script's stdout.
+func runText(t *testing.T, text string, env ...string) (string, []byte) {
+	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	if err := os.Mkdir(bin, 0o755); err != nil {
@@ -187,7 +196,7 @@ func runScript(t *testing.T, s Script, env ...string) run {
 		t.Fatal(err)
 	}
 	script := filepath.Join(dir, "script.sh")
-	if err := os.WriteFile(script, []byte(s.Render()), 0o600); err != nil {
+	if err := os.WriteFile(script, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -202,7 +211,36 @@ func runScript(t *testing.T, s Script, env ...string) run {
 	if err != nil {
 		t.Fatalf("script failed: %v\nstderr: %s\nstdout: %s", err, stderr.String(), out)
 	}
-	return run{dir: dir, stdout: out, out: s.ParseOutcome(out)}
+	return dir, out
+}
+
+// RenderThen runs the steps, then the next script whatever they did, in
+// one script; SplitThen gives each its own output.
+func TestRenderThen(t *testing.T) {
+	next := "echo @@links\necho next ran\necho @@end\n"
+	s := Script{Steps: []Step{
+		{ID: 0, Batch: []string{"netns del a"}},
+		{ID: 1, Batch: []string{"link set dev missing0 up"}},
+		{ID: 2, Batch: []string{"netns del b"}},
+	}}
+	_, out := runText(t, s.RenderThen(next))
+	mine, rest := SplitThen(out)
+	if string(rest) != "@@links\nnext ran\n@@end\n" {
+		t.Errorf("next's output %q\nwhole output:\n%s", rest, out)
+	}
+	got := s.ParseOutcome(mine)
+	if got[0] != nil || got[2] != nil || !strings.Contains(errText(got[1]), `Cannot find device "missing0"`) {
+		t.Errorf("outcome %v\nscript's output:\n%s", got, mine)
+	}
+	// No steps: only next's output.
+	_, out = runText(t, Script{}.RenderThen(next))
+	if mine, rest := SplitThen(out); len(bytes.TrimSpace(mine)) != len("@@batch") || string(rest) != "@@links\nnext ran\n@@end\n" {
+		t.Errorf("split of %q: %q, %q", out, mine, rest)
+	}
+	// The script died before next: everything is its own.
+	if mine, rest := SplitThen([]byte("@@ip x\n")); string(mine) != "@@ip x\n" || rest != nil {
+		t.Errorf("split without @@then: %q, %q", mine, rest)
+	}
 }
 
 func errText(err error) string {

@@ -69,6 +69,9 @@ type Status struct {
 	// existing machines, a Lima network), so finding it without state is
 	// no leftover to replace.
 	Shared bool
+	// Removed: the refresh itself removed it (a guest that went whatever
+	// the read found, see EarlyRemovals); only the state changes.
+	Removed bool
 }
 
 // Observations are what refresh read.
@@ -76,6 +79,7 @@ type Observations struct {
 	Networks map[string]Status            // by network address
 	Hosts    map[string]provider.Status   // by host address
 	Kernel   map[string]*hostnet.Observed // by host address; nil when unreadable
+	Removed  map[string]bool              // guests the refresh removed (EarlyRemovals)
 }
 
 // Plan is the list of changes, in a stable order.
@@ -138,7 +142,11 @@ func Make(lab string, want []*expand.Resource, prior *state.State, obs Observati
 		if !opt.Destroy {
 			c.Reasons = append(c.Reasons, "not in the lab any more")
 		}
-		if !c.Status.Exists && !c.Status.Unknown {
+		switch {
+		case obs.Removed[old.Addr]:
+			c.Status = Status{Removed: true}
+			c.Reasons = append(c.Reasons, "removed while its host was read")
+		case !c.Status.Exists && !c.Status.Unknown:
 			c.Reasons = append(c.Reasons, "already gone from the host")
 		}
 		all = append(all, c)
@@ -359,7 +367,7 @@ func (p *Plan) Counts() (add, change, destroy int) {
 func (p *Plan) Drifted() []*Change {
 	var out []*Change
 	for _, c := range append(append([]*Change{}, p.Changes...), p.NoOps...) {
-		if c.Before != nil && (!c.Status.Exists || !c.Status.Complete) && !c.Status.Unknown {
+		if c.Before != nil && (!c.Status.Exists || !c.Status.Complete) && !c.Status.Unknown && !c.Status.Removed {
 			out = append(out, c)
 		}
 	}

@@ -1,0 +1,84 @@
+package acceptance
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRemovalWithTheRead: `apply -auto-approve` removes the guests that go
+// whatever the host holds while it reads the host (one exchange with it,
+// plan.EarlyRemovals), reports them like any deletion, and leaves the rest
+// to the usual stages: a guest with a process in it stops the process
+// first. A plain `plan` and an unapproved apply remove nothing.
+func TestRemovalWithTheRead(t *testing.T) {
+	l := newLab(t, "testdata/removal")
+	l.must(0, "apply", "-auto-approve", "-var", "n=3", "-var", "s=2")
+	holder := holderPID(t, l.name, "h")
+	sleeper := ownedPIDs(t, l.name, "process.sleeper[1]")
+
+	// Neither a plan nor a cancelled apply touches the host.
+	l.must(2, "plan", "-detailed-exitcode", "-var", "n=1", "-var", "s=1")
+	l.must(1, "apply", "-var", "n=1", "-var", "s=1")
+	l.must(0, "plan", "-detailed-exitcode", "-var", "n=3", "-var", "s=2")
+
+	n, _ := l.exchanges("host.h", "apply", "-auto-approve", "-var", "n=1", "-var", "s=2")
+	if n != 1 {
+		t.Errorf("removing two plain containers took %d exchanges with host.h, want 1 (with the read)", n)
+	}
+	out := l.must(0, "apply", "-auto-approve", "-var", "n=0", "-var", "s=1")
+	for _, want := range []string{
+		"container.c[0]: Destroying...", "container.c[0]: Destruction complete after",
+		"process.sleeper[1]: Destruction complete after", "container.s[1]: Destruction complete after",
+		"Resources: 0 added, 0 changed, 3 destroyed.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("apply output lacks %q:\n%s", want, out)
+		}
+	}
+	// The process stopped (it may wait a moment to be reaped: a zombie).
+	if b, err := os.ReadFile("/proc/" + sleeper + "/stat"); err == nil && !strings.Contains(string(b), ") Z ") {
+		t.Errorf("process.sleeper[1] (pid %s) still runs: %s", sleeper, b)
+	}
+	l.must(0, "plan", "-detailed-exitcode", "-var", "n=0", "-var", "s=1")
+	nsOut, err := exec.Command("nsenter", "-t", holder, "-n", "-m", "ip", "netns", "list").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []string{".c-0", ".c-1", ".c-2", ".s-1"} {
+		if strings.Contains(string(nsOut), l.name+ns) {
+			t.Errorf("namespace %s%s is still on the host:\n%s", l.name, ns, nsOut)
+		}
+	}
+	// Their veths go with the namespaces, in the kernel's own time.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		links, err := exec.Command("nsenter", "-t", holder, "-n", "ip", "-o", "link", "show", "type", "veth").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := strings.Count(string(links), "\n"); c == 2 {
+			break // the host's eth0 and container.s[0]'s
+		} else if time.Now().After(deadline) {
+			t.Fatalf("%d veths on the host 10 s after the removal, want 2:\n%s", c, links)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// -json streams the early removal's events as well.
+	l.must(0, "apply", "-auto-approve", "-var", "n=1", "-var", "s=1")
+	phases := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(l.must(0, "apply", "-json", "-var", "n=0", "-var", "s=1")), "\n") {
+		var ev struct{ Type, Address, Phase string }
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("not JSON: %q", line)
+		}
+		phases[ev.Address+" "+ev.Phase] = true
+	}
+	if !phases["container.c[0] start"] || !phases["container.c[0] done"] {
+		t.Errorf("-json events of the removal: %v", phases)
+	}
+}
