@@ -330,7 +330,7 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 	fs := newFlags(u, name, help)
 	var rf runFlags
 	rf.add(fs)
-	auto := fs.Bool("auto-approve", false, "do not ask for confirmation")
+	auto := fs.Bool("auto-approve", false, "do not ask for confirmation (guests that go whatever the hosts hold are then removed while the hosts are read)")
 	quiet := fs.Bool("quiet", false, "no progress lines (for CI)")
 	asJSON := fs.Bool("json", false, "stream progress as JSON lines, one event per line (implies -auto-approve)")
 	refresh := refreshFlag(fs)
