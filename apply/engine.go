@@ -449,11 +449,11 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 		r := *reads
 		r.Gone = maps.Clone(reads.Gone)
 		var evs []Event
-		for id, serr := range rm.ParseOutcome(rmOut) {
-			if serr != nil {
+		outcome := rm.ParseOutcome(rmOut)
+		for i, c := range remove {
+			if outcome[i] != nil {
 				continue // not removed (gone already, or it failed): the plan judges it from the read
 			}
-			c := remove[id]
 			// Its namespace is gone; the kernel takes its veth down in
 			// the background, so a read may still have listed it.
 			delete(k.Links, c.Before["veth"])
@@ -463,7 +463,6 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 			obs.Removed[c.Addr] = true
 			mu.Unlock()
 		}
-		sort.Slice(evs, func(i, j int) bool { return evs[i].Addr < evs[j].Addr })
 		e.emit(evs...)
 		for i := range evs {
 			evs[i].Phase, evs[i].Elapsed = "done", time.Since(start)

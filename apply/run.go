@@ -275,7 +275,7 @@ func (e *Engine) provide(ctx context.Context, n *node, st *state.State) (json.Ra
 	c := n.change
 	attrs := c.After
 	if n.delete {
-		attrs = c.Before
+		attrs = goingAttrs(c)
 	}
 	p, err := e.providerFor(c.Addr, attrs)
 	if err != nil {
@@ -378,7 +378,7 @@ func hostScript(n hostnet.Names, nodes []*node, obs *hostnet.Observed) hostnet.S
 func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) hostnet.Step {
 	var s hostnet.Step
 	if del {
-		a := c.Before
+		a := goingAttrs(c)
 		switch c.Kind {
 		case expand.KindBridge:
 			if obs == nil || hasLink(obs, a["ifname"]) {
@@ -489,6 +489,16 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 		s.Shell = hostnet.NftApplyShell(n, expand.RulesOf(a))
 	}
 	return s
+}
+
+// goingAttrs are the attributes that name what a deletion removes: the
+// state's; for a replacement of something found on a host but not in the
+// state (a lost state), the lab's, which is how refresh found it.
+func goingAttrs(c *plan.Change) map[string]string {
+	if c.Before == nil {
+		return c.After
+	}
+	return c.Before
 }
 
 // shapeNeeded says whether a guest's step must touch eth0's root qdisc:
