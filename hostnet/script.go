@@ -32,29 +32,6 @@ type Script struct {
 // judged from the batch's failed lines ("@@ip ..." before "@@batch"): a
 // stage that removes 1,000 guests then sends and runs no per-guest shell.
 func (s Script) Render() string {
-	return s.render() + "exit 0\n"
-}
-
-// RenderThen renders the script followed by next (shell text) instead of
-// its exit, with "@@then" between their outputs: one exchange for both.
-// SplitThen parts the output again.
-func (s Script) RenderThen(next string) string {
-	return s.render() + "echo @@then\n" + next
-}
-
-// SplitThen parts the output of a RenderThen script: the script's own
-// (for ParseOutcome) and next's.
-func SplitThen(out []byte) (script, next []byte) {
-	if i := bytes.Index(out, []byte("\n@@then\n")); i >= 0 {
-		return out[:i+1], out[i+len("\n@@then\n"):]
-	}
-	if rest, ok := bytes.CutPrefix(out, []byte("@@then\n")); ok {
-		return nil, rest
-	}
-	return out, nil
-}
-
-func (s Script) render() string {
 	var b strings.Builder
 	b.WriteString("set -u\n")
 	if s.Header != "" {
@@ -137,7 +114,27 @@ func (s Script) render() string {
 			fmt.Fprintf(&b, "case \" $failed \" in *\" %d \"*) ;; *)\n  out=$( {\n%s\n} 2>&1 ); report %d $? \"$out\";;\nesac\n", st.ID, trimNL(st.Verify), st.ID)
 		}
 	}
+	b.WriteString("exit 0\n")
 	return b.String()
+}
+
+// Then joins two scripts into one exchange: next runs after first (which
+// must not exit), with "@@then" between their outputs; SplitThen parts
+// the output again.
+func Then(first, next string) string {
+	return first + "echo @@then\n" + next
+}
+
+// SplitThen parts the output of a Then script: first's and next's. Without
+// the "@@then" line (first ended the shell) all of it is first's.
+func SplitThen(out []byte) (first, next []byte) {
+	if i := bytes.Index(out, []byte("\n@@then\n")); i >= 0 {
+		return out[:i+1], out[i+len("\n@@then\n"):]
+	}
+	if rest, ok := bytes.CutPrefix(out, []byte("@@then\n")); ok {
+		return nil, rest
+	}
+	return out, nil
 }
 
 // batchOnly: the step is its batch lines and nothing else.

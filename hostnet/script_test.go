@@ -1,7 +1,6 @@
 package hostnet
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -214,32 +213,37 @@ func runText(t *testing.T, text string, env ...string) (string, []byte) {
 	return dir, out
 }
 
-// RenderThen runs the steps, then the next script whatever they did, in
-// one script; SplitThen gives each its own output.
-func TestRenderThen(t *testing.T) {
-	next := "echo @@links\necho next ran\necho @@end\n"
+// Then runs a script and a stage's steps after it in one script;
+// SplitThen gives each its own output.
+func TestThen(t *testing.T) {
+	first := "echo @@links\necho first ran\necho @@end\n"
 	s := Script{Steps: []Step{
 		{ID: 0, Batch: []string{"netns del a"}},
 		{ID: 1, Batch: []string{"link set dev missing0 up"}},
 		{ID: 2, Batch: []string{"netns del b"}},
 	}}
-	_, out := runText(t, s.RenderThen(next))
+	_, out := runText(t, Then(first, s.Render()))
 	mine, rest := SplitThen(out)
-	if string(rest) != "@@links\nnext ran\n@@end\n" {
-		t.Errorf("next's output %q\nwhole output:\n%s", rest, out)
+	if string(mine) != "@@links\nfirst ran\n@@end\n" {
+		t.Errorf("first's output %q\nwhole output:\n%s", mine, out)
 	}
-	got := s.ParseOutcome(mine)
-	if got[0] != nil || got[2] != nil || !strings.Contains(errText(got[1]), `Cannot find device "missing0"`) {
-		t.Errorf("outcome %v\nscript's output:\n%s", got, mine)
+	got := s.ParseOutcome(rest)
+	if len(got) != 3 || got[0] != nil || got[2] != nil || !strings.Contains(errText(got[1]), `Cannot find device "missing0"`) {
+		t.Errorf("outcome %v\nthe steps' output:\n%s", got, rest)
 	}
-	// No steps: only next's output.
-	_, out = runText(t, Script{}.RenderThen(next))
-	if mine, rest := SplitThen(out); len(bytes.TrimSpace(mine)) != len("@@batch") || string(rest) != "@@links\nnext ran\n@@end\n" {
-		t.Errorf("split of %q: %q, %q", out, mine, rest)
+	// first printed nothing.
+	if mine, rest := SplitThen([]byte("@@then\n@@batch\n")); mine != nil || string(rest) != "@@batch\n" {
+		t.Errorf("split of an empty first: %q, %q", mine, rest)
 	}
-	// The script died before next: everything is its own.
-	if mine, rest := SplitThen([]byte("@@ip x\n")); string(mine) != "@@ip x\n" || rest != nil {
+	// first ended the shell: everything is its own, and no step reports.
+	mine, rest = SplitThen([]byte("@@links\n"))
+	if string(mine) != "@@links\n" || rest != nil {
 		t.Errorf("split without @@then: %q, %q", mine, rest)
+	}
+	for id, err := range s.ParseOutcome(rest) {
+		if err == nil {
+			t.Errorf("step %d succeeded without a report", id)
+		}
 	}
 }
 
