@@ -82,3 +82,37 @@ func TestRemovalWithTheRead(t *testing.T) {
 		t.Errorf("-json events of the removal: %v", phases)
 	}
 }
+
+// TestRemovalKilled: a removal killed at any moment (before the read, while
+// the read and its deletions run, while the state is saved) leaves what the
+// next apply finishes from: the guests it deleted are found gone, those it
+// did not are deleted, and nothing of them stays on the host.
+func TestRemovalKilled(t *testing.T) {
+	l := newBenchLab(t, "scale")
+	l.must(0, "apply", "-auto-approve", "-var", "n=100")
+	start := time.Now()
+	l.must(0, "apply", "-auto-approve", "-var", "n=0")
+	full := time.Since(start)
+	holder := holderPID(t, l.name, "h")
+	kills := 0
+	for i := range 6 {
+		l.must(0, "apply", "-auto-approve", "-var", "n=100")
+		// Kill points spread over the whole removal.
+		if l.killAfter(full*time.Duration(i+1)/7, "apply", "-auto-approve", "-var", "n=0") {
+			kills++
+		}
+		l.unlockStale()
+		l.must(0, "apply", "-auto-approve", "-var", "n=0")
+		l.must(0, "plan", "-detailed-exitcode", "-var", "n=0")
+		out, err := exec.Command("nsenter", "-t", holder, "-n", "-m", "ip", "netns", "list").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(out), "ln."+l.name+".c-") {
+			t.Fatalf("kill %d: namespaces of removed guests left on the host:\n%s", i, out)
+		}
+	}
+	if kills < 3 {
+		t.Fatalf("only %d of 6 removals were killed before they ended (a whole one takes %v)", kills, full)
+	}
+}

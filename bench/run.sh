@@ -459,7 +459,7 @@ for n in "${NS[@]}"; do
 	row "labnet peak RSS (max_rss_kb), MB" "$n" "$(awk -v k="$a" 'BEGIN { printf "%.1f", k / 1024 }')" "-" "-" "$t" "$met"
 done
 for n in "${NS[@]}"; do
-	row "SSH exchanges with the host per apply (create / destroy)" "$n" "$(median "create.$n.exch") / $(median "destroy.$n.exch")" "1" "-" "constant in N" "$([ "$(median "create.$n.exch")" = "$(median create.${NS[0]}.exch)" ] && echo yes || echo no)"
+	row "SSH exchanges with the host per apply (create / destroy)" "$n" "$(median "create.$n.exch") / $(median "destroy.$n.exch")" "1" "-" "constant in N" "$([ "$(median "create.$n.exch")" = "$(median create.${NS[0]}.exch)" ] && [ "$(median "destroy.$n.exch")" = "$(median destroy.${NS[0]}.exch)" ] && echo yes || echo no)"
 done
 a=$(median full.100) b=$(median mn.100)
 row "build + tear down single,100 vs Mininet lxbr, ms" 100 "$a" "$b" "$(ratio "$a" "$b")" ">= 10x faster (<= 0.10)" "$(le "$(ratio "$a" "$b")" 0.10)"
