@@ -147,7 +147,6 @@ func (w *workspace) loadState() (*state.State, error) {
 	return st, nil
 }
 
-// makePlan refreshes and diffs.
 // makePlan reads the hosts and plans; with refresh false it reads nothing
 // and plans from the state alone (-refresh=false, as in Terraform): every
 // resource counts as it was last applied, so drift is neither seen nor
