@@ -9,10 +9,17 @@ import (
 	"github.com/labnet-dev/labnet/remote"
 )
 
-// insidePy configures guests' namespaces: see its header.
+// insidePy configures guests' namespaces: see inside.py's header.
+var insidePy = netlinkPy + insideMain
+
+// netlinkPy is the netlink code inside.py and observe.py share; it comes
+// first in both programs (each is one `python3 -c`, nothing to install).
 //
+//go:embed netlink.py
+var netlinkPy string
+
 //go:embed inside.py
-var insidePy string
+var insideMain string
 
 // Inside is what a step sets up inside a guest's namespace, applied by
 // inside.py over netlink: each link gets exactly its one IPv4 address (any

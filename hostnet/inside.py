@@ -9,50 +9,13 @@
 # failed already). stdin: one JSON object per guest (hostnet.Inside). For a
 # guest that fails it prints "@@fail ID" and "@@err ID <message>"; nothing
 # for one that succeeds.
-import ctypes, json, os, socket, struct, sys
-
-libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNET = 0x40000000
-NLM_F_REQUEST, NLM_F_ACK, NLM_F_REPLACE, NLM_F_CREATE, NLM_F_DUMP = 1, 4, 0x100, 0x400, 0x300
-RTM_NEWLINK, RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR, RTM_NEWROUTE = 16, 20, 21, 22, 24
-NLMSG_ERROR, NLMSG_DONE = 2, 3
-IFF_UP = 1
+# (hostnet/netlink.py comes first: Netlink, Fail, attr, the constants.)
 failed_lines = {int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "").split()}
+IFF_UP = 1
 
 
-class Fail(Exception):
-    pass
-
-
-def attr(ty, data):
-    return struct.pack("HH", 4 + len(data), ty) + data + b"\0" * ((4 - len(data) % 4) % 4)
-
-
-class Netlink:
-    def __init__(self):
-        self.sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
-        self.seq = 0
-
-    def call(self, ty, flags, body, what):
-        """Sends one request; returns the messages of a dump, or raises Fail."""
-        self.seq += 1
-        self.sk.send(struct.pack("IHHII", 16 + len(body), ty, NLM_F_REQUEST | flags, self.seq, 0) + body)
-        msgs = []
-        while True:
-            data = self.sk.recv(1 << 16)
-            off = 0
-            while off + 16 <= len(data):
-                ln, mty, _, seq, _ = struct.unpack_from("IHHII", data, off)
-                if seq == self.seq:
-                    if mty == NLMSG_ERROR:
-                        err = struct.unpack_from("i", data, off + 16)[0]
-                        if err:
-                            raise Fail("%s: %s" % (what, os.strerror(-err)))
-                        return msgs
-                    if mty == NLMSG_DONE:
-                        return msgs
-                    msgs.append(data[off + 16:off + ln])
-                off += (ln + 3) & ~3
+class Guest(Netlink):
+    """The netlink calls that configure a guest's namespace."""
 
     def index(self, name):
         try:
@@ -125,7 +88,7 @@ def configure(g):
             raise Fail("setns: " + os.strerror(ctypes.get_errno()))
     finally:
         os.close(fd)
-    nl = Netlink()  # made after setns: it talks to the guest's namespace
+    nl = Guest()  # made after setns: it talks to the guest's namespace
     try:
         if g.get("lo"):
             nl.link("lo")
@@ -136,7 +99,7 @@ def configure(g):
         if g.get("gw"):
             nl.default_route(g["gw"], g["gwdev"])
     finally:
-        nl.sk.close()
+        nl.close()
 
 
 home = os.open("/proc/self/ns/net", os.O_RDONLY)

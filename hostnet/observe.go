@@ -226,9 +226,10 @@ LABNET_OBS
 printf '%s\n' "$nsout"; case $nsout in *'"qdisc":"tbf"'*|*'"qdisc":"netem"'*) echo "@@tc $ns"; tc -j -n "$ns" qdisc show dev eth0; echo;; esac`
 
 // nsReader reads the host and the lab's namespaces: see observe.py's header.
-//
+var nsReader = netlinkPy + observeMain
+
 //go:embed observe.py
-var nsReader string
+var observeMain string
 
 // ParseObserved reads ObserveScript's output.
 func ParseObserved(out []byte) (*Observed, error) {

@@ -8,48 +8,25 @@
 # for every lab namespace, followed, for those read inside, by its links and
 # its default routes as two JSON arrays; and "@@tc NAME" with eth0's qdisc
 # where it is tbf or netem.
-import json, os, socket, struct, sys
+# (hostnet/netlink.py comes first: Netlink, attrs, the constants.)
 prefix, inside = sys.argv[1], set(sys.argv[2].split())
 wanted = None if sys.argv[3] == "*" else set(sys.argv[3].split())
-CLONE_NEWNET = 0x40000000
-NLM_F_REQUEST, NLM_F_DUMP = 1, 0x300
-RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE = 18, 22, 26
-NLMSG_DONE, NLMSG_ERROR = 3, 2
 
-def attrs(buf, off, end):
-    out = {}
-    while off + 4 <= end:
-        ln, ty = struct.unpack_from("HH", buf, off)
-        if ln < 4:
-            break
-        out[ty & 0x3fff] = buf[off + 4:off + ln]
-        off += (ln + 3) & ~3
-    return out
 
-def dump(sock, ty, body):
-    seq = dump.seq = getattr(dump, "seq", 0) + 1
-    msg = struct.pack("IHHII", 16 + len(body), ty, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body
-    sock.send(msg)
-    msgs = []
-    while True:
-        data = sock.recv(1 << 20)
-        off = 0
-        while off + 16 <= len(data):
-            ln, mty, _, _, _ = struct.unpack_from("IHHII", data, off)
-            if mty == NLMSG_DONE:
-                return msgs
-            if mty == NLMSG_ERROR:
-                return msgs
-            msgs.append((mty, data[off + 16:off + ln]))
-            off += (ln + 3) & ~3
+def dump(nl, ty, body):
+    try:
+        return nl.call(ty, NLM_F_DUMP, body, "")
+    except Fail:
+        return []  # seen as empty, as an unreadable namespace is
+
 
 def s(b):
     return b.split(b"\0", 1)[0].decode()
 
 def read():
-    sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+    nl = Netlink()
     links, names = [], {}
-    for _, m in dump(sk, RTM_GETLINK, struct.pack("BxHiII", 0, 0, 0, 0, 0)):
+    for m in dump(nl, RTM_GETLINK, struct.pack("BxHiII", 0, 0, 0, 0, 0)):
         _, _, idx, flags, _ = struct.unpack_from("BxHiII", m, 0)
         a = attrs(m, 16, len(m))
         l = {"ifindex": idx, "ifname": s(a.get(3, b"")), "flags": ["UP"] if flags & 1 else [], "addr_info": []}
@@ -62,7 +39,7 @@ def read():
         names[idx] = l["ifname"]
         links.append(l)
     byidx = {l["ifindex"]: l for l in links}
-    for _, m in dump(sk, RTM_GETADDR, struct.pack("BBBBI", socket.AF_INET, 0, 0, 0, 0)):
+    for m in dump(nl, RTM_GETADDR, struct.pack("BBBBI", socket.AF_INET, 0, 0, 0, 0)):
         fam, plen, _, _, idx = struct.unpack_from("BBBBI", m, 0)
         a = attrs(m, 8, len(m))
         ip = a.get(2) or a.get(1)
@@ -72,7 +49,7 @@ def read():
         if "_master" in l:
             l["master"] = names.get(l.pop("_master"), "")
     routes = []
-    for _, m in dump(sk, RTM_GETROUTE, struct.pack("BBBBBBBBI", socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)):
+    for m in dump(nl, RTM_GETROUTE, struct.pack("BBBBBBBBI", socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)):
         fam, dlen, _, _, table, _, _, rtype, _ = struct.unpack_from("BBBBBBBBI", m, 0)
         a = attrs(m, 12, len(m))
         if 15 in a: table = struct.unpack("I", a[15][:4])[0]
@@ -81,7 +58,7 @@ def read():
         r = {"dst": "default", "gateway": socket.inet_ntoa(a[5][:4])}
         if 4 in a: r["dev"] = names.get(struct.unpack("i", a[4][:4])[0], "")
         routes.append(r)
-    sk.close()
+    nl.close()
     return links, routes
 
 out = sys.stdout
@@ -92,8 +69,6 @@ except OSError:
 links, _ = read()
 out.write("@@links\n" + json.dumps([l for l in links if wanted is None or l["ifname"] in wanted]) + "\n")
 if inside:
-    import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
     orig = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
 for name in names:
     if name not in inside:
