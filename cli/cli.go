@@ -202,7 +202,8 @@ func (u *ui) validate(args []string) int {
 	return 0
 }
 
-// common flags of plan, apply and destroy
+// runFlags are the flags commands share; each command registers only the
+// ones it uses (a flag a command ignored would be accepted silently).
 type runFlags struct {
 	vars        varFlags
 	varFiles    listFlag
@@ -210,15 +211,24 @@ type runFlags struct {
 	replace     listFlag
 	statePath   string
 	parallelism int
-	json        bool
 }
 
+// add registers what every command that reads the lab takes: -var,
+// -var-file, -state.
 func (r *runFlags) add(fs *flag.FlagSet) {
 	r.vars = varFlags{}
 	fs.Var(r.vars, "var", "set a variable, NAME=VALUE (repeatable)")
 	fs.Var(&r.varFiles, "var-file", "read variables from an HCL file (repeatable)")
 	fs.StringVar(&r.statePath, "state", "", "state directory (default .labnet in the lab)")
-	fs.IntVar(&r.parallelism, "parallelism", 10, "hosts worked on at once")
+}
+
+// addParallelism registers -parallelism with the command's default and meaning.
+func (r *runFlags) addParallelism(fs *flag.FlagSet, def int, usage string) {
+	fs.IntVar(&r.parallelism, "parallelism", def, usage)
+}
+
+// addTargets registers -target and -replace (plan, apply, destroy).
+func (r *runFlags) addTargets(fs *flag.FlagSet) {
 	fs.Var(&r.targets, "target", "limit the plan to this resource (and what it needs); repeatable")
 	fs.Var(&r.replace, "replace", "replace this resource even if it is unchanged; repeatable")
 }
@@ -227,6 +237,8 @@ func (u *ui) plan(ctx context.Context, args []string) int {
 	fs := newFlags(u, "plan", "plan [options]\n\nReads the hosts and shows what apply would change.\n\nExamples:\n  labnet plan\n  labnet plan -detailed-exitcode -var hosts=3\n  labnet plan -out=lab.plan && labnet apply lab.plan\n  labnet plan -refresh-only")
 	var rf runFlags
 	rf.add(fs)
+	rf.addParallelism(fs, 10, "hosts worked on at once")
+	rf.addTargets(fs)
 	out := fs.String("out", "", "save the plan to FILE for `labnet apply FILE`")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when there are changes")
 	destroy := fs.Bool("destroy", false, "plan to destroy everything")
@@ -330,6 +342,8 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 	fs := newFlags(u, name, help)
 	var rf runFlags
 	rf.add(fs)
+	rf.addParallelism(fs, 10, "hosts worked on at once")
+	rf.addTargets(fs)
 	auto := fs.Bool("auto-approve", false, "do not ask for confirmation (guests that go whatever the hosts hold are then removed while the hosts are read)")
 	quiet := fs.Bool("quiet", false, "no progress lines (for CI)")
 	asJSON := fs.Bool("json", false, "stream progress as JSON lines, one event per line (implies -auto-approve)")
@@ -604,9 +618,7 @@ func (u *ui) test(ctx context.Context, args []string) int {
 	rf.add(fs)
 	// Checks are cheap requests to one agent per host, so many run at once;
 	// the default is higher than apply's host parallelism.
-	rf.parallelism = 50
-	par := fs.Lookup("parallelism")
-	par.DefValue, par.Usage = "50", "checks run at once"
+	rf.addParallelism(fs, 50, "checks run at once")
 	junit := fs.String("junit", "", "also write a JUnit XML report to FILE")
 	asJSON := fs.Bool("json", false, "print results as JSON")
 	runRE := fs.String("run", "", "run only the checks whose name matches this regular expression")

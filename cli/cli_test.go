@@ -274,6 +274,38 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	}
 }
 
+// Each command takes the shared flags it uses and no others: a flag a
+// command ignored would be accepted without a word.
+func TestFlagsPerCommand(t *testing.T) {
+	cases := []struct {
+		cmd   []string
+		takes []string // in its help
+		not   []string // refused as undefined
+	}{
+		{[]string{"plan"}, []string{"-target", "-replace", "-parallelism int\n    \thosts worked on at once (default 10)"}, nil},
+		{[]string{"apply"}, []string{"-target", "-replace", "-parallelism"}, nil},
+		{[]string{"destroy"}, []string{"-target", "-parallelism"}, nil},
+		{[]string{"test"}, []string{"-parallelism int\n    \tchecks run at once (default 50)", "-var"}, []string{"-target=x", "-replace=x"}},
+		{[]string{"inspect"}, []string{"-parallelism int\n    \thosts read at once (default 10)"}, []string{"-target=x"}},
+		{[]string{"graph"}, []string{"-var"}, []string{"-target=x", "-parallelism=2"}},
+		{[]string{"output"}, []string{"-state"}, []string{"-replace=x", "-parallelism=2"}},
+	}
+	for _, tc := range cases {
+		_, help, _ := run(t, ".", "", append(tc.cmd, "-h")...)
+		for _, f := range tc.takes {
+			if !strings.Contains(help, f) {
+				t.Errorf("labnet %s -h lacks %q:\n%s", tc.cmd[0], f, help)
+			}
+		}
+		for _, f := range tc.not {
+			_, errOut, code := run(t, ".", "", append(tc.cmd, f)...)
+			if code != 1 || !strings.Contains(errOut, "flag provided but not defined") {
+				t.Errorf("labnet %s %s: exit %d, %q; want it refused", tc.cmd[0], f, code, errOut)
+			}
+		}
+	}
+}
+
 // Variables from the environment, and no colour when not on a terminal.
 func TestEnvVarsAndNoColor(t *testing.T) {
 	dir := writeLab(t, map[string]string{"main.hcl": goodLab + "variable \"n\" {\n  type = number\n  default = 1\n}\noutput \"n\" { value = var.n }\n"})

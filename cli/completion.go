@@ -30,7 +30,7 @@ _labnet() {
   case $cmd in
     plan) COMPREPLY=($(compgen -W "-out= -detailed-exitcode -destroy -refresh-only -refresh=false -json -var -var-file= -target= -replace= -parallelism= -state=" -- "$cur")) ;;
     apply|destroy) COMPREPLY=($(compgen -W "-auto-approve -quiet -refresh=false -json -var -var-file= -target= -replace= -parallelism= -state=" -- "$cur")) ;;
-    test) COMPREPLY=($(compgen -W "-junit= -json -run= -var -var-file= -state=" -- "$cur")) ;;
+    test) COMPREPLY=($(compgen -W "-junit= -json -run= -var -var-file= -state= -parallelism=" -- "$cur")) ;;
     graph) COMPREPLY=($(compgen -W "-format=dot -format=mermaid -format=svg -o" -- "$cur")) ;;
     completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
     state) COMPREPLY=($(compgen -W "list rm-hostkey" -- "$cur")) ;;

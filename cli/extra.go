@@ -79,6 +79,7 @@ func (u *ui) inspect(ctx context.Context, args []string) int {
 	asJSON := fs.Bool("json", false, "print JSON")
 	var rf runFlags
 	rf.add(fs)
+	rf.addParallelism(fs, 10, "hosts read at once")
 	if fs.Parse(args) != nil {
 		return 1
 	}
