@@ -1,7 +1,6 @@
 package acceptance
 
 import (
-	"os"
 	"strings"
 	"testing"
 )
@@ -69,14 +68,9 @@ func TestDocker(t *testing.T) {
 // ownedPIDs lists the PIDs of processes labnet started for a resource.
 func ownedPIDs(t *testing.T, lab, addr string) string {
 	t.Helper()
-	ents, _ := os.ReadDir("/proc")
-	var pids []string
-	for _, e := range ents {
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err == nil && strings.Contains(string(env), "LABNET_OWNER="+lab+"/") && strings.Contains(string(env), "/"+addr+"\x00") {
-			pids = append(pids, e.Name())
-		}
-	}
+	pids := pidsWhoseEnv(func(env string) bool {
+		return strings.Contains(env, "LABNET_OWNER="+lab+"/") && strings.Contains(env, "/"+addr+"\x00")
+	})
 	if len(pids) == 0 {
 		t.Fatalf("no process of %s is running", addr)
 	}

@@ -191,6 +191,20 @@ func snapshot(t *testing.T, name string) machine {
 	return m
 }
 
+// pidsWhoseEnv lists the processes whose environment (NUL-separated
+// NAME=VALUE entries) match says yes to.
+func pidsWhoseEnv(match func(env string) bool) []string {
+	var pids []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err == nil && match(string(env)) {
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids
+}
+
 func (a machine) diff(b machine) string {
 	var d []string
 	cmp := func(what string, x, y []string) {

@@ -22,15 +22,7 @@ func TestApplyAfterLostState(t *testing.T) {
 	}
 	l.must(0, "apply", "-auto-approve", "-var", "n=2")
 	l.must(0, "plan", "-detailed-exitcode", "-var", "n=2")
-	holders := 0
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err == nil && strings.Contains(string(env), "LABNET_OWNER="+l.name+"/h/holder\x00") {
-			holders++
-		}
-	}
-	if holders != 1 {
-		t.Errorf("%d holders of host.h, want 1", holders)
+	if holders := holderPIDs(l.name, "h"); len(holders) != 1 {
+		t.Errorf("%d holders of host.h, want 1", len(holders))
 	}
 }

@@ -86,15 +86,17 @@ func TestWorkflow(t *testing.T) {
 
 func holderPID(t *testing.T, lab, host string) string {
 	t.Helper()
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err == nil && strings.Contains(string(env), "LABNET_OWNER="+lab+"/"+host+"/holder\x00") {
-			return e.Name()
-		}
+	pids := holderPIDs(lab, host)
+	if len(pids) == 0 {
+		t.Fatalf("no holder for %s", host)
 	}
-	t.Fatalf("no holder for %s", host)
-	return ""
+	return pids[0]
+}
+
+// holderPIDs lists the holder processes of a netns host.
+func holderPIDs(lab, host string) []string {
+	mark := "LABNET_OWNER=" + lab + "/" + host + "/holder\x00"
+	return pidsWhoseEnv(func(env string) bool { return strings.Contains(env, mark) })
 }
 
 // hostExec runs a shell command inside a netns host, as root on it would.

@@ -50,11 +50,10 @@ func New(lab string) *State {
 	return &State{Version: Version, Lineage: hex.EncodeToString(b[:]), Lab: lab}
 }
 
+// find returns where addr is, or would be inserted, in s.Resources.
 // Resources are kept sorted by address (Put, Load), so Get and Put find
 // one by binary search: an apply of 1,000 containers calls each ~2,000
 // times, and a linear scan (and a sort per Put) made that quadratic.
-
-// find returns where addr is, or would be inserted, in s.Resources.
 func (s *State) find(addr string) (int, bool) {
 	return slices.BinarySearchFunc(s.Resources, addr, func(r *Resource, a string) int { return strings.Compare(r.Addr, a) })
 }
