@@ -3,7 +3,6 @@ package acceptance
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -44,23 +43,17 @@ func TestRemovalWithTheRead(t *testing.T) {
 		t.Errorf("process.sleeper[1] (pid %s) still runs: %s", sleeper, b)
 	}
 	l.must(0, "plan", "-detailed-exitcode", "-var", "n=0", "-var", "s=1")
-	nsOut, err := exec.Command("nsenter", "-t", holder, "-n", "-m", "ip", "netns", "list").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	nsOut := hostExec(t, holder, "ip netns list")
 	for _, ns := range []string{".c-0", ".c-1", ".c-2", ".s-1"} {
-		if strings.Contains(string(nsOut), l.name+ns) {
+		if strings.Contains(nsOut, l.name+ns) {
 			t.Errorf("namespace %s%s is still on the host:\n%s", l.name, ns, nsOut)
 		}
 	}
 	// Their veths go with the namespaces, in the kernel's own time.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		links, err := exec.Command("nsenter", "-t", holder, "-n", "ip", "-o", "link", "show", "type", "veth").Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c := strings.Count(string(links), "\n"); c == 2 {
+		links := hostExec(t, holder, "ip -o link show type veth")
+		if c := strings.Count(links, "\n"); c == 2 {
 			break // the host's eth0 and container.s[0]'s
 		} else if time.Now().After(deadline) {
 			t.Fatalf("%d veths on the host 10 s after the removal, want 2:\n%s", c, links)
@@ -104,11 +97,7 @@ func TestRemovalKilled(t *testing.T) {
 		l.unlockStale()
 		l.must(0, "apply", "-auto-approve", "-var", "n=0")
 		l.must(0, "plan", "-detailed-exitcode", "-var", "n=0")
-		out, err := exec.Command("nsenter", "-t", holder, "-n", "-m", "ip", "netns", "list").Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(out), "ln."+l.name+".c-") {
+		if out := hostExec(t, holder, "ip netns list"); strings.Contains(out, "ln."+l.name+".c-") {
 			t.Fatalf("kill %d: namespaces of removed guests left on the host:\n%s", i, out)
 		}
 	}

@@ -99,13 +99,15 @@ func holderPIDs(lab, host string) []string {
 	return pidsWhoseEnv(func(env string) bool { return strings.Contains(env, mark) })
 }
 
-// hostExec runs a shell command inside a netns host, as root on it would.
-func hostExec(t *testing.T, pid, cmd string) {
+// hostExec runs a shell command inside a netns host, as root on it would,
+// and returns its output.
+func hostExec(t *testing.T, pid, cmd string) string {
 	t.Helper()
 	out, err := exec.Command("nsenter", "-t", pid, "-n", "-m", "sh", "-c", cmd).CombinedOutput()
 	if err != nil {
 		t.Fatalf("on host: %s: %v: %s", cmd, err, out)
 	}
+	return string(out)
 }
 
 func vethOf(t *testing.T, l *lab, addr string) string {
