@@ -1,9 +1,10 @@
-# labnet: `sudo make demo` applies labs/docker and runs its checks;
-# `sudo make test` runs the whole test suite. Both install what they need.
+# labnet: `make demo` applies labs/docker and runs its checks; `make test`
+# runs the whole test suite. As root (prefix sudo otherwise); both install
+# what they need, and hack/fresh-machine.sh proves it on a minimal Debian.
 
 # A Go that can build labnet (hack/go fetches one on a machine without it).
 GO      ?= $(shell ./hack/go)
-PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client
+PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client tcpdump
 BIN     := bin/labnet
 
 .PHONY: deps test-deps build demo demo-destroy test unit vet fuzz
@@ -16,7 +17,10 @@ install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-# Debian/Ubuntu packages the netns provider and the labs need.
+# Debian/Ubuntu packages the netns provider and the labs need: ip, tc and
+# bridge (iproute2), nft, sshd and ssh-keygen, python3 (check agents and
+# the hosts' netlink readers), ping, unshare/nsenter/mount (util-linux),
+# ps, etcd (labs/bare-metal's registry), tcpdump (labnet capture).
 deps:
 	@$(call install,$(PKGS))
 
@@ -43,8 +47,10 @@ vet:
 
 # Unit tests need no root; acceptance tests (acceptance/, provider/netns)
 # need root and skip without it. -p 1: root tests share the machine's kernel.
+# LABNET_TEST_STRICT: a test that needs a program fails, not skips, when
+# the program is missing, so a missing install step cannot pass unseen.
 test: test-deps vet
-	$(GO) test -p 1 -count=1 -timeout 40m ./...
+	LABNET_TEST_STRICT=1 $(GO) test -p 1 -count=1 -timeout 40m ./...
 	$(MAKE) fuzz
 
 # Each fuzz target for a bounded number of inputs (findings are kept in

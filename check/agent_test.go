@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labnet-dev/labnet/internal/testutil"
 )
 
 // localAgent runs agent.py as a local process (no SSH); requests with
@@ -24,9 +26,7 @@ type localAgent struct {
 
 func newLocalAgent(t *testing.T, isolate bool, setup ...string) *localAgent {
 	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed")
-	}
+	testutil.NeedTools(t, "python3")
 	cmd := exec.Command("python3", "-c", agentPy)
 	if isolate {
 		sh := "ip link set dev lo up && "
@@ -218,9 +218,7 @@ func TestAgentPing(t *testing.T) {
 	// A lost echo request is sent again within the timeout (ping -c 1 -w):
 	// this namespace drops the first one it gets (the agent's are 42
 	// bytes; the quota lets echo requests through once 50 bytes are used).
-	if _, err := exec.LookPath("nft"); err != nil {
-		t.Fatal("nft is not installed")
-	}
+	testutil.NeedTools(t, "nft")
 	b := newLocalAgent(t, true,
 		`nft add table inet lossy`,
 		`nft add chain inet lossy in '{ type filter hook input priority 0; }'`,

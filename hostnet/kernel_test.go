@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/labnet-dev/labnet/internal/testutil"
 )
 
 // sandbox is a throwaway network and mount namespace (with its own /run)
@@ -22,11 +24,7 @@ func newSandbox(t *testing.T, tools ...string) *sandbox {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (namespaces)")
 	}
-	for _, tool := range append([]string{"ip", "unshare"}, tools...) {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
-		}
-	}
+	testutil.NeedTools(t, append([]string{"ip", "unshare"}, tools...)...)
 	return &sandbox{t: t, dir: t.TempDir()}
 }
 

@@ -290,9 +290,7 @@ func TestObserveScriptReadsQdiscs(t *testing.T) {
 // naming the host (this machine's kernel may lack sch_netem).
 func TestShapingOnKernel(t *testing.T) {
 	testutil.NeedRoot(t)
-	if _, err := exec.LookPath("tc"); err != nil {
-		t.Skip("no tc")
-	}
+	testutil.NeedTools(t, "tc")
 	n := Names{Lab: testutil.LabName("tshape")}
 	ns := n.Netns("g")
 	sh := func(script string) (string, int) {

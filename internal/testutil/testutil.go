@@ -23,6 +23,21 @@ func NeedRoot(t testing.TB) {
 	}
 }
 
+// NeedTools skips t when a program it needs is not on PATH, unless the
+// suite runs strict (LABNET_TEST_STRICT, set by make test) or as root: then
+// the missing program is a missing install step and the test fails.
+func NeedTools(t testing.TB, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("LABNET_TEST_STRICT") != "" || os.Geteuid() == 0 {
+				t.Fatalf("%s is not installed: run `make test-deps`", tool)
+			}
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+}
+
 // LabName returns a short unique lab name with the given prefix.
 func LabName(prefix string) string {
 	var b [3]byte

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -285,10 +284,7 @@ func TestExistingMachine(t *testing.T) {
 	// sudo wrapping: a Target with Sudo runs labnet's shell through
 	// `sudo -n`; as root on the machine that needs no password (make test
 	// installs sudo).
-	if _, err := exec.LookPath("sudo"); err != nil {
-		t.Log("sudo is not installed here: the sudo wrapping is not exercised")
-		return
-	}
+	testutil.NeedTools(t, "sudo")
 	tg.Sudo = true
 	c, err = remote.Dial(ctx, tg)
 	if err != nil {
