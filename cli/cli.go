@@ -197,8 +197,11 @@ func (u *ui) validate(args []string) int {
 	if !ok {
 		return 1
 	}
-	fmt.Fprintf(u.stdout, "Success! Lab %q is valid: %d hosts, %d bridges, %d containers, %d processes, %d checks.\n",
-		w.lab.Name, len(w.lab.Hosts), len(w.lab.Bridges), len(w.lab.Containers), len(w.lab.Processes), len(w.lab.Checks))
+	var found []string
+	for _, c := range w.lab.Counts() {
+		found = append(found, c.String())
+	}
+	fmt.Fprintf(u.stdout, "Success! Lab %q is valid: %s.\n", w.lab.Name, strings.Join(found, ", "))
 	return 0
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/json"
 	"errors"
 	"os"
@@ -70,10 +71,27 @@ func TestVersionAndHelp(t *testing.T) {
 	}
 }
 
+// TestValidateCountsEveryKind: validate names every kind a lab declares,
+// the containers inside pods and the guests of every model included.
+func TestValidateCountsEveryKind(t *testing.T) {
+	for lab, want := range map[string]string{
+		"bare-metal":      "1 network, 3 hosts, 3 processes, 4 checks",
+		"docker":          "1 network, 2 hosts, 2 bridges, 4 containers, 2 processes, 5 checks, 2 outputs",
+		"kubernetes-flat": "1 network, 4 hosts, 1 pod network, 6 pods, 12 pod containers, 7 checks, 1 output",
+		"sdn":             "1 network, 2 hosts, 5 containers, 1 vm, 3 segments, 6 checks",
+		"vms":             "1 network, 2 hosts, 4 vms, 9 checks, 1 output",
+	} {
+		out, errOut, code := run(t, filepath.Join("..", "labs", lab), "", "validate")
+		if line := fmt.Sprintf("Success! Lab %q is valid: %s.\n", lab, want); code != 0 || out != line {
+			t.Errorf("validate %s: exit %d\n got %q\nwant %q\n%s", lab, code, out, line, errOut)
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	dir := writeLab(t, map[string]string{"main.hcl": goodLab})
 	out, errOut, code := run(t, dir, "", "validate")
-	if code != 0 || !strings.Contains(out, `Lab "clitest" is valid: 1 hosts, 1 bridges, 1 containers`) {
+	if code != 0 || !strings.Contains(out, `Lab "clitest" is valid: 1 network, 1 host, 1 bridge, 1 container, 2 outputs.`) {
 		t.Fatalf("validate: %d %q %q", code, out, errOut)
 	}
 	bad := writeLab(t, map[string]string{"main.hcl": "lab { name = \"bad\" }\nnetwork \"lan\" {\n  cidr = \"192.168.60.0/33\"\n}\n"})

@@ -3,6 +3,7 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -202,3 +203,42 @@ const (
 	MaxSegmentName    = 10 // kernel links (vxlan, bridge) are named from it
 	MaxPodNetworkName = 20
 )
+
+// Count is how many instances of one kind a lab declares.
+type Count struct {
+	Kind string // singular noun, as in the lab file: "host", "pod container"
+	N    int
+}
+
+// Counts lists every kind the lab declares at least one of, in the order
+// the language reference presents them.
+func (l *Lab) Counts() []Count {
+	podContainers := 0
+	for _, p := range l.Pods {
+		podContainers += len(p.Containers)
+	}
+	all := []Count{
+		{"network", len(l.Networks)}, {"host", len(l.Hosts)}, {"bridge", len(l.Bridges)},
+		{"container", len(l.Containers)}, {"vm", len(l.VMs)}, {"pod network", len(l.PodNetworks)},
+		{"pod", len(l.Pods)}, {"pod container", podContainers}, {"segment", len(l.Segments)},
+		{"process", len(l.Processes)}, {"check", len(l.Checks)}, {"output", len(l.Outputs)},
+	}
+	var found []Count
+	for _, c := range all {
+		if c.N > 0 {
+			found = append(found, c)
+		}
+	}
+	return found
+}
+
+// String is "3 hosts" or "1 vm".
+func (c Count) String() string {
+	if c.N == 1 {
+		return "1 " + c.Kind
+	}
+	if c.Kind == "process" {
+		return fmt.Sprintf("%d processes", c.N)
+	}
+	return fmt.Sprintf("%d %ss", c.N, c.Kind)
+}
