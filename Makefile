@@ -3,7 +3,9 @@
 # what they need, and hack/fresh-machine.sh proves it on a minimal Debian.
 
 # A Go that can build labnet (hack/go fetches one on a machine without it).
+# Expanded where a recipe uses it; needgo stops the recipe when there is none.
 GO      ?= $(shell ./hack/go)
+needgo   = $(if $(GO),,$(error no Go toolchain: hack/go could not install one (its message is above)))
 PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client tcpdump
 BIN     := bin/labnet
 
@@ -32,7 +34,7 @@ test-deps:
 # A static binary (no cgo): it needs no libc on the machine and starts
 # about a millisecond sooner than a dynamically linked one.
 build:
-	CGO_ENABLED=0 $(GO) build -o $(BIN) .
+	$(needgo)CGO_ENABLED=0 $(GO) build -o $(BIN) .
 
 demo: deps build
 	$(BIN) -chdir=labs/docker apply -auto-approve
@@ -43,7 +45,7 @@ demo-destroy: build
 	$(BIN) -chdir=labs/docker destroy -auto-approve
 
 vet:
-	$(GO) vet ./...
+	$(needgo)$(GO) vet ./...
 
 # Unit tests need no root; acceptance tests (acceptance/, provider/netns)
 # need root and skip without it. -p 1: root tests share the machine's kernel.
@@ -67,4 +69,4 @@ fuzz:
 	done
 
 unit:
-	$(GO) test -count=1 ./...
+	$(needgo)$(GO) test -count=1 ./...
