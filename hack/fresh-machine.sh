@@ -65,7 +65,15 @@ mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts"
 ln -s pts/ptmx "$root/dev/ptmx"
 mount -t tmpfs none "$root/dev/shm"
 ln -s /proc/self/fd "$root/dev/fd"
+# The machine's name servers and trusted CAs: where the network reaches the
+# registries through a TLS proxy, its CA is in the machine's bundle, and a
+# new Debian trusts it only so (ca-certificates, once installed, adds what
+# is in /usr/local/share/ca-certificates to its bundle).
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+	mkdir -p "$root/usr/local/share/ca-certificates"
+	cp /etc/ssl/certs/ca-certificates.crt "$root/usr/local/share/ca-certificates/machine-bundle.crt"
+fi
 
 # The committed HEAD, as CI clones it (nothing uncommitted, nothing ignored).
 git clone -q --no-local "$repo" "$root/root/labnet"
