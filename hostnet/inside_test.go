@@ -132,8 +132,8 @@ func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
 	n := Names{Lab: "obstest"}
 	kept, gone := n.Netns("kept"), n.Netns("gone")
 	goneVeths := map[string]string{"lngone": gone, "lnorphan": n.Netns("never")}
-	sb.write("observe.sh", ObserveScript(n, "h", Reads{Links: []string{"br0", "lnkept", "nosuch"}, Inside: []string{kept}, Gone: goneVeths}))
-	sb.write("shell.sh", ObserveScript(n, "h", Reads{Links: []string{"br0", "lnkept", "nosuch"}, Gone: goneVeths}))
+	sb.write("observe.sh", ObserveScript(n, "h", Reads{Links: []string{"br0", "lnkept", "lnvx", "nosuch"}, Inside: []string{kept}, Gone: goneVeths}))
+	sb.write("shell.sh", ObserveScript(n, "h", Reads{Links: []string{"br0", "lnkept", "lnvx", "nosuch"}, Gone: goneVeths}))
 	sb.write("all.sh", ObserveScript(n, "h", ReadAll))
 	sb.write("none.sh", ObserveScript(n, "h", Reads{}))
 	sb.write("strays.sh", ObserveScript(n, "h", Reads{Links: []string{"lnorphan"}}))
@@ -143,6 +143,7 @@ func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
 		"ip link add name lnkept type veth peer name eth0 netns " + kept + " && ip link set dev lnkept master br0 up",
 		"ip link add name lngone type veth peer name eth0 netns " + gone,
 		"ip link add name lnorphan type veth peer name lnorphanp",
+		"ip link add name lnvx type vxlan id 42 local 10.5.0.1 dstport 4789 nolearning && ip link set dev lnvx mtu 1400 address 0a:58:0a:05:00:01",
 		"for s in observe shell all none strays; do sh $s.sh >$s.out || exit 1; done",
 	}, "\n"))
 	parse := func(name string) *Observed {
@@ -155,7 +156,7 @@ func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
 		return o
 	}
 	o, sh, all, none := parse("observe.out"), parse("shell.out"), parse("all.out"), parse("none.out")
-	r := Reads{Links: []string{"br0", "lnkept", "nosuch"}, Gone: goneVeths}
+	r := Reads{Links: []string{"br0", "lnkept", "lnvx", "nosuch"}, Gone: goneVeths}
 	for name, x := range map[string]*Observed{"python3": o, "shell": sh} {
 		if got := r.Strays(x); !reflect.DeepEqual(got, []string{"lnorphan"}) {
 			t.Errorf("%s: strays %q, want [lnorphan] (lngone's namespace is there)", name, got)
@@ -184,8 +185,12 @@ func TestObserveScriptReadsOnlyKeptNamespaces(t *testing.T) {
 		}
 	}
 	want := map[string]Link{}
-	for _, name := range []string{"br0", "lnkept"} {
+	for _, name := range []string{"br0", "lnkept", "lnvx"} {
 		want[name] = all.Links[name]
+	}
+	if vx := all.Links["lnvx"]; vx.MTU != 1400 || vx.MAC != "0a:58:0a:05:00:01" || vx.Vxlan == nil ||
+		*vx.Vxlan != (VxlanInfo{VNI: 42, Port: 4789, Local: netip.MustParseAddr("10.5.0.1")}) {
+		t.Errorf("vxlan device as ip shows it: %+v %+v", vx, vx.Vxlan)
 	}
 	if !reflect.DeepEqual(o.Links, want) {
 		t.Errorf("host links from python3:\n%+v\nwant (as ip shows them):\n%+v", o.Links, want)

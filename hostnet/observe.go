@@ -24,6 +24,19 @@ type Link struct {
 	Up     bool // administratively up
 	Addrs  []netip.Prefix
 	Qdisc  string // kind of the root qdisc ("noqueue", "tbf", "netem", ...)
+	MTU    int
+	MAC    string     // lower case, as ip prints it
+	Vxlan  *VxlanInfo // vxlan devices only
+}
+
+// VxlanInfo is what makes a VXLAN device reach its peers: a device of the
+// right name with another VNI, port or local address carries nothing to
+// them, so each is read back and judged.
+type VxlanInfo struct {
+	VNI      int
+	Port     int
+	Local    netip.Addr
+	Learning bool
 }
 
 // Netns is what labnet reads inside one of its namespaces on a host.
@@ -369,8 +382,16 @@ type ipLink struct {
 	Master   string   `json:"master"`
 	Ifalias  string   `json:"ifalias"`
 	Qdisc    string   `json:"qdisc"`
+	MTU      int      `json:"mtu"`
+	Address  string   `json:"address"`
 	Linkinfo *struct {
 		InfoKind string `json:"info_kind"`
+		InfoData *struct {
+			ID       int    `json:"id"`
+			Local    string `json:"local"`
+			Port     int    `json:"port"`
+			Learning bool   `json:"learning"`
+		} `json:"info_data"`
 	} `json:"linkinfo"`
 	AddrInfo []struct {
 		Family    string `json:"family"`
@@ -408,9 +429,13 @@ func ParseAddrJSON(data []byte) (map[string]Link, error) {
 func linksFrom(raw []ipLink) map[string]Link {
 	links := map[string]Link{}
 	for _, r := range raw {
-		l := Link{Name: r.Ifname, Master: r.Master, Alias: r.Ifalias, Qdisc: r.Qdisc}
+		l := Link{Name: r.Ifname, Master: r.Master, Alias: r.Ifalias, Qdisc: r.Qdisc, MTU: r.MTU, MAC: strings.ToLower(r.Address)}
 		if r.Linkinfo != nil {
 			l.Kind = r.Linkinfo.InfoKind
+			if d := r.Linkinfo.InfoData; d != nil && l.Kind == "vxlan" {
+				local, _ := netip.ParseAddr(d.Local) // invalid when unset
+				l.Vxlan = &VxlanInfo{VNI: d.ID, Port: d.Port, Local: local, Learning: d.Learning}
+			}
 		}
 		for _, f := range r.Flags {
 			if f == "UP" {

@@ -24,14 +24,14 @@ func ip(s string) netip.Addr    { return netip.MustParseAddr(s) }
 
 // The host namespace of node-0 as captured in testdata/addr_host.json.
 var wantHostLinks = map[string]Link{
-	"lo":   {Name: "lo", Up: true, Addrs: []netip.Prefix{pfx("127.0.0.1/8")}, Qdisc: "noqueue"},
-	"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{pfx("192.168.50.11/24")}, Qdisc: "noqueue"},
+	"lo":   {Name: "lo", Up: true, Addrs: []netip.Prefix{pfx("127.0.0.1/8")}, Qdisc: "noqueue", MTU: 65536, MAC: "00:00:00:00:00:00"},
+	"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{pfx("192.168.50.11/24")}, Qdisc: "noqueue", MTU: 1500, MAC: "4a:1f:0c:9e:22:01"},
 	"docker0": {Name: "docker0", Kind: "bridge", Up: true, Alias: "labnet:docker:bridge.docker0[0]",
-		Addrs: []netip.Prefix{pfx("172.17.0.1/16")}, Qdisc: "noqueue"},
+		Addrs: []netip.Prefix{pfx("172.17.0.1/16")}, Qdisc: "noqueue", MTU: 1500, MAC: "b2:6e:4d:0a:7c:11"},
 	// enslaved veth: master and alias read, its IPv6 link-local ignored
-	"lnae9f3ff2af": {Name: "lnae9f3ff2af", Kind: "veth", Master: "docker0", Up: true, Alias: "labnet:docker:container.web[0]", Qdisc: "noqueue"},
+	"lnae9f3ff2af": {Name: "lnae9f3ff2af", Kind: "veth", Master: "docker0", Up: true, Alias: "labnet:docker:container.web[0]", Qdisc: "noqueue", MTU: 1500, MAC: "9e:3c:51:77:0b:a2"},
 	// down veth (no UP flag), no addresses at all
-	"lnd0c7b1b369": {Name: "lnd0c7b1b369", Kind: "veth", Alias: "labnet:docker:container.client[0]", Qdisc: "noop"},
+	"lnd0c7b1b369": {Name: "lnd0c7b1b369", Kind: "veth", Alias: "labnet:docker:container.client[0]", Qdisc: "noop", MTU: 1500, MAC: "6a:01:9f:3d:e4:5c"},
 }
 
 func TestParseAddrJSON(t *testing.T) {
@@ -52,6 +52,13 @@ func TestParseAddrJSONEdgeCases(t *testing.T) {
 		wantErr bool
 	}{
 		{name: "empty list", in: `[]`, want: map[string]Link{}},
+		{name: "vxlan device: VNI, port, local address, learning, MTU, MAC",
+			in: `[{"ifname":"flannel.1","mtu":1450,"address":"0A:58:0A:F4:01:00","linkinfo":{"info_kind":"vxlan","info_data":{"id":1,"local":"192.168.50.11","port":8472,"learning":false}}}]`,
+			want: map[string]Link{"flannel.1": {Name: "flannel.1", Kind: "vxlan", MTU: 1450, MAC: "0a:58:0a:f4:01:00",
+				Vxlan: &VxlanInfo{VNI: 1, Port: 8472, Local: ip("192.168.50.11"), Learning: false}}}},
+		{name: "vxlan device without a local address, learning",
+			in:   `[{"ifname":"v","linkinfo":{"info_kind":"vxlan","info_data":{"id":7,"port":4789,"learning":true}}}]`,
+			want: map[string]Link{"v": {Name: "v", Kind: "vxlan", Vxlan: &VxlanInfo{VNI: 7, Port: 4789, Learning: true}}}},
 		{name: "no output (no named link exists)", in: ``, want: map[string]Link{}},
 		{name: "one list per named link", in: "[{\"ifname\":\"a\"}]\n[{\"ifname\":\"b\",\"flags\":[\"UP\"]}]\n", want: map[string]Link{"a": {Name: "a"}, "b": {Name: "b", Up: true}}},
 		{name: "garbage after a list", in: `[{"ifname":"a"}] Device "x" does not exist.`, wantErr: true},
@@ -230,12 +237,12 @@ func TestParseObserved(t *testing.T) {
 	}
 	wantNetns := map[string]*Netns{
 		"ln.docker.web-0": {DefaultGw: ip("172.17.0.1"), Links: map[string]Link{
-			"lo":   {Name: "lo", Up: true, Addrs: []netip.Prefix{pfx("127.0.0.1/8")}, Qdisc: "noqueue"},
-			"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{pfx("172.17.0.2/16")}, Qdisc: "noqueue"},
+			"lo":   {Name: "lo", Up: true, Addrs: []netip.Prefix{pfx("127.0.0.1/8")}, Qdisc: "noqueue", MTU: 65536, MAC: "00:00:00:00:00:00"},
+			"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{pfx("172.17.0.2/16")}, Qdisc: "noqueue", MTU: 1500, MAC: "1e:52:a8:04:3f:90"},
 		}},
 		"ln.docker.client-0": {Links: map[string]Link{
-			"lo":   {Name: "lo", Qdisc: "noop"},
-			"eth0": {Name: "eth0", Kind: "veth", Qdisc: "noop"},
+			"lo":   {Name: "lo", Qdisc: "noop", MTU: 65536, MAC: "00:00:00:00:00:00"},
+			"eth0": {Name: "eth0", Kind: "veth", Qdisc: "noop", MTU: 1500, MAC: "0a:58:ac:11:00:03"},
 		}},
 	}
 	if !reflect.DeepEqual(o.Netns, wantNetns) {
