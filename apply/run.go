@@ -440,7 +440,7 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 		p := expand.PodNetOf(c.Addr, a)
 		gone := gonePeers(c)
 		if c.Action == plan.Update {
-			s.Batch = p.PeerBatch(gone)
+			s.Batch = p.RepairBatch(n, p.RemakeVxlan(obs), gone)
 		} else {
 			s.Batch = p.CreateBatch(n)
 		}
@@ -452,16 +452,18 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 		} else {
 			s.Batch = nc.CreateBatch(n)
 		}
-		s.Inside = nc.Inside()
+		s.Inside = nc.Inside(n)
 	case expand.KindSegmentLink:
 		sl := expand.SegmentLinkOf(c.Addr, a)
 		gone := gonePeers(c)
 		if c.Action == plan.Update {
+			remake := sl.RemakeVxlan(obs)
+			s.Batch = sl.RepairBatch(n, remake)
 			// Flood entries are appended, not replaced: write only the
-			// missing ones.
+			// missing ones (all of them on a remade device).
 			var missing []hostnet.Peer
 			for _, p := range sl.Peers {
-				if obs == nil || !obs.HasFdb(sl.Vxlan, "00:00:00:00:00:00", p.Host) {
+				if obs == nil || remake || !obs.HasFdb(sl.Vxlan, "00:00:00:00:00:00", p.Host) {
 					missing = append(missing, p)
 				}
 			}
@@ -477,7 +479,7 @@ func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) host
 		} else {
 			s.Batch = ct.CreateBatch(n)
 		}
-		s.Inside = ct.Inside()
+		s.Inside = ct.Inside(n)
 		if shapeNeeded(ct, c, obs) {
 			s.Shell = ct.ShapeShell()
 		}

@@ -23,7 +23,7 @@ var insideMain string
 
 // Inside is what a step sets up inside a guest's namespace, applied by
 // inside.py over netlink: each link gets exactly its one IPv4 address (any
-// other is removed), its MTU when set, and is brought up; then the default
+// other is removed), its MTU and MAC, and is brought up; then the default
 // route. Applying it twice changes nothing.
 type Inside struct {
 	Netns      string       `json:"netns"`
@@ -38,11 +38,12 @@ type InsideLink struct {
 	Name string `json:"name"`
 	Addr string `json:"addr"` // "10.0.0.2/24"
 	MTU  int    `json:"mtu,omitempty"`
+	MAC  string `json:"mac,omitempty"`
 }
 
 // Inside configures the container's eth0 and its default route.
-func (c Container) Inside() *Inside {
-	in := &Inside{Netns: c.Netns, Lo: true, Links: []InsideLink{{Name: "eth0", Addr: fmt.Sprintf("%s/%d", c.Address, c.Bits), MTU: c.MTU}}}
+func (c Container) Inside(n Names) *Inside {
+	in := &Inside{Netns: c.Netns, Lo: true, Links: []InsideLink{{Name: "eth0", Addr: fmt.Sprintf("%s/%d", c.Address, c.Bits), MTU: c.mtu(), MAC: n.MAC(c.Addr)}}}
 	if c.Gateway.IsValid() {
 		in.Gateway, in.GatewayDev = c.Gateway.String(), "eth0"
 	}
@@ -50,8 +51,8 @@ func (c Container) Inside() *Inside {
 }
 
 // Inside configures the guest's end of a NIC.
-func (c NIC) Inside() *Inside {
-	return &Inside{Netns: c.Netns, Links: []InsideLink{{Name: c.Ifname, Addr: c.Address.String(), MTU: c.MTU}}}
+func (c NIC) Inside(n Names) *Inside {
+	return &Inside{Netns: c.Netns, Links: []InsideLink{{Name: c.Ifname, Addr: c.Address.String(), MTU: c.MTU, MAC: n.MAC(c.Addr)}}}
 }
 
 // insideLine is one guest of inside.py's input: the step and the span of

@@ -23,12 +23,15 @@ class Guest(Netlink):
         except OSError:
             raise Fail("no interface %s" % name)
 
-    def link(self, name, mtu=0):
-        # ip link set dev NAME [mtu N] up
+    def link(self, name, mtu=0, mac=""):
+        # ip link set dev NAME [mtu N] [address MAC] up
         body = struct.pack("BxHiII", 0, 0, self.index(name), IFF_UP, IFF_UP)
         if mtu:
             body += attr(4, struct.pack("I", mtu))
-        self.call(RTM_NEWLINK, NLM_F_ACK, body, "link set dev %s%s up" % (name, " mtu %d" % mtu if mtu else ""))
+        if mac:
+            body += attr(1, bytes.fromhex(mac.replace(":", "")))
+        self.call(RTM_NEWLINK, NLM_F_ACK, body, "link set dev %s%s%s up" % (
+            name, " mtu %d" % mtu if mtu else "", " address " + mac if mac else ""))
 
     def no_autoconf6(self, name):
         # ip link set dev NAME addrgenmode none, before the link is first up:
@@ -95,7 +98,7 @@ def configure(g):
         for l in g["links"]:
             nl.no_autoconf6(l["name"])
             nl.address(l["name"], l["addr"])
-            nl.link(l["name"], l.get("mtu", 0))
+            nl.link(l["name"], l.get("mtu", 0), l.get("mac", ""))
         if g.get("gw"):
             nl.default_route(g["gw"], g["gwdev"])
     finally:

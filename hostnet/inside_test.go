@@ -22,8 +22,8 @@ func TestInsideOnRealKernel(t *testing.T) {
 	n := Names{Lab: "insidetest"}
 	c := Container{Addr: "container.c[0]", Netns: n.Netns("c-0"), HostVeth: n.HostVeth("container.c[0]"), Bridge: "br0",
 		Address: netip.MustParseAddr("10.66.0.2"), Bits: 24, Gateway: netip.MustParseAddr("10.66.0.1"), MTU: 1400}
-	create := Script{Steps: []Step{{ID: 1, Batch: c.CreateBatch(n), Inside: c.Inside()}}}
-	repair := Script{Steps: []Step{{ID: 2, Inside: c.Inside()}}}
+	create := Script{Steps: []Step{{ID: 1, Batch: c.CreateBatch(n), Inside: c.Inside(n)}}}
+	repair := Script{Steps: []Step{{ID: 2, Inside: c.Inside(n)}}}
 	broken := c
 	broken.Netns = n.Netns("c-1")
 	missing := Script{Steps: []Step{

@@ -3,6 +3,7 @@ package hostnet
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -53,13 +54,66 @@ func HostPrep(n Names) string {
 // sends into the void until the entry expires: SSH to a netns host stalled
 // 26 s after another host left the LAN (TCP retransmitting until ARP
 // re-resolved). Docker sets docker0's MAC for the same reason.
-func BridgeAdd(name, mac string) string {
-	return fmt.Sprintf("link add name %s address %s type bridge", name, mac)
+//
+// Its MTU is set too, so that it is fixed (a bridge without one follows its
+// smallest port) and refresh can judge it.
+func BridgeAdd(name, mac string, mtu int) string {
+	return fmt.Sprintf("link add name %s address %s mtu %d type bridge", name, mac, mtu)
+}
+
+// DefaultMTU is the MTU of the links labnet makes without one of their own.
+const DefaultMTU = 1500
+
+// Verdict is how refresh found one object: whether any of it is there,
+// each way it differs from what its create step sets, and whether an
+// update can put that right (otherwise the object is replaced).
+type Verdict struct {
+	Exists       bool
+	Drift        []string
+	Unrepairable bool
+}
+
+// linkDrift compares the properties create sets on a link that every
+// kind shares: up, MTU and (where labnet sets one) MAC.
+// what names the link in the reasons ("docker0", "veth ln0123456789").
+func linkDrift(l Link, what string, mtu int, mac string) []string {
+	var d []string
+	if !l.Up {
+		d = append(d, what+" is down")
+	}
+	if l.MTU != mtu {
+		d = append(d, fmt.Sprintf("%s has MTU %d, wants %d", what, l.MTU, mtu))
+	}
+	if mac != "" && !strings.EqualFold(l.MAC, mac) {
+		d = append(d, fmt.Sprintf("%s has MAC %s, wants %s", what, l.MAC, mac))
+	}
+	return d
+}
+
+// Judge compares the bridge with what CreateBatch makes.
+func (b Bridge) Judge(n Names, k *Observed) Verdict {
+	l, ok := k.Links[b.Ifname]
+	if !ok {
+		return Verdict{Drift: []string{"bridge " + b.Ifname + " is missing"}}
+	}
+	v := Verdict{Exists: true}
+	if l.Kind != "bridge" {
+		v.Drift = append(v.Drift, fmt.Sprintf("%s is a %q link, not a bridge", l.Name, l.Kind))
+		v.Unrepairable = true
+	}
+	if l.Alias != n.Alias(b.Addr) {
+		v.Drift = append(v.Drift, fmt.Sprintf("%s is not marked as labnet's (alias %q)", l.Name, l.Alias))
+	}
+	v.Drift = append(v.Drift, linkDrift(l, l.Name, DefaultMTU, n.MAC(b.Addr))...)
+	if want := netip.PrefixFrom(b.Gateway, b.CIDR.Bits()); !slices.Contains(l.Addrs, want) {
+		v.Drift = append(v.Drift, fmt.Sprintf("%s lacks address %s", l.Name, want))
+	}
+	return v
 }
 
 func (b Bridge) CreateBatch(n Names) []string {
 	return []string{
-		BridgeAdd(b.Ifname, n.MAC(b.Addr)),
+		BridgeAdd(b.Ifname, n.MAC(b.Addr), DefaultMTU),
 		fmt.Sprintf("link set dev %s alias %s", b.Ifname, n.Alias(b.Addr)),
 		fmt.Sprintf("addr add %s/%d dev %s", b.Gateway, b.CIDR.Bits(), b.Ifname),
 		fmt.Sprintf("link set dev %s up", b.Ifname),
@@ -69,7 +123,7 @@ func (b Bridge) CreateBatch(n Names) []string {
 // RepairBatch puts a bridge that exists back in shape.
 func (b Bridge) RepairBatch(n Names) []string {
 	return []string{
-		fmt.Sprintf("link set dev %s alias %s", b.Ifname, n.Alias(b.Addr)),
+		fmt.Sprintf("link set dev %s address %s mtu %d alias %s", b.Ifname, n.MAC(b.Addr), DefaultMTU, n.Alias(b.Addr)),
 		fmt.Sprintf("addr replace %s/%d dev %s", b.Gateway, b.CIDR.Bits(), b.Ifname),
 		fmt.Sprintf("link set dev %s up", b.Ifname),
 	}
@@ -97,9 +151,76 @@ func (c Container) CreateBatch(n Names) []string {
 // RepairBatch fixes the host side of an existing guest.
 func (c Container) RepairBatch(n Names) []string {
 	return []string{
-		fmt.Sprintf("link set dev %s alias %s", c.HostVeth, n.Alias(c.Addr)),
+		fmt.Sprintf("link set dev %s alias %s mtu %d", c.HostVeth, n.Alias(c.Addr), c.mtu()),
 		fmt.Sprintf("link set dev %s master %s up", c.HostVeth, c.Bridge),
 	}
+}
+
+// mtu is the MTU of both ends of the guest's veth.
+func (c Container) mtu() int {
+	if c.MTU > 0 {
+		return c.MTU
+	}
+	return DefaultMTU
+}
+
+// There says whether any of the guest is there: its namespace or its
+// host-side veth.
+func (c Container) There(k *Observed) bool {
+	_, veth := k.Links[c.HostVeth]
+	return k.Netns[c.Netns] != nil || veth
+}
+
+// Judge compares a guest that was read inside with what CreateBatch,
+// Inside and ShapeShell make. Without its namespace or its eth0 it is
+// remade; everything else is repaired in place.
+func (c Container) Judge(n Names, k *Observed) Verdict {
+	if !c.There(k) {
+		return Verdict{Drift: []string{"netns " + c.Netns + " is missing"}}
+	}
+	v := Verdict{Exists: true}
+	ns := k.Netns[c.Netns]
+	if ns == nil {
+		v.Drift = append(v.Drift, "netns "+c.Netns+" is missing")
+		v.Unrepairable = true
+	}
+	if veth, ok := k.Links[c.HostVeth]; !ok {
+		v.Drift = append(v.Drift, "veth "+c.HostVeth+" is missing")
+		v.Unrepairable = true
+	} else {
+		if veth.Master != c.Bridge {
+			v.Drift = append(v.Drift, fmt.Sprintf("veth %s is not on bridge %s", veth.Name, c.Bridge))
+		}
+		if veth.Alias != n.Alias(c.Addr) {
+			v.Drift = append(v.Drift, fmt.Sprintf("veth %s is not marked as labnet's (alias %q)", veth.Name, veth.Alias))
+		}
+		v.Drift = append(v.Drift, linkDrift(veth, "veth "+veth.Name, c.mtu(), "")...)
+	}
+	if ns == nil {
+		return v
+	}
+	eth0, ok := ns.Links["eth0"]
+	if !ok {
+		v.Drift = append(v.Drift, "eth0 is missing in "+c.Netns)
+		v.Unrepairable = true
+	} else {
+		want := netip.PrefixFrom(c.Address, c.Bits)
+		v.Drift = append(v.Drift, linkDrift(eth0, "eth0", c.mtu(), n.MAC(c.Addr))...)
+		if len(eth0.Addrs) != 1 || eth0.Addrs[0] != want {
+			v.Drift = append(v.Drift, fmt.Sprintf("eth0 has %v, wants %s", eth0.Addrs, want))
+		}
+	}
+	if lo, ok := ns.Links["lo"]; !ok || !lo.Up {
+		v.Drift = append(v.Drift, "lo is down")
+	}
+	if c.Gateway.IsValid() && ns.DefaultGw != c.Gateway {
+		v.Drift = append(v.Drift, "default route via "+c.Gateway.String()+" is missing")
+	}
+	if ok {
+		// The root qdisc is replaced in place.
+		v.Drift = append(v.Drift, c.ShapeDrift(ns)...)
+	}
+	return v
 }
 
 // DeleteBatch removes what exists of a guest: deleting one veth end removes

@@ -61,12 +61,12 @@ func TestObjectBatches(t *testing.T) {
 		got  []string
 		want []string
 	}{
-		{"bridge create", b.CreateBatch(n), []string{"link add name br0 address " + n.MAC("bridge.br[0]") + " type bridge", "link set dev br0 alias labnet:docker:bridge.br[0]", "addr add 10.5.0.1/24 dev br0", "link set dev br0 up"}},
-		{"bridge repair", b.RepairBatch(n), []string{"link set dev br0 alias labnet:docker:bridge.br[0]", "addr replace 10.5.0.1/24 dev br0", "link set dev br0 up"}},
+		{"bridge create", b.CreateBatch(n), []string{"link add name br0 address " + n.MAC("bridge.br[0]") + " mtu 1500 type bridge", "link set dev br0 alias labnet:docker:bridge.br[0]", "addr add 10.5.0.1/24 dev br0", "link set dev br0 up"}},
+		{"bridge repair", b.RepairBatch(n), []string{"link set dev br0 address " + n.MAC("bridge.br[0]") + " mtu 1500 alias labnet:docker:bridge.br[0]", "addr replace 10.5.0.1/24 dev br0", "link set dev br0 up"}},
 		{"bridge delete", b.DeleteBatch(), []string{"link del dev br0"}},
 		{"container create", c.CreateBatch(n), []string{"netns add ln.docker.c-0", "link add name ln0123456789 type veth peer name eth0 address " + n.MAC("container.c[0]") + " netns ln.docker.c-0",
 			"link set dev ln0123456789 alias labnet:docker:container.c[0]", "link set dev ln0123456789 master br0 up"}},
-		{"container repair", c.RepairBatch(n), []string{"link set dev ln0123456789 alias labnet:docker:container.c[0]", "link set dev ln0123456789 master br0 up"}},
+		{"container repair", c.RepairBatch(n), []string{"link set dev ln0123456789 alias labnet:docker:container.c[0] mtu 1500", "link set dev ln0123456789 master br0 up"}},
 		{"container delete all", c.DeleteBatch(true, true), []string{"link del dev ln0123456789", "netns del ln.docker.c-0"}},
 		{"container delete veth only", c.DeleteBatch(true, false), []string{"link del dev ln0123456789"}},
 		{"container delete netns only", c.DeleteBatch(false, true), []string{"netns del ln.docker.c-0"}},
@@ -77,8 +77,8 @@ func TestObjectBatches(t *testing.T) {
 			t.Errorf("%s:\n got %q\nwant %q", tt.name, tt.got, tt.want)
 		}
 	}
-	wantInside := &Inside{Netns: "ln.docker.c-0", Lo: true, Links: []InsideLink{{Name: "eth0", Addr: "10.5.0.7/24"}}, Gateway: "10.5.0.1", GatewayDev: "eth0"}
-	if got := c.Inside(); !reflect.DeepEqual(got, wantInside) {
+	wantInside := &Inside{Netns: "ln.docker.c-0", Lo: true, Links: []InsideLink{{Name: "eth0", Addr: "10.5.0.7/24", MTU: 1500, MAC: names.MAC(c.Addr)}}, Gateway: "10.5.0.1", GatewayDev: "eth0"}
+	if got := c.Inside(names); !reflect.DeepEqual(got, wantInside) {
 		t.Errorf("Inside = %+v, want %+v", got, wantInside)
 	}
 	if got, want := HostPrep(Names{Lab: "x"}), "mkdir -p /run/labnet/x && chmod 700 /run/labnet/x && sysctl -qw net.ipv4.ip_forward=1"; got != want {

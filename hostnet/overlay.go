@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/labnet-dev/labnet/remote"
@@ -178,22 +179,151 @@ func (p PodNet) gatewayPrefix() string {
 	return fmt.Sprintf("%s/%d", a, p.Subnet.Bits())
 }
 
+// bridgeMTU: cni0 carries the pods' traffic, which fits the VXLAN device.
+func (p PodNet) bridgeMTU() int {
+	if p.Backend == "vxlan" {
+		return p.MTU
+	}
+	return DefaultMTU
+}
+
 func (p PodNet) CreateBatch(n Names) []string {
 	l := []string{
-		BridgeAdd(p.Bridge, n.MAC(p.Addr)),
+		BridgeAdd(p.Bridge, n.MAC(p.Addr), p.bridgeMTU()),
 		fmt.Sprintf("link set dev %s alias %s", p.Bridge, n.Alias(p.Addr)),
 		fmt.Sprintf("addr add %s dev %s", p.gatewayPrefix(), p.Bridge),
 		fmt.Sprintf("link set dev %s up", p.Bridge),
 	}
 	if p.Backend == "vxlan" {
-		l = append(l,
-			fmt.Sprintf("link add name %s type vxlan id %d local %s dstport %d nolearning", p.Vxlan, p.VNI, p.Local, p.Port),
-			fmt.Sprintf("link set dev %s address %s mtu %d alias %s", p.Vxlan, p.MAC, p.MTU, n.Alias(p.Addr)),
-			fmt.Sprintf("addr add %s/32 dev %s", p.Subnet.Addr(), p.Vxlan),
-			fmt.Sprintf("link set dev %s up", p.Vxlan),
-		)
+		l = append(l, p.vxlanAdd(n)...)
 	}
 	return append(l, p.PeerBatch(nil)...)
+}
+
+func (p PodNet) vxlan() VxlanInfo {
+	return VxlanInfo{VNI: p.VNI, Port: p.Port, Local: p.Local, Learning: false}
+}
+
+func (p PodNet) vxlanAdd(n Names) []string {
+	return []string{
+		fmt.Sprintf("link add name %s type vxlan id %d local %s dstport %d nolearning", p.Vxlan, p.VNI, p.Local, p.Port),
+		fmt.Sprintf("link set dev %s address %s mtu %d alias %s", p.Vxlan, p.MAC, p.MTU, n.Alias(p.Addr)),
+		fmt.Sprintf("addr add %s/32 dev %s", p.Subnet.Addr(), p.Vxlan),
+		fmt.Sprintf("link set dev %s up", p.Vxlan),
+	}
+}
+
+// vxlanDrift: what of a VXLAN device only remaking it changes (the kernel
+// cannot change a device's VNI, port, local address or learning), and
+// what an update can set.
+func vxlanDrift(l Link, ok bool, want VxlanInfo) (remake []string) {
+	switch {
+	case !ok:
+		return []string{"vxlan device " + l.Name + " is missing"}
+	case l.Kind != "vxlan" || l.Vxlan == nil:
+		return []string{fmt.Sprintf("%s is a %q link, not a vxlan device", l.Name, l.Kind)}
+	}
+	got := *l.Vxlan
+	if got.VNI != want.VNI {
+		remake = append(remake, fmt.Sprintf("%s has VNI %d, wants %d", l.Name, got.VNI, want.VNI))
+	}
+	if got.Port != want.Port {
+		remake = append(remake, fmt.Sprintf("%s has UDP port %d, wants %d", l.Name, got.Port, want.Port))
+	}
+	if got.Local != want.Local {
+		remake = append(remake, fmt.Sprintf("%s has local address %v, wants %s", l.Name, got.Local, want.Local))
+	}
+	if got.Learning != want.Learning {
+		remake = append(remake, fmt.Sprintf("%s has learning %v, wants %v", l.Name, got.Learning, want.Learning))
+	}
+	return remake
+}
+
+// RemakeVxlan says whether an update must delete and remake the VXLAN
+// device (it is missing, or differs in what cannot be changed in place).
+func (p PodNet) RemakeVxlan(k *Observed) bool {
+	if p.Backend != "vxlan" || k == nil {
+		return false
+	}
+	l, ok := k.Links[p.Vxlan]
+	l.Name = p.Vxlan
+	return len(vxlanDrift(l, ok, p.vxlan())) > 0
+}
+
+// Judge compares the host's share of the pod network with what
+// CreateBatch, PeerBatch and PeerShell make. cni0 gone is a replacement
+// (the pods' veths went with it); everything else, the VXLAN device
+// included, is repaired in place by RepairBatch.
+func (p PodNet) Judge(n Names, k *Observed) Verdict {
+	br, ok := k.Links[p.Bridge]
+	if !ok {
+		return Verdict{Drift: []string{"bridge " + p.Bridge + " is missing"}}
+	}
+	v := Verdict{Exists: true}
+	if br.Kind != "bridge" {
+		v.Drift = append(v.Drift, fmt.Sprintf("%s is a %q link, not a bridge", br.Name, br.Kind))
+		v.Unrepairable = true
+	}
+	if br.Alias != n.Alias(p.Addr) {
+		v.Drift = append(v.Drift, fmt.Sprintf("%s is not marked as labnet's (alias %q)", br.Name, br.Alias))
+	}
+	v.Drift = append(v.Drift, linkDrift(br, br.Name, p.bridgeMTU(), n.MAC(p.Addr))...)
+	if gw := netip.MustParsePrefix(p.gatewayPrefix()); !slices.Contains(br.Addrs, gw) {
+		v.Drift = append(v.Drift, p.Bridge+" lacks "+gw.String())
+	}
+	vx := p.Vxlan
+	if p.Backend == "vxlan" {
+		l, ok := k.Links[vx]
+		l.Name = vx
+		remake := vxlanDrift(l, ok, p.vxlan())
+		v.Drift = append(v.Drift, remake...)
+		if ok && len(remake) == 0 {
+			if l.Alias != n.Alias(p.Addr) {
+				v.Drift = append(v.Drift, fmt.Sprintf("%s is not marked as labnet's (alias %q)", vx, l.Alias))
+			}
+			v.Drift = append(v.Drift, linkDrift(l, vx, p.MTU, p.MAC)...)
+			if want := netip.PrefixFrom(p.Subnet.Addr(), 32); !slices.Contains(l.Addrs, want) {
+				v.Drift = append(v.Drift, vx+" lacks "+want.String())
+			}
+		}
+	}
+	for _, peer := range p.Peers {
+		if p.Backend == "vxlan" {
+			if !k.HasNeigh(peer.Subnet.Addr(), peer.MAC, vx) {
+				v.Drift = append(v.Drift, "neighbour "+peer.Subnet.Addr().String()+" lladdr "+peer.MAC+" is missing")
+			}
+			if !k.HasFdb(vx, peer.MAC, peer.Host) {
+				v.Drift = append(v.Drift, "fdb "+peer.MAC+" dst "+peer.Host.String()+" is missing")
+			}
+			if !k.HasRoute(peer.Subnet, peer.Subnet.Addr(), vx) {
+				v.Drift = append(v.Drift, "route "+peer.Subnet.String()+" via "+vx+" is missing")
+			}
+		} else if !k.HasRoute(peer.Subnet, peer.Host, "") {
+			v.Drift = append(v.Drift, "route "+peer.Subnet.String()+" via "+peer.Host.String()+" is missing")
+		}
+	}
+	return v
+}
+
+// RepairBatch puts an existing share back in shape: cni0's properties,
+// the VXLAN device's (remade when remake), then every peer's entries
+// (PeerShell writes their fdb entries).
+func (p PodNet) RepairBatch(n Names, remake bool, gone []Peer) []string {
+	l := []string{
+		fmt.Sprintf("link set dev %s address %s mtu %d alias %s up", p.Bridge, n.MAC(p.Addr), p.bridgeMTU(), n.Alias(p.Addr)),
+		fmt.Sprintf("addr replace %s dev %s", p.gatewayPrefix(), p.Bridge),
+	}
+	if p.Backend == "vxlan" {
+		if remake {
+			// -force goes past "Cannot find device" when it is missing.
+			l = append(append(l, "link del dev "+p.Vxlan), p.vxlanAdd(n)...)
+		} else {
+			l = append(l,
+				fmt.Sprintf("link set dev %s address %s mtu %d alias %s up", p.Vxlan, p.MAC, p.MTU, n.Alias(p.Addr)),
+				fmt.Sprintf("addr replace %s/32 dev %s", p.Subnet.Addr(), p.Vxlan))
+		}
+	}
+	return append(l, p.PeerBatch(gone)...)
 }
 
 // PeerBatch writes the entries for every peer and removes those of peers
@@ -264,14 +394,82 @@ type SegmentLink struct {
 }
 
 func (s SegmentLink) CreateBatch(n Names) []string {
-	return []string{
-		BridgeAdd(s.Bridge, n.MAC(s.Addr)),
+	return append([]string{
+		BridgeAdd(s.Bridge, n.MAC(s.Addr), s.MTU),
 		fmt.Sprintf("link set dev %s alias %s", s.Bridge, n.Alias(s.Addr)),
 		fmt.Sprintf("link set dev %s up", s.Bridge),
+	}, s.vxlanAdd(n)...)
+}
+
+func (s SegmentLink) vxlanAdd(n Names) []string {
+	return []string{
 		fmt.Sprintf("link add name %s type vxlan id %d local %s dstport %d", s.Vxlan, s.VNI, s.Local, s.Port),
 		fmt.Sprintf("link set dev %s mtu %d alias %s master %s", s.Vxlan, s.MTU, n.Alias(s.Addr), s.Bridge),
 		fmt.Sprintf("link set dev %s up", s.Vxlan),
 	}
+}
+
+// The segment's VXLAN device learns the members' MACs (the kernel's default).
+func (s SegmentLink) vxlan() VxlanInfo {
+	return VxlanInfo{VNI: s.VNI, Port: s.Port, Local: s.Local, Learning: true}
+}
+
+// RemakeVxlan: see PodNet.RemakeVxlan.
+func (s SegmentLink) RemakeVxlan(k *Observed) bool {
+	if k == nil {
+		return false
+	}
+	l, ok := k.Links[s.Vxlan]
+	l.Name = s.Vxlan
+	return len(vxlanDrift(l, ok, s.vxlan())) > 0
+}
+
+// Judge compares the host's port into the segment with what CreateBatch
+// and PeerShell make. The bridge gone is a replacement (the members'
+// veths went with it); the VXLAN device is remade or repaired in place.
+func (s SegmentLink) Judge(n Names, k *Observed) Verdict {
+	br, brOK := k.Links[s.Bridge]
+	vx, vxOK := k.Links[s.Vxlan]
+	if !brOK && !vxOK {
+		return Verdict{Drift: []string{"bridge " + s.Bridge + " is missing"}}
+	}
+	v := Verdict{Exists: true}
+	if !brOK {
+		return Verdict{Exists: true, Unrepairable: true, Drift: []string{"bridge " + s.Bridge + " is missing"}}
+	}
+	if br.Alias != n.Alias(s.Addr) {
+		v.Drift = append(v.Drift, fmt.Sprintf("%s is not marked as labnet's (alias %q)", br.Name, br.Alias))
+	}
+	v.Drift = append(v.Drift, linkDrift(br, br.Name, s.MTU, n.MAC(s.Addr))...)
+	vx.Name = s.Vxlan
+	remake := vxlanDrift(vx, vxOK, s.vxlan())
+	v.Drift = append(v.Drift, remake...)
+	if len(remake) > 0 {
+		return v // its flood entries go and come with it
+	}
+	if vx.Master != s.Bridge {
+		v.Drift = append(v.Drift, fmt.Sprintf("%s is not on %s", s.Vxlan, s.Bridge))
+	}
+	if vx.Alias != n.Alias(s.Addr) {
+		v.Drift = append(v.Drift, fmt.Sprintf("%s is not marked as labnet's (alias %q)", vx.Name, vx.Alias))
+	}
+	v.Drift = append(v.Drift, linkDrift(vx, vx.Name, s.MTU, "")...)
+	for _, p := range s.Peers {
+		if !k.HasFdb(s.Vxlan, "00:00:00:00:00:00", p.Host) {
+			v.Drift = append(v.Drift, "flood entry to "+p.Host.String()+" is missing")
+		}
+	}
+	return v
+}
+
+// RepairBatch puts an existing port back in shape (PeerShell then writes
+// the flood entries: all of them when the device was remade).
+func (s SegmentLink) RepairBatch(n Names, remake bool) []string {
+	l := []string{fmt.Sprintf("link set dev %s address %s mtu %d alias %s up", s.Bridge, n.MAC(s.Addr), s.MTU, n.Alias(s.Addr))}
+	if remake {
+		return append(append(l, "link del dev "+s.Vxlan), s.vxlanAdd(n)...)
+	}
+	return append(l, fmt.Sprintf("link set dev %s mtu %d alias %s master %s up", s.Vxlan, s.MTU, n.Alias(s.Addr), s.Bridge))
 }
 
 // PeerShell floods unknown and broadcast frames to every other host.

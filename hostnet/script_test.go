@@ -67,7 +67,7 @@ func mixedScript() Script {
 		Header: HostPrep(names),
 		Steps: []Step{
 			{ID: 3, Batch: bridge0.CreateBatch(names)},
-			{ID: 5, Batch: web0.CreateBatch(names), Inside: web0.Inside()},
+			{ID: 5, Batch: web0.CreateBatch(names), Inside: web0.Inside(names)},
 			{ID: 6, Batch: web0.RepairBatch(names)},
 			{ID: 8, Shell: NftApplyShell(names, node0Rules)},
 			{ID: 9, Shell: proc0.StartShell(), Verify: proc0.Verify()},
@@ -91,7 +91,7 @@ func TestRenderSyntax(t *testing.T) {
 		"empty":         {},
 		"header only":   {Header: HostPrep(names)},
 		"shell only":    {Steps: []Step{{ID: 0, Shell: proc0.StopShell()}}},
-		"here-docs":     {Header: "cat <<'EOF'\nx\nEOF", Steps: []Step{{ID: 0, Inside: web0.Inside()}, {ID: 1, Shell: NftApplyShell(names, nil)}, {ID: 2, Shell: "true", Verify: "cat <<'V'\ny\nV\n\n"}}},
+		"here-docs":     {Header: "cat <<'EOF'\nx\nEOF", Steps: []Step{{ID: 0, Inside: web0.Inside(names)}, {ID: 1, Shell: NftApplyShell(names, nil)}, {ID: 2, Shell: "true", Verify: "cat <<'V'\ny\nV\n\n"}}},
 		"trailing amp":  {Steps: []Step{{ID: 0, Shell: "sleep 0 &"}}},
 		"comment last":  {Steps: []Step{{ID: 0, Shell: "true # done"}, {ID: 1, Shell: "true", Verify: "true # done"}}},
 		"nothing to do": {Steps: []Step{{ID: 0}, {ID: 1}}},

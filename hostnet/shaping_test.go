@@ -81,7 +81,7 @@ func TestShapeShellGolden(t *testing.T) {
 	// A create step: the inside configuration, then the shaping.
 	c := shaped(Shaping{Rate: "100mbit", RateBits: 100e6})
 	golden(t, "shape_shells.golden", []byte(b.String()))
-	script := Script{Steps: []Step{{ID: 1, Batch: c.CreateBatch(names), Inside: c.Inside(), Shell: c.ShapeShell()}}}.Render()
+	script := Script{Steps: []Step{{ID: 1, Batch: c.CreateBatch(names), Inside: c.Inside(names), Shell: c.ShapeShell()}}}.Render()
 	checkSyntax(t, script)
 }
 

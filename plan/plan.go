@@ -104,6 +104,7 @@ type Options struct {
 // Make diffs wanted resources against prior state and observations.
 func Make(lab string, want []*expand.Resource, prior *state.State, obs Observations, opt Options) *Plan {
 	p := &Plan{Lab: lab}
+	names := hostnet.Names{Lab: lab}
 	if prior != nil {
 		p.Serial, p.Lineage = prior.Serial, prior.Lineage
 	} else {
@@ -121,10 +122,10 @@ func Make(lab string, want []*expand.Resource, prior *state.State, obs Observati
 		c := &Change{Addr: w.Addr, Kind: w.Kind, Host: w.Host, After: w.Attrs, Deps: w.Deps}
 		if old := prior.Get(w.Addr); old != nil {
 			c.Before, c.OldDeps = old.Attrs, old.Deps
-			c.Status = observe(c.Kind, c.Addr, old.Attrs, c.Host, obs, false)
+			c.Status = observe(names, c.Kind, c.Addr, old.Attrs, c.Host, obs, false)
 			decide(c, old.Tainted)
 		} else {
-			c.Status = observe(c.Kind, c.Addr, w.Attrs, c.Host, obs, false)
+			c.Status = observe(names, c.Kind, c.Addr, w.Attrs, c.Host, obs, false)
 			c.Action = Create
 			if c.Status.Exists && !c.Status.Shared {
 				c.Action = Replace
@@ -138,7 +139,7 @@ func Make(lab string, want []*expand.Resource, prior *state.State, obs Observati
 			continue
 		}
 		c := &Change{Addr: old.Addr, Kind: old.Kind, Host: old.Host, Action: Delete, Before: old.Attrs, OldDeps: old.Deps}
-		c.Status = observeGoing(c.Kind, c.Addr, old.Attrs, c.Host, obs)
+		c.Status = observeGoing(names, c.Kind, c.Addr, old.Attrs, c.Host, obs)
 		if !opt.Destroy {
 			c.Reasons = append(c.Reasons, "not in the lab any more")
 		}
@@ -378,8 +379,8 @@ func (p *Plan) Drifted() []*Change {
 // observeGoing judges a resource that is deleted: only whether it is there
 // counts. Refresh does not read inside what goes (a guest's namespace is
 // only listed, its veth left out), so drift would be made up.
-func observeGoing(kind, addr string, a map[string]string, host string, obs Observations) Status {
-	st := observe(kind, addr, a, host, obs, true)
+func observeGoing(n hostnet.Names, kind, addr string, a map[string]string, host string, obs Observations) Status {
+	st := observe(n, kind, addr, a, host, obs, true)
 	if st.Exists {
 		st.Complete, st.Drift = true, nil
 	}
@@ -388,7 +389,7 @@ func observeGoing(kind, addr string, a map[string]string, host string, obs Obser
 
 // observe judges one resource against what refresh read; of a guest that
 // goes only whether it is there.
-func observe(kind, addr string, a map[string]string, host string, obs Observations, going bool) Status {
+func observe(n hostnet.Names, kind, addr string, a map[string]string, host string, obs Observations, going bool) Status {
 	switch kind {
 	case expand.KindNetwork:
 		if st, ok := obs.Networks[addr]; ok {
@@ -414,21 +415,24 @@ func observe(kind, addr string, a map[string]string, host string, obs Observatio
 	if k == nil {
 		return Status{Unknown: true}
 	}
-	n := hostnet.Names{}
 	switch kind {
 	case expand.KindBridge:
-		return observeBridge(addr, a, k)
+		return verdict(expand.BridgeOf(addr, a).Judge(n, k))
 	case expand.KindContainer, expand.KindVM, expand.KindPod:
 		if going {
-			return guestThere(a, k)
+			ct := hostnet.Container{Netns: a["netns"], HostVeth: a["veth"]}
+			if ct.There(k) {
+				return Status{Exists: true, Complete: true}
+			}
+			return Status{Drift: []string{"netns " + a["netns"] + " is missing"}}
 		}
-		return observeContainer(addr, a, k)
+		return verdict(expand.ContainerOf(addr, a).Judge(n, k))
 	case expand.KindLanBridge:
 		return observeLanBridge(a, k)
 	case expand.KindPodNet:
-		return observePodNet(a, k)
+		return verdict(expand.PodNetOf(addr, a).Judge(n, k))
 	case expand.KindSegmentLink:
-		return observeSegmentLink(a, k)
+		return verdict(expand.SegmentLinkOf(addr, a).Judge(n, k))
 	case expand.KindNIC:
 		return observeNIC(a, k)
 	case expand.KindProcess:
@@ -437,7 +441,6 @@ func observe(kind, addr string, a map[string]string, host string, obs Observatio
 		}
 		return Status{Drift: []string{"process is not running"}}
 	case expand.KindNatTable:
-		_ = n
 		if !k.NftPresent {
 			return Status{Drift: []string{"nft table " + a["table"] + " is missing"}}
 		}
@@ -458,88 +461,9 @@ func observe(kind, addr string, a map[string]string, host string, obs Observatio
 	return Status{Unknown: true}
 }
 
-func observeBridge(addr string, a map[string]string, k *hostnet.Observed) Status {
-	l, ok := k.Links[a["ifname"]]
-	if !ok {
-		return Status{Drift: []string{"bridge " + a["ifname"] + " is missing"}}
-	}
-	var drift []string
-	repairable := true
-	if l.Kind != "bridge" {
-		drift = append(drift, fmt.Sprintf("%s is a %q link, not a bridge", l.Name, l.Kind))
-		repairable = false
-	}
-	if !strings.HasSuffix(l.Alias, ":"+addr) {
-		drift = append(drift, fmt.Sprintf("%s is not marked as labnet's (alias %q)", l.Name, l.Alias))
-	}
-	if !l.Up {
-		drift = append(drift, l.Name+" is down")
-	}
-	want := netip.PrefixFrom(mustAddr(a["gateway"]), mustPrefix(a["cidr"]).Bits())
-	if !slices.Contains(l.Addrs, want) {
-		drift = append(drift, fmt.Sprintf("%s lacks address %s", l.Name, want))
-	}
-	return Status{Exists: true, Complete: len(drift) == 0, Repairable: repairable, Drift: drift}
-}
-
-// guestThere: a guest is there while its namespace or its host-side veth is.
-func guestThere(a map[string]string, k *hostnet.Observed) Status {
-	_, veth := k.Links[a["veth"]]
-	if k.Netns[a["netns"]] != nil || veth {
-		return Status{Exists: true, Complete: true}
-	}
-	return Status{Drift: []string{"netns " + a["netns"] + " is missing"}}
-}
-
-func observeContainer(addr string, a map[string]string, k *hostnet.Observed) Status {
-	if st := guestThere(a, k); !st.Exists {
-		return st
-	}
-	ns := k.Netns[a["netns"]]
-	veth, vethOK := k.Links[a["veth"]]
-	var drift []string
-	repairable := true
-	if ns == nil {
-		drift = append(drift, "netns "+a["netns"]+" is missing")
-		repairable = false
-	}
-	if !vethOK {
-		drift = append(drift, "veth "+a["veth"]+" is missing")
-		repairable = false
-	} else {
-		if veth.Master != a["bridge_ifname"] {
-			drift = append(drift, fmt.Sprintf("veth %s is not on bridge %s", veth.Name, a["bridge_ifname"]))
-		}
-		if !veth.Up {
-			drift = append(drift, "veth "+veth.Name+" is down")
-		}
-	}
-	if ns != nil {
-		eth0, ok := ns.Links["eth0"]
-		if !ok {
-			drift = append(drift, "eth0 is missing in "+a["netns"])
-			repairable = false
-		} else {
-			want := netip.PrefixFrom(mustAddr(a["address"]), atoi(a["bits"]))
-			if !eth0.Up {
-				drift = append(drift, "eth0 is down")
-			}
-			if len(eth0.Addrs) != 1 || eth0.Addrs[0] != want {
-				drift = append(drift, fmt.Sprintf("eth0 has %v, wants %s", eth0.Addrs, want))
-			}
-		}
-		if lo, ok := ns.Links["lo"]; !ok || !lo.Up {
-			drift = append(drift, "lo is down")
-		}
-		if a["gateway"] != "" && ns.DefaultGw != mustAddr(a["gateway"]) {
-			drift = append(drift, "default route via "+a["gateway"]+" is missing")
-		}
-		if ok {
-			// The root qdisc is replaced in place.
-			drift = append(drift, expand.ContainerOf(addr, a).ShapeDrift(ns)...)
-		}
-	}
-	return Status{Exists: true, Complete: len(drift) == 0, Repairable: repairable, Drift: drift}
+// verdict is a status from what a kind's judge found.
+func verdict(v hostnet.Verdict) Status {
+	return Status{Exists: v.Exists, Complete: v.Exists && len(v.Drift) == 0, Repairable: !v.Unrepairable, Drift: v.Drift}
 }
 
 func mustAddr(s string) netip.Addr     { a, _ := netip.ParseAddr(s); return a }
@@ -580,77 +504,6 @@ func observeLanBridge(a map[string]string, k *hostnet.Observed) Status {
 		drift = append(drift, name+" is down")
 	}
 	sort.Strings(drift)
-	return Status{Exists: true, Complete: len(drift) == 0, Repairable: true, Drift: drift}
-}
-
-func observePodNet(a map[string]string, k *hostnet.Observed) Status {
-	br, ok := k.Links[a["bridge"]]
-	if !ok {
-		return Status{Drift: []string{"bridge " + a["bridge"] + " is missing"}}
-	}
-	var drift []string
-	repairable := true
-	sub := mustPrefix(a["subnet"])
-	gw := netip.PrefixFrom(sub.Addr().Next(), sub.Bits())
-	if !slices.Contains(br.Addrs, gw) {
-		drift = append(drift, a["bridge"]+" lacks "+gw.String())
-		repairable = false
-	}
-	if !br.Up {
-		drift = append(drift, a["bridge"]+" is down")
-		repairable = false
-	}
-	vx := a["vxlan"]
-	if a["backend"] == "vxlan" {
-		l, ok := k.Links[vx]
-		switch {
-		case !ok:
-			drift = append(drift, "vxlan device "+vx+" is missing")
-			repairable = false
-		case l.Kind != "vxlan" || !l.Up || !slices.Contains(l.Addrs, netip.PrefixFrom(sub.Addr(), 32)):
-			drift = append(drift, "vxlan device "+vx+" is down or lacks "+sub.Addr().String()+"/32")
-			repairable = false
-		}
-	}
-	for _, p := range hostnet.ParsePeers(a["peers"]) {
-		if a["backend"] == "vxlan" {
-			if !k.HasNeigh(p.Subnet.Addr(), p.MAC, vx) {
-				drift = append(drift, "neighbour "+p.Subnet.Addr().String()+" lladdr "+p.MAC+" is missing")
-			}
-			if !k.HasFdb(vx, p.MAC, p.Host) {
-				drift = append(drift, "fdb "+p.MAC+" dst "+p.Host.String()+" is missing")
-			}
-			if !k.HasRoute(p.Subnet, p.Subnet.Addr(), vx) {
-				drift = append(drift, "route "+p.Subnet.String()+" via "+vx+" is missing")
-			}
-		} else if !k.HasRoute(p.Subnet, p.Host, "") {
-			drift = append(drift, "route "+p.Subnet.String()+" via "+p.Host.String()+" is missing")
-		}
-	}
-	return Status{Exists: true, Complete: len(drift) == 0, Repairable: repairable, Drift: drift}
-}
-
-func observeSegmentLink(a map[string]string, k *hostnet.Observed) Status {
-	br, brOK := k.Links[a["bridge"]]
-	vx, vxOK := k.Links[a["vxlan"]]
-	if !brOK && !vxOK {
-		return Status{Drift: []string{"bridge " + a["bridge"] + " is missing"}}
-	}
-	var drift []string
-	if !brOK || !br.Up {
-		drift = append(drift, "bridge "+a["bridge"]+" is missing or down")
-	}
-	if !vxOK || vx.Master != a["bridge"] || !vx.Up {
-		drift = append(drift, "vxlan device "+a["vxlan"]+" is missing, down or off "+a["bridge"])
-	}
-	if len(drift) > 0 {
-		return Status{Exists: true, Drift: drift}
-	}
-	for _, p := range hostnet.ParsePeers(a["peers"]) {
-		if !k.HasFdb(a["vxlan"], "00:00:00:00:00:00", p.Host) {
-			drift = append(drift, "flood entry to "+p.Host.String()+" is missing")
-		}
-	}
 	return Status{Exists: true, Complete: len(drift) == 0, Repairable: true, Drift: drift}
 }
 

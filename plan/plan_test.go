@@ -89,13 +89,13 @@ func observed(want []*expand.Resource) Observations {
 		case expand.KindBridge:
 			b := expand.BridgeOf(w.Addr, a)
 			k(w.Host).Links[b.Ifname] = hostnet.Link{Name: b.Ifname, Kind: "bridge", Alias: names.Alias(w.Addr), Up: true,
-				Addrs: []netip.Prefix{netip.PrefixFrom(b.Gateway, b.CIDR.Bits())}}
+				Addrs: []netip.Prefix{netip.PrefixFrom(b.Gateway, b.CIDR.Bits())}, MTU: 1500, MAC: names.MAC(w.Addr)}
 		case expand.KindContainer:
 			c := expand.ContainerOf(w.Addr, a)
-			k(w.Host).Links[c.HostVeth] = hostnet.Link{Name: c.HostVeth, Kind: "veth", Master: c.Bridge, Alias: names.Alias(w.Addr), Up: true}
+			k(w.Host).Links[c.HostVeth] = hostnet.Link{Name: c.HostVeth, Kind: "veth", Master: c.Bridge, Alias: names.Alias(w.Addr), Up: true, MTU: 1500}
 			k(w.Host).Netns[c.Netns] = &hostnet.Netns{DefaultGw: c.Gateway, Links: map[string]hostnet.Link{
 				"lo":   {Name: "lo", Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8")}},
-				"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{netip.PrefixFrom(c.Address, c.Bits)}},
+				"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{netip.PrefixFrom(c.Address, c.Bits)}, MTU: 1500, MAC: names.MAC(w.Addr)},
 			}}
 		case expand.KindProcess:
 			pid++

@@ -162,7 +162,7 @@ func (p *Provider) EnsureNetwork(ctx context.Context, lab string, n provider.Net
 	// Idempotent: "replace" and "|| true"-free; each line must succeed.
 	script := fmt.Sprintf("link set dev lo up\n")
 	if !linkExists(ctx, ns, br) {
-		script += hostnet.BridgeAdd(br, hostnet.Names{Lab: lab}.MAC(n.Addr)) + "\n"
+		script += hostnet.BridgeAdd(br, hostnet.Names{Lab: lab}.MAC(n.Addr), hostnet.DefaultMTU) + "\n"
 	}
 	script += fmt.Sprintf("link set dev %s alias labnet:%s:%s\naddr replace %s/%d dev %s\nlink set dev %s up\n",
 		br, lab, n.Addr, n.Gateway, bits, br, br)
