@@ -46,6 +46,9 @@ type Result struct {
 	Pass     bool          `json:"pass"`
 	Detail   string        `json:"detail,omitempty"`
 	Elapsed  time.Duration `json:"elapsed_ns"`
+	// Tries: how many times a check with `within` ran (1 without); Elapsed
+	// is then the time until it passed, or until it gave up.
+	Tries int `json:"tries"`
 }
 
 // Run runs checks with at most parallel at once. Checks that listen on the
@@ -85,7 +88,28 @@ func Run(ctx context.Context, checks []*config.Check, nodes map[string]Node, con
 	return results
 }
 
-func one(ctx context.Context, c *config.Check, nodes map[string]Node, ags *agents) (r Result) {
+// retryEvery is the pause between two tries of a check with `within`.
+const retryEvery = 250 * time.Millisecond
+
+// one runs a check once, or with `within` until it passes or its time is
+// up (a try started in time runs to its own timeout).
+func one(ctx context.Context, c *config.Check, nodes map[string]Node, ags *agents) Result {
+	start := time.Now()
+	for tries := 1; ; tries++ {
+		r := try(ctx, c, nodes, ags)
+		r.Tries, r.Elapsed = tries, time.Since(start)
+		if r.Pass || c.Within == 0 || time.Since(start)+retryEvery >= c.Within || ctx.Err() != nil {
+			return r
+		}
+		select {
+		case <-ctx.Done():
+			return r
+		case <-time.After(retryEvery):
+		}
+	}
+}
+
+func try(ctx context.Context, c *config.Check, nodes map[string]Node, ags *agents) (r Result) {
 	start := time.Now()
 	r = Result{Name: c.Name, From: c.From, To: c.To, Kind: c.Kind, Expected: c.Expect}
 	if c.Dial.IsValid() {

@@ -31,8 +31,12 @@ func Table(w io.Writer, results []Result, color bool) {
 		if r.Target != "" {
 			kind += " " + r.Target
 		}
+		took := r.Elapsed.Round(time.Millisecond).String()
+		if r.Tries > 1 {
+			took += fmt.Sprintf(" (%d tries)", r.Tries)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.From, dash(r.To), kind, r.Expected, dash(r.Observed), dash(r.Seen),
-			r.Elapsed.Round(time.Millisecond), res)
+			took, res)
 	}
 	tw.Flush()
 	for _, r := range results {

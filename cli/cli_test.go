@@ -88,6 +88,21 @@ func TestValidateCountsEveryKind(t *testing.T) {
 	}
 }
 
+// TestValidateWithin: a within shorter than the check's timeout, or not a
+// duration, is an error at the attribute.
+func TestValidateWithin(t *testing.T) {
+	for within, want := range map[string]string{
+		`"1s"`:   `main.hcl:5:12: error: Invalid within`,
+		`"soon"`: `within "soon" is not a duration`,
+	} {
+		dir := writeLab(t, map[string]string{"main.hcl": "lab { name = \"w\" }\nnetwork \"lan\" { cidr = \"192.168.60.0/24\" }\nhost \"h\" { network = network.lan }\ncheck \"c\" {\n  within = " + within + "\n  from = host.h\n  exec = \"true\"\n}\n"})
+		_, errOut, code := run(t, dir, "", "validate")
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("within = %s: exit %d, want %q in\n%s", within, code, want, errOut)
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	dir := writeLab(t, map[string]string{"main.hcl": goodLab})
 	out, errOut, code := run(t, dir, "", "validate")

@@ -36,6 +36,7 @@ var (
 	maxIfname  = 15
 	maxCount   = 1000
 	maxTimeout = "5m"
+	maxWithin  = "30m"
 )
 
 // Resource kinds, in the order they are documented.
@@ -135,7 +136,7 @@ var (
 		kindContainer: {attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss"}, required: []string{"host"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader, nicBlockHeader}},
 		kindProcess:   {attrs: []string{"on", "command"}, required: []string{"on", "command"}},
 		kindCheck: {
-			attrs:    []string{"from", "to", "ping", "tcp", "udp", "exec", "address", "expect", "source", "timeout"},
+			attrs:    []string{"from", "to", "ping", "tcp", "udp", "exec", "address", "expect", "source", "timeout", "within"},
 			required: []string{"from"},
 		},
 		kindVM: {attrs: []string{"host", "mode", "segment", "address", "rate", "delay", "loss"}, required: []string{"host", "mode"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader, nicBlockHeader}},

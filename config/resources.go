@@ -998,6 +998,20 @@ func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*inst
 		}
 		c.Timeout = t
 	}
+	within, withinSet := d.str("within")
+	if withinSet {
+		w, err := time.ParseDuration(within)
+		max, _ := time.ParseDuration(maxWithin)
+		switch {
+		case err != nil:
+			d.fail("within", "Invalid within", "within %q is not a duration like \"30s\" or \"2m\".", within)
+		case w < c.Timeout:
+			d.fail("within", "Invalid within", "within (%s) is shorter than the check's timeout (%s): not even one try would fit.", within, c.Timeout)
+		case w > max:
+			d.fail("within", "Invalid within", "within must be at most %s, got %s.", maxWithin, within)
+		}
+		c.Within = w
+	}
 	sourceSet := d.has("source")
 	if sourceSet {
 		c.Source, _ = d.ipv4("source")
@@ -1046,6 +1060,7 @@ func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*inst
 		"expect":  cty.StringVal(c.Expect),
 		"source":  nullOr(sourceSet, c.Source.String(), str, cty.String),
 		"timeout": cty.StringVal(timeout),
+		"within":  nullOr(withinSet, within, str, cty.String),
 	})
 	return &instance{value: v, res: c}, func() { l.lab.Checks = append(l.lab.Checks, c) }
 }

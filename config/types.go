@@ -185,6 +185,9 @@ type Check struct {
 	Expect  string         // "reach" or "blocked"
 	Source  netip.Addr     // expected source seen by the listener; invalid when unset
 	Timeout time.Duration
+	// Within: retried until it passes or this much time has gone (0: one
+	// try); how long it took is the convergence a lab measures.
+	Within time.Duration
 }
 
 type Output struct {

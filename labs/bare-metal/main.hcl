@@ -111,6 +111,8 @@ check "across-hosts-by-host-ip" {
 check "http-server-on-another-host" {
   from = host.node[2]
   exec = "python3 -c 'import urllib.request; urllib.request.urlopen(\"http://${host.node[0].address}:8000/\", timeout=3)'"
+  # The server may still be starting right after apply: try for a while.
+  within = "15s"
   # python3's start counts too: seconds on an emulated (TCG) Lima VM
   timeout = "10s"
 }

@@ -139,6 +139,8 @@ check "pod-sees-its-own-ip" {
 check "containers-of-a-pod-on-localhost" {
   from = pod.web[0]
   exec = "python3 -c 'import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:8000/\", timeout=3)'"
+  # The server may still be starting right after apply: try for a while.
+  within = "15s"
 }
 
 check "pod-to-outside-is-masqueraded" {

@@ -1,0 +1,38 @@
+package acceptance
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCheckWithin: a check with `within` is tried until it passes, and the
+// report says how long that took and how many tries; one that never passes
+// fails once its time is up, not at the first try.
+func TestCheckWithin(t *testing.T) {
+	l := newLab(t, "testdata/within")
+	l.must(0, "apply", "-auto-approve")
+	out, _, code := l.run("test")
+	if code != 1 || !strings.Contains(out, "1 passed, 1 failed") {
+		t.Fatalf("test: exit %d\n%s", code, out)
+	}
+	row := regexp.MustCompile(`(?m)^(appears|never) .* (\S+) \((\d+) tries\)\s+(pass|FAIL)`)
+	got := map[string][]string{}
+	for _, m := range row.FindAllStringSubmatch(out, -1) {
+		got[m[1]] = m[2:]
+	}
+	if len(got) != 2 {
+		t.Fatalf("rows with tries: %v\n%s", got, out)
+	}
+	took, _ := time.ParseDuration(got["appears"][0])
+	tries, _ := strconv.Atoi(got["appears"][1])
+	if got["appears"][2] != "pass" || took < time.Second || tries < 2 {
+		t.Errorf("appears: %v, want a pass after >= 1s and several tries\n%s", got["appears"], out)
+	}
+	took, _ = time.ParseDuration(got["never"][0])
+	if got["never"][2] != "FAIL" || took < 1750*time.Millisecond || took > 4*time.Second {
+		t.Errorf("never: %v, want a failure after about 2s\n%s", got["never"], out)
+	}
+}
