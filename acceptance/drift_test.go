@@ -26,6 +26,11 @@ func TestDrift(t *testing.T) {
 		{"changed address", "node-1", "ip -n " + ns("client-1") + " addr flush dev eth0 && ip -n " + ns("client-1") + " addr add 172.17.9.9/16 dev eth0", "eth0 has [172.17.9.9/16]"},
 		{"deleted route", "node-0", "ip -n " + ns("web-0") + " route del default", "default route via 172.17.0.1 is missing"},
 		{"link down", "node-1", "ip link set docker0 down", "docker0 is down"},
+		{"bridge MTU", "node-1", "ip link set docker0 mtu 1400", "docker0 has MTU 1400, wants 1500"},
+		{"bridge MAC", "node-0", "ip link set docker0 address 02:00:00:00:00:99", "docker0 has MAC 02:00:00:00:00:99"},
+		{"eth0 MTU", "node-0", "ip -n " + ns("client-0") + " link set eth0 mtu 1400", "eth0 has MTU 1400, wants 1500"},
+		{"eth0 MAC", "node-1", "ip -n " + ns("web-1") + " link set eth0 address 02:00:00:00:00:98", "eth0 has MAC 02:00:00:00:00:98"},
+		{"veth moved to another bridge", "node-0", "ip link add lnt-other type bridge && ip link set " + vethOf(t, l, "container.web[0]") + " master lnt-other", "is not on bridge docker0"},
 		{"flushed nft table", "node-0", "nft flush table inet " + table, "rule missing"},
 		{"deleted nft table", "node-1", "nft delete table inet " + table, "is missing"},
 		{"killed process", "", "process.web[1]", "process is not running"},
@@ -52,6 +57,46 @@ func TestDrift(t *testing.T) {
 			l.must(0, "apply", "-auto-approve")
 			l.must(0, "plan", "-detailed-exitcode")
 			if out := l.must(0, "test"); !strings.Contains(out, "5 passed, 0 failed") {
+				t.Fatalf("checks after repair:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestDriftFlatVXLAN: the flannel-style VXLAN device replaced by hand with
+// one of the same name, address, MAC and MTU but another VNI and UDP port
+// carries nothing to the other nodes: plan must say so (it said "No
+// changes" while pods could not reach each other), and apply must remake
+// it with its neighbour, fdb and route entries. Likewise its MTU and cni0's.
+func TestDriftFlatVXLAN(t *testing.T) {
+	l := newLab(t, "kubernetes-flat")
+	l.must(0, "apply", "-auto-approve")
+	const remake = `mac=$(cat /sys/class/net/flannel.1/address)
+a=$(ip -4 -o addr show dev flannel.1 | awk '{print $4}')
+local=$(ip -d -o link show dev flannel.1 | sed -n 's/.* local \([0-9.]*\) .*/\1/p')
+ip link del flannel.1
+ip link add flannel.1 type vxlan id 99 local "$local" dstport 4789 nolearning
+ip link set flannel.1 address "$mac" mtu 1450 up
+ip addr add "$a" dev flannel.1`
+	for _, tc := range []struct {
+		name, host, tamper string
+		reasons            []string
+	}{
+		{"other VNI and port", "node-0", remake, []string{"flannel.1 has VNI 99, wants 1", "flannel.1 has UDP port 4789, wants 8472"}},
+		{"vxlan MTU", "node-1", "ip link set flannel.1 mtu 1300", []string{"flannel.1 has MTU 1300, wants 1450"}},
+		{"cni0 MTU", "node-0", "ip link set cni0 mtu 1400", []string{"cni0 has MTU 1400, wants 1450"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hostExec(t, holderPID(t, l.name, tc.host), tc.tamper)
+			out := l.must(2, "plan", "-detailed-exitcode")
+			for _, r := range tc.reasons {
+				if !strings.Contains(out, r) {
+					t.Fatalf("plan does not report %q:\n%s", r, out)
+				}
+			}
+			l.must(0, "apply", "-auto-approve")
+			l.must(0, "plan", "-detailed-exitcode")
+			if out := l.must(0, "test"); !strings.Contains(out, "7 passed, 0 failed") {
 				t.Fatalf("checks after repair:\n%s", out)
 			}
 		})
