@@ -90,23 +90,32 @@ func linkDrift(l Link, what string, mtu int, mac string) []string {
 	return d
 }
 
-// Judge compares the bridge with what CreateBatch makes.
-func (b Bridge) Judge(n Names, k *Observed) Verdict {
-	l, ok := k.Links[b.Ifname]
+// judgeBridge compares a bridge labnet made (marked as addr's, with its
+// MTU and MAC) with what refresh read; ok is false when it is missing.
+func judgeBridge(n Names, k *Observed, ifname, addr string, mtu int) (v Verdict, l Link, ok bool) {
+	l, ok = k.Links[ifname]
 	if !ok {
-		return Verdict{Drift: []string{"bridge " + b.Ifname + " is missing"}}
+		return Verdict{Drift: []string{"bridge " + ifname + " is missing"}}, l, false
 	}
-	v := Verdict{Exists: true}
+	v = Verdict{Exists: true}
 	if l.Kind != "bridge" {
 		v.Drift = append(v.Drift, fmt.Sprintf("%s is a %q link, not a bridge", l.Name, l.Kind))
 		v.Unrepairable = true
 	}
-	if l.Alias != n.Alias(b.Addr) {
+	if l.Alias != n.Alias(addr) {
 		v.Drift = append(v.Drift, fmt.Sprintf("%s is not marked as labnet's (alias %q)", l.Name, l.Alias))
 	}
-	v.Drift = append(v.Drift, linkDrift(l, l.Name, DefaultMTU, n.MAC(b.Addr))...)
-	if want := netip.PrefixFrom(b.Gateway, b.CIDR.Bits()); !slices.Contains(l.Addrs, want) {
-		v.Drift = append(v.Drift, fmt.Sprintf("%s lacks address %s", l.Name, want))
+	v.Drift = append(v.Drift, linkDrift(l, l.Name, mtu, n.MAC(addr))...)
+	return v, l, true
+}
+
+// Judge compares the bridge with what CreateBatch makes.
+func (b Bridge) Judge(n Names, k *Observed) Verdict {
+	v, l, ok := judgeBridge(n, k, b.Ifname, b.Addr, DefaultMTU)
+	if ok {
+		if want := netip.PrefixFrom(b.Gateway, b.CIDR.Bits()); !slices.Contains(l.Addrs, want) {
+			v.Drift = append(v.Drift, fmt.Sprintf("%s lacks address %s", l.Name, want))
+		}
 	}
 	return v
 }

@@ -242,12 +242,16 @@ func vxlanDrift(l Link, ok bool, want VxlanInfo) (remake []string) {
 // RemakeVxlan says whether an update must delete and remake the VXLAN
 // device (it is missing, or differs in what cannot be changed in place).
 func (p PodNet) RemakeVxlan(k *Observed) bool {
-	if p.Backend != "vxlan" || k == nil {
+	return p.Backend == "vxlan" && remakeVxlan(k, p.Vxlan, p.vxlan())
+}
+
+func remakeVxlan(k *Observed, name string, want VxlanInfo) bool {
+	if k == nil {
 		return false
 	}
-	l, ok := k.Links[p.Vxlan]
-	l.Name = p.Vxlan
-	return len(vxlanDrift(l, ok, p.vxlan())) > 0
+	l, ok := k.Links[name]
+	l.Name = name
+	return len(vxlanDrift(l, ok, want)) > 0
 }
 
 // Judge compares the host's share of the pod network with what
@@ -255,19 +259,10 @@ func (p PodNet) RemakeVxlan(k *Observed) bool {
 // (the pods' veths went with it); everything else, the VXLAN device
 // included, is repaired in place by RepairBatch.
 func (p PodNet) Judge(n Names, k *Observed) Verdict {
-	br, ok := k.Links[p.Bridge]
+	v, br, ok := judgeBridge(n, k, p.Bridge, p.Addr, p.bridgeMTU())
 	if !ok {
-		return Verdict{Drift: []string{"bridge " + p.Bridge + " is missing"}}
+		return v
 	}
-	v := Verdict{Exists: true}
-	if br.Kind != "bridge" {
-		v.Drift = append(v.Drift, fmt.Sprintf("%s is a %q link, not a bridge", br.Name, br.Kind))
-		v.Unrepairable = true
-	}
-	if br.Alias != n.Alias(p.Addr) {
-		v.Drift = append(v.Drift, fmt.Sprintf("%s is not marked as labnet's (alias %q)", br.Name, br.Alias))
-	}
-	v.Drift = append(v.Drift, linkDrift(br, br.Name, p.bridgeMTU(), n.MAC(p.Addr))...)
 	if gw := netip.MustParsePrefix(p.gatewayPrefix()); !slices.Contains(br.Addrs, gw) {
 		v.Drift = append(v.Drift, p.Bridge+" lacks "+gw.String())
 	}
@@ -416,12 +411,7 @@ func (s SegmentLink) vxlan() VxlanInfo {
 
 // RemakeVxlan: see PodNet.RemakeVxlan.
 func (s SegmentLink) RemakeVxlan(k *Observed) bool {
-	if k == nil {
-		return false
-	}
-	l, ok := k.Links[s.Vxlan]
-	l.Name = s.Vxlan
-	return len(vxlanDrift(l, ok, s.vxlan())) > 0
+	return remakeVxlan(k, s.Vxlan, s.vxlan())
 }
 
 // Judge compares the host's port into the segment with what CreateBatch
