@@ -120,7 +120,7 @@ func TestStrayVethOfGoingGuest(t *testing.T) {
 	l.must(0, "apply", "-auto-approve", "-var", "n=2")
 	veth, ns := vethOf(t, l, "container.c[1]"), "ln."+l.name+".c-1"
 	holder := holderPID(t, l.name, "h")
-	out, err := exec.Command("nsenter", "-t", holder, "-n", "-m", "-r", "sh", "-c",
+	out, err := exec.Command("nsenter", "-t", holder, "-n", "-m", "-r", "-w", "sh", "-c",
 		"ip netns exec "+ns+" sleep 600 </dev/null >/dev/null 2>&1 & p=$!; echo $p\n"+
 			"until [ \"$(ip netns identify $p)\" = "+ns+" ]; do sleep 0.05; done; ip netns del "+ns).CombinedOutput()
 	if err != nil {
@@ -134,7 +134,7 @@ func TestStrayVethOfGoingGuest(t *testing.T) {
 		t.Fatalf("plan of the removal does not delete the stray veth's guest:\n%s", out2)
 	}
 	l.must(0, "apply", "-auto-approve", "-var", "n=1")
-	if err := exec.Command("nsenter", "-t", holder, "-n", "-m", "-r", "ip", "link", "show", "dev", veth).Run(); err == nil {
+	if err := exec.Command("nsenter", "-t", holder, "-n", "-m", "-r", "-w", "ip", "link", "show", "dev", veth).Run(); err == nil {
 		t.Errorf("veth %s of the removed guest is still on the host", veth)
 	}
 	l.must(0, "plan", "-detailed-exitcode", "-var", "n=1")

@@ -203,7 +203,7 @@ func TestSecurity(t *testing.T) {
 		var raw []byte
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			raw, err = exec.Command("nsenter", "-t", holders[host], "-m", "-r", "cat", logPath).Output()
+			raw, err = exec.Command("nsenter", "-t", holders[host], "-m", "-r", "-w", "cat", logPath).Output()
 			if err == nil && len(raw) > 0 || time.Now().After(deadline) {
 				break
 			}
@@ -232,7 +232,7 @@ func TestSecurity(t *testing.T) {
 			files, _ := filepath.Glob(pwned + "*")
 			out = []byte(strings.Join(files, " "))
 		} else {
-			out, _ = exec.Command("nsenter", "-t", where, "-m", "-r", "sh", "-c", "ls -d "+pwned+"* /run/pwned-* 2>/dev/null; true").Output()
+			out, _ = exec.Command("nsenter", "-t", where, "-m", "-r", "-w", "sh", "-c", "ls -d "+pwned+"* /run/pwned-* 2>/dev/null; true").Output()
 		}
 		if s := strings.TrimSpace(string(out)); s != "" {
 			t.Errorf("a shell ran the hostile text (mount namespace of %q): %s", where, s)

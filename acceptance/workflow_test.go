@@ -103,7 +103,7 @@ func holderPIDs(lab, host string) []string {
 // and returns its output.
 func hostExec(t *testing.T, pid, cmd string) string {
 	t.Helper()
-	out, err := exec.Command("nsenter", "-t", pid, "-n", "-m", "-r", "sh", "-c", cmd).CombinedOutput()
+	out, err := exec.Command("nsenter", "-t", pid, "-n", "-m", "-r", "-w", "sh", "-c", cmd).CombinedOutput()
 	if err != nil {
 		t.Fatalf("on host: %s: %v: %s", cmd, err, out)
 	}

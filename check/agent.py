@@ -197,3 +197,11 @@ for line in sys.stdin:
         stops.setdefault(r["of"], threading.Event()).set()
         continue
     threading.Thread(target=serve, args=(r,), daemon=True).start()
+
+# EOF: end now. A daemon thread may still be writing an event; exiting
+# through the interpreter's shutdown then aborts ("could not acquire lock
+# for stdout", seen with Debian's python3.11), so take the lock, flush and
+# leave without finalization.
+with out_lock:
+    sys.stdout.flush()
+    os._exit(0)

@@ -378,10 +378,11 @@ func (p *Provider) writeSshd(pid int, lab string, h provider.Host, keys provider
 }
 
 func (p *Provider) startSshd(ctx context.Context, lab string, h provider.Host, pid int) error {
-	// -r: the holder's root too. Entering a mount namespace resets the root
-	// to the namespace's; where labnet runs in a chroot (a minimal build
-	// root, some CI containers) sshd then looked for its files outside it.
-	cmd := exec.CommandContext(ctx, "nsenter", "-t", strconv.Itoa(pid), "-n", "-m", "-r", "--",
+	// -r -w: the holder's root and directory too. Entering a mount
+	// namespace resets both to the namespace's; where labnet runs in a
+	// chroot (a minimal build root, some CI containers) sshd then looked
+	// for its files outside it.
+	cmd := exec.CommandContext(ctx, "nsenter", "-t", strconv.Itoa(pid), "-n", "-m", "-r", "-w", "--",
 		p.Sshd, "-f", sshdConfig(lab, h), "-E", sshdDir+"/sshd.log")
 	cmd.Env = []string{OwnerEnv + "=" + owner(lab, h.Name) + "sshd", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -107,6 +107,8 @@ check "same-host-by-container-ip" {
 check "web-process-serves" {
   from = container.client[0]
   exec = "python3 -c 'import urllib.request; urllib.request.urlopen(\"http://${container.web[0].address}:8000/\", timeout=3)'"
+  # The server may still be starting right after apply: try for a while.
+  within = "15s"
 }
 
 # Another host cannot reach a container by its container address: on host 1
