@@ -28,6 +28,7 @@ if ! command -v debootstrap >/dev/null; then
 fi
 
 root=$(mktemp -d /var/tmp/labnet-fresh.XXXXXX)
+chmod 755 "$root" # the chroot's / (mktemp makes it 0700: a user could open nothing)
 cleanup() {
 	set +e
 	# Processes the run left inside the chroot (a failed test's sshd, say).
