@@ -3,8 +3,8 @@ package apply
 import (
 	"testing"
 
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/provider"
 	"github.com/labnet-dev/labnet/state"
@@ -23,15 +23,15 @@ func BenchmarkRemovalStage(b *testing.B) {
 	obs := plan.Observations{Networks: map[string]plan.Status{}, Hosts: map[string]provider.Status{}, Kernel: map[string]*hostnet.Observed{}}
 	for _, r := range prior.Resources {
 		switch {
-		case r.Kind == expand.KindNetwork:
+		case r.Kind == kinds.Network:
 			obs.Networks[r.Addr] = plan.Status{Exists: true, Complete: true}
-		case r.Kind == expand.KindHost:
+		case r.Kind == kinds.Host:
 			obs.Hosts[r.Addr] = provider.Status{Exists: true, SSHUp: true}
 			obs.Kernel[r.Addr] = &hostnet.Observed{Links: map[string]hostnet.Link{}, Netns: map[string]*hostnet.Netns{}}
 		}
 	}
 	for _, r := range prior.Resources {
-		if r.Kind == expand.KindContainer {
+		if r.Kind == kinds.Container {
 			obs.Kernel[r.Host].Netns[r.Attrs["netns"]] = &hostnet.Netns{}
 		}
 	}
@@ -45,7 +45,11 @@ func BenchmarkRemovalStage(b *testing.B) {
 				byHost[n.change.Host] = append(byHost[n.change.Host], n)
 			}
 			for h, nodes := range byHost {
-				scripts = append(scripts, hostScript(hostnet.Names{Lab: "scale"}, nodes, obs.Kernel[h]))
+				s, bad := hostScript(hostnet.Names{Lab: "scale"}, nodes, obs.Kernel[h])
+				if len(bad) > 0 {
+					b.Fatal(bad)
+				}
+				scripts = append(scripts, s)
 			}
 		}
 		for _, s := range scripts {

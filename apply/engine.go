@@ -17,6 +17,7 @@ import (
 
 	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/provider"
 	"github.com/labnet-dev/labnet/provider/lima"
@@ -138,7 +139,11 @@ func (e *Engine) DialEarly(ctx context.Context, hosts []*expand.Resource) {
 		if err != nil {
 			continue
 		}
-		t, err := p.Target(e.Lab, expand.HostOf(h.Addr, h.Attrs), provider.Record{}, e.Keys)
+		hh, err := kinds.HostOf(h.Addr, h.Attrs)
+		if err != nil {
+			continue // plan reports it
+		}
+		t, err := p.Target(e.Lab, hh, provider.Record{}, e.Keys)
 		if err != nil || !t.Addr.IsValid() {
 			continue
 		}
@@ -195,7 +200,11 @@ func (e *Engine) Conn(ctx context.Context, host *state.Resource) (*remote.Conn, 
 			return nil, fmt.Errorf("%s: record: %w", host.Addr, err)
 		}
 	}
-	t, err := p.Target(e.Lab, expand.HostOf(host.Addr, host.Attrs), rec, e.Keys)
+	h, err := kinds.HostOf(host.Addr, host.Attrs)
+	if err != nil {
+		return nil, err
+	}
+	t, err := p.Target(e.Lab, h, rec, e.Keys)
 	if err != nil {
 		return nil, err
 	}
@@ -271,13 +280,13 @@ func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *st
 	var items []item
 	seen := map[string]bool{} // hosts and networks the lab wants
 	for _, w := range want {
-		if w.Kind == expand.KindNetwork || w.Kind == expand.KindHost {
+		if kinds.Of(w.Kind).Provider != "" {
 			items = append(items, item{w.Addr, w.Kind, w.Attrs})
 			seen[w.Addr] = true
 		}
 	}
 	for _, r := range prior.Resources {
-		if (r.Kind == expand.KindNetwork || r.Kind == expand.KindHost) && !seen[r.Addr] {
+		if (kinds.Of(r.Kind).Provider != "") && !seen[r.Addr] {
 			items = append(items, item{r.Addr, r.Kind, r.Attrs})
 		}
 	}
@@ -327,7 +336,7 @@ func (e *Engine) parallel(jobs []func()) {
 func (e *Engine) checkNetem(ctx context.Context, want []*expand.Resource, prior *state.State, obs plan.Observations) error {
 	need := map[string]bool{}
 	for _, w := range want {
-		if expand.IsGuest(w.Kind) && (w.Attrs["delay"] != "" || w.Attrs["loss"] != "") {
+		if kinds.NeedsNetem(w.Kind, w.Attrs) {
 			need[w.Host] = true
 		}
 	}
@@ -370,8 +379,12 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 	if err != nil {
 		return err
 	}
-	if kind == expand.KindNetwork {
-		ok, why, err := p.ObserveNetwork(ctx, e.Lab, expand.NetworkOf(addr, attrs))
+	if kinds.Of(kind).Provider == "network" {
+		nw, err := kinds.NetworkOf(addr, attrs)
+		if err != nil {
+			return err
+		}
+		ok, why, err := p.ObserveNetwork(ctx, e.Lab, nw)
 		if err != nil {
 			return err
 		}
@@ -392,7 +405,11 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 		mu.Unlock()
 		return nil
 	}
-	st, err := p.ObserveHost(ctx, e.Lab, expand.HostOf(addr, old.Attrs), record(old))
+	h, err := kinds.HostOf(addr, old.Attrs)
+	if err != nil {
+		return err
+	}
+	st, err := p.ObserveHost(ctx, e.Lab, h, record(old))
 	if err != nil {
 		return fmt.Errorf("%s: %w", addr, err)
 	}
@@ -440,7 +457,10 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 		for i, c := range remove {
 			nodes[i] = &node{change: c, delete: true}
 		}
-		s := hostScript(e.names(), nodes, nil)
+		s, bad := hostScript(e.names(), nodes, nil)
+		for _, err := range bad {
+			return err
+		}
 		rm = &s
 	}
 	start := time.Now()
@@ -457,11 +477,7 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 			if outcome[i] != nil {
 				continue // not removed (gone already, or it failed): the plan judges it from the read
 			}
-			// The read saw the host before: what it listed of the guest
-			// is gone now (its veth goes with its namespace).
-			delete(k.Netns, c.Before["netns"])
-			delete(k.Links, c.Before["veth"])
-			delete(r.Gone, c.Before["veth"])
+			kinds.ForgetRemoved(c.Before, k, &r)
 			evs = append(evs, Event{Addr: c.Addr, Action: plan.Delete, Phase: "start"})
 			mu.Lock()
 			obs.Removed[c.Addr] = true

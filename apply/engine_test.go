@@ -333,7 +333,7 @@ func TestStepGolden(t *testing.T) {
 	var b strings.Builder
 	var script hostnet.Script
 	for i, tc := range cases {
-		s := Step(n, tc.c, tc.del, tc.obs)
+		s := mustStep(t, n, tc.c, tc.del, tc.obs)
 		fmt.Fprintf(&b, "== %s ==\n", tc.name)
 		if len(s.Batch) > 0 {
 			fmt.Fprintf(&b, "batch:\n  %s\n", strings.Join(s.Batch, "\n  "))
@@ -379,25 +379,34 @@ func TestStepUsesObservations(t *testing.T) {
 		{&hostnet.Observed{}, nil},
 	}
 	for i, tt := range tests {
-		if got := Step(n, del, true, tt.obs).Batch; !reflect.DeepEqual(got, tt.want) {
+		if got := mustStep(t, n, del, true, tt.obs).Batch; !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("case %d: batch %q, want %q", i, got, tt.want)
 		}
 	}
 	// A replacement removes the veth itself: its name is reused at once.
 	rep := dockerChange(t, "container.client[1]", plan.Replace)
-	if got := Step(n, rep, true, nil).Batch; !reflect.DeepEqual(got, []string{"link del dev " + veth, "netns del " + netns}) {
+	if got := mustStep(t, n, rep, true, nil).Batch; !reflect.DeepEqual(got, []string{"link del dev " + veth, "netns del " + netns}) {
 		t.Errorf("replace: batch %q", got)
 	}
 	cr := dockerChange(t, "container.client[1]", plan.Create)
-	if a, b := Step(n, cr, false, nil), Step(n, cr, false, &hostnet.Observed{}); !reflect.DeepEqual(a, b) {
+	if a, b := mustStep(t, n, cr, false, nil), mustStep(t, n, cr, false, &hostnet.Observed{}); !reflect.DeepEqual(a, b) {
 		t.Errorf("create depends on observations:\n%+v\n%+v", a, b)
 	}
 	// A process's delete kills by its owner mark, its create verifies it.
-	p := Step(n, dockerChange(t, "process.web[1]", plan.Create), false, nil)
+	p := mustStep(t, n, dockerChange(t, "process.web[1]", plan.Create), false, nil)
 	if !strings.Contains(p.Shell, "LABNET_OWNER=docker/node-1/process.web[1]") || !strings.Contains(p.Verify, hostnet.FindOwned("docker/node-1/process.web[1]")) {
 		t.Errorf("process step %+v", p)
 	}
-	if d := Step(n, dockerChange(t, "process.web[1]", plan.Delete), true, nil); d.Shell != hostnet.KillOwned("docker/node-1/process.web[1]") || len(d.Batch) != 0 {
+	if d := mustStep(t, n, dockerChange(t, "process.web[1]", plan.Delete), true, nil); d.Shell != hostnet.KillOwned("docker/node-1/process.web[1]") || len(d.Batch) != 0 {
 		t.Errorf("process delete %+v", d)
 	}
+}
+
+func mustStep(t testing.TB, n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) hostnet.Step {
+	t.Helper()
+	s, err := Step(n, c, del, obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

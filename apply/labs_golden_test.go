@@ -10,6 +10,7 @@ import (
 	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/state"
 )
@@ -44,7 +45,7 @@ func TestLabScriptsGolden(t *testing.T) {
 				byHost := map[string]*hostnet.Script{}
 				for _, n := range stage {
 					c := n.change
-					if c.Kind == expand.KindNetwork || c.Kind == expand.KindHost {
+					if kinds.Of(c.Kind).Provider != "" {
 						fmt.Fprintf(&b, "provider: %s %s\n", act(n), c.Addr)
 						continue
 					}
@@ -53,7 +54,7 @@ func TestLabScriptsGolden(t *testing.T) {
 						s = &hostnet.Script{Header: hostnet.HostPrep(names)}
 						byHost[c.Host] = s
 					}
-					st := Step(names, c, n.delete, nil)
+					st := mustStep(t, names, c, n.delete, nil)
 					st.ID = c.ID
 					s.Steps = append(s.Steps, st)
 				}

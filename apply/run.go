@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/state"
 )
@@ -64,7 +64,7 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, obs p
 	failed := map[string]bool{} // addresses whose change failed or was skipped
 	e.goneWithHost = map[string]bool{}
 	for _, c := range p.Changes {
-		if c.Kind == expand.KindHost && (c.Action == plan.Delete || c.Action == plan.Replace) && c.Before != nil && contentsGoWithHost(c.Before) {
+		if kinds.Of(c.Kind).Provider == "host" && (c.Action == plan.Delete || c.Action == plan.Replace) && c.Before != nil && contentsGoWithHost(c.Before) {
 			e.goneWithHost[c.Addr] = true
 		}
 	}
@@ -178,7 +178,7 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 	for _, n := range nodes {
 		// A netns host or Lima VM takes everything on it when it goes: its contents
 		// need no commands of their own (and its sshd may be gone).
-		if n.delete && e.goneWithHost[n.change.Host] && n.change.Kind != expand.KindHost {
+		if n.delete && e.goneWithHost[n.change.Host] && kinds.Of(n.change.Kind).Provider != "host" {
 			results[n] = result{}
 			continue
 		}
@@ -187,7 +187,7 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 			results[n] = result{}
 			continue
 		}
-		if n.change.Kind == expand.KindNetwork || n.change.Kind == expand.KindHost {
+		if kinds.Of(n.change.Kind).Provider != "" {
 			provNodes = append(provNodes, n)
 		} else {
 			byHost[n.change.Host] = append(byHost[n.change.Host], n)
@@ -273,22 +273,25 @@ func finished(n *node, start time.Time, err error) Event {
 // provide does a network's or a host's change through its provider.
 func (e *Engine) provide(ctx context.Context, n *node, st *state.State) (json.RawMessage, error) {
 	c := n.change
-	attrs := c.After
-	if n.delete {
-		attrs = goingAttrs(c)
-	}
+	attrs := kinds.Op{Delete: n.delete, Before: c.Before, After: c.After}.Attrs()
 	p, err := e.providerFor(c.Addr, attrs)
 	if err != nil {
 		return nil, err
 	}
-	if c.Kind == expand.KindNetwork {
-		nw := expand.NetworkOf(c.Addr, attrs)
+	if kinds.Of(c.Kind).Provider == "network" {
+		nw, err := kinds.NetworkOf(c.Addr, attrs)
+		if err != nil {
+			return nil, err
+		}
 		if n.delete {
 			return nil, p.DestroyNetwork(ctx, e.Lab, nw)
 		}
 		return nil, p.EnsureNetwork(ctx, e.Lab, nw)
 	}
-	h := expand.HostOf(c.Addr, attrs)
+	h, err := kinds.HostOf(c.Addr, attrs)
+	if err != nil {
+		return nil, err
+	}
 	old := st.Get(c.Addr)
 	switch {
 	case n.delete:
@@ -340,7 +343,13 @@ func (e *Engine) runHost(ctx context.Context, hostAddr string, nodes []*node, st
 	if err != nil {
 		return fail(err)
 	}
-	script := hostScript(e.names(), nodes, obs.Kernel[hostAddr])
+	script, bad := hostScript(e.names(), nodes, obs.Kernel[hostAddr])
+	for n, err := range bad {
+		out[n] = err
+	}
+	if len(script.Steps) == 0 {
+		return out
+	}
 	r, err := conn.Run(ctx, script.Render())
 	if err != nil {
 		return fail(err)
@@ -357,12 +366,21 @@ func (e *Engine) runHost(ctx context.Context, hostAddr string, nodes []*node, st
 }
 
 // hostScript is one host's script for a stage: every node's step, with the
-// node's index in nodes as its ID.
-func hostScript(n hostnet.Names, nodes []*node, obs *hostnet.Observed) hostnet.Script {
+// node's index in nodes as its ID; a node whose step cannot be built (its
+// attributes do not parse) is left out with its error.
+func hostScript(n hostnet.Names, nodes []*node, obs *hostnet.Observed) (hostnet.Script, map[*node]error) {
 	var s hostnet.Script
+	var bad map[*node]error
 	makes := false
 	for i, nd := range nodes {
-		step := Step(n, nd.change, nd.delete, obs)
+		step, err := Step(n, nd.change, nd.delete, obs)
+		if err != nil {
+			if bad == nil {
+				bad = map[*node]error{}
+			}
+			bad[nd] = err
+			continue
+		}
 		step.ID = i
 		s.Steps = append(s.Steps, step)
 		makes = makes || !nd.delete
@@ -370,177 +388,20 @@ func hostScript(n hostnet.Names, nodes []*node, obs *hostnet.Observed) hostnet.S
 	if makes {
 		s.Header = hostnet.HostPrep(n)
 	}
-	return s
+	return s, bad
 }
 
-// Step builds one change's share of its host's script. obs (may be nil) is
-// what refresh saw on the host, so deletions touch only what is there.
-func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) hostnet.Step {
-	var s hostnet.Step
-	if del {
-		a := goingAttrs(c)
-		switch c.Kind {
-		case expand.KindBridge:
-			if obs == nil || hasLink(obs, a["ifname"]) {
-				s.Batch = expand.BridgeOf(c.Addr, a).DeleteBatch()
-			}
-		case expand.KindLanBridge:
-			s.Shell = expand.LanBridgeOf(c.Addr, a).RestoreShell(n)
-		case expand.KindPodNet:
-			s.Batch = expand.PodNetOf(c.Addr, a).DeleteBatch()
-		case expand.KindSegmentLink:
-			s.Batch = expand.SegmentLinkOf(c.Addr, a).DeleteBatch()
-		case expand.KindNIC:
-			nc := expand.NICOf(c.Addr, a)
-			if obs == nil || hasLink(obs, nc.HostVeth) {
-				s.Batch = nc.DeleteBatch()
-			}
-		case expand.KindContainer, expand.KindVM, expand.KindPod:
-			// A deletion needs the names only (ContainerOf also parses
-			// addresses and shaping: a third of the stage's building for
-			// 1,000 guests).
-			ct := hostnet.Container{Addr: c.Addr, Netns: a["netns"], HostVeth: a["veth"]}
-			veth, ns := true, true
-			if obs != nil {
-				veth, ns = hasLink(obs, ct.HostVeth), obs.Netns[ct.Netns] != nil
-			}
-			if c.Action == plan.Delete && ns {
-				// Deleting the namespace takes both veth ends with it, and
-				// the kernel unregisters them in one batch: ten times faster
-				// than a `link del` each. A replacement deletes the veth
-				// itself, because its name is reused at once.
-				veth = false
-			}
-			s.Batch = ct.DeleteBatch(veth, ns)
-		case expand.KindProcess:
-			s.Shell = expand.ProcessOf(c.Addr, a).StopShell()
-		case expand.KindNatTable:
-			s.Shell = hostnet.NftDeleteShell(n)
-		}
-		return s
+// Step builds one change's share of its host's script: the change's kind
+// makes it (kinds.Kind.Step). obs (may be nil) is what refresh saw on the
+// host, so deletions touch only what is there.
+func Step(n hostnet.Names, c *plan.Change, del bool, obs *hostnet.Observed) (hostnet.Step, error) {
+	k, err := kinds.Get(c.Kind)
+	if err != nil {
+		return hostnet.Step{}, fmt.Errorf("%s: %w", c.Addr, err)
 	}
-	a := c.After
-	switch c.Kind {
-	case expand.KindBridge:
-		b := expand.BridgeOf(c.Addr, a)
-		if c.Action == plan.Update {
-			if obs == nil || hasLink(obs, b.Ifname) {
-				s.Batch = b.RepairBatch(n)
-			}
-		} else {
-			s.Batch = b.CreateBatch(n)
-		}
-	case expand.KindLanBridge:
-		b := expand.LanBridgeOf(c.Addr, a)
-		if c.Action != plan.Update {
-			s.Batch = b.CreateBatch(n)
-		}
-		s.Shell = b.MoveShell(n)
-	case expand.KindPodNet:
-		p := expand.PodNetOf(c.Addr, a)
-		gone := gonePeers(c)
-		if c.Action == plan.Update {
-			s.Batch = p.RepairBatch(n, p.RemakeVxlan(obs), gone)
-		} else {
-			s.Batch = p.CreateBatch(n)
-		}
-		s.Shell = p.PeerShell(gone)
-	case expand.KindNIC:
-		nc := expand.NICOf(c.Addr, a)
-		if c.Action == plan.Update {
-			s.Batch = nc.RepairBatch(n)
-		} else {
-			s.Batch = nc.CreateBatch(n)
-		}
-		s.Inside = nc.Inside(n)
-	case expand.KindSegmentLink:
-		sl := expand.SegmentLinkOf(c.Addr, a)
-		gone := gonePeers(c)
-		if c.Action == plan.Update {
-			remake := sl.RemakeVxlan(obs)
-			s.Batch = sl.RepairBatch(n, remake)
-			// Flood entries are appended, not replaced: write only the
-			// missing ones (all of them on a remade device).
-			var missing []hostnet.Peer
-			for _, p := range sl.Peers {
-				if obs == nil || remake || !obs.HasFdb(sl.Vxlan, "00:00:00:00:00:00", p.Host) {
-					missing = append(missing, p)
-				}
-			}
-			sl.Peers = missing
-		} else {
-			s.Batch = sl.CreateBatch(n)
-		}
-		s.Shell = sl.PeerShell(gone)
-	case expand.KindContainer, expand.KindVM, expand.KindPod:
-		ct := expand.ContainerOf(c.Addr, a)
-		if c.Action == plan.Update {
-			s.Batch = ct.RepairBatch(n)
-		} else {
-			s.Batch = ct.CreateBatch(n)
-		}
-		s.Inside = ct.Inside(n)
-		if shapeNeeded(ct, c, obs) {
-			s.Shell = ct.ShapeShell()
-		}
-	case expand.KindProcess:
-		p := expand.ProcessOf(c.Addr, a)
-		s.Shell = p.StartShell()
-		s.Verify = p.Verify()
-	case expand.KindNatTable:
-		s.Shell = hostnet.NftApplyShell(n, expand.RulesOf(a))
-	}
-	return s
-}
-
-// goingAttrs are the attributes that name what a deletion removes: the
-// state's; for a replacement of something found on a host but not in the
-// state (a lost state), the lab's, which is how refresh found it.
-func goingAttrs(c *plan.Change) map[string]string {
-	if c.Before == nil {
-		return c.After
-	}
-	return c.Before
-}
-
-// shapeNeeded says whether a guest's step must touch eth0's root qdisc:
-// always when it is shaped; when it is not, only on an update whose
-// namespace may hold a tbf or netem root (a new namespace has none, so
-// unshaped guests cost no tc at all).
-func shapeNeeded(ct hostnet.Container, c *plan.Change, obs *hostnet.Observed) bool {
-	if !ct.Shape.IsZero() {
-		return true
-	}
-	if c.Action != plan.Update {
-		return false
-	}
-	if obs == nil || obs.Netns[ct.Netns] == nil {
-		return true
-	}
-	return len(ct.ShapeDrift(obs.Netns[ct.Netns])) > 0
-}
-
-// gonePeers are the peers an update removes.
-func gonePeers(c *plan.Change) []hostnet.Peer {
-	if c.Before == nil || c.Action != plan.Update {
-		return nil
-	}
-	now := map[string]bool{}
-	for _, p := range hostnet.ParsePeers(c.After["peers"]) {
-		now[p.String()] = true
-	}
-	var gone []hostnet.Peer
-	for _, p := range hostnet.ParsePeers(c.Before["peers"]) {
-		if !now[p.String()] {
-			gone = append(gone, p)
-		}
-	}
-	return gone
-}
-
-func hasLink(o *hostnet.Observed, name string) bool {
-	_, ok := o.Links[name]
-	return ok
+	op := kinds.Op{Addr: c.Addr, Delete: del, Update: !del && c.Action == plan.Update, Replace: c.Action == plan.Replace,
+		Before: c.Before, After: c.After}
+	return k.Step(n, op, obs)
 }
 
 // IsChangeErrors says whether err lists failed changes (as opposed to a

@@ -19,7 +19,7 @@ import (
 	"github.com/labnet-dev/labnet/apply"
 	"github.com/labnet-dev/labnet/check"
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/state"
 )
@@ -516,7 +516,7 @@ func refreshFlag(fs *flag.FlagSet) *bool {
 // were unreadable when the plan was made).
 func repairedHost(p *plan.Plan) bool {
 	for _, c := range p.Changes {
-		if c.Kind == expand.KindHost && c.Action == plan.Update {
+		if kinds.Of(c.Kind).Provider == "host" && c.Action == plan.Update {
 			return true
 		}
 	}

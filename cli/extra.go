@@ -17,8 +17,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/graph"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/labs"
 	"github.com/labnet-dev/labnet/plan"
 )
@@ -104,7 +104,7 @@ func (u *ui) inspect(ctx context.Context, args []string) int {
 	}
 	var rows []row
 	for _, c := range append(append([]*plan.Change{}, p.NoOps...), p.Changes...) {
-		if c.Kind != expand.KindHost && !expand.IsGuest(c.Kind) {
+		if !kinds.Of(c.Kind).Node {
 			continue
 		}
 		a := c.After
@@ -137,7 +137,7 @@ func (u *ui) inspect(ctx context.Context, args []string) int {
 		if rows[i].Host != rows[j].Host {
 			return rows[i].Host < rows[j].Host
 		}
-		return expand.KindOrder(rows[i].Kind) < expand.KindOrder(rows[j].Kind)
+		return kinds.Of(rows[i].Kind).Order < kinds.Of(rows[j].Kind).Order
 	})
 	if *asJSON {
 		enc := json.NewEncoder(u.stdout)

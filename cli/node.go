@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/labnet-dev/labnet/check"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/remote"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/term"
@@ -21,6 +22,10 @@ func (u *ui) nodeSession(ctx context.Context, statePath, addr string) (*workspac
 	st, err := w.dir.Load()
 	if err != nil || st == nil {
 		u.errorf("the lab is not applied (%v)", err)
+		return nil, check.Node{}, nil, nil, false
+	}
+	if err := kinds.CheckState(st); err != nil {
+		u.errorf("%v", err)
 		return nil, check.Node{}, nil, nil, false
 	}
 	nodes := w.nodes(st)

@@ -18,6 +18,7 @@ import (
 	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/provider"
 	"github.com/labnet-dev/labnet/remote"
@@ -64,7 +65,7 @@ func (w *workspace) resources() []*expand.Resource {
 func (w *workspace) hosts() []*expand.Resource {
 	var hs []*expand.Resource
 	for _, r := range w.resources() {
-		if r.Kind == expand.KindHost {
+		if kinds.Of(r.Kind).Provider == "host" {
 			hs = append(hs, r)
 		}
 	}
@@ -144,6 +145,9 @@ func (w *workspace) loadState() (*state.State, error) {
 	if st.Lab != w.lab.Name {
 		return nil, fmt.Errorf("%s holds the state of lab %q, not %q: rename the lab back or use -state", w.dir.Path, st.Lab, w.lab.Name)
 	}
+	if err := kinds.CheckState(st); err != nil {
+		return nil, fmt.Errorf("%w (fix the value in %s/state.json; the previous version is in state.json.backup)", err, w.dir.Path)
+	}
 	return st, nil
 }
 
@@ -175,24 +179,29 @@ func (w *workspace) makePlan(ctx context.Context, e *apply.Engine, st *state.Sta
 	return plan.Make(w.lab.Name, want, st, obs, opt), obs, nil
 }
 
-// nodes maps every applied host and container to where checks run.
+// nodes maps every applied host and guest to where checks run.
 func (w *workspace) nodes(st *state.State) map[string]check.Node {
 	m := map[string]check.Node{}
 	names := hostnet.Names{Lab: w.lab.Name}
 	hostName := map[string]string{}
 	for _, r := range st.Resources {
-		if r.Kind == expand.KindHost {
+		if kinds.Of(r.Kind).Provider == "host" {
 			hostName[r.Addr] = r.Attrs["name"]
 		}
 	}
 	for _, r := range st.Resources {
-		switch r.Kind {
-		case expand.KindHost:
-			h := expand.HostOf(r.Addr, r.Attrs)
-			m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Addr, Address: h.Address, Owner: names.Owner(h.Name, "check")}
-		case expand.KindContainer, expand.KindVM, expand.KindPod:
-			c := expand.ContainerOf(r.Addr, r.Attrs)
-			m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Host, Netns: c.Netns, Address: c.Address, Owner: names.Owner(hostName[r.Host], "check")}
+		info := kinds.Of(r.Kind)
+		switch {
+		case info.Provider == "host":
+			h, err := kinds.HostOf(r.Addr, r.Attrs)
+			if err == nil {
+				m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Addr, Address: h.Address, Owner: names.Owner(h.Name, "check")}
+			}
+		case info.Guest:
+			c, err := kinds.GuestOf(r.Addr, r.Attrs)
+			if err == nil {
+				m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Host, Netns: c.Netns, Address: c.Address, Owner: names.Owner(hostName[r.Host], "check")}
+			}
 		}
 	}
 	return m

@@ -11,35 +11,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/hostnet"
-	"github.com/labnet-dev/labnet/provider"
+	"github.com/labnet-dev/labnet/kinds"
 )
-
-// Resource kinds.
-const (
-	KindNetwork   = "network"
-	KindHost      = "host"
-	KindBridge    = "bridge"
-	KindContainer = "container"
-	KindProcess   = "process"
-	KindNatTable  = "nat_table"
-	KindVM        = "vm"
-	KindPod       = "pod"
-	// Derived per-host resources.
-	KindLanBridge   = "lan_bridge"   // the host's LAN interface on a bridge, for bridged VMs
-	KindPodNet      = "pod_net"      // the host's share of a pod network
-	KindSegmentLink = "segment_link" // the host's port into a tenant segment
-	KindNIC         = "nic"          // a guest's extra interface on a segment
-)
-
-// IsGuest says whether a kind is a network namespace on a bridge of its
-// host (container, VM, pod): they share attributes and kernel plumbing.
-func IsGuest(kind string) bool {
-	return kind == KindContainer || kind == KindVM || kind == KindPod
-}
 
 // Resource is one thing labnet makes.
 type Resource struct {
@@ -49,46 +25,6 @@ type Resource struct {
 	Attrs map[string]string
 	Deps  []string
 }
-
-// ForceNew lists, per kind, the attributes whose change replaces the
-// resource; any other attribute is changed in place.
-var ForceNew = map[string][]string{
-	KindNetwork:     {"name", "cidr", "gateway"},
-	KindHost:        {"name", "network", "address", "provider", "network_cidr", "network_name", "network_gateway"},
-	KindBridge:      {"host", "ifname", "cidr", "gateway"},
-	KindContainer:   {"host", "bridge", "bridge_ifname", "netns", "veth"},
-	KindVM:          {"host", "bridge", "bridge_ifname", "netns", "veth", "mode"},
-	KindPod:         {"host", "bridge", "bridge_ifname", "netns", "veth", "network"},
-	KindLanBridge:   {"host", "ifname", "address"},
-	KindPodNet:      {"host", "network", "backend", "bridge", "subnet", "vxlan", "vni", "port", "local", "mac", "mtu"},
-	KindSegmentLink: {"host", "segment", "bridge", "vxlan", "vni", "port", "local", "mtu"},
-	KindNIC:         {"host", "guest", "netns", "ifname", "veth", "bridge", "bridge_ifname"},
-	KindProcess:     {"on", "host", "host_name", "netns", "command", "owner", "log"},
-	KindNatTable:    {"host"},
-}
-
-// Parent is the attribute naming the resource a resource lives inside:
-// replacing the parent replaces the child.
-var Parent = map[string]string{
-	KindHost:        "network",
-	KindBridge:      "host",
-	KindContainer:   "bridge",
-	KindVM:          "bridge",
-	KindPod:         "bridge",
-	KindProcess:     "on",
-	KindNatTable:    "host",
-	KindLanBridge:   "host",
-	KindPodNet:      "host",
-	KindSegmentLink: "host",
-	KindNIC:         "guest",
-}
-
-// Order of kinds, for stable listings.
-var kindOrder = map[string]int{KindNetwork: 0, KindHost: 1, KindLanBridge: 2, KindBridge: 3, KindPodNet: 4, KindSegmentLink: 5,
-	KindContainer: 6, KindVM: 7, KindPod: 8, KindNIC: 9, KindNatTable: 10, KindProcess: 11}
-
-// KindOrder ranks kinds for stable listings.
-func KindOrder(kind string) int { return kindOrder[kind] }
 
 // Lab expands a decoded lab.
 func Lab(lab *config.Lab) []*Resource {
@@ -102,7 +38,7 @@ func Lab(lab *config.Lab) []*Resource {
 	networks := map[string]*config.Network{}
 	for _, nw := range lab.Networks {
 		networks[nw.Addr] = nw
-		res = append(res, &Resource{Addr: nw.Addr, Kind: KindNetwork, Attrs: map[string]string{
+		res = append(res, &Resource{Addr: nw.Addr, Kind: kinds.Network, Attrs: map[string]string{
 			"name": nw.Name, "cidr": nw.CIDR.String(), "gateway": Gateway(nw.CIDR).String(),
 		}, Deps: deps(nw.Addr)})
 	}
@@ -129,13 +65,13 @@ func Lab(lab *config.Lab) []*Resource {
 		if networkProvider[h.Network] == "" {
 			networkProvider[h.Network] = h.Provider
 		}
-		res = append(res, &Resource{Addr: h.Addr, Kind: KindHost, Host: h.Addr, Attrs: a, Deps: deps(h.Addr, h.Network)})
+		res = append(res, &Resource{Addr: h.Addr, Kind: kinds.Host, Host: h.Addr, Attrs: a, Deps: deps(h.Addr, h.Network)})
 	}
 	bridges := map[string]*config.Bridge{}
 	rules := map[string][]hostnet.NatRule{}
 	for _, b := range lab.Bridges {
 		bridges[b.Addr] = b
-		res = append(res, &Resource{Addr: b.Addr, Kind: KindBridge, Host: b.Host, Attrs: map[string]string{
+		res = append(res, &Resource{Addr: b.Addr, Kind: kinds.Bridge, Host: b.Host, Attrs: map[string]string{
 			"host": b.Host, "ifname": b.Ifname, "cidr": b.CIDR.String(), "gateway": b.Gateway.String(),
 			"masquerade": strconv.FormatBool(b.Masquerade),
 		}, Deps: deps(b.Addr, b.Host)})
@@ -198,7 +134,7 @@ func Lab(lab *config.Lab) []*Resource {
 					peers = append(peers, hostnet.Peer{Host: hosts[o].Address}.String())
 				}
 			}
-			res = append(res, &Resource{Addr: SegmentLinkAddr(sg.Name, hosts[h].Name), Kind: KindSegmentLink, Host: h, Attrs: map[string]string{
+			res = append(res, &Resource{Addr: SegmentLinkAddr(sg.Name, hosts[h].Name), Kind: kinds.SegmentLink, Host: h, Attrs: map[string]string{
 				"host": h, "segment": sg.Addr, "bridge": "lns-" + sg.Name, "vxlan": "lnv-" + sg.Name,
 				"vni": strconv.Itoa(sg.VNI), "port": strconv.Itoa(sg.Port), "local": hosts[h].Address.String(),
 				"mtu": strconv.Itoa(VxlanMTU), "peers": strings.Join(peers, " "),
@@ -208,13 +144,13 @@ func Lab(lab *config.Lab) []*Resource {
 	for _, c := range lab.Containers {
 		if c.Segment != "" {
 			sg := segments[c.Segment]
-			guest(guestSpec{addr: c.Addr, kind: KindContainer, name: c.Name, host: c.Host,
+			guest(guestSpec{addr: c.Addr, kind: kinds.Container, name: c.Name, host: c.Host,
 				parent: SegmentLinkAddr(sg.Name, hosts[c.Host].Name), ifname: "lns-" + sg.Name,
 				address: c.Address, bits: sg.CIDR.Bits(), mtu: VxlanMTU, shaping: c.Shaping, deps: []string{c.Segment}})
 			continue
 		}
 		b := bridges[c.Bridge]
-		guest(guestSpec{addr: c.Addr, kind: KindContainer, name: c.Name, host: c.Host, parent: c.Bridge, ifname: b.Ifname,
+		guest(guestSpec{addr: c.Addr, kind: kinds.Container, name: c.Name, host: c.Host, parent: c.Bridge, ifname: b.Ifname,
 			address: c.Address, bits: b.CIDR.Bits(), gateway: b.Gateway, ports: c.Ports, shaping: c.Shaping})
 	}
 	// VMs: bridged ones join the LAN through the host's LAN bridge; nat
@@ -224,7 +160,7 @@ func Lab(lab *config.Lab) []*Resource {
 		h := hosts[v.Host]
 		if v.Mode == "segment" {
 			sg := segments[v.Segment]
-			guest(guestSpec{addr: v.Addr, kind: KindVM, name: v.Name, host: h.Addr, parent: SegmentLinkAddr(sg.Name, h.Name),
+			guest(guestSpec{addr: v.Addr, kind: kinds.VM, name: v.Name, host: h.Addr, parent: SegmentLinkAddr(sg.Name, h.Name),
 				ifname: "lns-" + sg.Name, address: v.Address, bits: sg.CIDR.Bits(), mtu: VxlanMTU, shaping: v.Shaping,
 				extra: map[string]string{"mode": v.Mode}, deps: []string{v.Segment}})
 			continue
@@ -233,26 +169,26 @@ func Lab(lab *config.Lab) []*Resource {
 			nw := networks[h.Network]
 			if !lanBridged[h.Addr] {
 				lanBridged[h.Addr] = true
-				res = append(res, &Resource{Addr: LanBridgeAddr(h.Name), Kind: KindLanBridge, Host: h.Addr, Attrs: map[string]string{
+				res = append(res, &Resource{Addr: LanBridgeAddr(h.Name), Kind: kinds.LanBridge, Host: h.Addr, Attrs: map[string]string{
 					// The LAN interface is the one holding this address on
 					// the host (hostnet.LanBridge finds it there).
 					"host": h.Addr, "ifname": LanBridgeIfname,
 					"address": netip.PrefixFrom(h.Address, nw.CIDR.Bits()).String(),
 				}, Deps: []string{h.Addr}})
 			}
-			guest(guestSpec{addr: v.Addr, kind: KindVM, name: v.Name, host: h.Addr, parent: LanBridgeAddr(h.Name), ifname: LanBridgeIfname,
+			guest(guestSpec{addr: v.Addr, kind: kinds.VM, name: v.Name, host: h.Addr, parent: LanBridgeAddr(h.Name), ifname: LanBridgeIfname,
 				address: v.Address, bits: nw.CIDR.Bits(), gateway: Gateway(nw.CIDR), shaping: v.Shaping, extra: map[string]string{"mode": v.Mode}})
 			continue
 		}
 		if !natted[h.Addr] {
 			natted[h.Addr] = true
 			gw := h.NatCIDR.Addr().Next()
-			res = append(res, &Resource{Addr: VMNatAddr(h.Name), Kind: KindBridge, Host: h.Addr, Attrs: map[string]string{
+			res = append(res, &Resource{Addr: VMNatAddr(h.Name), Kind: kinds.Bridge, Host: h.Addr, Attrs: map[string]string{
 				"host": h.Addr, "ifname": VMNatIfname, "cidr": h.NatCIDR.String(), "gateway": gw.String(), "masquerade": "true",
 			}, Deps: []string{h.Addr}})
 			rules[h.Addr] = append(rules[h.Addr], hostnet.NatRule{Owner: VMNatAddr(h.Name), Kind: "masquerade", Source: h.NatCIDR, NotDest: h.NatCIDR})
 		}
-		guest(guestSpec{addr: v.Addr, kind: KindVM, name: v.Name, host: h.Addr, parent: VMNatAddr(h.Name), ifname: VMNatIfname,
+		guest(guestSpec{addr: v.Addr, kind: kinds.VM, name: v.Name, host: h.Addr, parent: VMNatAddr(h.Name), ifname: VMNatIfname,
 			address: v.Address, bits: h.NatCIDR.Bits(), gateway: h.NatCIDR.Addr().Next(), ports: v.Ports, shaping: v.Shaping, extra: map[string]string{"mode": v.Mode}})
 	}
 	// Pod networks: every cluster host gets cni0 with its subnet's first
@@ -288,7 +224,7 @@ func Lab(lab *config.Lab) []*Resource {
 				a["vxlan"], a["vni"], a["port"] = fmt.Sprintf("flannel.%d", pn.VNI), strconv.Itoa(pn.VNI), strconv.Itoa(pn.Port)
 				a["mac"], a["mtu"] = hostnet.VtepMAC(lab.Name, hh.Name, pn.VNI), strconv.Itoa(VxlanMTU)
 			}
-			res = append(res, &Resource{Addr: PodNetAddr(hh.Name), Kind: KindPodNet, Host: h, Attrs: a, Deps: []string{h}})
+			res = append(res, &Resource{Addr: PodNetAddr(hh.Name), Kind: kinds.PodNet, Host: h, Attrs: a, Deps: []string{h}})
 			// Pod traffic stays unNATed inside the cluster (pods and nodes);
 			// only what leaves it is masqueraded.
 			owner := PodNetAddr(hh.Name)
@@ -307,7 +243,7 @@ func Lab(lab *config.Lab) []*Resource {
 		if pn.Backend == "vxlan" {
 			mtu = VxlanMTU
 		}
-		guest(guestSpec{addr: p.Addr, kind: KindPod, name: p.Name, host: p.Host, parent: PodNetAddr(hosts[p.Host].Name), ifname: PodBridgeIfname,
+		guest(guestSpec{addr: p.Addr, kind: kinds.Pod, name: p.Name, host: p.Host, parent: PodNetAddr(hosts[p.Host].Name), ifname: PodBridgeIfname,
 			address: p.Address, bits: sub.Bits(), gateway: sub.Addr().Next(), mtu: mtu, shaping: p.Shaping, extra: map[string]string{"network": p.Network}, deps: []string{p.Network}})
 	}
 	// Extra interfaces on tenant segments, eth1 and on, of any guest.
@@ -315,7 +251,7 @@ func Lab(lab *config.Lab) []*Resource {
 		for i, c := range nics {
 			sg := segments[c.Segment]
 			addr := fmt.Sprintf("%s/nic[%d]", guestAddr, i)
-			res = append(res, &Resource{Addr: addr, Kind: KindNIC, Host: host, Attrs: map[string]string{
+			res = append(res, &Resource{Addr: addr, Kind: kinds.NIC, Host: host, Attrs: map[string]string{
 				"host": host, "guest": guestAddr, "netns": n.Netns(guestName), "ifname": fmt.Sprintf("eth%d", i+1),
 				"veth": n.HostVeth(addr), "bridge": SegmentLinkAddr(sg.Name, hosts[host].Name), "bridge_ifname": "lns-" + sg.Name,
 				"address": c.Address.String(), "bits": strconv.Itoa(sg.CIDR.Bits()), "mtu": strconv.Itoa(VxlanMTU),
@@ -335,7 +271,7 @@ func Lab(lab *config.Lab) []*Resource {
 		host, netns := nodeHost[on], nodes[on]
 		cmd, _ := json.Marshal(command)
 		hn := hosts[host].Name
-		res = append(res, &Resource{Addr: addr, Kind: KindProcess, Host: host, Attrs: map[string]string{
+		res = append(res, &Resource{Addr: addr, Kind: kinds.Process, Host: host, Attrs: map[string]string{
 			"on": on, "host": host, "host_name": hn, "netns": netns, "command": string(cmd),
 			"owner": n.Owner(hn, addr), "log": n.LogFile(name),
 		}, Deps: deps})
@@ -357,13 +293,13 @@ func Lab(lab *config.Lab) []*Resource {
 		}
 		hostnet.SortRules(rs)
 		b, _ := json.Marshal(rs)
-		res = append(res, &Resource{Addr: NatTableAddr(h.Name), Kind: KindNatTable, Host: h.Addr, Attrs: map[string]string{
+		res = append(res, &Resource{Addr: NatTableAddr(h.Name), Kind: kinds.NatTable, Host: h.Addr, Attrs: map[string]string{
 			"host": h.Addr, "table": n.Table(), "rules": string(b),
 		}, Deps: []string{h.Addr}})
 	}
 	Sort(res)
 	for _, r := range res {
-		if r.Kind == KindNetwork {
+		if r.Kind == kinds.Network {
 			r.Attrs["provider"] = networkProvider[r.Addr]
 			if r.Attrs["provider"] == "" {
 				r.Attrs["provider"] = "netns"
@@ -411,8 +347,8 @@ func Gateway(p netip.Prefix) netip.Addr {
 // Sort orders resources by kind, then address.
 func Sort(rs []*Resource) {
 	sort.SliceStable(rs, func(i, j int) bool {
-		if kindOrder[rs[i].Kind] != kindOrder[rs[j].Kind] {
-			return kindOrder[rs[i].Kind] < kindOrder[rs[j].Kind]
+		if oi, oj := kinds.Of(rs[i].Kind).Order, kinds.Of(rs[j].Kind).Order; oi != oj {
+			return oi < oj
 		}
 		return rs[i].Addr < rs[j].Addr
 	})
@@ -428,34 +364,6 @@ func compact(s []string) []string {
 	return out
 }
 
-// The functions below rebuild kernel objects from attributes.
-
-func mustAddr(s string) netip.Addr     { a, _ := netip.ParseAddr(s); return a }
-func mustPrefix(s string) netip.Prefix { p, _ := netip.ParsePrefix(s); return p }
-
-// NetworkOf rebuilds the provider's view of a network resource.
-func NetworkOf(addr string, a map[string]string) provider.Network {
-	return provider.Network{Addr: addr, Name: a["name"], CIDR: mustPrefix(a["cidr"]), Gateway: mustAddr(a["gateway"])}
-}
-
-// HostOf rebuilds the provider's view of a host resource.
-func HostOf(addr string, a map[string]string) provider.Host {
-	return provider.Host{Addr: addr, Name: a["name"], Address: mustAddr(a["address"]),
-		Network: provider.Network{Addr: a["network"], Name: a["network_name"], CIDR: mustPrefix(a["network_cidr"]), Gateway: mustAddr(a["network_gateway"])}}
-}
-
-func BridgeOf(addr string, a map[string]string) hostnet.Bridge {
-	return hostnet.Bridge{Addr: addr, Ifname: a["ifname"], CIDR: mustPrefix(a["cidr"]), Gateway: mustAddr(a["gateway"])}
-}
-
-func ContainerOf(addr string, a map[string]string) hostnet.Container {
-	bits, _ := strconv.Atoi(a["bits"])
-	mtu, _ := strconv.Atoi(a["mtu"])
-	return hostnet.Container{Addr: addr, Netns: a["netns"], HostVeth: a["veth"], Bridge: a["bridge_ifname"],
-		Address: mustAddr(a["address"]), Bits: bits, Gateway: mustAddr(a["gateway"]), MTU: mtu,
-		Host: a["host"], Shape: ShapingOf(a)}
-}
-
 // shapingAttrs are a guest's shaping attributes: "rate" ("100mbit"),
 // "delay" ("20ms") and "loss" ("0.5%") in canonical form, "" when unset
 // (a zero delay or loss is unset: it shapes nothing). They change in
@@ -469,61 +377,4 @@ func shapingAttrs(s config.Shaping) map[string]string {
 		a["loss"] = config.FormatLoss(s.Loss)
 	}
 	return a
-}
-
-// ShapingOf rebuilds a guest's shaping from its attributes (missing ones,
-// from a state written before shaping existed, are unset).
-func ShapingOf(a map[string]string) hostnet.Shaping {
-	var s hostnet.Shaping
-	if a["rate"] != "" {
-		if bits, canon, err := config.ParseRate(a["rate"]); err == nil {
-			s.Rate, s.RateBits = canon, bits
-		}
-	}
-	if a["delay"] != "" {
-		s.Delay, _ = time.ParseDuration(a["delay"])
-	}
-	if a["loss"] != "" {
-		s.Loss, _ = config.ParseLoss(a["loss"])
-	}
-	return s
-}
-
-func NICOf(addr string, a map[string]string) hostnet.NIC {
-	bits, _ := strconv.Atoi(a["bits"])
-	mtu, _ := strconv.Atoi(a["mtu"])
-	return hostnet.NIC{Addr: addr, Netns: a["netns"], Ifname: a["ifname"], HostVeth: a["veth"], Bridge: a["bridge_ifname"],
-		Address: netip.PrefixFrom(mustAddr(a["address"]), bits), MTU: mtu}
-}
-
-func LanBridgeOf(addr string, a map[string]string) hostnet.LanBridge {
-	return hostnet.LanBridge{Addr: addr, Ifname: a["ifname"], Address: mustPrefix(a["address"])}
-}
-
-func PodNetOf(addr string, a map[string]string) hostnet.PodNet {
-	vni, _ := strconv.Atoi(a["vni"])
-	port, _ := strconv.Atoi(a["port"])
-	mtu, _ := strconv.Atoi(a["mtu"])
-	return hostnet.PodNet{Addr: addr, Backend: a["backend"], Bridge: a["bridge"], Subnet: mustPrefix(a["subnet"]), Vxlan: a["vxlan"],
-		VNI: vni, Port: port, Local: mustAddr(a["local"]), MAC: a["mac"], MTU: mtu, Peers: hostnet.ParsePeers(a["peers"])}
-}
-
-func SegmentLinkOf(addr string, a map[string]string) hostnet.SegmentLink {
-	vni, _ := strconv.Atoi(a["vni"])
-	port, _ := strconv.Atoi(a["port"])
-	mtu, _ := strconv.Atoi(a["mtu"])
-	return hostnet.SegmentLink{Addr: addr, Bridge: a["bridge"], Vxlan: a["vxlan"], VNI: vni, Port: port, Local: mustAddr(a["local"]),
-		MTU: mtu, Peers: hostnet.ParsePeers(a["peers"])}
-}
-
-func ProcessOf(addr string, a map[string]string) hostnet.Process {
-	var cmd []string
-	_ = json.Unmarshal([]byte(a["command"]), &cmd)
-	return hostnet.Process{Addr: addr, Owner: a["owner"], Netns: a["netns"], Command: cmd, Log: a["log"]}
-}
-
-func RulesOf(a map[string]string) []hostnet.NatRule {
-	var rs []hostnet.NatRule
-	_ = json.Unmarshal([]byte(a["rules"]), &rs)
-	return rs
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/provider"
 )
 
@@ -41,7 +42,7 @@ func TestDockerLabKinds(t *testing.T) {
 			for _, r := range rs {
 				count[r.Kind]++
 			}
-			want := map[string]int{KindNetwork: 1, KindHost: n, KindBridge: n, KindContainer: 2 * n, KindProcess: n, KindNatTable: n}
+			want := map[string]int{kinds.Network: 1, kinds.Host: n, kinds.Bridge: n, kinds.Container: 2 * n, kinds.Process: n, kinds.NatTable: n}
 			if !reflect.DeepEqual(count, want) {
 				t.Errorf("kinds = %v, want %v", count, want)
 			}
@@ -60,18 +61,18 @@ func TestDockerLabAttrs(t *testing.T) {
 		attrs            map[string]string
 		deps             []string
 	}{
-		{"network.lan", KindNetwork, "", map[string]string{"name": "lan", "cidr": "192.168.50.0/24", "gateway": "192.168.50.254", "provider": "netns"}, nil},
-		{"host.node[1]", KindHost, "host.node[1]", map[string]string{"name": "node-1", "network": "network.lan", "address": "192.168.50.12",
+		{"network.lan", kinds.Network, "", map[string]string{"name": "lan", "cidr": "192.168.50.0/24", "gateway": "192.168.50.254", "provider": "netns"}, nil},
+		{"host.node[1]", kinds.Host, "host.node[1]", map[string]string{"name": "node-1", "network": "network.lan", "address": "192.168.50.12",
 			"provider": "netns", "network_name": "lan", "network_cidr": "192.168.50.0/24", "network_gateway": "192.168.50.254"}, []string{"network.lan"}},
-		{"bridge.docker0[0]", KindBridge, "host.node[0]", map[string]string{"host": "host.node[0]", "ifname": "docker0", "cidr": "172.17.0.0/16",
+		{"bridge.docker0[0]", kinds.Bridge, "host.node[0]", map[string]string{"host": "host.node[0]", "ifname": "docker0", "cidr": "172.17.0.0/16",
 			"gateway": "172.17.0.1", "masquerade": "true"}, []string{"host.node[0]"}},
-		{"container.web[0]", KindContainer, "host.node[0]", map[string]string{"host": "host.node[0]", "bridge": "bridge.docker0[0]",
+		{"container.web[0]", kinds.Container, "host.node[0]", map[string]string{"host": "host.node[0]", "bridge": "bridge.docker0[0]",
 			"bridge_ifname": "docker0", "address": "172.17.0.2", "bits": "16", "gateway": "172.17.0.1",
 			"netns": "ln.docker.web-0", "veth": "lnae9f3ff2af", "ports": "8080/tcp->80"}, []string{"bridge.docker0[0]", "host.node[0]"}},
-		{"container.client[1]", KindContainer, "host.node[1]", map[string]string{"host": "host.node[1]", "bridge": "bridge.docker0[1]",
+		{"container.client[1]", kinds.Container, "host.node[1]", map[string]string{"host": "host.node[1]", "bridge": "bridge.docker0[1]",
 			"bridge_ifname": "docker0", "address": "172.17.0.3", "bits": "16", "gateway": "172.17.0.1",
 			"netns": "ln.docker.client-1", "veth": n.HostVeth("container.client[1]")}, []string{"bridge.docker0[1]", "host.node[1]"}},
-		{"process.web[1]", KindProcess, "host.node[1]", map[string]string{"on": "container.web[1]", "host": "host.node[1]", "host_name": "node-1",
+		{"process.web[1]", kinds.Process, "host.node[1]", map[string]string{"on": "container.web[1]", "host": "host.node[1]", "host_name": "node-1",
 			"netns": "ln.docker.web-1", "command": `["python3","-m","http.server","8000"]`, "owner": "docker/node-1/process.web[1]",
 			"log": "/run/labnet/docker/web-1.log"}, []string{"container.web[1]"}},
 	}
@@ -113,7 +114,7 @@ func TestDockerLabNatTables(t *testing.T) {
 			t.Fatalf("no nat table for node-%d", i)
 		}
 		host := fmt.Sprintf("host.node[%d]", i)
-		if r.Kind != KindNatTable || r.Host != host || r.Attrs["host"] != host || r.Attrs["table"] != "labnet_docker" || !reflect.DeepEqual(r.Deps, []string{host}) {
+		if r.Kind != kinds.NatTable || r.Host != host || r.Attrs["host"] != host || r.Attrs["table"] != "labnet_docker" || !reflect.DeepEqual(r.Deps, []string{host}) {
 			t.Errorf("nat table %s = %+v", r.Addr, r)
 		}
 		want := []hostnet.NatRule{
@@ -121,7 +122,8 @@ func TestDockerLabNatTables(t *testing.T) {
 				ToAddr: netip.MustParseAddr("172.17.0.2"), ToPort: 80},
 			{Owner: fmt.Sprintf("bridge.docker0[%d]", i), Kind: "masquerade", Source: netip.MustParsePrefix("172.17.0.0/16"), NotDest: netip.MustParsePrefix("172.17.0.0/16")},
 		}
-		if got := RulesOf(r.Attrs); !reflect.DeepEqual(got, want) {
+		var got []hostnet.NatRule
+		if err := json.Unmarshal([]byte(r.Attrs["rules"]), &got); err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s rules:\n got %v\nwant %v", r.Addr, got, want)
 		}
 	}
@@ -136,9 +138,9 @@ func TestNoNatTableWithoutRules(t *testing.T) {
 	rs := Lab(load(t, "../config/testdata/valid/count_foreach", nil))
 	var tables []string
 	for _, r := range rs {
-		if r.Kind == KindNatTable {
+		if r.Kind == kinds.NatTable {
 			tables = append(tables, r.Addr)
-			if len(RulesOf(r.Attrs)) == 0 {
+			if r.Attrs["rules"] == "" || r.Attrs["rules"] == "null" || r.Attrs["rules"] == "[]" {
 				t.Errorf("%s has no rules", r.Addr)
 			}
 		}
@@ -193,29 +195,29 @@ func TestObjectsFromAttrs(t *testing.T) {
 	rs := byAddr(Lab(load(t, "../config/testdata/valid/docker", nil)))
 	n := hostnet.Names{Lab: "docker"}
 	c := rs["container.web[0]"]
-	if got, want := ContainerOf(c.Addr, c.Attrs), (hostnet.Container{Addr: "container.web[0]", Netns: n.Netns("web-0"),
+	if got, want := mustGuest(t, c.Addr, c.Attrs), (hostnet.Container{Addr: "container.web[0]", Netns: n.Netns("web-0"),
 		HostVeth: n.HostVeth("container.web[0]"), Bridge: "docker0", Address: netip.MustParseAddr("172.17.0.2"), Bits: 16,
 		Gateway: netip.MustParseAddr("172.17.0.1"), Host: "host.node[0]"}); got != want {
 		t.Errorf("ContainerOf:\n got %+v\nwant %+v", got, want)
 	}
-	b := rs["bridge.docker0[1]"]
-	if got, want := BridgeOf(b.Addr, b.Attrs), (hostnet.Bridge{Addr: "bridge.docker0[1]", Ifname: "docker0",
-		CIDR: netip.MustParsePrefix("172.17.0.0/16"), Gateway: netip.MustParseAddr("172.17.0.1")}); got != want {
-		t.Errorf("BridgeOf:\n got %+v\nwant %+v", got, want)
-	}
-	p := rs["process.web[0]"]
-	if got, want := ProcessOf(p.Addr, p.Attrs), (hostnet.Process{Addr: "process.web[0]", Owner: "docker/node-0/process.web[0]",
-		Netns: "ln.docker.web-0", Command: []string{"python3", "-m", "http.server", "8000"}, Log: "/run/labnet/docker/web-0.log"}); !reflect.DeepEqual(got, want) {
-		t.Errorf("ProcessOf:\n got %+v\nwant %+v", got, want)
+	// Every resource's attributes parse into its kind's spec.
+	for _, r := range rs {
+		k, err := kinds.Get(r.Kind)
+		if err == nil {
+			err = k.Check(r.Addr, r.Attrs)
+		}
+		if err != nil {
+			t.Errorf("%s: %v", r.Addr, err)
+		}
 	}
 	nw := rs["network.lan"]
 	wantNet := provider.Network{Addr: "network.lan", Name: "lan", CIDR: netip.MustParsePrefix("192.168.50.0/24"), Gateway: netip.MustParseAddr("192.168.50.254")}
-	if got := NetworkOf(nw.Addr, nw.Attrs); got != wantNet {
-		t.Errorf("NetworkOf = %+v", got)
+	if got, err := kinds.NetworkOf(nw.Addr, nw.Attrs); err != nil || got != wantNet {
+		t.Errorf("NetworkOf = %+v, %v", got, err)
 	}
 	h := rs["host.node[0]"]
-	if got, want := HostOf(h.Addr, h.Attrs), (provider.Host{Addr: "host.node[0]", Name: "node-0", Address: netip.MustParseAddr("192.168.50.11"), Network: wantNet}); got != want {
-		t.Errorf("HostOf:\n got %+v\nwant %+v", got, want)
+	if got, err := kinds.HostOf(h.Addr, h.Attrs); err != nil || got != (provider.Host{Addr: "host.node[0]", Name: "node-0", Address: netip.MustParseAddr("192.168.50.11"), Network: wantNet}) {
+		t.Errorf("HostOf = %+v, %v", got, err)
 	}
 	// Attributes survive a JSON round trip (the state) unchanged.
 	for _, r := range rs {
@@ -224,12 +226,6 @@ func TestObjectsFromAttrs(t *testing.T) {
 		if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, r.Attrs) {
 			t.Errorf("%s attrs do not round-trip", r.Addr)
 		}
-	}
-	// Commands with awkward arguments round-trip too.
-	cmd := []string{"sh", "-c", `echo "$1" 'x'`, "a b", ""}
-	raw, _ := json.Marshal(cmd)
-	if got := ProcessOf("p", map[string]string{"command": string(raw)}).Command; !reflect.DeepEqual(got, cmd) {
-		t.Errorf("command round trip = %q", got)
 	}
 }
 
@@ -247,7 +243,8 @@ func TestForceNewAndParentNameRealAttrs(t *testing.T) {
 			}
 		}
 	}
-	for kind, keys := range ForceNew {
+	for _, k := range kinds.All() {
+		kind, keys := k.Info().Name, k.Info().ForceNew
 		if attrs[kind] == nil {
 			t.Logf("no %s resource in the sample labs", kind)
 			continue
@@ -258,11 +255,15 @@ func TestForceNewAndParentNameRealAttrs(t *testing.T) {
 			}
 		}
 	}
-	for kind, k := range Parent {
+	for _, kk := range kinds.All() {
+		kind, k := kk.Info().Name, kk.Info().Parent
+		if k == "" {
+			continue
+		}
 		if attrs[kind] != nil && !attrs[kind][k] {
 			t.Errorf("Parent[%s] = %q, which %s resources do not have", kind, k, kind)
 		}
-		if !slices.Contains(ForceNew[kind], k) {
+		if !slices.Contains(kk.Info().ForceNew, k) {
 			t.Errorf("Parent[%s] = %q does not force replacement", kind, k)
 		}
 	}
@@ -295,9 +296,9 @@ func TestSortOrder(t *testing.T) {
 // canonical strings ("" when unset or zero), change in place, and
 // ContainerOf rebuilds the shaping from them.
 func TestShapingAttrs(t *testing.T) {
-	for _, kind := range []string{KindContainer, KindVM, KindPod} {
-		if slices.ContainsFunc(ForceNew[kind], func(a string) bool { return a == "rate" || a == "delay" || a == "loss" }) {
-			t.Errorf("ForceNew[%s] = %v: shaping must change in place", kind, ForceNew[kind])
+	for _, kind := range []string{kinds.Container, kinds.VM, kinds.Pod} {
+		if fn := kinds.Of(kind).ForceNew; slices.ContainsFunc(fn, func(a string) bool { return a == "rate" || a == "delay" || a == "loss" }) {
+			t.Errorf("ForceNew[%s] = %v: shaping must change in place", kind, fn)
 		}
 	}
 	vms := byAddr(Lab(load(t, "../config/testdata/valid/vms", nil)))
@@ -319,7 +320,7 @@ func TestShapingAttrs(t *testing.T) {
 		if a["rate"] != tt.rate || a["delay"] != tt.delay || a["loss"] != tt.loss {
 			t.Errorf("%s: rate %q delay %q loss %q, want %q %q %q", tt.r.Addr, a["rate"], a["delay"], a["loss"], tt.rate, tt.delay, tt.loss)
 		}
-		if got := ContainerOf(tt.r.Addr, a).Shape; got != tt.shape {
+		if got := mustGuest(t, tt.r.Addr, a).Shape; got != tt.shape {
 			t.Errorf("%s: ContainerOf shape = %+v, want %+v", tt.r.Addr, got, tt.shape)
 		}
 	}
@@ -328,7 +329,16 @@ func TestShapingAttrs(t *testing.T) {
 	delete(old, "rate")
 	delete(old, "delay")
 	delete(old, "loss")
-	if got := ContainerOf("vm.worker", old).Shape; !got.IsZero() {
+	if got := mustGuest(t, "vm.worker", old).Shape; !got.IsZero() {
 		t.Errorf("shape from attributes without shaping = %+v", got)
 	}
+}
+
+func mustGuest(t *testing.T, addr string, a map[string]string) hostnet.Container {
+	t.Helper()
+	c, err := kinds.GuestOf(addr, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -133,20 +133,37 @@ func (p Peer) String() string {
 
 // ParsePeers reads Peer.String() values separated by spaces.
 func ParsePeers(s string) []Peer {
+	out, _ := ParsePeersErr(s)
+	return out
+}
+
+// ParsePeersErr is ParsePeers that says which peer is malformed.
+func ParsePeersErr(s string) ([]Peer, error) {
 	var out []Peer
 	for _, f := range strings.Fields(s) {
 		parts := strings.Split(f, "=")
 		var p Peer
-		if len(parts) == 3 {
-			p.Subnet, _ = netip.ParsePrefix(parts[0])
-			p.Host, _ = netip.ParseAddr(parts[1])
-			p.MAC = parts[2]
-		} else {
-			p.Host, _ = netip.ParseAddr(parts[0])
+		var err error
+		switch len(parts) {
+		case 3:
+			if p.Subnet, err = netip.ParsePrefix(parts[0]); err == nil {
+				if p.Host, err = netip.ParseAddr(parts[1]); err == nil {
+					if p.MAC = parts[2]; p.MAC != "" { // none with host-gw
+						_, err = net.ParseMAC(p.MAC)
+					}
+				}
+			}
+		case 1:
+			p.Host, err = netip.ParseAddr(parts[0])
+		default:
+			err = fmt.Errorf("not HOST or SUBNET=HOST=MAC")
+		}
+		if err != nil {
+			return out, fmt.Errorf("peer %q: %w", f, err)
 		}
 		out = append(out, p)
 	}
-	return out
+	return out, nil
 }
 
 // VtepMAC is the deterministic MAC of a host's VTEP: every host can write
@@ -508,6 +525,36 @@ func (c NIC) RepairBatch(n Names) []string {
 		fmt.Sprintf("link set dev %s alias %s", c.HostVeth, n.Alias(c.Addr)),
 		fmt.Sprintf("link set dev %s mtu %d master %s up", c.HostVeth, c.MTU, c.Bridge),
 	}
+}
+
+// Judge compares a NIC with what CreateBatch and Inside make.
+func (c NIC) Judge(n Names, k *Observed) Verdict {
+	veth, vethOK := k.Links[c.HostVeth]
+	ns := k.Netns[c.Netns]
+	var in Link
+	inOK := false
+	if ns != nil {
+		in, inOK = ns.Links[c.Ifname]
+	}
+	if !vethOK && !inOK {
+		return Verdict{Drift: []string{"veth " + c.HostVeth + " is missing"}}
+	}
+	if !vethOK || !inOK {
+		return Verdict{Exists: true, Drift: []string{c.Ifname + " or its veth " + c.HostVeth + " is missing"}}
+	}
+	v := Verdict{Exists: true}
+	if veth.Master != c.Bridge {
+		v.Drift = append(v.Drift, fmt.Sprintf("veth %s is not on %s", c.HostVeth, c.Bridge))
+	}
+	if veth.Alias != n.Alias(c.Addr) {
+		v.Drift = append(v.Drift, fmt.Sprintf("veth %s is not marked as labnet's (alias %q)", c.HostVeth, veth.Alias))
+	}
+	v.Drift = append(v.Drift, linkDrift(veth, "veth "+c.HostVeth, c.MTU, "")...)
+	v.Drift = append(v.Drift, linkDrift(in, c.Ifname, c.MTU, n.MAC(c.Addr))...)
+	if len(in.Addrs) != 1 || in.Addrs[0] != c.Address {
+		v.Drift = append(v.Drift, fmt.Sprintf("%s has %v, wants %s", c.Ifname, in.Addrs, c.Address))
+	}
+	return v
 }
 
 func (c NIC) DeleteBatch() []string {

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"github.com/labnet-dev/labnet/expand"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/state"
 )
 
@@ -28,13 +29,13 @@ func EarlyRemovals(lab string, want []*expand.Resource, prior *state.State, opt 
 	p := Make(lab, want, prior, Observations{}, opt)
 	hostChanges := map[string]bool{}
 	for _, c := range p.Changes {
-		if c.Kind == expand.KindHost {
+		if kinds.Of(c.Kind).Provider == "host" {
 			hostChanges[c.Addr] = true
 		}
 	}
 	if !opt.Destroy {
 		for _, w := range want {
-			if expand.IsGuest(w.Kind) && (w.Attrs["delay"] != "" || w.Attrs["loss"] != "") {
+			if kinds.NeedsNetem(w.Kind, w.Attrs) {
 				hostChanges[w.Host] = true // netem is probed there (apply.checkNetem)
 			}
 		}
@@ -47,7 +48,7 @@ func EarlyRemovals(lab string, want []*expand.Resource, prior *state.State, opt 
 	}
 	var out map[string][]*Change
 	for _, c := range p.Changes {
-		if c.Action != Delete || !expand.IsGuest(c.Kind) || c.Before["netns"] == "" ||
+		if c.Action != Delete || !kinds.RemovableWithTheRead(c.Kind, c.Before) ||
 			hasDependants[c.Addr] || hostChanges[c.Host] || prior.Get(c.Host) == nil {
 			continue
 		}

@@ -5,13 +5,13 @@ package plan
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/provider"
 	"github.com/labnet-dev/labnet/state"
 )
@@ -237,7 +237,7 @@ func targeted(all []*Change, targets []string) map[string]bool {
 }
 
 func decide(c *Change, tainted bool) {
-	for _, k := range expand.ForceNew[c.Kind] {
+	for _, k := range kinds.Of(c.Kind).ForceNew {
 		if c.Before[k] != c.After[k] {
 			c.Forced = append(c.Forced, k)
 		}
@@ -284,12 +284,12 @@ func cascade(all []*Change) {
 			if c.Action == Delete || c.Action == Replace || c.Before == nil {
 				continue
 			}
-			key := expand.Parent[c.Kind]
-			if key == "" {
+			info := kinds.Of(c.Kind)
+			if info.Parent == "" {
 				continue
 			}
-			parents := []string{c.Before[key]}
-			if expand.IsGuest(c.Kind) || c.Kind == expand.KindProcess || c.Kind == expand.KindNIC {
+			parents := []string{c.Before[info.Parent]}
+			if info.WithHost {
 				parents = append(parents, c.Before["host"])
 			}
 			for _, pa := range parents {
@@ -338,7 +338,7 @@ func prefixAll(p string, s []string) []string {
 
 func sortChanges(all []*Change) {
 	sort.SliceStable(all, func(i, j int) bool {
-		if oi, oj := expand.KindOrder(all[i].Kind), expand.KindOrder(all[j].Kind); oi != oj {
+		if oi, oj := kinds.Of(all[i].Kind).Order, kinds.Of(all[j].Kind).Order; oi != oj {
 			return oi < oj
 		}
 		return all[i].Addr < all[j].Addr
@@ -387,16 +387,21 @@ func observeGoing(n hostnet.Names, kind, addr string, a map[string]string, host 
 	return st
 }
 
-// observe judges one resource against what refresh read; of a guest that
-// goes only whether it is there.
+// observe judges one resource against what refresh read; of one that
+// goes only whether it is there. Networks and hosts are judged by their
+// providers; every other kind by its own Judge.
 func observe(n hostnet.Names, kind, addr string, a map[string]string, host string, obs Observations, going bool) Status {
-	switch kind {
-	case expand.KindNetwork:
+	k, err := kinds.Get(kind)
+	if err != nil {
+		return Status{Unknown: true, Drift: []string{err.Error()}}
+	}
+	switch k.Info().Provider {
+	case "network":
 		if st, ok := obs.Networks[addr]; ok {
 			return st
 		}
 		return Status{Unknown: true}
-	case expand.KindHost:
+	case "host":
 		st, ok := obs.Hosts[addr]
 		if !ok {
 			return Status{Unknown: true}
@@ -411,123 +416,20 @@ func observe(n hostnet.Names, kind, addr string, a map[string]string, host strin
 	if ok && !hs.Exists {
 		return Status{Drift: []string{host + " is gone"}}
 	}
-	k := obs.Kernel[host]
-	if k == nil {
+	kernel := obs.Kernel[host]
+	if kernel == nil {
 		return Status{Unknown: true}
 	}
-	switch kind {
-	case expand.KindBridge:
-		return verdict(expand.BridgeOf(addr, a).Judge(n, k))
-	case expand.KindContainer, expand.KindVM, expand.KindPod:
-		if going {
-			ct := hostnet.Container{Netns: a["netns"], HostVeth: a["veth"]}
-			if ct.There(k) {
-				return Status{Exists: true, Complete: true}
-			}
-			return Status{Drift: []string{"netns " + a["netns"] + " is missing"}}
-		}
-		return verdict(expand.ContainerOf(addr, a).Judge(n, k))
-	case expand.KindLanBridge:
-		return observeLanBridge(a, k)
-	case expand.KindPodNet:
-		return verdict(expand.PodNetOf(addr, a).Judge(n, k))
-	case expand.KindSegmentLink:
-		return verdict(expand.SegmentLinkOf(addr, a).Judge(n, k))
-	case expand.KindNIC:
-		return observeNIC(a, k)
-	case expand.KindProcess:
-		if len(k.Procs[a["owner"]]) > 0 {
-			return Status{Exists: true, Complete: true}
-		}
-		return Status{Drift: []string{"process is not running"}}
-	case expand.KindNatTable:
-		if !k.NftPresent {
-			return Status{Drift: []string{"nft table " + a["table"] + " is missing"}}
-		}
-		want := expand.RulesOf(a)
-		var drift []string
-		for _, r := range want {
-			if !slices.Contains(k.Nft, r) {
-				drift = append(drift, "rule missing: "+r.String())
-			}
-		}
-		for _, r := range k.Nft {
-			if !slices.Contains(want, r) {
-				drift = append(drift, "unexpected rule: "+r.String())
-			}
-		}
-		return Status{Exists: true, Complete: len(drift) == 0, Repairable: true, Drift: drift}
+	v, err := k.Judge(n, addr, a, kernel, going)
+	if err != nil {
+		// The state was checked when it was read: only a lab's own
+		// attributes could be wrong here, and expand makes them.
+		return Status{Unknown: true, Drift: []string{err.Error()}}
 	}
-	return Status{Unknown: true}
+	return verdict(v)
 }
 
 // verdict is a status from what a kind's judge found.
 func verdict(v hostnet.Verdict) Status {
 	return Status{Exists: v.Exists, Complete: v.Exists && len(v.Drift) == 0, Repairable: !v.Unrepairable, Drift: v.Drift}
-}
-
-func mustAddr(s string) netip.Addr     { a, _ := netip.ParseAddr(s); return a }
-func mustPrefix(s string) netip.Prefix { p, _ := netip.ParsePrefix(s); return p }
-func atoi(s string) int {
-	n := 0
-	fmt.Sscan(s, &n)
-	return n
-}
-
-func observeLanBridge(a map[string]string, k *hostnet.Observed) Status {
-	name := a["ifname"]
-	br, ok := k.Links[name]
-	if !ok {
-		return Status{Drift: []string{"bridge " + name + " is missing"}}
-	}
-	var drift []string
-	// The uplink is whatever the bridge holds besides labnet's own veths.
-	uplink := false
-	for _, l := range k.Links {
-		if l.Master == name && !strings.HasPrefix(l.Alias, "labnet:") {
-			uplink = true
-		}
-	}
-	if !uplink {
-		drift = append(drift, "no LAN interface is on "+name)
-	}
-	addr := mustPrefix(a["address"])
-	if !slices.Contains(br.Addrs, addr) {
-		drift = append(drift, name+" lacks the host address "+a["address"])
-	}
-	for _, l := range k.Links {
-		if l.Name != name && slices.Contains(l.Addrs, addr) {
-			drift = append(drift, "the host address is still on "+l.Name)
-		}
-	}
-	if !br.Up {
-		drift = append(drift, name+" is down")
-	}
-	sort.Strings(drift)
-	return Status{Exists: true, Complete: len(drift) == 0, Repairable: true, Drift: drift}
-}
-
-func observeNIC(a map[string]string, k *hostnet.Observed) Status {
-	veth, vethOK := k.Links[a["veth"]]
-	ns := k.Netns[a["netns"]]
-	var in hostnet.Link
-	inOK := false
-	if ns != nil {
-		in, inOK = ns.Links[a["ifname"]]
-	}
-	if !vethOK && !inOK {
-		return Status{Drift: []string{"veth " + a["veth"] + " is missing"}}
-	}
-	if !vethOK || !inOK {
-		return Status{Exists: true, Drift: []string{a["ifname"] + " or its veth " + a["veth"] + " is missing"}}
-	}
-	var drift []string
-	if veth.Master != a["bridge_ifname"] || !veth.Up {
-		drift = append(drift, "veth "+a["veth"]+" is down or not on "+a["bridge_ifname"])
-	}
-	want := netip.PrefixFrom(mustAddr(a["address"]), atoi(a["bits"]))
-	if !in.Up || len(in.Addrs) != 1 || in.Addrs[0] != want {
-		drift = append(drift, fmt.Sprintf("%s has %v, wants %s (up)", a["ifname"], in.Addrs, want))
-	}
-	return Status{Exists: true, Complete: len(drift) == 0, Repairable: true, Drift: drift}
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -16,6 +17,7 @@ import (
 	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/provider"
 	"github.com/labnet-dev/labnet/state"
 )
@@ -81,28 +83,33 @@ func observed(want []*expand.Resource) Observations {
 	for _, w := range want {
 		a := w.Attrs
 		switch w.Kind {
-		case expand.KindNetwork:
+		case kinds.Network:
 			o.Networks[w.Addr] = Status{Exists: true, Complete: true, Repairable: true}
-		case expand.KindHost:
+		case kinds.Host:
 			o.Hosts[w.Addr] = provider.Status{Exists: true, SSHUp: true}
 			k(w.Addr)
-		case expand.KindBridge:
-			b := expand.BridgeOf(w.Addr, a)
-			k(w.Host).Links[b.Ifname] = hostnet.Link{Name: b.Ifname, Kind: "bridge", Alias: names.Alias(w.Addr), Up: true,
-				Addrs: []netip.Prefix{netip.PrefixFrom(b.Gateway, b.CIDR.Bits())}, MTU: 1500, MAC: names.MAC(w.Addr)}
-		case expand.KindContainer:
-			c := expand.ContainerOf(w.Addr, a)
+		case kinds.Bridge:
+			gw := netip.PrefixFrom(netip.MustParseAddr(a["gateway"]), netip.MustParsePrefix(a["cidr"]).Bits())
+			k(w.Host).Links[a["ifname"]] = hostnet.Link{Name: a["ifname"], Kind: "bridge", Alias: names.Alias(w.Addr), Up: true,
+				Addrs: []netip.Prefix{gw}, MTU: 1500, MAC: names.MAC(w.Addr)}
+		case kinds.Container:
+			c, err := kinds.GuestOf(w.Addr, a)
+			if err != nil {
+				panic(err)
+			}
 			k(w.Host).Links[c.HostVeth] = hostnet.Link{Name: c.HostVeth, Kind: "veth", Master: c.Bridge, Alias: names.Alias(w.Addr), Up: true, MTU: 1500}
 			k(w.Host).Netns[c.Netns] = &hostnet.Netns{DefaultGw: c.Gateway, Links: map[string]hostnet.Link{
 				"lo":   {Name: "lo", Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8")}},
 				"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{netip.PrefixFrom(c.Address, c.Bits)}, MTU: 1500, MAC: names.MAC(w.Addr)},
 			}}
-		case expand.KindProcess:
+		case kinds.Process:
 			pid++
 			k(w.Host).Procs[a["owner"]] = []int{pid}
-		case expand.KindNatTable:
+		case kinds.NatTable:
 			k(w.Host).NftPresent = true
-			k(w.Host).Nft = expand.RulesOf(a)
+			if err := json.Unmarshal([]byte(a["rules"]), &k(w.Host).Nft); err != nil {
+				panic(err)
+			}
 		}
 	}
 	return o
@@ -371,7 +378,7 @@ func TestMakeCases(t *testing.T) {
 		{
 			name: "not wanted any more is deleted",
 			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource {
-				st.Put(&state.Resource{Addr: "container.old[0]", Kind: expand.KindContainer, Host: "host.node[0]",
+				st.Put(&state.Resource{Addr: "container.old[0]", Kind: kinds.Container, Host: "host.node[0]",
 					Attrs: map[string]string{"netns": "ln.docker.old-0", "veth": "ln0000000000", "bridge": "bridge.docker0[0]", "host": "host.node[0]"},
 					Deps:  []string{"bridge.docker0[0]", "host.node[0]"}})
 				return w
@@ -560,7 +567,7 @@ func TestRenderGolden(t *testing.T) {
 	st := applied(want)
 	obs := observed(want)
 	// create: a container the state does not know and the host lacks
-	extra := &expand.Resource{Addr: "container.extra[0]", Kind: expand.KindContainer, Host: "host.node[1]",
+	extra := &expand.Resource{Addr: "container.extra[0]", Kind: kinds.Container, Host: "host.node[1]",
 		Attrs: copyAttrs(find(want, "container.client[1]").Attrs), Deps: []string{"bridge.docker0[1]", "host.node[1]"}}
 	extra.Attrs["address"], extra.Attrs["netns"], extra.Attrs["veth"] = "172.17.0.4", "ln.docker.extra-0", "ln1111111111"
 	want = append(want, extra)
@@ -572,7 +579,7 @@ func TestRenderGolden(t *testing.T) {
 	// replace, tainted, with its process along
 	st.Get("container.web[1]").Tainted = true
 	// delete
-	st.Put(&state.Resource{Addr: "process.old[0]", Kind: expand.KindProcess, Host: "host.node[0]",
+	st.Put(&state.Resource{Addr: "process.old[0]", Kind: kinds.Process, Host: "host.node[0]",
 		Attrs: map[string]string{"on": "host.node[0]", "owner": "docker/node-0/process.old[0]", "command": `["sleep","1d"]`}})
 	obs.Kernel["host.node[0]"].Procs["docker/node-0/process.old[0]"] = []int{77}
 	// drift: lo down in web-0 (repairable: update)
@@ -639,43 +646,10 @@ func TestMakeSharedNetworkNotInState(t *testing.T) {
 	}
 }
 
-func TestObserveLanBridge(t *testing.T) {
-	a := map[string]string{"host": "host.h", "ifname": "lanbr", "address": "192.168.70.11/24"}
-	addr := netip.MustParsePrefix("192.168.70.11/24")
-	bridge := hostnet.Link{Name: "lanbr", Kind: "bridge", Alias: "labnet:vms:lan_bridge.h", Up: true, Addrs: []netip.Prefix{addr}}
-	uplink := hostnet.Link{Name: "enp3s0", Master: "lanbr"}
-	vmPort := hostnet.Link{Name: "ln0123456789", Kind: "veth", Master: "lanbr", Alias: "labnet:vms:vm.bridged"}
-	down := bridge
-	down.Up = false
-	bare := bridge
-	bare.Addrs = nil
-	stillOn := hostnet.Link{Name: "enp3s0", Addrs: []netip.Prefix{addr}}
-	for _, c := range []struct {
-		name  string
-		links []hostnet.Link
-		drift []string
-	}{
-		{"moved", []hostnet.Link{bridge, uplink, vmPort}, nil},
-		{"missing", []hostnet.Link{uplink}, []string{"bridge lanbr is missing"}},
-		{"only the VM's port", []hostnet.Link{bridge, vmPort}, []string{"no LAN interface is on lanbr"}},
-		{"address not moved", []hostnet.Link{bare, stillOn}, []string{"lanbr lacks the host address 192.168.70.11/24", "no LAN interface is on lanbr", "the host address is still on enp3s0"}},
-		{"down", []hostnet.Link{down, uplink}, []string{"lanbr is down"}},
-	} {
-		k := &hostnet.Observed{Links: map[string]hostnet.Link{}}
-		for _, l := range c.links {
-			k.Links[l.Name] = l
-		}
-		st := observeLanBridge(a, k)
-		if !slices.Equal(st.Drift, c.drift) || st.Complete != (c.drift == nil) {
-			t.Errorf("%s: drift %q complete %v, want %q", c.name, st.Drift, st.Complete, c.drift)
-		}
-	}
-}
-
 // A state written before empty attributes were left out still holds them:
 // "" and absent are the same, so no `- delay = ""` line appears.
 func TestRenderEmptyIsAbsent(t *testing.T) {
-	p := &Plan{Changes: []*Change{{Addr: "container.c", Kind: expand.KindContainer, Host: "host.h", Action: Update,
+	p := &Plan{Changes: []*Change{{Addr: "container.c", Kind: kinds.Container, Host: "host.h", Action: Update,
 		Before: map[string]string{"address": "10.0.0.2", "delay": "", "rate": ""},
 		After:  map[string]string{"address": "10.0.0.3", "rate": "1mbit"}}}}
 	var b bytes.Buffer

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/state"
 )
 
@@ -25,12 +26,12 @@ func TestHostReads(t *testing.T) {
 		}
 		return s
 	}
-	host := res(expand.KindHost, "host.h")
-	bridge := res(expand.KindBridge, "host.h", "ifname", "br0")
-	web := res(expand.KindContainer, "host.h", "netns", "ln.l.web", "veth", "lnweb")
-	old := res(expand.KindContainer, "host.h", "netns", "ln.l.old", "veth", "lnold")
-	vm := res(expand.KindVM, "host.h", "netns", "ln.l.vm", "veth", "lnvm")
-	nic := res(expand.KindNIC, "host.h", "netns", "ln.l.vm", "veth", "lnnic", "ifname", "eth1")
+	host := res(kinds.Host, "host.h")
+	bridge := res(kinds.Bridge, "host.h", "ifname", "br0")
+	web := res(kinds.Container, "host.h", "netns", "ln.l.web", "veth", "lnweb")
+	old := res(kinds.Container, "host.h", "netns", "ln.l.old", "veth", "lnold")
+	vm := res(kinds.VM, "host.h", "netns", "ln.l.vm", "veth", "lnvm")
+	nic := res(kinds.NIC, "host.h", "netns", "ln.l.vm", "veth", "lnnic", "ifname", "eth1")
 	tests := []struct {
 		name  string
 		want  []*expand.Resource
@@ -52,19 +53,19 @@ func TestHostReads(t *testing.T) {
 			[]*expand.Resource{vm, nic}, stateOf(vm, nic),
 			map[string]*hostnet.Reads{"host.h": {Links: []string{"lnnic", "lnvm"}, Inside: []string{"ln.l.vm"}}}},
 		{"a LAN bridge reads every link (its uplink is found by address)",
-			[]*expand.Resource{res(expand.KindLanBridge, "host.h", "ifname", "lanbr")}, nil,
+			[]*expand.Resource{res(kinds.LanBridge, "host.h", "ifname", "lanbr")}, nil,
 			map[string]*hostnet.Reads{"host.h": {Links: []string{"lanbr"}, AllLinks: true}}},
 		{"vxlan pod network: bridge, device, routes, neighbours, fdb",
-			[]*expand.Resource{res(expand.KindPodNet, "host.n", "backend", "vxlan", "bridge", "cni0", "vxlan", "flannel.1")}, nil,
+			[]*expand.Resource{res(kinds.PodNet, "host.n", "backend", "vxlan", "bridge", "cni0", "vxlan", "flannel.1")}, nil,
 			map[string]*hostnet.Reads{"host.n": {Links: []string{"cni0", "flannel.1"}, Routes: true, Neigh: true, Fdb: []string{"flannel.1"}}}},
 		{"host-gw pod network: bridge and routes",
-			[]*expand.Resource{res(expand.KindPodNet, "host.n", "backend", "host-gw", "bridge", "cni0")}, nil,
+			[]*expand.Resource{res(kinds.PodNet, "host.n", "backend", "host-gw", "bridge", "cni0")}, nil,
 			map[string]*hostnet.Reads{"host.n": {Links: []string{"cni0"}, Routes: true}}},
 		{"segment link: bridge, vxlan, fdb",
-			[]*expand.Resource{res(expand.KindSegmentLink, "host.h", "bridge", "lnsg", "vxlan", "lnsgvx")}, nil,
+			[]*expand.Resource{res(kinds.SegmentLink, "host.h", "bridge", "lnsg", "vxlan", "lnsgvx")}, nil,
 			map[string]*hostnet.Reads{"host.h": {Links: []string{"lnsg", "lnsgvx"}, Fdb: []string{"lnsgvx"}}}},
 		{"process and nat table (kept or going)",
-			[]*expand.Resource{res(expand.KindProcess, "host.a")}, stateOf(res(expand.KindNatTable, "host.b")),
+			[]*expand.Resource{res(kinds.Process, "host.a")}, stateOf(res(kinds.NatTable, "host.b")),
 			map[string]*hostnet.Reads{"host.a": {Procs: true}, "host.b": {Nft: true}}},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,42 @@
+package kinds
+
+import (
+	"fmt"
+
+	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/provider"
+)
+
+// host: a machine on the LAN, made and read by its provider.
+type host struct{}
+
+func init() { register(host{}) }
+
+func (host) Info() Info {
+	return Info{Name: Host, Order: 1, Parent: "network", Provider: "host", Node: true,
+		ForceNew: []string{"name", "network", "address", "provider", "network_cidr", "network_name", "network_gateway"}}
+}
+
+// HostOf is the provider's view of a host resource.
+func HostOf(addr string, a Attrs) (provider.Host, error) {
+	p := parser{a: a}
+	h := provider.Host{Addr: addr, Name: p.str("name"), Address: p.addr("address"),
+		Network: provider.Network{Addr: p.str("network"), Name: p.str("network_name"), CIDR: p.prefix("network_cidr"), Gateway: p.addr("network_gateway")}}
+	p.optNum("ssh_port", 1, 65535)
+	p.optNum("lima_cpus", 1, 1024)
+	if p.err != nil {
+		return h, fmt.Errorf("%s: %w", addr, p.err)
+	}
+	return h, nil
+}
+
+func (host) Check(addr string, a Attrs) error { _, err := HostOf(addr, a); return err }
+func (host) Reads(*Reads, Attrs)              {}
+
+func (host) Judge(hostnet.Names, string, Attrs, *hostnet.Observed, bool) (hostnet.Verdict, error) {
+	return hostnet.Verdict{}, fmt.Errorf("a host is judged by its provider")
+}
+
+func (host) Step(hostnet.Names, Op, *hostnet.Observed) (hostnet.Step, error) {
+	return hostnet.Step{}, fmt.Errorf("a host is made by its provider")
+}

@@ -1,0 +1,110 @@
+package kinds_test
+
+import (
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/labnet-dev/labnet/config"
+	"github.com/labnet-dev/labnet/expand"
+	"github.com/labnet-dev/labnet/kinds"
+	"github.com/labnet-dev/labnet/state"
+)
+
+// sample expands the sample labs: at least one resource of every kind.
+func sample(t *testing.T) []*expand.Resource {
+	t.Helper()
+	var out []*expand.Resource
+	for _, dir := range []string{"config/testdata/valid/docker", "config/testdata/valid/kubernetes-flat", "config/testdata/valid/kubernetes-flat-host-gw",
+		"config/testdata/valid/sdn", "config/testdata/valid/vms", "config/testdata/valid/providers", "labs/sdn"} {
+		lab, _, diags := config.Load(filepath.Join("..", dir), config.Options{})
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", dir, diags)
+		}
+		out = append(out, expand.Lab(lab)...)
+	}
+	return out
+}
+
+// TestEveryKindRegistered: every kind expand makes has its place in the
+// registry, and its attributes parse.
+func TestEveryKindRegistered(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range sample(t) {
+		seen[r.Kind] = true
+		k, err := kinds.Get(r.Kind)
+		if err != nil {
+			t.Fatalf("%s: %v", r.Addr, err)
+		}
+		if err := k.Check(r.Addr, r.Attrs); err != nil {
+			t.Errorf("%s: %v", r.Addr, err)
+		}
+	}
+	for _, k := range kinds.All() {
+		if !seen[k.Info().Name] {
+			t.Errorf("no %s in the sample labs: its parsing is untested", k.Info().Name)
+		}
+	}
+}
+
+// broken is a bad value for each typed attribute.
+var broken = map[string]string{
+	"address": "10.0.0.300", "cidr": "10.0.0.0/33", "gateway": "gw", "network_cidr": "x", "network_gateway": "x",
+	"bits": "33", "mtu": "15000000", "vni": "0", "port": "70000", "local": "::x", "subnet": "10.244.1.0",
+	"peers": "10.244.2.0/24=192.168.50.12=zz:zz", "command": `["sh",`, "rules": `[{"owner":`,
+	"rate": "fast", "delay": "soon", "loss": "lots", "ssh_port": "0", "lima_cpus": "many",
+	"name": "", "netns": "ns x", "veth": "v;x", "ifname": "", "vxlan": "a b", "bridge": "", "host": "", "guest": "", "on": "", "owner": "", "log": "", "bridge_ifname": "br'x", "backend": "wire",
+}
+
+// TestCheckNamesTheAttribute: a hand-broken state value is refused with
+// the resource and the attribute named, for every typed attribute of
+// every kind.
+func TestCheckNamesTheAttribute(t *testing.T) {
+	tried := map[string]bool{}
+	for _, r := range sample(t) {
+		for attr, bad := range broken {
+			if _, has := r.Attrs[attr]; !has {
+				continue
+			}
+			a := maps.Clone(r.Attrs)
+			a[attr] = bad
+			err := kinds.Check(r.Kind, r.Addr, a)
+			if err == nil || !strings.Contains(err.Error(), r.Addr) || !strings.Contains(err.Error(), `attribute "`+attr+`"`) {
+				t.Errorf("%s with %s = %q: %v", r.Addr, attr, bad, err)
+			}
+			tried[r.Kind+"."+attr] = true
+		}
+	}
+	if len(tried) < 50 {
+		t.Errorf("only %d kind attributes tried", len(tried))
+	}
+	st := &state.State{Resources: []*state.Resource{{Addr: "bridge.b", Kind: kinds.Bridge, Attrs: map[string]string{"host": "host.h", "ifname": "b", "cidr": "10.0.0.0/24", "gateway": "10.0.0.300"}}}}
+	if err := kinds.CheckState(st); err == nil || err.Error() != `state: bridge.b: attribute "gateway" ("10.0.0.300"): ParseAddr("10.0.0.300"): IPv4 field has value >255` {
+		t.Errorf("CheckState: %v", err)
+	}
+	st.Resources[0].Kind = "widget"
+	if err := kinds.CheckState(st); err == nil || !strings.Contains(err.Error(), `unknown kind "widget"`) {
+		t.Errorf("CheckState of an unknown kind: %v", err)
+	}
+}
+
+// TestInfo: every kind's traits hold together: its parent attribute
+// forces a replacement, orders are distinct.
+func TestInfo(t *testing.T) {
+	orders := map[int]string{}
+	for _, k := range kinds.All() {
+		in := k.Info()
+		if o, dup := orders[in.Order]; dup {
+			t.Errorf("%s and %s share order %d", o, in.Name, in.Order)
+		}
+		orders[in.Order] = in.Name
+		if in.Parent != "" && !slices.Contains(in.ForceNew, in.Parent) {
+			t.Errorf("%s: parent %q does not force replacement", in.Name, in.Parent)
+		}
+		if in.WithHost && !slices.Contains(in.ForceNew, "host") && in.Name != kinds.Process {
+			t.Errorf("%s: remade with its host but its host does not force replacement", in.Name)
+		}
+	}
+}

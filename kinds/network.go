@@ -1,0 +1,38 @@
+package kinds
+
+import (
+	"fmt"
+
+	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/provider"
+)
+
+// network: the lab's LAN, made (or found) by its hosts' provider.
+type network struct{}
+
+func init() { register(network{}) }
+
+func (network) Info() Info {
+	return Info{Name: Network, Order: 0, ForceNew: []string{"name", "cidr", "gateway"}, Provider: "network"}
+}
+
+// NetworkOf is the provider's view of a network resource.
+func NetworkOf(addr string, a Attrs) (provider.Network, error) {
+	p := parser{a: a}
+	nw := provider.Network{Addr: addr, Name: p.str("name"), CIDR: p.prefix("cidr"), Gateway: p.addr("gateway")}
+	if p.err != nil {
+		return nw, fmt.Errorf("%s: %w", addr, p.err)
+	}
+	return nw, nil
+}
+
+func (network) Check(addr string, a Attrs) error { _, err := NetworkOf(addr, a); return err }
+func (network) Reads(*Reads, Attrs)              {}
+
+func (network) Judge(hostnet.Names, string, Attrs, *hostnet.Observed, bool) (hostnet.Verdict, error) {
+	return hostnet.Verdict{}, fmt.Errorf("a network is judged by its provider")
+}
+
+func (network) Step(hostnet.Names, Op, *hostnet.Observed) (hostnet.Step, error) {
+	return hostnet.Step{}, fmt.Errorf("a network is made by its provider")
+}

@@ -1,0 +1,98 @@
+package kinds
+
+import (
+	"slices"
+
+	"github.com/labnet-dev/labnet/hostnet"
+)
+
+// Reads collects what a refresh reads on one host: what the kinds' Judge
+// and Step look at, and nothing else. A read too narrow would hide drift.
+type Reads struct {
+	r                   hostnet.Reads
+	links, inside, fdbs map[string]bool
+	kept                map[string]bool // guest namespaces the lab keeps
+}
+
+func (r *Reads) Link(names ...string) {
+	for _, n := range names {
+		r.links[n] = true
+	}
+}
+
+// Kept says whether the lab keeps a guest's namespace (its inside is read
+// then; a namespace that goes is only listed).
+func (r *Reads) Kept(netns string) bool { return r.kept[netns] }
+
+func (r *Reads) Inside(netns string) { r.inside[netns] = true }
+func (r *Reads) Fdb(dev string)      { r.fdbs[dev] = true }
+func (r *Reads) AllLinks()           { r.r.AllLinks = true }
+func (r *Reads) Routes()             { r.r.Routes = true }
+func (r *Reads) Neigh()              { r.r.Neigh = true }
+func (r *Reads) Nft()                { r.r.Nft = true }
+func (r *Reads) Procs()              { r.r.Procs = true }
+
+// Gone notes the host veth of a guest that goes (see hostnet.Reads.Gone).
+func (r *Reads) Gone(veth, netns string) {
+	if r.r.Gone == nil {
+		r.r.Gone = map[string]string{}
+	}
+	r.r.Gone[veth] = netns
+}
+
+// Res is a resource as HostReads needs it.
+type Res struct {
+	Kind, Host string
+	Attrs      Attrs
+}
+
+// HostReads says, per host, what a refresh must read there to judge the
+// resources on it: want (what the lab keeps; nil when all of it goes) and
+// prior (the state). Hosts and networks are read by their providers.
+func HostReads(want, prior []Res) map[string]*hostnet.Reads {
+	kept := map[string]bool{}
+	for _, w := range want {
+		if Of(w.Kind).Guest && w.Attrs["netns"] != "" {
+			kept[w.Attrs["netns"]] = true
+		}
+	}
+	hosts := map[string]*Reads{}
+	add := func(res Res) {
+		k, err := Get(res.Kind)
+		if err != nil || res.Host == "" || k.Info().Provider != "" {
+			return
+		}
+		h := hosts[res.Host]
+		if h == nil {
+			h = &Reads{links: map[string]bool{}, inside: map[string]bool{}, fdbs: map[string]bool{}, kept: kept}
+			hosts[res.Host] = h
+		}
+		k.Reads(h, res.Attrs)
+	}
+	for _, w := range want {
+		add(w)
+	}
+	for _, p := range prior {
+		add(p)
+	}
+	out := map[string]*hostnet.Reads{}
+	for host, h := range hosts {
+		r := h.r
+		r.Links, r.Inside, r.Fdb = sortedSet(h.links), sortedSet(h.inside), sortedSet(h.fdbs)
+		out[host] = &r
+	}
+	return out
+}
+
+// sortedSet lists a set's non-empty members in order (scripts are compared
+// with golden files).
+func sortedSet(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		if k != "" {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
