@@ -401,3 +401,24 @@ func TestProgressOneWritePerBatch(t *testing.T) {
 		t.Errorf("%d writes of\n%s\nwant 1 of\n%s", w.writes, w.String(), want)
 	}
 }
+
+// TestBrokenStateStopsFirst: a state value broken by hand stops plan,
+// apply, destroy and exec with the resource and attribute named, before
+// any host is read (the lab's netns host does not even exist here).
+func TestBrokenStateStopsFirst(t *testing.T) {
+	dir := writeLab(t, map[string]string{"main.hcl": goodLab})
+	st := `{"version":1,"serial":3,"lineage":"x","lab":"clitest","resources":[` +
+		`{"addr":"bridge.br","kind":"bridge","host":"host.a","attrs":{"host":"host.a","ifname":"br","cidr":"172.20.0.0/24","gateway":"172.20.0.300"}}]}`
+	if err := os.MkdirAll(filepath.Join(dir, ".labnet"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".labnet", "state.json"), []byte(st), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"plan"}, {"apply", "-auto-approve"}, {"destroy", "-auto-approve"}, {"exec", "host.a", "true"}} {
+		_, errOut, code := run(t, dir, "", args...)
+		if code != 1 || !strings.Contains(errOut, `state: bridge.br: attribute "gateway" ("172.20.0.300")`) {
+			t.Errorf("%v: exit %d\n%s", args, code, errOut)
+		}
+	}
+}
