@@ -303,4 +303,3 @@ sh observe.sh > repaired.tmp && mv repaired.tmp repaired.out
 		t.Errorf("drift after the repair: %q\n%s", d, rep)
 	}
 }
-
