@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"maps"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,7 +47,7 @@ type Engine struct {
 	// Ticker, when set, is called every 10 s for each change still running.
 	Ticker func(addr string, a plan.Action, elapsed time.Duration)
 
-	providers map[string]provider.Provider
+	providers provider.Set
 	mu        sync.Mutex
 	conns     map[string]*remote.Conn
 	early     map[string]*remote.Early // logins started before the state was read (DialEarly)
@@ -69,7 +68,7 @@ func (e *Engine) Pinned() bool {
 // New makes an engine for a lab.
 func New(lab string, dir state.Dir, keys provider.Keys) *Engine {
 	return &Engine{Lab: lab, Dir: dir, Keys: keys, Parallelism: 10,
-		providers: map[string]provider.Provider{"netns": netns.New(), "ssh": ssh.New(), "lima": lima.New()},
+		providers: provider.NewSet(netns.New(), ssh.New(), lima.New()),
 		conns:     map[string]*remote.Conn{}, early: map[string]*remote.Early{}, earlyUsed: map[string]bool{}}
 }
 
@@ -88,31 +87,11 @@ func (e *Engine) Provider(attrs map[string]string) (provider.Provider, error) {
 }
 
 func (e *Engine) providerFor(addr string, attrs map[string]string) (provider.Provider, error) {
-	name := attrs["provider"]
-	if name == "" {
-		name = "netns"
-	}
-	p, ok := e.providers[name]
-	if !ok {
-		return nil, fmt.Errorf("provider %q is not available", name)
-	}
-	if addr == "" {
-		return p, nil
-	}
-	switch p := p.(type) {
-	case *ssh.Provider:
-		port, _ := strconv.Atoi(attrs["ssh_port"])
-		p.Configure(addr, ssh.Settings{User: attrs["ssh_user"], Port: port, PrivateKeyFile: attrs["ssh_private_key_file"],
-			HostKey: attrs["ssh_host_key"], KnownHosts: attrs["ssh_known_hosts"], Netns: attrs["ssh_netns"]})
-	case *lima.Provider:
-		cpus, _ := strconv.Atoi(attrs["lima_cpus"])
-		p.Configure(addr, lima.Settings{CPUs: cpus, Memory: attrs["lima_memory"], Disk: attrs["lima_disk"],
-			Template: attrs["lima_template"], Image: attrs["lima_image"], Network: attrs["lima_network"],
-			Provision: attrs["lima_provision"]})
-		// The engine's own "Still creating..." lines report a booting VM.
-	}
-	return p, nil
+	return e.providers.For(addr, attrs)
 }
+
+// Providers lists the providers a run can use.
+func (e *Engine) Providers() provider.Set { return e.providers }
 
 // Close ends every connection and every early login not claimed.
 func (e *Engine) Close() {
@@ -418,7 +397,7 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 	mu.Unlock()
 	// A host that goes and takes its contents along (Apply deletes
 	// nothing on it one by one) needs no reading inside.
-	if !st.Exists || !st.SSHUp || (!wanted && contentsGoWithHost(old.Attrs)) {
+	if !st.Exists || !st.SSHUp || (!wanted && e.contentsGoWithHost(old.Attrs)) {
 		return nil
 	}
 	c, err := e.Conn(ctx, old)
@@ -503,14 +482,12 @@ func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[st
 	return nil
 }
 
-// contentsGoWithHost: deleting a netns host removes everything on it (its
-// namespaces live in the holder's private /run, its processes are killed
-// with it), and so does deleting a Lima VM, so what is on it needs no
-// deletion of its own (nor a VM that is up: a stopped or half-made VM is
-// deleted all the same). Only an ssh host's machine stays.
-func contentsGoWithHost(hostAttrs map[string]string) bool {
-	p := hostAttrs["provider"]
-	return p == "netns" || p == "" || p == "lima"
+// contentsGoWithHost says whether deleting the host removes everything on
+// it (provider.ContentsGoWithHost): then what is on it needs no deletion
+// of its own (a stopped or half-made VM cannot even be reached).
+func (e *Engine) contentsGoWithHost(hostAttrs map[string]string) bool {
+	p, err := e.providers.For("", hostAttrs)
+	return err == nil && p.ContentsGoWithHost()
 }
 
 // node is one half of a change: its delete part or its create/update part.

@@ -64,7 +64,7 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, obs p
 	failed := map[string]bool{} // addresses whose change failed or was skipped
 	e.goneWithHost = map[string]bool{}
 	for _, c := range p.Changes {
-		if kinds.Of(c.Kind).Provider == "host" && (c.Action == plan.Delete || c.Action == plan.Replace) && c.Before != nil && contentsGoWithHost(c.Before) {
+		if kinds.Of(c.Kind).Provider == "host" && (c.Action == plan.Delete || c.Action == plan.Replace) && c.Before != nil && e.contentsGoWithHost(c.Before) {
 			e.goneWithHost[c.Addr] = true
 		}
 	}
@@ -295,7 +295,7 @@ func (e *Engine) provide(ctx context.Context, n *node, st *state.State) (json.Ra
 	old := st.Get(c.Addr)
 	switch {
 	case n.delete:
-		if !contentsGoWithHost(attrs) {
+		if !e.contentsGoWithHost(attrs) {
 			// The machine stays: whatever of the lab is left on it goes
 			// (netns hosts and Lima VMs take everything with them).
 			if err := e.SweepHost(ctx, old); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
+	"github.com/labnet-dev/labnet/provider"
 	"github.com/labnet-dev/labnet/state"
 )
 
@@ -581,38 +582,33 @@ var (
 )
 
 // sweep removes what the lab's marks name, wherever the state has lost
-// track of it: every netns host of the lab, the lab's Lima VMs, and the
-// lab's objects on the machines of ssh hosts the lab names.
+// track of it: the lab's hosts of every provider whose hosts take their
+// contents along (netns holders, Lima VMs), and the lab's objects on the
+// machines of the other hosts the lab names (ssh).
 func (w *workspace) sweep(ctx context.Context, e *apply.Engine) error {
-	for _, name := range []string{"netns", "lima"} {
-		p, err := e.Provider(map[string]string{"provider": name})
-		if err != nil {
-			return err
-		}
-		if name == "lima" && !w.usesProvider("lima") {
-			continue
-		}
-		if err := p.Sweep(ctx, w.lab.Name); err != nil {
-			return err
+	used := map[string]bool{provider.Default: true} // the default costs nothing to sweep
+	for _, h := range w.lab.Hosts {
+		used[h.Provider] = true
+	}
+	for _, name := range sortedKeys(e.Providers()) {
+		if p := e.Providers()[name]; used[name] && p.ContentsGoWithHost() {
+			if err := p.Sweep(ctx, w.lab.Name); err != nil {
+				return err
+			}
 		}
 	}
 	for _, r := range w.hosts() {
-		if r.Attrs["provider"] == "ssh" {
+		p, err := e.Provider(r.Attrs)
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.Addr, err)
+		}
+		if !p.ContentsGoWithHost() {
 			if err := e.SweepHost(ctx, &state.Resource{Addr: r.Addr, Kind: r.Kind, Attrs: r.Attrs}); err != nil {
 				return fmt.Errorf("%s: %w", r.Addr, err)
 			}
 		}
 	}
 	return nil
-}
-
-func (w *workspace) usesProvider(name string) bool {
-	for _, h := range w.lab.Hosts {
-		if h.Provider == name {
-			return true
-		}
-	}
-	return false
 }
 
 func (u *ui) test(ctx context.Context, args []string) int {

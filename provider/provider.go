@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 
 	"github.com/labnet-dev/labnet/remote"
@@ -52,6 +53,14 @@ type Keys struct {
 // Provider makes hosts.
 type Provider interface {
 	Name() string
+	// UseHost tells the provider a host's own settings from its
+	// attributes (ssh_*, lima_*) before any call about it.
+	UseHost(hostAddr string, attrs map[string]string) error
+	// ContentsGoWithHost: deleting a host removes everything on it (netns
+	// holders, VMs), so what is on it needs no deletion of its own and
+	// the sweep of a lost state finds the lab's hosts themselves; false
+	// for machines that stay (ssh), which are swept one by one.
+	ContentsGoWithHost() bool
 	EnsureNetwork(ctx context.Context, lab string, n Network) error
 	ObserveNetwork(ctx context.Context, lab string, n Network) (bool, string, error)
 	DestroyNetwork(ctx context.Context, lab string, n Network) error
@@ -64,6 +73,40 @@ type Provider interface {
 	// Sweep removes every object of the lab this provider can find by its
 	// marks, whether or not the state knows it (lost state, crashes).
 	Sweep(ctx context.Context, lab string) error
+}
+
+// Default is the provider of a host that names none.
+const Default = "netns"
+
+// Set is the providers a run can use, by name.
+type Set map[string]Provider
+
+// NewSet collects providers by their names.
+func NewSet(ps ...Provider) Set {
+	s := Set{}
+	for _, p := range ps {
+		s[p.Name()] = p
+	}
+	return s
+}
+
+// For returns the provider of a host or network by its attributes,
+// told the host's own settings first (addr "" for none).
+func (s Set) For(addr string, attrs map[string]string) (Provider, error) {
+	name := attrs["provider"]
+	if name == "" {
+		name = Default
+	}
+	p, ok := s[name]
+	if !ok {
+		return nil, fmt.Errorf("provider %q is not available", name)
+	}
+	if addr != "" {
+		if err := p.UseHost(addr, attrs); err != nil {
+			return nil, fmt.Errorf("%s: %w", addr, err)
+		}
+	}
+	return p, nil
 }
 
 // ExistingNetwork is embedded by providers whose hosts sit on a LAN that

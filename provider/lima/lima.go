@@ -90,6 +90,25 @@ func New() *Provider {
 func (p *Provider) Name() string { return "lima" }
 
 // Configure sets the VM settings of the host with resource address hostAddr.
+// UseHost reads the host's lima_* attributes (the VM's size and image,
+// used when it is created).
+func (p *Provider) UseHost(hostAddr string, a map[string]string) error {
+	cpus := 0
+	if a["lima_cpus"] != "" {
+		var err error
+		if cpus, err = strconv.Atoi(a["lima_cpus"]); err != nil {
+			return fmt.Errorf("attribute \"lima_cpus\": %w", err)
+		}
+	}
+	p.Configure(hostAddr, Settings{CPUs: cpus, Memory: a["lima_memory"], Disk: a["lima_disk"],
+		Template: a["lima_template"], Image: a["lima_image"], Network: a["lima_network"], Provision: a["lima_provision"]})
+	return nil
+}
+
+// ContentsGoWithHost: deleting the VM deletes everything in it (a stopped
+// or half-made VM too).
+func (p *Provider) ContentsGoWithHost() bool { return true }
+
 func (p *Provider) Configure(hostAddr string, s Settings) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -59,6 +59,13 @@ func New() *Provider { return &Provider{Sshd: "/usr/sbin/sshd"} }
 
 func (p *Provider) Name() string { return "netns" }
 
+// UseHost: a netns host has no settings of its own.
+func (p *Provider) UseHost(string, map[string]string) error { return nil }
+
+// ContentsGoWithHost: a host's namespaces live in its holder's private
+// /run and its processes are killed with it.
+func (p *Provider) ContentsGoWithHost() bool { return true }
+
 // UnderlayNS is the name of the lab's underlay network namespace.
 func UnderlayNS(lab string) string { return "labnet-" + lab }
 

@@ -61,6 +61,23 @@ func New() *Provider { return &Provider{settings: map[string]Settings{}} }
 func (p *Provider) Name() string { return "ssh" }
 
 // Configure sets the SSH settings of the host with resource address hostAddr.
+// UseHost reads the host's ssh_* attributes.
+func (p *Provider) UseHost(hostAddr string, a map[string]string) error {
+	port := 0
+	if a["ssh_port"] != "" {
+		var err error
+		if port, err = strconv.Atoi(a["ssh_port"]); err != nil {
+			return fmt.Errorf("attribute \"ssh_port\": %w", err)
+		}
+	}
+	p.Configure(hostAddr, Settings{User: a["ssh_user"], Port: port, PrivateKeyFile: a["ssh_private_key_file"],
+		HostKey: a["ssh_host_key"], KnownHosts: a["ssh_known_hosts"], Netns: a["ssh_netns"]})
+	return nil
+}
+
+// ContentsGoWithHost: the machine stays when the lab lets it go.
+func (p *Provider) ContentsGoWithHost() bool { return false }
+
 func (p *Provider) Configure(hostAddr string, s Settings) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
