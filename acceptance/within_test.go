@@ -15,8 +15,14 @@ func TestCheckWithin(t *testing.T) {
 	l := newLab(t, "testdata/within")
 	l.must(0, "apply", "-auto-approve")
 	out, _, code := l.run("test")
-	if code != 1 || !strings.Contains(out, "1 passed, 1 failed") {
+	if code != 1 || !strings.Contains(out, "2 passed, 2 failed") {
 		t.Fatalf("test: exit %d\n%s", code, out)
+	}
+	// expect_output: the output decides, and the report says why not.
+	if !regexp.MustCompile(`(?m)^output-matches .* pass`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^output-differs .* FAIL`).MatchString(out) ||
+		!strings.Contains(out, `output-differs: output does not match "hello": goodbye`) {
+		t.Errorf("expect_output:\n%s", out)
 	}
 	row := regexp.MustCompile(`(?m)^(appears|never) .* (\S+) \((\d+) tries\)\s+(pass|FAIL)`)
 	got := map[string][]string{}

@@ -107,7 +107,7 @@ def run_exec(rid, r):
     try:
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=r["timeout"])
-        emit(rid, "exit", code=p.returncode, out=p.stdout.decode(errors="replace")[-2000:])
+        emit(rid, "exit", code=p.returncode, out=p.stdout.decode(errors="replace")[-65536:])  # expect_output matches within it
     except subprocess.TimeoutExpired:
         emit(rid, "exit", code=-1, out="timed out after %gs" % r["timeout"])
 

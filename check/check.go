@@ -146,6 +146,9 @@ func try(ctx context.Context, c *config.Check, nodes map[string]Node, ags *agent
 		case err != nil:
 			r.Detail = err.Error()
 			r.Observed = "blocked"
+		case ev.Event == "exit" && ev.Code == 0 && c.ExpectOutput != nil && !c.ExpectOutput.MatchString(strings.TrimRight(ev.Out, "\n")):
+			r.Observed = "blocked"
+			r.Detail = fmt.Sprintf("output does not match %q: %s", c.ExpectOutput, lastLine(ev.Out))
 		case ev.Event == "ok" || (ev.Event == "exit" && ev.Code == 0):
 			r.Observed = "reach"
 		default:

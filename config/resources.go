@@ -977,6 +977,17 @@ func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*inst
 	case "exec":
 		c.Exec, _ = d.str("exec")
 	}
+	outRe, outSet := d.str("expect_output")
+	if outSet {
+		re, err := regexp.Compile(outRe)
+		switch {
+		case c.Kind != "exec" && c.Kind != "":
+			d.fail("expect_output", "Invalid expect_output", "expect_output is for exec checks; this is a %s check.", c.Kind)
+		case err != nil:
+			d.fail("expect_output", "Invalid expect_output", "expect_output is not a regular expression: %v.", err)
+		}
+		c.ExpectOutput = re
+	}
 	if s, ok := d.str("expect"); ok {
 		if s != "reach" && s != "blocked" {
 			d.fail("expect", "Invalid expect", "expect must be \"reach\" or \"blocked\", got %q.", s)
@@ -1048,19 +1059,20 @@ func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*inst
 	str := func(s string) cty.Value { return cty.StringVal(s) }
 	num := func(i int) cty.Value { return cty.NumberIntVal(int64(i)) }
 	v := cty.ObjectVal(map[string]cty.Value{
-		"id":      id,
-		"name":    cty.StringVal(res.Name),
-		"from":    from.value,
-		"to":      toVal,
-		"ping":    nullOr(c.Kind == "ping", true, cty.BoolVal, cty.Bool),
-		"tcp":     nullOr(c.Kind == "tcp", c.Port, num, cty.Number),
-		"udp":     nullOr(c.Kind == "udp", c.Port, num, cty.Number),
-		"exec":    nullOr(c.Kind == "exec", c.Exec, str, cty.String),
-		"address": nullOr(addrSet, addrText, str, cty.String),
-		"expect":  cty.StringVal(c.Expect),
-		"source":  nullOr(sourceSet, c.Source.String(), str, cty.String),
-		"timeout": cty.StringVal(timeout),
-		"within":  nullOr(withinSet, within, str, cty.String),
+		"id":            id,
+		"name":          cty.StringVal(res.Name),
+		"from":          from.value,
+		"to":            toVal,
+		"ping":          nullOr(c.Kind == "ping", true, cty.BoolVal, cty.Bool),
+		"tcp":           nullOr(c.Kind == "tcp", c.Port, num, cty.Number),
+		"udp":           nullOr(c.Kind == "udp", c.Port, num, cty.Number),
+		"exec":          nullOr(c.Kind == "exec", c.Exec, str, cty.String),
+		"address":       nullOr(addrSet, addrText, str, cty.String),
+		"expect":        cty.StringVal(c.Expect),
+		"source":        nullOr(sourceSet, c.Source.String(), str, cty.String),
+		"timeout":       cty.StringVal(timeout),
+		"within":        nullOr(withinSet, within, str, cty.String),
+		"expect_output": nullOr(outSet, outRe, str, cty.String),
 	})
 	return &instance{value: v, res: c}, func() { l.lab.Checks = append(l.lab.Checks, c) }
 }

@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -185,6 +186,9 @@ type Check struct {
 	Expect  string         // "reach" or "blocked"
 	Source  netip.Addr     // expected source seen by the listener; invalid when unset
 	Timeout time.Duration
+	// ExpectOutput: an exec check reaches only when its output matches
+	// (nil: any output).
+	ExpectOutput *regexp.Regexp
 	// Within: retried until it passes or this much time has gone (0: one
 	// try); how long it took is the convergence a lab measures.
 	Within time.Duration

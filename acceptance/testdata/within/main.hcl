@@ -30,3 +30,15 @@ check "never" {
   timeout = "1s"
   within  = "2s"
 }
+
+check "output-matches" {
+  from          = host.h
+  exec          = "echo hello-42"
+  expect_output = "^hello-[0-9]+$"
+}
+
+check "output-differs" {
+  from          = host.h
+  exec          = "echo goodbye"
+  expect_output = "hello"
+}
