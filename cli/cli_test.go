@@ -427,7 +427,7 @@ func TestBrokenStateStopsFirst(t *testing.T) {
 // on an exec check.
 func TestValidateExpectOutput(t *testing.T) {
 	for probe, want := range map[string]string{
-		`exec = "true"` + "\n  expect_output = \"(\"": `expect_output is not a regular expression`,
+		`exec = "true"` + "\n  expect_output = \"(\"":           `expect_output is not a regular expression`,
 		`tcp = 80` + "\n  to = host.h\n  expect_output = \"x\"": `expect_output is for exec checks; this is a tcp check`,
 	} {
 		dir := writeLab(t, map[string]string{"main.hcl": "lab { name = \"w\" }\nnetwork \"lan\" { cidr = \"192.168.60.0/24\" }\nhost \"h\" { network = network.lan }\ncheck \"c\" {\n  from = host.h\n  " + probe + "\n}\n"})
