@@ -15,7 +15,7 @@ func TestCheckWithin(t *testing.T) {
 	l := newLab(t, "testdata/within")
 	l.must(0, "apply", "-auto-approve")
 	out, _, code := l.run("test")
-	if code != 1 || !strings.Contains(out, "2 passed, 2 failed") {
+	if code != 1 || !strings.Contains(out, "4 passed, 3 failed") {
 		t.Fatalf("test: exit %d\n%s", code, out)
 	}
 	// expect_output: the output decides, and the report says why not.
@@ -24,12 +24,18 @@ func TestCheckWithin(t *testing.T) {
 		!strings.Contains(out, `output-differs: output does not match "hello": goodbye`) {
 		t.Errorf("expect_output:\n%s", out)
 	}
-	row := regexp.MustCompile(`(?m)^(appears|never) .* (\S+) \((\d+) tries\)\s+(pass|FAIL)`)
+	// route: read from the node's routing table, next hops counted.
+	if !regexp.MustCompile(`(?m)^two-paths .*route 10.0.4.0/24 .* pass`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^no-route .* blocked .* pass`).MatchString(out) ||
+		!strings.Contains(out, `wrong-count: 192.168.91.0/24 via dev eth0: 1 next hops, wants 2`) {
+		t.Errorf("route checks:\n%s", out)
+	}
+	row := regexp.MustCompile(`(?m)^(appears|never|two-paths) .* (\S+) \((\d+) tries\)\s+(pass|FAIL)`)
 	got := map[string][]string{}
 	for _, m := range row.FindAllStringSubmatch(out, -1) {
 		got[m[1]] = m[2:]
 	}
-	if len(got) != 2 {
+	if len(got) != 3 {
 		t.Fatalf("rows with tries: %v\n%s", got, out)
 	}
 	took, _ := time.ParseDuration(got["appears"][0])

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -136,6 +137,20 @@ func try(ctx context.Context, c *config.Check, nodes map[string]Node, ags *agent
 	// busy host that is slow to start a thread or a process.
 	limit := c.Timeout + 5*time.Second
 	switch c.Kind {
+	case "route":
+		// The prefix is a parsed one: nothing of the user's text reaches the shell.
+		ev, err := fa.do(ctx, request{Op: "exec", Netns: from.Netns, Cmd: "ip -j -4 route show exact " + c.Route.String(), Timeout: secs}, limit)
+		r.Target = c.Route.String()
+		switch {
+		case err != nil:
+			r.Observed, r.Detail = "blocked", err.Error()
+		case ev.Event != "exit" || ev.Code != 0:
+			r.Observed, r.Detail = "blocked", "ip route: "+lastLine(ev.Out+ev.Msg)
+		default:
+			r.Observed, r.Detail = judgeRoute(c, []byte(ev.Out))
+		}
+		r.Pass = r.Observed == c.Expect
+		return r
 	case "ping", "exec":
 		req := request{Op: "ping", Netns: from.Netns, Addr: c.Dial.Addr().String(), Timeout: float64(max(1, int(secs)))}
 		if c.Kind == "exec" {
@@ -230,6 +245,46 @@ func try(ctx context.Context, c *config.Check, nodes map[string]Node, ags *agent
 		r.Detail = fmt.Sprintf("source seen %s, expected %s", r.Seen, c.Source)
 	}
 	return r
+}
+
+// judgeRoute reads `ip -j route show exact` output: "reach" when the
+// route is there with the next hops the check asks for.
+func judgeRoute(c *config.Check, out []byte) (observed, detail string) {
+	var routes []struct {
+		Gateway  string `json:"gateway"`
+		Dev      string `json:"dev"`
+		Nexthops []struct {
+			Gateway string `json:"gateway"`
+			Dev     string `json:"dev"`
+		} `json:"nexthops"`
+	}
+	if err := json.Unmarshal(out, &routes); err != nil {
+		return "blocked", "ip route: " + err.Error()
+	}
+	if len(routes) == 0 {
+		return "blocked", "no route to " + c.Route.String()
+	}
+	var hops []string // "GATEWAY dev DEV", or "dev DEV" for a direct route
+	for _, h := range routes[0].Nexthops {
+		hops = append(hops, strings.TrimSpace(h.Gateway+" dev "+h.Dev))
+	}
+	if len(hops) == 0 {
+		hops = append(hops, strings.TrimSpace(routes[0].Gateway+" dev "+routes[0].Dev))
+	}
+	desc := fmt.Sprintf("%s via %s", c.Route, strings.Join(hops, ", "))
+	if c.Nexthops > 0 && len(hops) != c.Nexthops {
+		return "blocked", fmt.Sprintf("%s: %d next hops, wants %d", desc, len(hops), c.Nexthops)
+	}
+	for _, v := range c.Via {
+		found := false
+		for _, h := range hops {
+			found = found || strings.HasPrefix(h, v.String()+" ")
+		}
+		if !found {
+			return "blocked", fmt.Sprintf("%s: not via %s", desc, v)
+		}
+	}
+	return "reach", desc
 }
 
 func lastLine(s string) string {

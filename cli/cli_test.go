@@ -425,10 +425,15 @@ func TestBrokenStateStopsFirst(t *testing.T) {
 
 // TestValidateExpectOutput: expect_output must be a regular expression,
 // on an exec check.
-func TestValidateExpectOutput(t *testing.T) {
+func TestValidateCheckProbes(t *testing.T) {
 	for probe, want := range map[string]string{
 		`exec = "true"` + "\n  expect_output = \"(\"":           `expect_output is not a regular expression`,
-		`tcp = 80` + "\n  to = host.h\n  expect_output = \"x\"": `expect_output is for exec checks; this is a tcp check`,
+		`tcp = 80` + "\n  to = host.h\n  expect_output = \"x\"": `expect_output is for exec checks, not tcp checks`,
+		`route = "10.0.4.1/24"`:                                 `10.0.4.1/24 is not a network address; use 10.0.4.0/24`,
+		`route = "fe80::/64"`:                                   `is not an IPv4 destination`,
+		`route = "default"` + "\n  nexthops = 0":                `nexthops must be a whole number from 1 to 64`,
+		`route = "default"` + "\n  via = [\"x\"]":               `"x" in via is not an IPv4 address`,
+		`exec = "true"` + "\n  nexthops = 2":                    `nexthops is for route checks, not exec checks`,
 	} {
 		dir := writeLab(t, map[string]string{"main.hcl": "lab { name = \"w\" }\nnetwork \"lan\" { cidr = \"192.168.60.0/24\" }\nhost \"h\" { network = network.lan }\ncheck \"c\" {\n  from = host.h\n  " + probe + "\n}\n"})
 		_, errOut, code := run(t, dir, "", "validate")

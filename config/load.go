@@ -136,7 +136,7 @@ var (
 		kindContainer: {attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss"}, required: []string{"host"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader, nicBlockHeader}},
 		kindProcess:   {attrs: []string{"on", "command"}, required: []string{"on", "command"}},
 		kindCheck: {
-			attrs:    []string{"from", "to", "ping", "tcp", "udp", "exec", "address", "expect", "source", "timeout", "within", "expect_output"},
+			attrs:    []string{"from", "to", "ping", "tcp", "udp", "exec", "address", "expect", "source", "timeout", "within", "expect_output", "route", "nexthops", "via"},
 			required: []string{"from"},
 		},
 		kindVM: {attrs: []string{"host", "mode", "segment", "address", "rate", "delay", "loss"}, required: []string{"host", "mode"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader, nicBlockHeader}},

@@ -155,6 +155,50 @@ func (d *dec) prefix(name string) (netip.Prefix, bool) {
 	return p, true
 }
 
+// routePrefix is an IPv4 destination as routing tables hold it: any
+// length, "default" for 0.0.0.0/0.
+func (d *dec) routePrefix(name string) netip.Prefix {
+	s, ok := d.str(name)
+	if !ok {
+		return netip.Prefix{}
+	}
+	if s == "default" {
+		return netip.MustParsePrefix("0.0.0.0/0")
+	}
+	p, err := netip.ParsePrefix(s)
+	switch {
+	case err != nil || !p.Addr().Is4():
+		d.fail(name, "Invalid route", "%q is not an IPv4 destination like 10.0.4.0/24, 10.0.0.1/32 or default.", s)
+	case p.Masked() != p:
+		d.fail(name, "Invalid route", "%s is not a network address; use %s.", s, p.Masked())
+	}
+	return p
+}
+
+// ipv4List is a list of IPv4 addresses.
+func (d *dec) ipv4List(name string) []netip.Addr {
+	v := d.vals[name]
+	if !v.CanIterateElements() {
+		d.fail(name, "Incorrect attribute value type", "%s must be a list of IPv4 addresses.", name)
+		return nil
+	}
+	var out []netip.Addr
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() || !e.Type().Equals(cty.String) {
+			d.fail(name, "Incorrect attribute value type", "%s must be a list of IPv4 addresses.", name)
+			return nil
+		}
+		a, err := netip.ParseAddr(e.AsString())
+		if err != nil || !a.Is4() {
+			d.fail(name, "Invalid address", "%q in %s is not an IPv4 address.", e.AsString(), name)
+			return nil
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
 var kindArticle = map[string]string{
 	kindNetwork: "a network", kindHost: "a host", kindBridge: "a bridge",
 	kindContainer: "a container", kindProcess: "a process", kindCheck: "a check",
@@ -940,7 +984,7 @@ func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*inst
 
 	// Exactly one probe.
 	var probes []string
-	for _, p := range []string{"ping", "tcp", "udp", "exec"} {
+	for _, p := range []string{"ping", "tcp", "udp", "exec", "route"} {
 		if d.has(p) {
 			probes = append(probes, p)
 		}
@@ -952,14 +996,14 @@ func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*inst
 	switch len(probes) {
 	case 0:
 		if d.ok {
-			l.errorf(&n.rng, "Missing probe", "A check needs exactly one of ping, tcp, udp or exec.")
+			l.errorf(&n.rng, "Missing probe", "A check needs exactly one of ping, tcp, udp, exec or route.")
 			d.ok = false
 		}
 	case 1:
 		c.Kind = probes[0]
 	default:
 		l.errorf(&d.attrs[probes[1]].Range, "Conflicting probes",
-			"A check needs exactly one of ping, tcp, udp or exec; this one sets both %s and %s.", probes[0], probes[1])
+			"A check needs exactly one of ping, tcp, udp, exec or route; this one sets both %s and %s.", probes[0], probes[1])
 		d.ok = false
 	}
 	switch c.Kind {
@@ -976,13 +1020,33 @@ func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*inst
 		}
 	case "exec":
 		c.Exec, _ = d.str("exec")
+	case "route":
+		c.Route = d.routePrefix("route")
+	}
+	hopsSet, viaSet := d.has("nexthops"), d.has("via")
+	if (hopsSet || viaSet) && c.Kind != "route" && c.Kind != "" {
+		name := "nexthops"
+		if !hopsSet {
+			name = "via"
+		}
+		d.fail(name, "Invalid "+name, "%s is for route checks, not %s checks.", name, c.Kind)
+	}
+	if hopsSet {
+		c.Nexthops, _ = d.intRange("nexthops", 1, 64)
+	}
+	if viaSet {
+		c.Via = d.ipv4List("via")
+	}
+	viaVal := cty.NullVal(cty.List(cty.String))
+	if viaSet {
+		viaVal = d.vals["via"]
 	}
 	outRe, outSet := d.str("expect_output")
 	if outSet {
 		re, err := regexp.Compile(outRe)
 		switch {
 		case c.Kind != "exec" && c.Kind != "":
-			d.fail("expect_output", "Invalid expect_output", "expect_output is for exec checks; this is a %s check.", c.Kind)
+			d.fail("expect_output", "Invalid expect_output", "expect_output is for exec checks, not %s checks.", c.Kind)
 		case err != nil:
 			d.fail("expect_output", "Invalid expect_output", "expect_output is not a regular expression: %v.", err)
 		}
@@ -1073,6 +1137,9 @@ func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*inst
 		"timeout":       cty.StringVal(timeout),
 		"within":        nullOr(withinSet, within, str, cty.String),
 		"expect_output": nullOr(outSet, outRe, str, cty.String),
+		"route":         nullOr(c.Kind == "route", c.Route.String(), str, cty.String),
+		"nexthops":      nullOr(hopsSet, c.Nexthops, num, cty.Number),
+		"via":           viaVal,
 	})
 	return &instance{value: v, res: c}, func() { l.lab.Checks = append(l.lab.Checks, c) }
 }

@@ -179,13 +179,18 @@ type Check struct {
 	Resource
 	From    string         // node address (host, container, vm or pod)
 	To      string         // node address, "" when not set
-	Kind    string         // "ping", "tcp", "udp", "exec"
+	Kind    string         // "ping", "tcp", "udp", "exec", "route"
 	Port    int            // tcp/udp port (the listener's port in To)
 	Exec    string         // shell command for Kind == "exec"
 	Dial    netip.AddrPort // what the client dials (port 0 for ping/exec)
 	Expect  string         // "reach" or "blocked"
 	Source  netip.Addr     // expected source seen by the listener; invalid when unset
 	Timeout time.Duration
+	// Route: a route check's destination, read from From's routing
+	// table; Nexthops (0: any) and Via (nil: any) what it must have.
+	Route    netip.Prefix
+	Nexthops int
+	Via      []netip.Addr
 	// ExpectOutput: an exec check reaches only when its output matches
 	// (nil: any output).
 	ExpectOutput *regexp.Regexp

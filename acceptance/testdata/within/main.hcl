@@ -42,3 +42,29 @@ check "output-differs" {
   exec          = "echo goodbye"
   expect_output = "hello"
 }
+
+# A route with two next hops appears a moment after apply.
+process "ecmp" {
+  on      = host.h
+  command = ["sh", "-c", "sleep 1; ip route replace 10.0.4.0/24 nexthop via 192.168.91.1 dev eth0 nexthop via 192.168.91.2 dev eth0; exec sleep 600"]
+}
+
+check "two-paths" {
+  from     = host.h
+  route    = "10.0.4.0/24"
+  nexthops = 2
+  via      = ["192.168.91.2"]
+  within   = "20s"
+}
+
+check "no-route" {
+  from   = host.h
+  route  = "10.9.9.0/24"
+  expect = "blocked"
+}
+
+check "wrong-count" {
+  from     = host.h
+  route    = "192.168.91.0/24"
+  nexthops = 2
+}

@@ -1,4 +1,4 @@
-# error: exactly one of ping, tcp, udp or exec @ 4:1
+# error: exactly one of ping, tcp, udp, exec or route @ 4:1
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 check "c" {
