@@ -29,11 +29,7 @@ func (bridge) Check(addr string, a Attrs) error { _, err := bridgeOf(addr, a); r
 func (bridge) Reads(r *Reads, a Attrs)          { r.Link(a["ifname"]) }
 
 func (bridge) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
-	b, err := bridgeOf(addr, a)
-	if err != nil {
-		return hostnet.Verdict{}, err
-	}
-	return b.Judge(n, k), nil
+	return judge(bridgeOf, n, addr, a, k)
 }
 
 func (bridge) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, error) {

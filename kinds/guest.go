@@ -61,11 +61,7 @@ func (guest) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, g
 		}
 		return hostnet.Verdict{Drift: []string{"netns " + a["netns"] + " is missing"}}, nil
 	}
-	c, err := GuestOf(addr, a)
-	if err != nil {
-		return hostnet.Verdict{}, err
-	}
-	return c.Judge(n, k), nil
+	return judge(GuestOf, n, addr, a, k)
 }
 
 func (guest) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, error) {

@@ -141,3 +141,15 @@ func All() []Kind {
 	sort.Slice(out, func(i, j int) bool { return out[i].Info().Order < out[j].Info().Order })
 	return out
 }
+
+// judge parses a resource's spec and lets the kernel object judge what was
+// read: the Judge of most kinds.
+func judge[T interface {
+	Judge(hostnet.Names, *hostnet.Observed) hostnet.Verdict
+}](parse func(string, Attrs) (T, error), n hostnet.Names, addr string, a Attrs, k *hostnet.Observed) (hostnet.Verdict, error) {
+	spec, err := parse(addr, a)
+	if err != nil {
+		return hostnet.Verdict{}, err
+	}
+	return spec.Judge(n, k), nil
+}

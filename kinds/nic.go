@@ -38,11 +38,7 @@ func (nic) Reads(r *Reads, a Attrs) {
 }
 
 func (nic) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
-	c, err := nicOf(addr, a)
-	if err != nil {
-		return hostnet.Verdict{}, err
-	}
-	return c.Judge(n, k), nil
+	return judge(nicOf, n, addr, a, k)
 }
 
 func (nic) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, error) {

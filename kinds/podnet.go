@@ -48,11 +48,7 @@ func (podNet) Reads(r *Reads, a Attrs) {
 }
 
 func (podNet) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
-	p, err := podNetOf(addr, a)
-	if err != nil {
-		return hostnet.Verdict{}, err
-	}
-	return p.Judge(n, k), nil
+	return judge(podNetOf, n, addr, a, k)
 }
 
 func (podNet) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, error) {

@@ -35,11 +35,7 @@ func (segmentLink) Reads(r *Reads, a Attrs) {
 }
 
 func (segmentLink) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
-	s, err := segmentLinkOf(addr, a)
-	if err != nil {
-		return hostnet.Verdict{}, err
-	}
-	return s.Judge(n, k), nil
+	return judge(segmentLinkOf, n, addr, a, k)
 }
 
 func (segmentLink) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, error) {
