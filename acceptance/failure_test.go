@@ -40,6 +40,12 @@ process "broken" {
 	if add != 1 || change != 0 || destroy != 1 || !strings.Contains(out, "process.broken will be replaced") {
 		t.Fatalf("after the failure the plan should only retry process.broken (tainted): %d/%d/%d\n%s", add, change, destroy, out)
 	}
+	// The retry replaces it: its destroy is reported, though nothing of it
+	// was left to delete.
+	out, _, code = l.run("apply", "-auto-approve")
+	if code != 1 || !strings.Contains(out, "process.broken: Destroying...") || !strings.Contains(out, "process.broken: Destruction complete") {
+		t.Errorf("the retry of a tainted process: exit %d, want its destroy lines:\n%s", code, out)
+	}
 	if err := os.Remove(filepath.Join(l.dir, "broken.hcl")); err != nil {
 		t.Fatal(err)
 	}

@@ -175,6 +175,7 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 	}
 	byHost := map[string][]*node{}
 	var provNodes []*node
+	var goneEvs []Event // deletions with nothing left to delete: reported all the same
 	for _, n := range nodes {
 		// A netns host or Lima VM takes everything on it when it goes: its contents
 		// need no commands of their own (and its sshd may be gone).
@@ -182,9 +183,14 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 			results[n] = result{}
 			continue
 		}
-		// Gone already (its host went with it): only the state changes.
+		// Gone already (a half-made, tainted resource; or its host went
+		// with it): only the state changes, but it is reported like any
+		// deletion (a retried host's replacement printed "1 destroyed"
+		// with no line for it).
 		if n.delete && !n.change.Status.Exists && !n.change.Status.Unknown {
 			results[n] = result{}
+			goneEvs = append(goneEvs, Event{Addr: n.change.Addr, Action: plan.Delete, Phase: "start"},
+				Event{Addr: n.change.Addr, Action: plan.Delete, Phase: "done"})
 			continue
 		}
 		if kinds.Of(n.change.Kind).Provider != "" {
@@ -193,6 +199,7 @@ func (e *Engine) runStage(ctx context.Context, nodes []*node, st *state.State, o
 			byHost[n.change.Host] = append(byHost[n.change.Host], n)
 		}
 	}
+	e.emit(goneEvs...)
 	var jobs []func()
 	for _, n := range provNodes {
 		jobs = append(jobs, func() {
