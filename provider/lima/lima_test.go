@@ -7,6 +7,7 @@ import (
 	"flag"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labnet-dev/labnet/internal/testutil"
 	"github.com/labnet-dev/labnet/provider"
 	"github.com/labnet-dev/labnet/remote"
 )
@@ -448,3 +450,30 @@ func TestNetworkIsLimas(t *testing.T) {
 // Lima's network exists without labnet: a first plan creates it, never
 // replaces it as a leftover.
 var _ provider.AlwaysThere = (*Provider)(nil)
+
+// TestProvisionMakesHostnameResolve: the provision script gives the VM's
+// own name an /etc/hosts line once (sudo's "unable to resolve host"
+// warning reached every labnet exec on Lima), and leaves a resolving name
+// alone.
+func TestProvisionMakesHostnameResolve(t *testing.T) {
+	testutil.NeedRoot(t)
+	dir := t.TempDir()
+	hosts := filepath.Join(dir, "hosts")
+	script := filepath.Join(dir, "provision.sh")
+	if err := os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(script, []byte(provisionScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Its own UTS and mount namespaces: a name of its own, and the file
+	// bound over /etc/hosts.
+	run := "hostname lima-labtest && mount --bind " + hosts + " /etc/hosts && sh " + script + " && sh " + script
+	if out, err := exec.Command("unshare", "--uts", "--mount", "--propagation", "private", "sh", "-c", run).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	b, _ := os.ReadFile(hosts)
+	if string(b) != "127.0.0.1 localhost\n127.0.1.1 lima-labtest\n" {
+		t.Errorf("/etc/hosts after two runs:\n%s", b)
+	}
+}

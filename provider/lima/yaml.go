@@ -64,6 +64,12 @@ var keepHostKeys = provision{Mode: "data", Path: "/etc/cloud/cloud.cfg.d/99-labn
 // report, so a VM without network access still boots.
 const provisionScript = `#!/bin/sh
 # written by labnet: ensure ip, nft and python3 exist; install nothing else
+# The VM's own name resolves (sudo warns "unable to resolve host" on every
+# command otherwise, into the output of labnet exec).
+h=$(hostname)
+if [ -n "$h" ] && ! grep -qE "^[^#]*[[:space:]]$h([[:space:]]|$)" /etc/hosts; then
+  echo "127.0.1.1 $h" >> /etc/hosts
+fi
 missing=""
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v nft >/dev/null 2>&1 || missing="$missing nftables"
