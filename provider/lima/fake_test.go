@@ -49,6 +49,17 @@ create)
   n=${2#--name=}; f=$4
   [ "$3" = --tty=false ] || { echo "fake limactl: create without --tty=false" >&2; exit 2; }
   [ -d "$LIMA_HOME/$n" ] && { echo "instance \"$n\" already exists" >&2; exit 1; }
+  if [ -n "$FAKE_LIMACTL_KEYGEN" ] && [ ! -f "$LIMA_HOME/_config/user" ]; then
+    # As Lima does: it makes the user's key on first use, checking for it
+    # before taking its lock, so a create that overlaps the first one's
+    # ssh-keygen fails.
+    if ! mkdir "$LIMA_HOME/_config/.keygen" 2>/dev/null; then
+      sleep 0.1
+      echo "failed to run [ssh-keygen -t ed25519 -q -N  -C lima -f $LIMA_HOME/_config/user]: \"$LIMA_HOME/_config/user already exists. Overwrite (y/n)? \"" >&2; exit 1
+    fi
+    sleep 0.3
+    cp "$FAKE_LIMACTL_KEYGEN" "$LIMA_HOME/_config/user"
+  fi
   mkdir -p "$LIMA_HOME/$n" && cp "$f" "$LIMA_HOME/$n/lima.yaml" && echo Stopped > "$LIMA_HOME/$n/status"
   printf 'Host lima-%s\n  User fakeuser\n  Hostname 127.0.0.1\n' "$n" > "$LIMA_HOME/$n/ssh.config" ;;
 start)
@@ -127,11 +138,14 @@ func newFakeLima(t *testing.T) (*Provider, *fakeLima) {
 	if err := os.WriteFile(ipJSON, []byte(guestIPJSON), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Lima's key pair, as the first limactl start makes it.
+	// Lima's key pair, as the first limactl create makes it (newKey
+	// removes it again, for the fake create to make).
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	block, _ := ssh.MarshalPrivateKey(priv, "lima")
-	if err := os.WriteFile(filepath.Join(f.home, "_config", "user"), pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
+	for _, path := range []string{filepath.Join(f.home, "_config", "user"), filepath.Join(dir, "userkey")} {
+		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	limaKey, _ := ssh.NewSignerFromKey(priv)
 	f.port = fakeGuest(t, limaKey.PublicKey(), []string{
@@ -143,11 +157,22 @@ func newFakeLima(t *testing.T) (*Provider, *fakeLima) {
 	t.Setenv("FAKE_LIMACTL_LIST", "")
 	t.Setenv("FAKE_LIMACTL_START", "")
 	t.Setenv("FAKE_LIMACTL_VERSION", "")
+	t.Setenv("FAKE_LIMACTL_KEYGEN", "")
 	p := New()
 	p.Limactl = filepath.Join(bin, "limactl")
 	p.Home = f.home
 	p.geteuid = func() int { return 1000 }
 	return p, f
+}
+
+// newKey makes this a Lima home that never ran: its first create makes
+// the user's key, racing as Lima's does.
+func (f *fakeLima) newKey(t *testing.T) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(f.home, "_config", "user")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FAKE_LIMACTL_KEYGEN", filepath.Join(f.dir, "userkey"))
 }
 
 // argv returns the recorded limactl calls, one per line, without --version.

@@ -61,6 +61,10 @@ type Provider struct {
 	progressEvery time.Duration
 	sshTimeout    time.Duration
 
+	// firstCreate runs creates one at a time while the Lima home has no
+	// user key yet (see create).
+	firstCreate sync.Mutex
+
 	mu       sync.Mutex
 	settings map[string]Settings
 	version  string // checked limactl version
@@ -350,10 +354,24 @@ func (p *Provider) CreateHost(ctx context.Context, lab string, h provider.Host, 
 	if err := f.Close(); err != nil {
 		return provider.Record{}, err
 	}
-	if _, err := p.run(ctx, "create", "--name="+name, "--tty=false", f.Name()); err != nil {
+	if err := p.create(ctx, name, f.Name()); err != nil {
 		return provider.Record{}, fmt.Errorf("%s: %w", h.Addr, err)
 	}
 	return p.boot(ctx, h, name, nil, provider.Record{})
+}
+
+// create runs `limactl create`. Lima makes the user's SSH key
+// ($LIMA_HOME/_config/user) on the first create of a home, checking for it
+// before it takes its lock: two first creates at once race, and one fails
+// ("... already exists. Overwrite (y/n)?"). Until the key exists, creates
+// run one at a time; after that, in parallel.
+func (p *Provider) create(ctx context.Context, name, file string) error {
+	if _, err := os.Stat(filepath.Join(p.Home, "_config", "user")); err != nil {
+		p.firstCreate.Lock()
+		defer p.firstCreate.Unlock()
+	}
+	_, err := p.run(ctx, "create", "--name="+name, "--tty=false", file)
+	return err
 }
 
 // boot starts the VM when in (its listing) says it is not running, then

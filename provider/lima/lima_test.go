@@ -477,3 +477,40 @@ func TestProvisionMakesHostnameResolve(t *testing.T) {
 		t.Errorf("/etc/hosts after two runs:\n%s", b)
 	}
 }
+
+// TestFirstCreatesOfANewLimaHome: on a Lima home that never ran, Lima
+// makes the user's SSH key on the first create, checking for it before
+// taking its lock, so two VMs created at once raced and one failed
+// ("already exists. Overwrite (y/n)?"). labnet creates one at a time until
+// the key exists; both VMs come up.
+func TestFirstCreatesOfANewLimaHome(t *testing.T) {
+	ctx := context.Background()
+	p, f := newFakeLima(t)
+	f.newKey(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, name := range []string{"a", "b"} {
+		h := host(name)
+		p.Configure(h.Addr, Settings{Image: "/img"})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = p.CreateHost(ctx, "lab1", h, provider.Keys{})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("host %d: %v", i, err)
+		}
+	}
+	creates := 0
+	for _, l := range f.argv(t) {
+		if strings.HasPrefix(l, "create ") {
+			creates++
+		}
+	}
+	if creates != 2 {
+		t.Errorf("%d creates, want 2:\n%q", creates, f.argv(t))
+	}
+}
