@@ -58,9 +58,19 @@ func (b LanBridge) MoveShell(n Names) string {
 		"else",
 		fmt.Sprintf("  echo 'no interface on the host holds its address %s' >&2; false", a),
 		"fi",
-		fmt.Sprintf("ip -o -4 addr show dev %s | grep -q ' %s/' || { echo '%s lacks the host address %s' >&2; false; }", br, a, br, a),
+		// The LAN hears that the address now leaves through the bridge.
+		fmt.Sprintf("if ip -o -4 addr show dev %s | grep -q ' %s/'; then %s; else echo '%s lacks the host address %s' >&2; false; fi",
+			br, a, AnnounceShell(br, b.Address.Addr()), br, a),
 	}, "\n")
 }
+
+// AnnounceShell sends a gratuitous ARP for addr from the host's link dev
+// (see netlink.py's announce); a host without python3 goes without.
+func AnnounceShell(dev string, addr netip.Addr) string {
+	return fmt.Sprintf("python3 -I -S -c %s %s %s 2>/dev/null || true", remote.Quote(announcePy), remote.Quote(dev), addr)
+}
+
+var announcePy = netlinkPy + "\nannounce(sys.argv[1], sys.argv[2])\n"
 
 // RestoreShell moves the uplink's addresses and routes back from the
 // bridge and deletes the bridge.

@@ -12,7 +12,7 @@ import (
 // through the sweep of a lab whose state is lost, in a throwaway network
 // namespace.
 func TestLanBridgeOnRealKernel(t *testing.T) {
-	sb := newSandbox(t)
+	sb := newSandbox(t, "python3", "tcpdump")
 	n := Names{Lab: "lanbrtest"}
 	b := LanBridge{Addr: "lan_bridge.h", Ifname: "lanbr", Address: netip.MustParsePrefix("10.77.0.11/24")}
 	scripts := map[string]Script{
@@ -34,7 +34,9 @@ func TestLanBridgeOnRealKernel(t *testing.T) {
 		"ip addr add 10.77.0.11/24 dev enp9s0 && ip addr add 10.77.0.99/24 dev enp9s0",
 		"ip route add default via 10.77.0.1 && ip route add 10.88.0.0/16 via 10.77.0.254 metric 50",
 		"view >before.txt",
+		"tcpdump -l -n -e -i enp9s0p arp >lan.arp 2>/dev/null & td=$!; sleep 0.5",
 		"sh create.sh >create.out; view >moved.txt; cat /run/labnet/lanbrtest/lanbr.uplink >uplink.txt",
+		"sleep 0.3; kill $td; wait $td || true",
 		"sh repair.sh >repair1.out; view >repaired1.txt",
 		"ip link set dev enp9s0 nomaster",
 		"sh repair.sh >repair2.out; view >repaired2.txt",
@@ -70,6 +72,11 @@ func TestLanBridgeOnRealKernel(t *testing.T) {
 		if got := read(c.file); got != c.want {
 			t.Errorf("%s:\n%s\nwant:\n%s", c.file, got, c.want)
 		}
+	}
+	// The LAN heard the address announced from the bridge (with the
+	// uplink's MAC, which the bridge took).
+	if arp := read("lan.arp"); !strings.Contains(arp, "52:55:00:00:00:11 > ff:ff:ff:ff:ff:ff") || !strings.Contains(arp, "Request who-has 10.77.0.11 tell 10.77.0.11") {
+		t.Errorf("no gratuitous ARP on the LAN when the bridge took the address:\n%s", arp)
 	}
 	out := scripts["nohost.sh"].ParseOutcome([]byte(read("nohost.out")))
 	if out[4] == nil || !strings.Contains(out[4].Error(), "no interface on the host holds its address 10.99.0.1") {
