@@ -7,7 +7,8 @@ import (
 )
 
 // TestGuestsAnnounceThemselves: a guest interface labnet brings up (a
-// guest's eth0, a NIC) sends a gratuitous ARP, captured on its bridge; and
+// guest's eth0, a NIC) is announced by a gratuitous ARP in its name,
+// captured on its bridge; and
 // when a guest's address comes back on another MAC (a guest remade), a
 // neighbour that knew the old MAC has the new one at once, before it asks
 // (on Lima's user-v2 a recreated bridged VM stayed unreachable until the

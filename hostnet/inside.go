@@ -39,14 +39,14 @@ type InsideLink struct {
 	Addr string `json:"addr"` // "10.0.0.2/24"
 	MTU  int    `json:"mtu,omitempty"`
 	MAC  string `json:"mac,omitempty"`
-	// Port: the host end of its veth, whose bridge port must forward
-	// before the link's gratuitous ARP can leave.
-	Port string `json:"port,omitempty"`
+	// Bridge: the host's bridge its veth is on, which announces its
+	// address (a gratuitous ARP in its name) to the bridge's other ports.
+	Bridge string `json:"bridge,omitempty"`
 }
 
 // Inside configures the container's eth0 and its default route.
 func (c Container) Inside(n Names) *Inside {
-	in := &Inside{Netns: c.Netns, Lo: true, Links: []InsideLink{{Name: "eth0", Addr: fmt.Sprintf("%s/%d", c.Address, c.Bits), MTU: c.mtu(), MAC: n.MAC(c.Addr), Port: c.HostVeth}}}
+	in := &Inside{Netns: c.Netns, Lo: true, Links: []InsideLink{{Name: "eth0", Addr: fmt.Sprintf("%s/%d", c.Address, c.Bits), MTU: c.mtu(), MAC: n.MAC(c.Addr), Bridge: c.Bridge}}}
 	if c.Gateway.IsValid() {
 		in.Gateway, in.GatewayDev = c.Gateway.String(), "eth0"
 	}
@@ -55,7 +55,7 @@ func (c Container) Inside(n Names) *Inside {
 
 // Inside configures the guest's end of a NIC.
 func (c NIC) Inside(n Names) *Inside {
-	return &Inside{Netns: c.Netns, Links: []InsideLink{{Name: c.Ifname, Addr: c.Address.String(), MTU: c.MTU, MAC: n.MAC(c.Addr), Port: c.HostVeth}}}
+	return &Inside{Netns: c.Netns, Links: []InsideLink{{Name: c.Ifname, Addr: c.Address.String(), MTU: c.MTU, MAC: n.MAC(c.Addr), Bridge: c.Bridge}}}
 }
 
 // insideLine is one guest of inside.py's input: the step and the span of

@@ -1,7 +1,7 @@
 # labnet's netlink helpers: hostnet puts this file before inside.py and
 # observe.py (each runs as one `python3 -I -S -c`), so both speak netlink
 # the same way without a module to install on the host.
-import ctypes, json, os, socket, struct, sys, time
+import ctypes, json, os, socket, struct, sys
 
 libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNET = 0x40000000
@@ -64,17 +64,18 @@ class Netlink:
         self.sk.close()
 
 
-def announce(ifname, ip):
-    """Sends a gratuitous ARP (a request for ip from ip, to everyone) on
-    ifname, as `arping -U` does: neighbours whose entry for ip names an old
-    MAC take the new one at once, and a switch that forgot the MAC learns
-    it (a recreated guest otherwise sends nothing until someone asks)."""
+def announce(ifname, ip, mac=None):
+    """Sends a gratuitous ARP (a request for ip from ip, to everyone) out of
+    ifname, as `arping -U` does, from mac (default: ifname's own): peers
+    whose entry for ip names an old MAC take the new one at once, and a
+    switch that forgot the MAC learns it (a recreated guest otherwise sends
+    nothing until someone asks)."""
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     try:
         s.bind((ifname, 0x0806))
-        mac = s.getsockname()[4][:6]
+        src = bytes.fromhex(mac.replace(":", "")) if mac else s.getsockname()[4][:6]
         spa = socket.inet_aton(ip)
-        arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mac, spa, b"\0" * 6, spa)
-        s.send(b"\xff" * 6 + mac + struct.pack("!H", 0x0806) + arp)
+        arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, src, spa, b"\0" * 6, spa)
+        s.send(b"\xff" * 6 + src + struct.pack("!H", 0x0806) + arp)
     finally:
         s.close()

@@ -77,7 +77,7 @@ func TestObjectBatches(t *testing.T) {
 			t.Errorf("%s:\n got %q\nwant %q", tt.name, tt.got, tt.want)
 		}
 	}
-	wantInside := &Inside{Netns: "ln.docker.c-0", Lo: true, Links: []InsideLink{{Name: "eth0", Addr: "10.5.0.7/24", MTU: 1500, MAC: names.MAC(c.Addr), Port: c.HostVeth}}, Gateway: "10.5.0.1", GatewayDev: "eth0"}
+	wantInside := &Inside{Netns: "ln.docker.c-0", Lo: true, Links: []InsideLink{{Name: "eth0", Addr: "10.5.0.7/24", MTU: 1500, MAC: names.MAC(c.Addr), Bridge: "br0"}}, Gateway: "10.5.0.1", GatewayDev: "eth0"}
 	if got := c.Inside(names); !reflect.DeepEqual(got, wantInside) {
 		t.Errorf("Inside = %+v, want %+v", got, wantInside)
 	}
