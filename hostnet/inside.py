@@ -112,13 +112,19 @@ def announce_all(done):
     the LAN, for a bridged VM) at once, while the guest's own new port may
     not forward yet (a veth's carrier is handled asynchronously: a frame
     sent from the guest as it comes up is often dropped)."""
-    for g in done:
-        for l in g["links"]:
-            if l.get("bridge") and l.get("mac"):
-                try:
-                    announce(l["bridge"], l["addr"].split("/")[0], l["mac"])
-                except OSError:
-                    pass  # the guest works without it: a peer asks in time
+    if not done:
+        return
+    a = Announcer()
+    try:
+        for g in done:
+            for l in g["links"]:
+                if l.get("bridge") and l.get("mac"):
+                    try:
+                        a.send(l["bridge"], l["addr"].split("/")[0], l["mac"])
+                    except OSError:
+                        pass  # the guest works without it: a peer asks in time
+    finally:
+        a.close()
 
 
 home = os.open("/proc/self/ns/net", os.O_RDONLY)

@@ -70,7 +70,7 @@ func AnnounceShell(dev string, addr netip.Addr) string {
 	return fmt.Sprintf("python3 -I -S -c %s %s %s 2>/dev/null || true", remote.Quote(announcePy), remote.Quote(dev), addr)
 }
 
-var announcePy = netlinkPy + "\nannounce(sys.argv[1], sys.argv[2])\n"
+var announcePy = netlinkPy + "\nAnnouncer().send(sys.argv[1], sys.argv[2])\n"
 
 // RestoreShell moves the uplink's addresses and routes back from the
 // bridge and deletes the bridge.
