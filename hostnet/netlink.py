@@ -79,8 +79,9 @@ class Announcer:
         """Out of ifname, from mac (default: ifname's own)."""
         if mac:
             src = bytes.fromhex(mac.replace(":", ""))
-        else:
-            src = bytes.fromhex(open("/sys/class/net/%s/address" % ifname).read().strip().replace(":", ""))
+        else:  # SIOCGIFHWADDR (no /sys: a host's /sys may be the machine's)
+            import fcntl
+            src = fcntl.ioctl(self.sk.fileno(), 0x8927, struct.pack("256s", ifname.encode()[:15]))[18:24]
         spa = socket.inet_aton(ip)
         arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, src, spa, b"\0" * 6, spa)
         self.sk.sendto(b"\xff" * 6 + src + struct.pack("!H", 0x0806) + arp, (ifname, 0x0806))
