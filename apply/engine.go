@@ -260,7 +260,14 @@ func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *st
 	seen := map[string]bool{} // hosts and networks the lab wants
 	for _, w := range want {
 		if kinds.Of(w.Kind).Provider != "" {
-			items = append(items, item{w.Addr, w.Kind, w.Attrs})
+			// What was made is read through the provider that made it: a
+			// lab read with another provider (a -var forgotten) must not
+			// report a running VM as a missing netns host.
+			attrs := w.Attrs
+			if old := prior.Get(w.Addr); old != nil && old.Attrs["provider"] != w.Attrs["provider"] {
+				attrs = old.Attrs
+			}
+			items = append(items, item{w.Addr, w.Kind, attrs})
 			seen[w.Addr] = true
 		}
 	}

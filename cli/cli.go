@@ -38,6 +38,10 @@ func (u *ui) errorf(format string, a ...any) {
 	fmt.Fprintf(u.stderr, "Error: "+format+"\n", a...)
 }
 
+func (u *ui) warnf(format string, a ...any) {
+	fmt.Fprintf(u.stderr, "Warning: "+format+"\n", a...)
+}
+
 const usage = `Usage: labnet [-chdir=DIR] <command> [options]
 
 labnet makes network labs described in HCL real on Linux kernels, over SSH.

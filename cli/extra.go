@@ -36,6 +36,17 @@ func (u *ui) graph(args []string) int {
 	if !ok {
 		return 1
 	}
+	// An applied host is drawn as it was made.
+	if st, err := w.dir.Load(); err == nil && st != nil {
+		for _, note := range w.providerNotes(st) {
+			u.warnf("%s", note)
+		}
+		for _, h := range w.lab.Hosts {
+			if r := st.Get(h.Addr); r != nil && r.Attrs["provider"] != "" {
+				h.Provider = r.Attrs["provider"]
+			}
+		}
+	}
 	var buf bytes.Buffer
 	switch *format {
 	case "dot":
@@ -88,6 +99,9 @@ func (u *ui) inspect(ctx context.Context, args []string) int {
 		return 1
 	}
 	defer done()
+	for _, note := range w.providerNotes(st) {
+		u.warnf("%s", note)
+	}
 	p, _, err := w.makePlan(ctx, e, st, plan.Options{}, true, false)
 	if err != nil {
 		u.errorf("%v", err)

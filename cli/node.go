@@ -28,6 +28,9 @@ func (u *ui) nodeSession(ctx context.Context, statePath, addr string) (*workspac
 		u.errorf("%v", err)
 		return nil, check.Node{}, nil, nil, false
 	}
+	for _, note := range w.providerNotes(st) {
+		u.warnf("%s", note)
+	}
 	nodes := w.nodes(st)
 	n, found := nodes[addr]
 	if !found {

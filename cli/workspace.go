@@ -225,3 +225,26 @@ func sortedKeys[M ~map[string]V, V any](m M) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// providerNotes names the hosts the state says were made by another
+// provider than the lab now gives them (a lab read without the -var
+// provider=... it was applied with): what is there is read through the
+// state's provider, and plan replaces them.
+func (w *workspace) providerNotes(st *state.State) []string {
+	var notes []string
+	for _, h := range w.lab.Hosts {
+		r := st.Get(h.Addr)
+		if r == nil {
+			continue
+		}
+		applied := r.Attrs["provider"]
+		if applied == "" {
+			applied = provider.Default
+		}
+		if applied != h.Provider {
+			notes = append(notes, fmt.Sprintf("%s was applied with provider %s; the lab now says %s (read as %s; plan and apply would replace it)",
+				h.Addr, applied, h.Provider, applied))
+		}
+	}
+	return notes
+}
