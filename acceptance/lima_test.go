@@ -342,3 +342,46 @@ func etcdFromHere(t *testing.T) []string {
 	script := "command -v etcd >/dev/null || python3 -c 'import urllib.request as u\nfor n in (\"etcd\", \"etcdctl\"): u.urlretrieve(\"" + url + "\" + n, \"/usr/local/bin/\" + n)' && chmod 755 /usr/local/bin/etcd /usr/local/bin/etcdctl"
 	return []string{"-var", "lima_provision=" + script}
 }
+
+// TestLimaFirstRunAndBridgedRepair runs labs/vms as a user who never ran
+// Lima would: a new Lima home without a user key, where two first creates
+// at once raced over making it. Then the host carrying the bridged VM is
+// stopped behind labnet's back and repaired by one apply, and every check
+// passes at once: the remade bridged VM announces itself, so its peers and
+// Lima's switch need not wait for stale entries to expire.
+func TestLimaFirstRunAndBridgedRepair(t *testing.T) {
+	if why := limaSkip(); why != "" {
+		t.Skip(why)
+	}
+	// Short: Lima's sockets live under it (a Unix socket path has ~104 bytes).
+	home, err := os.MkdirTemp("/tmp", "lh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	t.Setenv("LIMA_HOME", home)
+	l := newLimaLab(t, "vms")
+	out := l.must(40*time.Minute, 0, l.with("apply", "-auto-approve")...)
+	if strings.Contains(out, "Overwrite") {
+		t.Errorf("the first apply met Lima's key race:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(home, "_config", "user")); err != nil {
+		t.Errorf("the new Lima home has no user key after the first apply: %v", err)
+	}
+	l.wantVMs("node-0", "node-1")
+	l.checksPass(9)
+	// Commands run through sudo without its "unable to resolve host" noise.
+	if out := l.must(time.Minute, 0, "exec", "host.node[1]", "--", "echo", "hi"); strings.Contains(out, "unable to resolve") || !strings.Contains(out, "hi") {
+		t.Errorf("labnet exec on a Lima VM:\n%s", out)
+	}
+
+	if out, err := exec.Command("limactl", "stop", l.name+"-node-0").CombinedOutput(); err != nil {
+		t.Fatalf("limactl stop: %v\n%s", err, out)
+	}
+	l.must(5*time.Minute, 2, l.with("plan", "-detailed-exitcode")...)
+	l.must(30*time.Minute, 0, l.with("apply", "-auto-approve")...)
+	l.checksPass(9) // at once: no retry, no wait
+	l.must(5*time.Minute, 0, l.with("plan", "-detailed-exitcode")...)
+	l.must(10*time.Minute, 0, l.with("destroy", "-auto-approve")...)
+	l.wantVMs()
+}
