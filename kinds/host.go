@@ -3,12 +3,11 @@ package kinds
 import (
 	"fmt"
 
-	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/provider"
 )
 
 // host: a machine on the LAN, made and read by its provider.
-type host struct{}
+type host struct{ providerMade }
 
 func init() { register(host{}) }
 
@@ -31,12 +30,3 @@ func HostOf(addr string, a Attrs) (provider.Host, error) {
 }
 
 func (host) Check(addr string, a Attrs) error { _, err := HostOf(addr, a); return err }
-func (host) Reads(*Reads, Attrs)              {}
-
-func (host) Judge(hostnet.Names, string, Attrs, *hostnet.Observed, bool) (hostnet.Verdict, error) {
-	return hostnet.Verdict{}, fmt.Errorf("a host is judged by its provider")
-}
-
-func (host) Step(hostnet.Names, Op, *hostnet.Observed) (hostnet.Step, error) {
-	return hostnet.Step{}, fmt.Errorf("a host is made by its provider")
-}

@@ -8,7 +8,7 @@ import (
 )
 
 // network: the lab's LAN, made (or found) by its hosts' provider.
-type network struct{}
+type network struct{ providerMade }
 
 func init() { register(network{}) }
 
@@ -27,12 +27,17 @@ func NetworkOf(addr string, a Attrs) (provider.Network, error) {
 }
 
 func (network) Check(addr string, a Attrs) error { _, err := NetworkOf(addr, a); return err }
-func (network) Reads(*Reads, Attrs)              {}
 
-func (network) Judge(hostnet.Names, string, Attrs, *hostnet.Observed, bool) (hostnet.Verdict, error) {
-	return hostnet.Verdict{}, fmt.Errorf("a network is judged by its provider")
+// providerMade is what networks and hosts share: their provider reads,
+// judges and makes them, not a script on a host.
+type providerMade struct{}
+
+func (providerMade) Reads(*Reads, Attrs) {}
+
+func (providerMade) Judge(hostnet.Names, string, Attrs, *hostnet.Observed, bool) (hostnet.Verdict, error) {
+	return hostnet.Verdict{}, fmt.Errorf("judged by its provider")
 }
 
-func (network) Step(hostnet.Names, Op, *hostnet.Observed) (hostnet.Step, error) {
-	return hostnet.Step{}, fmt.Errorf("a network is made by its provider")
+func (providerMade) Step(hostnet.Names, Op, *hostnet.Observed) (hostnet.Step, error) {
+	return hostnet.Step{}, fmt.Errorf("made by its provider")
 }
