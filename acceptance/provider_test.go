@@ -30,8 +30,13 @@ func TestLabReadWithAnotherProvider(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "(netns)") || strings.Contains(out, "(lima)") || !strings.Contains(errOut, "Warning: host.node[1] was applied with provider netns") {
 		t.Errorf("graph with another provider: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if out := l.must(0, "exec", "container.web[0]", "--", "ip", "-4", "-o", "addr", "show", "dev", "eth0"); !strings.Contains(out, "172.17.0.2/16") {
-		t.Errorf("exec: %s", out)
+	out, errOut, code = l.run(append([]string{"exec"}, append(other, "container.web[0]", "--", "ip", "-4", "-o", "addr", "show", "dev", "eth0")...)...)
+	if code != 0 || !strings.Contains(out, "172.17.0.2/16") || !strings.Contains(errOut, "Warning: host.node[0] was applied with provider netns") {
+		t.Errorf("exec with another provider: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// With the -var it was applied with, no warning.
+	if _, errOut, _ := l.run("exec", "host.node[0]", "--", "true"); strings.Contains(errOut, "Warning") {
+		t.Errorf("exec as applied warns:\n%s", errOut)
 	}
 	// The lab as applied still plans empty.
 	l.must(0, "plan", "-detailed-exitcode")

@@ -322,6 +322,9 @@ func TestFlagsPerCommand(t *testing.T) {
 		{[]string{"inspect"}, []string{"-parallelism int\n    \thosts read at once (default 10)"}, []string{"-target=x"}},
 		{[]string{"graph"}, []string{"-var"}, []string{"-target=x", "-parallelism=2"}},
 		{[]string{"output"}, []string{"-state"}, []string{"-replace=x", "-parallelism=2"}},
+		{[]string{"exec"}, []string{"-state", "-var", "-var-file"}, []string{"-target=x", "-parallelism=2"}},
+		{[]string{"ssh"}, []string{"-state", "-var"}, []string{"-target=x"}},
+		{[]string{"capture"}, []string{"-state", "-var"}, []string{"-target=x"}},
 	}
 	for _, tc := range cases {
 		_, help, _ := run(t, ".", "", append(tc.cmd, "-h")...)

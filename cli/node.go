@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -13,9 +14,24 @@ import (
 	"golang.org/x/term"
 )
 
+// nodeFlags are what exec, ssh and capture take: the state directory, and
+// the lab's variables (the lab names its hosts' providers with them).
+type nodeFlags struct {
+	state    *string
+	vars     varFlags
+	varFiles listFlag
+}
+
+func addNodeFlags(fs *flag.FlagSet) nodeFlags {
+	nf := nodeFlags{state: fs.String("state", "", "state directory"), vars: varFlags{}}
+	fs.Var(nf.vars, "var", "set a variable, as at apply (repeatable)")
+	fs.Var(&nf.varFiles, "var-file", "read variables from an HCL file (repeatable)")
+	return nf
+}
+
 // nodeSession finds an applied node and opens its host's connection.
-func (u *ui) nodeSession(ctx context.Context, statePath, addr string) (*workspace, check.Node, *remote.Conn, func(), bool) {
-	w, ok := u.load(varFlags{}, nil, statePath)
+func (u *ui) nodeSession(ctx context.Context, nf nodeFlags, addr string) (*workspace, check.Node, *remote.Conn, func(), bool) {
+	w, ok := u.load(nf.vars, nf.varFiles, *nf.state)
 	if !ok {
 		return nil, check.Node{}, nil, nil, false
 	}
@@ -64,8 +80,8 @@ func inNode(n check.Node, argv []string) string {
 }
 
 func (u *ui) exec(ctx context.Context, args []string) int {
-	fs := newFlags(u, "exec", "exec [-state=DIR] NODE -- COMMAND [ARG...]\n\nRuns a command inside any host, container, VM or pod (e.g. container.web[0]),\npassing stdin, stdout, stderr and the exit code through.\n\nExample:\n  labnet exec pod.web[0] -- ip -br addr")
-	statePath := fs.String("state", "", "state directory")
+	fs := newFlags(u, "exec", "exec [-state=DIR] [-var N=V]... NODE -- COMMAND [ARG...]\n\nRuns a command inside any host, container, VM or pod (e.g. container.web[0]),\npassing stdin, stdout, stderr and the exit code through.\n\nExample:\n  labnet exec pod.web[0] -- ip -br addr")
+	nf := addNodeFlags(fs)
 	if fs.Parse(args) != nil {
 		return 1
 	}
@@ -82,7 +98,7 @@ func (u *ui) exec(ctx context.Context, args []string) int {
 		u.errorf("no command given")
 		return 1
 	}
-	_, n, c, done, ok := u.nodeSession(ctx, *statePath, node)
+	_, n, c, done, ok := u.nodeSession(ctx, nf, node)
 	if !ok {
 		return 1
 	}
@@ -97,15 +113,15 @@ func (u *ui) exec(ctx context.Context, args []string) int {
 
 // sshCmd opens an interactive shell (with a terminal when stdin is one) in a node.
 func (u *ui) sshCmd(ctx context.Context, args []string) int {
-	fs := newFlags(u, "ssh", "ssh [-state=DIR] NODE\n\nOpens a shell inside a host, container, VM or pod over the lab's SSH connection.\n\nExample:\n  labnet ssh host.node[0]")
-	statePath := fs.String("state", "", "state directory")
+	fs := newFlags(u, "ssh", "ssh [-state=DIR] [-var N=V]... NODE\n\nOpens a shell inside a host, container, VM or pod over the lab's SSH connection.\n\nExample:\n  labnet ssh host.node[0]")
+	nf := addNodeFlags(fs)
 	if fs.Parse(args) != nil || fs.NArg() != 1 {
 		if fs.NArg() != 1 {
 			u.errorf("usage: labnet ssh NODE")
 		}
 		return 1
 	}
-	_, n, c, done, ok := u.nodeSession(ctx, *statePath, fs.Arg(0))
+	_, n, c, done, ok := u.nodeSession(ctx, nf, fs.Arg(0))
 	if !ok {
 		return 1
 	}
@@ -141,17 +157,17 @@ func (u *ui) sshCmd(ctx context.Context, args []string) int {
 
 // capture streams tcpdump's pcap from inside a node.
 func (u *ui) capture(ctx context.Context, args []string) int {
-	fs := newFlags(u, "capture", "capture [-i IFACE] [-w FILE] NODE [FILTER...]\n\nRuns tcpdump inside a node and streams the capture back as pcap.\n\nExamples:\n  labnet capture -w web.pcap container.web[0] tcp port 80\n  labnet capture pod.web[0] | wireshark -k -i -")
+	fs := newFlags(u, "capture", "capture [-i IFACE] [-w FILE] [-var N=V]... NODE [FILTER...]\n\nRuns tcpdump inside a node and streams the capture back as pcap.\n\nExamples:\n  labnet capture -w web.pcap container.web[0] tcp port 80\n  labnet capture pod.web[0] | wireshark -k -i -")
 	iface := fs.String("i", "any", "interface inside the node")
 	out := fs.String("w", "-", "write the pcap to FILE (- for stdout)")
-	statePath := fs.String("state", "", "state directory")
+	nf := addNodeFlags(fs)
 	if fs.Parse(args) != nil || fs.NArg() < 1 {
 		if fs.NArg() < 1 {
 			u.errorf("usage: labnet capture [-i IFACE] [-w FILE] NODE [FILTER...]")
 		}
 		return 1
 	}
-	_, n, c, done, ok := u.nodeSession(ctx, *statePath, fs.Arg(0))
+	_, n, c, done, ok := u.nodeSession(ctx, nf, fs.Arg(0))
 	if !ok {
 		return 1
 	}

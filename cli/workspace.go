@@ -242,7 +242,7 @@ func (w *workspace) providerNotes(st *state.State) []string {
 			applied = provider.Default
 		}
 		if applied != h.Provider {
-			notes = append(notes, fmt.Sprintf("%s was applied with provider %s; the lab now says %s (read as %s; plan and apply would replace it)",
+			notes = append(notes, fmt.Sprintf("%s was applied with provider %s; the lab now says %s (read as %s; plan and apply would replace it; pass -var as at apply, or set LABNET_VAR_<name>)",
 				h.Addr, applied, h.Provider, applied))
 		}
 	}
