@@ -38,9 +38,13 @@ func TestGuestsAnnounceThemselves(t *testing.T) {
 		// A peer on the bridge: another guest, or a host across the LAN.
 		"ip netns add lnt-peer && ip link add lnt-peer type veth peer name eth0 netns lnt-peer",
 		"ip link set lnt-peer master br0 up && ip -n lnt-peer addr add 10.5.0.2/24 dev eth0 && ip -n lnt-peer link set eth0 up",
-		"tcpdump -l -n -e -i br0 arp >br0.arp 2>/dev/null & a=$!",
-		"tcpdump -l -n -e -i br1 arp >br1.arp 2>/dev/null & b=$!",
-		"sleep 0.5",
+		// br1 has a port already, as a segment's bridge has its VXLAN device:
+		// a bridge without carrier drops what it sends (no one would hear it).
+		"ip link add lnt-seg type veth peer name lnt-segp && ip link set lnt-seg master br1 up && ip link set lnt-segp up",
+		"tcpdump -l -n -e -i br0 arp >br0.arp 2>br0.err & a=$!",
+		"tcpdump -l -n -e -i br1 arp >br1.arp 2>br1.err & b=$!",
+		// Until both listen (a first start on a new machine takes a while).
+		"i=0; until grep -q listening br0.err && grep -q listening br1.err || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done",
 		"sh first.sh >first.out",
 		"ip netns exec lnt-peer ping -c 1 -W 2 10.5.0.7 >/dev/null", // the peer learns the first MAC
 		"ip -n lnt-peer neigh show 10.5.0.7 >neigh.before",

@@ -466,9 +466,9 @@ func TestProvisionMakesHostnameResolve(t *testing.T) {
 	if err := os.WriteFile(script, []byte(provisionScript), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// Its own UTS and mount namespaces: a name of its own, and the file
-	// bound over /etc/hosts.
-	run := "hostname lima-labtest && mount --bind " + hosts + " /etc/hosts && sh " + script + " && sh " + script
+	// Its own UTS and mount namespaces: a name of its own, and dir bound
+	// over /etc (a minimal Debian has no /etc/hosts to bind a file over).
+	run := "hostname lima-labtest && mount --bind " + dir + " /etc && sh " + script + " && sh " + script
 	if out, err := exec.Command("unshare", "--uts", "--mount", "--propagation", "private", "sh", "-c", run).CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
