@@ -87,4 +87,3 @@ func TestGuestsAnnouncedOnEveryLab(t *testing.T) {
 		})
 	}
 }
-
