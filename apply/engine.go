@@ -80,14 +80,9 @@ func (e *Engine) emit(evs ...Event) {
 	}
 }
 
-// Provider returns the provider of a host or network by its attributes,
-// told the host's own settings (SSH user and key, Lima VM size) first.
+// Provider returns the provider of a host or network by its attributes.
 func (e *Engine) Provider(attrs map[string]string) (provider.Provider, error) {
-	return e.providerFor("", attrs)
-}
-
-func (e *Engine) providerFor(addr string, attrs map[string]string) (provider.Provider, error) {
-	return e.providers.For(addr, attrs)
+	return e.providers.For("", attrs)
 }
 
 // Providers lists the providers a run can use.
@@ -114,7 +109,7 @@ func (e *Engine) Close() {
 // record to be found at all (Lima VMs) are left to Conn.
 func (e *Engine) DialEarly(ctx context.Context, hosts []*expand.Resource) {
 	for _, h := range hosts {
-		p, err := e.providerFor(h.Addr, h.Attrs)
+		p, err := e.providers.For(h.Addr, h.Attrs)
 		if err != nil {
 			continue
 		}
@@ -169,7 +164,7 @@ func (e *Engine) Conn(ctx context.Context, host *state.Resource) (*remote.Conn, 
 	if c != nil {
 		return c, nil
 	}
-	p, err := e.providerFor(host.Addr, host.Attrs)
+	p, err := e.providers.For(host.Addr, host.Attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -361,7 +356,7 @@ func sortedKeys(m map[string]bool) []string {
 }
 
 func (e *Engine) refreshOne(ctx context.Context, addr, kind string, attrs map[string]string, wanted bool, reads *hostnet.Reads, remove []*plan.Change, prior *state.State, obs *plan.Observations, mu *sync.Mutex) error {
-	p, err := e.providerFor(addr, attrs)
+	p, err := e.providers.For(addr, attrs)
 	if err != nil {
 		return err
 	}

@@ -281,7 +281,7 @@ func finished(n *node, start time.Time, err error) Event {
 func (e *Engine) provide(ctx context.Context, n *node, st *state.State) (json.RawMessage, error) {
 	c := n.change
 	attrs := kinds.Op{Delete: n.delete, Before: c.Before, After: c.After}.Attrs()
-	p, err := e.providerFor(c.Addr, attrs)
+	p, err := e.providers.For(c.Addr, attrs)
 	if err != nil {
 		return nil, err
 	}

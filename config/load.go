@@ -157,7 +157,9 @@ var (
 func (s blockSchema) content(body hcl.Body, defRange hcl.Range, what string) (*hcl.BodyContent, hcl.Diagnostics) {
 	bs := s.hcl()
 	if s.meta {
-		bs.Attributes = append(bs.Attributes, hcl.AttributeSchema{Name: "count"}, hcl.AttributeSchema{Name: "for_each"})
+		for _, m := range metaAttrs {
+			bs.Attributes = append(bs.Attributes, hcl.AttributeSchema{Name: m})
+		}
 	}
 	content, diags := body.Content(bs)
 	for _, name := range s.required {

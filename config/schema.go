@@ -25,8 +25,7 @@ type SchemaBlock struct {
 	Arbitrary bool
 }
 
-// metaAttrs are the meta-arguments of every resource block, in the order
-// blockSchema.content appends them.
+// metaAttrs are the meta-arguments of every resource block.
 var metaAttrs = []string{"count", "for_each"}
 
 // topLevelSchemas maps the top-level block types that are not resources to

@@ -142,13 +142,7 @@ func (p Peer) String() string {
 }
 
 // ParsePeers reads Peer.String() values separated by spaces.
-func ParsePeers(s string) []Peer {
-	out, _ := ParsePeersErr(s)
-	return out
-}
-
-// ParsePeersErr is ParsePeers that says which peer is malformed.
-func ParsePeersErr(s string) ([]Peer, error) {
+func ParsePeers(s string) ([]Peer, error) {
 	var out []Peer
 	for _, f := range strings.Fields(s) {
 		parts := strings.Split(f, "=")

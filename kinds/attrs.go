@@ -26,6 +26,15 @@ func (p *parser) fail(key string, err error) {
 	}
 }
 
+// done is the first bad attribute's error, naming the resource; nil when
+// every attribute read parsed.
+func (p *parser) done(addr string) error {
+	if p.err != nil {
+		return fmt.Errorf("%s: %w", addr, p.err)
+	}
+	return nil
+}
+
 // str is a required string.
 func (p *parser) str(key string) string {
 	v := p.a[key]
@@ -109,7 +118,7 @@ func (p *parser) json(key string, v any) {
 }
 
 func (p *parser) peers(key string) []hostnet.Peer {
-	ps, err := hostnet.ParsePeersErr(p.a[key])
+	ps, err := hostnet.ParsePeers(p.a[key])
 	if err != nil {
 		p.fail(key, err)
 	}

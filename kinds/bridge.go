@@ -1,8 +1,6 @@
 package kinds
 
 import (
-	"fmt"
-
 	"github.com/labnet-dev/labnet/hostnet"
 )
 
@@ -19,10 +17,7 @@ func (bridge) Info() Info {
 func bridgeOf(addr string, a Attrs) (hostnet.Bridge, error) {
 	p := parser{a: a}
 	b := hostnet.Bridge{Addr: addr, Ifname: p.name("ifname"), CIDR: p.prefix("cidr"), Gateway: p.addr("gateway")}
-	if p.err != nil {
-		return b, fmt.Errorf("%s: %w", addr, p.err)
-	}
-	return b, nil
+	return b, p.done(addr)
 }
 
 func (bridge) Check(addr string, a Attrs) error { _, err := bridgeOf(addr, a); return err }

@@ -1,8 +1,6 @@
 package kinds
 
 import (
-	"fmt"
-
 	"github.com/labnet-dev/labnet/hostnet"
 )
 
@@ -32,10 +30,7 @@ func GuestOf(addr string, a Attrs) (hostnet.Container, error) {
 	c := hostnet.Container{Addr: addr, Netns: p.name("netns"), HostVeth: p.name("veth"), Bridge: p.name("bridge_ifname"),
 		Address: p.addr("address"), Bits: p.num("bits", 0, 32), Gateway: p.optAddr("gateway"), MTU: p.optNum("mtu", 68, 65535),
 		Host: p.str("host"), Shape: p.shaping()}
-	if p.err != nil {
-		return c, fmt.Errorf("%s: %w", addr, p.err)
-	}
-	return c, nil
+	return c, p.done(addr)
 }
 
 func (guest) Check(addr string, a Attrs) error { _, err := GuestOf(addr, a); return err }

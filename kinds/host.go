@@ -1,8 +1,6 @@
 package kinds
 
 import (
-	"fmt"
-
 	"github.com/labnet-dev/labnet/provider"
 )
 
@@ -23,10 +21,7 @@ func HostOf(addr string, a Attrs) (provider.Host, error) {
 		Network: provider.Network{Addr: p.str("network"), Name: p.str("network_name"), CIDR: p.prefix("network_cidr"), Gateway: p.addr("network_gateway")}}
 	p.optNum("ssh_port", 1, 65535)
 	p.optNum("lima_cpus", 1, 1024)
-	if p.err != nil {
-		return h, fmt.Errorf("%s: %w", addr, p.err)
-	}
-	return h, nil
+	return h, p.done(addr)
 }
 
 func (host) Check(addr string, a Attrs) error { _, err := HostOf(addr, a); return err }

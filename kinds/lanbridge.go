@@ -1,7 +1,6 @@
 package kinds
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -22,10 +21,7 @@ func (lanBridge) Info() Info {
 func lanBridgeOf(addr string, a Attrs) (hostnet.LanBridge, error) {
 	p := parser{a: a}
 	b := hostnet.LanBridge{Addr: addr, Ifname: p.name("ifname"), Address: p.prefix("address")}
-	if p.err != nil {
-		return b, fmt.Errorf("%s: %w", addr, p.err)
-	}
-	return b, nil
+	return b, p.done(addr)
 }
 
 func (lanBridge) Check(addr string, a Attrs) error { _, err := lanBridgeOf(addr, a); return err }

@@ -1,7 +1,6 @@
 package kinds
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/labnet-dev/labnet/hostnet"
@@ -21,10 +20,7 @@ func rulesOf(addr string, a Attrs) ([]hostnet.NatRule, error) {
 	p := parser{a: a}
 	var rs []hostnet.NatRule
 	p.json("rules", &rs)
-	if p.err != nil {
-		return nil, fmt.Errorf("%s: %w", addr, p.err)
-	}
-	return rs, nil
+	return rs, p.done(addr)
 }
 
 func (natTable) Check(addr string, a Attrs) error { _, err := rulesOf(addr, a); return err }

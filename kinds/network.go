@@ -20,10 +20,7 @@ func (network) Info() Info {
 func NetworkOf(addr string, a Attrs) (provider.Network, error) {
 	p := parser{a: a}
 	nw := provider.Network{Addr: addr, Name: p.str("name"), CIDR: p.prefix("cidr"), Gateway: p.addr("gateway")}
-	if p.err != nil {
-		return nw, fmt.Errorf("%s: %w", addr, p.err)
-	}
-	return nw, nil
+	return nw, p.done(addr)
 }
 
 func (network) Check(addr string, a Attrs) error { _, err := NetworkOf(addr, a); return err }

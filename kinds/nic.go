@@ -1,7 +1,6 @@
 package kinds
 
 import (
-	"fmt"
 	"net/netip"
 
 	"github.com/labnet-dev/labnet/hostnet"
@@ -22,10 +21,7 @@ func nicOf(addr string, a Attrs) (hostnet.NIC, error) {
 	c := hostnet.NIC{Addr: addr, Netns: p.name("netns"), Ifname: p.name("ifname"), HostVeth: p.name("veth"), Bridge: p.name("bridge_ifname"),
 		Address: netip.PrefixFrom(p.addr("address"), p.num("bits", 0, 32)), MTU: p.num("mtu", 68, 65535)}
 	p.str("bridge") // the segment link it is a port of
-	if p.err != nil {
-		return c, fmt.Errorf("%s: %w", addr, p.err)
-	}
-	return c, nil
+	return c, p.done(addr)
 }
 
 func (nic) Check(addr string, a Attrs) error { _, err := nicOf(addr, a); return err }

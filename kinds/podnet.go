@@ -29,10 +29,7 @@ func podNetOf(addr string, a Attrs) (hostnet.PodNet, error) {
 	default:
 		p.fail("backend", fmt.Errorf("not vxlan or host-gw"))
 	}
-	if p.err != nil {
-		return pn, fmt.Errorf("%s: %w", addr, p.err)
-	}
-	return pn, nil
+	return pn, p.done(addr)
 }
 
 func (podNet) Check(addr string, a Attrs) error { _, err := podNetOf(addr, a); return err }
@@ -78,12 +75,16 @@ func gonePeers(op Op) ([]hostnet.Peer, error) {
 	if op.Before == nil || !op.Update {
 		return nil, nil
 	}
-	before, err := hostnet.ParsePeersErr(op.Before["peers"])
+	before, err := hostnet.ParsePeers(op.Before["peers"])
+	if err != nil {
+		return nil, fmt.Errorf("%s: attribute \"peers\": %w", op.Addr, err)
+	}
+	after, err := hostnet.ParsePeers(op.After["peers"])
 	if err != nil {
 		return nil, fmt.Errorf("%s: attribute \"peers\": %w", op.Addr, err)
 	}
 	now := map[string]bool{}
-	for _, p := range hostnet.ParsePeers(op.After["peers"]) {
+	for _, p := range after {
 		now[p.String()] = true
 	}
 	var gone []hostnet.Peer

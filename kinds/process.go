@@ -25,10 +25,7 @@ func processOf(addr string, a Attrs) (hostnet.Process, error) {
 		p.fail("command", fmt.Errorf("empty"))
 	}
 	pr := hostnet.Process{Addr: addr, Owner: p.str("owner"), Netns: p.optName("netns"), Command: cmd, Log: p.str("log")}
-	if p.err != nil {
-		return pr, fmt.Errorf("%s: %w", addr, p.err)
-	}
-	return pr, nil
+	return pr, p.done(addr)
 }
 
 func (process) Check(addr string, a Attrs) error { _, err := processOf(addr, a); return err }

@@ -1,8 +1,6 @@
 package kinds
 
 import (
-	"fmt"
-
 	"github.com/labnet-dev/labnet/hostnet"
 )
 
@@ -21,10 +19,7 @@ func segmentLinkOf(addr string, a Attrs) (hostnet.SegmentLink, error) {
 	p := parser{a: a}
 	s := hostnet.SegmentLink{Addr: addr, Bridge: p.name("bridge"), Vxlan: p.name("vxlan"), VNI: p.num("vni", 1, 1<<24-1),
 		Port: p.num("port", 1, 65535), Local: p.addr("local"), MTU: p.num("mtu", 68, 65535), Peers: p.peers("peers")}
-	if p.err != nil {
-		return s, fmt.Errorf("%s: %w", addr, p.err)
-	}
-	return s, nil
+	return s, p.done(addr)
 }
 
 func (segmentLink) Check(addr string, a Attrs) error { _, err := segmentLinkOf(addr, a); return err }

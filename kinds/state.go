@@ -36,8 +36,8 @@ func Check(kind, addr string, a Attrs) error {
 	if in.Provider == "" {
 		p.str("host")
 	}
-	if p.err != nil {
-		return fmt.Errorf("%s: %w", addr, p.err)
+	if err := p.done(addr); err != nil {
+		return err
 	}
 	return k.Check(addr, a)
 }
