@@ -2,12 +2,15 @@ package acceptance
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestUserCommands: inspect, exec, capture, -target, -replace and the JSON
@@ -101,6 +104,26 @@ func TestUserCommands(t *testing.T) {
 	if len(b) < 4 || !(b[0] == 0xd4 && b[1] == 0xc3 || b[0] == 0xa1 && b[1] == 0xb2) {
 		t.Fatalf("not a pcap file: % x", b[:min(4, len(b))])
 	}
+	// A capture that hears nothing never writes, so its tcpdump does not
+	// learn that the session closed: destroy must still end it (by the
+	// owner mark its command carries). Its port makes it this test's.
+	silent := fmt.Sprintf("port %d", 40000+os.Getpid()%20000)
+	cmd = exec.Command(labnetBin, "-chdir="+l.dir, "capture", "-w", filepath.Join(t.TempDir(), "s.pcap"), "container.web[0]", "udp", silent)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	defer func() {
+		l.must(0, "destroy", "-auto-approve")
+		for _, pid := range pidsWhoseEnv(func(string) bool { return true }) {
+			if c, _ := os.ReadFile("/proc/" + pid + "/cmdline"); bytes.Contains(c, []byte("tcpdump")) && bytes.Contains(bytes.ReplaceAll(c, []byte{0}, []byte{' '}), []byte(silent)) {
+				t.Errorf("tcpdump of a silent capture (pid %s) outlived destroy", pid)
+				_ = exec.Command("kill", "-9", pid).Run()
+			}
+		}
+	}()
 
 	// -replace remakes one resource and nothing else.
 	before := ownedPIDs(t, l.name, "process.web[1]")

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/labnet-dev/labnet/check"
+	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/remote"
 	"golang.org/x/crypto/ssh"
@@ -72,11 +73,15 @@ func (u *ui) nodeSession(ctx context.Context, nf nodeFlags, addr string) (*works
 }
 
 // inNode wraps a shell command so it runs in the node's namespace.
+// The command carries the node's owner mark, as the lab's processes do:
+// one that outlives its session (a capture whose filter matches nothing
+// never writes, so never learns that the session closed) is found and
+// killed by destroy.
 func inNode(n check.Node, argv []string) string {
 	if n.Netns != "" {
 		argv = append([]string{"ip", "netns", "exec", n.Netns}, argv...)
 	}
-	return remote.Join(argv...)
+	return remote.Join(append([]string{"env", hostnet.OwnerEnvName + "=" + n.Owner}, argv...)...)
 }
 
 func (u *ui) exec(ctx context.Context, args []string) int {
