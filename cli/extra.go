@@ -118,14 +118,16 @@ func (u *ui) inspect(ctx context.Context, args []string) int {
 	}
 	var rows []row
 	for _, c := range append(append([]*plan.Change{}, p.NoOps...), p.Changes...) {
-		if !kinds.Of(c.Kind).Node {
-			continue
-		}
 		a := c.After
 		if a == nil {
 			a = c.Before
 		}
 		r := row{Node: c.Addr, Kind: c.Kind, Host: c.Host, Addresses: []string{a["address"]}}
+		if d, ok := kinds.DescriberOf(c.Kind); ok {
+			r.Addresses = d.Describe(a)
+		} else if !kinds.Of(c.Kind).Node {
+			continue
+		}
 		if a["ports"] != "" {
 			r.Ports = strings.Fields(a["ports"])
 		}
@@ -162,7 +164,7 @@ func (u *ui) inspect(ctx context.Context, args []string) int {
 	tw := tabwriter.NewWriter(u.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tKIND\tHOST\tADDRESS\tPORTS\tSTATE")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Node, r.Kind, r.Host, strings.Join(r.Addresses, ","), dash(strings.Join(r.Ports, " ")), r.State)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Node, r.Kind, r.Host, strings.Join(r.Addresses, " | "), dash(strings.Join(r.Ports, " ")), r.State)
 	}
 	tw.Flush()
 	for _, r := range rows {

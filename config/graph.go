@@ -136,6 +136,7 @@ func (l *loader) buildGraph() {
 var evalAfter = map[string][]string{
 	kindPodNetwork: {kindNetwork, kindHost, kindBridge},
 	kindSegment:    {kindNetwork, kindPodNetwork},
+	kindLink:       {kindSegment, kindPodNetwork}, // their VNIs and ports are taken first
 }
 
 // resolveRef checks one traversal of node n (found in attribute attr) and

@@ -52,11 +52,12 @@ const (
 	kindPodNetwork = "pod_network"
 	kindPod        = "pod"
 	kindSegment    = "segment"
+	kindLink       = "link"
 )
 
 var resourceKinds = []string{
 	kindNetwork, kindHost, kindBridge, kindContainer, kindProcess, kindCheck,
-	kindVM, kindPodNetwork, kindPod, kindSegment,
+	kindVM, kindPodNetwork, kindPod, kindSegment, kindLink,
 }
 
 func isResourceKind(s string) bool {
@@ -84,6 +85,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: kindPodNetwork, LabelNames: []string{"name"}},
 		{Type: kindPod, LabelNames: []string{"name"}},
 		{Type: kindSegment, LabelNames: []string{"name"}},
+		{Type: kindLink, LabelNames: []string{"name"}},
 	},
 }
 
@@ -121,6 +123,7 @@ var (
 		"lima":      {attrs: []string{"cpus", "memory", "disk", "template", "image", "network", "provision"}},
 		"container": {attrs: []string{"command"}, required: []string{"command"}}, // in a pod
 		"nic":       {attrs: []string{"segment", "address"}, required: []string{"segment"}},
+		"endpoint":  {attrs: []string{"node", "ifname", "address", "gateway"}, required: []string{"node", "ifname"}},
 	}
 
 	resourceSchemas = map[string]blockSchema{
@@ -150,6 +153,7 @@ var (
 			blocks:   []hcl.BlockHeaderSchema{{Type: "container", LabelNames: []string{"name"}}, nicBlockHeader},
 		},
 		kindSegment: {attrs: []string{"vni", "cidr", "hosts", "port"}, required: []string{"vni", "cidr", "hosts"}},
+		kindLink:    {attrs: []string{"mtu", "vni", "port"}, blocks: []hcl.BlockHeaderSchema{endpointBlockHeader}},
 	}
 )
 
@@ -266,6 +270,10 @@ type loader struct {
 	natDefault  map[string]bool                  // host addr -> nat_network not set
 	podNetOf    map[string]string                // host addr -> pod_network addr
 	hostBridges map[string][]*Bridge             // host addr -> bridges on it
+	linkIfnames map[string]map[string]string     // node addr -> link interface name -> link addr
+	nodeNets    map[string][]ownedPrefix         // node addr -> its links' addresses
+	nodeGateway map[string]string                // node addr -> the link its default route takes
+	linkVNIs    map[vniKey]string                // cross-host links' VNIs -> link addr
 	ifnames     map[string]map[string]string     // host addr -> ifname -> bridge addr
 
 	varFileVals map[string]varFileVal
@@ -306,6 +314,10 @@ func newLoader(dir string, opts Options) *loader {
 		natDefault:  map[string]bool{},
 		podNetOf:    map[string]string{},
 		hostBridges: map[string][]*Bridge{},
+		linkIfnames: map[string]map[string]string{},
+		nodeNets:    map[string][]ownedPrefix{},
+		nodeGateway: map[string]string{},
+		linkVNIs:    map[vniKey]string{},
 		ifnames:     map[string]map[string]string{},
 		varFileVals: map[string]varFileVal{},
 	}

@@ -203,6 +203,7 @@ var kindArticle = map[string]string{
 	kindNetwork: "a network", kindHost: "a host", kindBridge: "a bridge",
 	kindContainer: "a container", kindProcess: "a process", kindCheck: "a check",
 	kindVM: "a vm", kindPodNetwork: "a pod_network", kindPod: "a pod", kindSegment: "a segment",
+	kindLink: "a link",
 }
 
 // nodeKinds are the kinds with an address of their own: what a process
@@ -437,6 +438,8 @@ func (l *loader) decodeInstance(n *node, ctx *hcl.EvalContext, addr, name string
 		inst, commit = l.decodePod(d, n, ctx, res, id)
 	case kindSegment:
 		inst, commit = l.decodeSegment(d, n, res, id)
+	case kindLink:
+		inst, commit = l.decodeLink(d, n, ctx, res, id)
 	}
 	if !d.ok || !nameOK || inst == nil {
 		return nil, nil
@@ -842,9 +845,11 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 			"A container is on exactly one of a bridge or a segment; %s sets both bridge and segment.", res.Addr)
 		d.ok = false
 	case !hasBr && !hasSeg:
-		l.errorf(&n.rng, "Missing bridge or segment",
-			"A container needs exactly one of bridge = <bridge> or segment = <segment>; %s sets neither.", res.Addr)
-		d.ok = false
+		// Wired by links alone (a router, or a host behind one): no eth0.
+		if d.has("address") {
+			d.fail("address", "Address without a bridge",
+				"%s is on no bridge or segment, so it has no eth0 for this address; give its links addresses instead.", res.Addr)
+		}
 	case hasBr:
 		d.required("bridge")
 		brInst = d.ref("bridge", kindBridge)
@@ -861,17 +866,21 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 	var ports []Port
 	var portVals []cty.Value
 	published := map[string]bool{}
-	if hasSeg && !hasBr {
+	switch {
+	case hasSeg && !hasBr:
 		l.noPorts(d, n, "Port on a segment",
 			"%s is on a segment: a tenant segment has no NAT, so it cannot publish ports; reach it at its own address.", res.Addr)
-	} else {
+	case !hasSeg && !hasBr:
+		l.noPorts(d, n, "Port without a bridge",
+			"%s is on no bridge: ports are published through a bridge's NAT.", res.Addr)
+	default:
 		host := ""
 		if hostInst != nil {
 			host = hostInst.addr
 		}
 		ports, portVals, published = l.decodePorts(d, n, ctx, host, res.Addr)
 	}
-	if !d.ok || hostInst == nil || (brInst == nil && segInst == nil) {
+	if !d.ok || hostInst == nil || (brInst == nil && segInst == nil && (hasBr || hasSeg)) {
 		return nil, nil
 	}
 	c := &Container{Resource: res, Host: hostInst.addr, Ports: ports, Shaping: shaping}
@@ -887,7 +896,7 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 		pools, pool, c.Bridge, brVal = l.bridgeTaken, br.Addr, br.Addr, brInst.value
 		addr = l.poolAddress(d, &n.rng, addrPool{cidr: br.CIDR, first: 2, gateway: br.Gateway, name: br.Addr,
 			gwWhat: "the bridge's own address", taken: l.bridgeTaken[br.Addr]}, res.Addr, addr, explicit)
-	} else {
+	} else if segInst != nil {
 		seg := segInst.res.(*Segment)
 		if !slices.Contains(seg.Hosts, hostInst.addr) {
 			d.fail("segment", "Host not on segment", "%s is on %s, which %s does not reach (its hosts are %s).",
@@ -902,19 +911,25 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 		return nil, nil
 	}
 	c.Address, c.NICs = addr, nics
+	addrVal := cty.NullVal(cty.String)
+	if addr.IsValid() {
+		addrVal = cty.StringVal(addr.String())
+	}
 	v := cty.ObjectVal(withShaping(map[string]cty.Value{
 		"id":      id,
 		"name":    cty.StringVal(res.Name),
 		"host":    hostInst.value,
 		"bridge":  brVal,
 		"segment": segVal,
-		"address": cty.StringVal(addr.String()),
+		"address": addrVal,
 		"port":    portList(portVals),
 		"nic":     nicVals,
 	}, shapeVals))
 	return &instance{value: v, res: c}, func() {
 		commitNICs()
-		l.take(pools, pool, addr, res.Addr)
+		if pools != nil {
+			l.take(pools, pool, addr, res.Addr)
+		}
 		l.publishPorts(c.Host, published, res.Addr)
 		l.lab.Containers = append(l.lab.Containers, c)
 	}
@@ -1117,6 +1132,10 @@ func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*inst
 		c.To = to.addr
 		toVal = to.value
 		if !addrSet && c.Kind != "exec" {
+			if !nodeAddress(to).IsValid() {
+				d.fail("to", "No address to dial", "%s has no eth0 address (it is wired by links alone); give the check address = \"IP\", one of its links' addresses.", to.addr)
+				return nil, nil
+			}
 			c.Dial = netip.AddrPortFrom(nodeAddress(to), uint16(c.Port))
 		}
 	}

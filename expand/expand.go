@@ -142,6 +142,14 @@ func Lab(lab *config.Lab) []*Resource {
 		}
 	}
 	for _, c := range lab.Containers {
+		if c.Segment == "" && c.Bridge == "" {
+			// Wired by links alone: a namespace without eth0.
+			nodes[c.Addr], nodeHost[c.Addr] = n.Netns(c.Name), c.Host
+			res = append(res, &Resource{Addr: c.Addr, Kind: kinds.Container, Host: c.Host, Attrs: map[string]string{
+				"host": c.Host, "netns": n.Netns(c.Name),
+			}, Deps: deps(c.Addr, c.Host)})
+			continue
+		}
 		if c.Segment != "" {
 			sg := segments[c.Segment]
 			guest(guestSpec{addr: c.Addr, kind: kinds.Container, name: c.Name, host: c.Host,
@@ -267,6 +275,39 @@ func Lab(lab *config.Lab) []*Resource {
 	for _, p := range lab.Pods {
 		nic(p.Addr, p.Name, p.Host, p.NICs)
 	}
+	// Links: a veth pair on one host; across hosts an end on each, tunnelled.
+	for _, k := range lab.Links {
+		end := func(side string, e config.Endpoint, a map[string]string) {
+			var addrs []string
+			for _, p := range e.Addresses {
+				addrs = append(addrs, p.String())
+			}
+			gw := ""
+			if e.Gateway.IsValid() {
+				gw = e.Gateway.String()
+			}
+			a[side+"_node"], a[side+"_netns"], a[side+"_ifname"] = e.Node, nodes[e.Node], e.Ifname
+			a[side+"_addrs"], a[side+"_gateway"] = strings.Join(addrs, " "), gw
+		}
+		x, y := k.Ends[0], k.Ends[1]
+		if !k.CrossHost() {
+			a := map[string]string{"host": x.Host, "type": "veth", "mtu": strconv.Itoa(k.MTU)}
+			end("a", x, a)
+			end("b", y, a)
+			res = append(res, &Resource{Addr: k.Addr, Kind: kinds.Link, Host: x.Host, Attrs: a, Deps: deps(k.Addr, x.Host)})
+			continue
+		}
+		for i, e := range k.Ends {
+			other := k.Ends[1-i]
+			a := map[string]string{"host": e.Host, "type": "vxlan", "mtu": strconv.Itoa(k.MTU),
+				"vni": strconv.Itoa(k.VNI), "port": strconv.Itoa(k.Port),
+				"local": hosts[e.Host].Address.String(), "remote": hosts[other.Host].Address.String(),
+				"peer": LinkEndAddr(k.Addr, 1-i)}
+			end("a", e, a)
+			res = append(res, &Resource{Addr: LinkEndAddr(k.Addr, i), Kind: kinds.Link, Host: e.Host, Attrs: a,
+				Deps: []string{e.Host, e.Node}})
+		}
+	}
 	process := func(addr, name, on string, command []string, deps []string) {
 		host, netns := nodeHost[on], nodes[on]
 		cmd, _ := json.Marshal(command)
@@ -331,6 +372,9 @@ func PodNetAddr(host string) string    { return "pod_net." + host }
 func SegmentLinkAddr(seg, host string) string {
 	return "segment_link." + seg + "." + host
 }
+
+// LinkEndAddr is the address of one host's end of a cross-host link.
+func LinkEndAddr(link string, i int) string { return fmt.Sprintf("%s/end[%d]", link, i) }
 
 // NatTableAddr is the address of a host's nat table resource.
 func NatTableAddr(hostName string) string { return "nat_table." + hostName }

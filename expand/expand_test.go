@@ -256,15 +256,14 @@ func TestForceNewAndParentNameRealAttrs(t *testing.T) {
 		}
 	}
 	for _, kk := range kinds.All() {
-		kind, k := kk.Info().Name, kk.Info().Parent
-		if k == "" {
-			continue
-		}
-		if attrs[kind] != nil && !attrs[kind][k] {
-			t.Errorf("Parent[%s] = %q, which %s resources do not have", kind, k, kind)
-		}
-		if !slices.Contains(kk.Info().ForceNew, k) {
-			t.Errorf("Parent[%s] = %q does not force replacement", kind, k)
+		kind := kk.Info().Name
+		for _, k := range kk.Info().Parents {
+			if attrs[kind] != nil && !attrs[kind][k] {
+				t.Errorf("Parents[%s] has %q, which %s resources do not have", kind, k, kind)
+			}
+			if !slices.Contains(kk.Info().ForceNew, k) {
+				t.Errorf("Parents[%s] has %q, which does not force replacement", kind, k)
+			}
 		}
 	}
 }

@@ -57,6 +57,10 @@ func build(lab *config.Lab) model {
 		return strings.Join(s, " ")
 	}
 	for _, c := range lab.Containers {
+		if c.Bridge == "" && c.Segment == "" {
+			m.nodes = append(m.nodes, node{id(c.Addr), c.Addr, "component", c.Host}) // wired by links alone
+			continue
+		}
 		m.nodes = append(m.nodes, node{id(c.Addr), fmt.Sprintf("%s\n%s", c.Addr, c.Address), "component", c.Host})
 		parent := c.Bridge
 		if c.Segment != "" {
@@ -122,6 +126,22 @@ func build(lab *config.Lab) model {
 				m.edges = append(m.edges, edge{from: id(s.Addr + "@" + s.Hosts[i]), to: id(s.Addr + "@" + s.Hosts[j]), label: fmt.Sprintf("vxlan vni %d", s.VNI), dashed: true})
 			}
 		}
+	}
+	// Links: a wire between two nodes, its ends' names and addresses on
+	// the edge; a tunnel across hosts dashed.
+	for _, k := range lab.Links {
+		end := func(e config.Endpoint) string {
+			var a []string
+			for _, p := range e.Addresses {
+				a = append(a, p.String())
+			}
+			return strings.TrimSpace(e.Ifname + " " + strings.Join(a, ","))
+		}
+		label := end(k.Ends[0]) + " -- " + end(k.Ends[1])
+		if k.CrossHost() {
+			label += fmt.Sprintf(" (vxlan vni %d)", k.VNI)
+		}
+		m.edges = append(m.edges, edge{from: id(k.Ends[0].Node), to: id(k.Ends[1].Node), label: label, dashed: k.CrossHost()})
 	}
 	return m
 }

@@ -26,19 +26,25 @@ var insideMain string
 // other is removed), its MTU and MAC, and is brought up; then the default
 // route. Applying it twice changes nothing.
 type Inside struct {
-	Netns      string       `json:"netns"`
+	Netns      string       `json:"netns"`        // "": the host's own namespace
 	Lo         bool         `json:"lo,omitempty"` // bring lo up
 	Links      []InsideLink `json:"links"`
 	Gateway    string       `json:"gw,omitempty"` // default route via this address
 	GatewayDev string       `json:"gwdev,omitempty"`
+	// More: other namespaces the same step sets up (the far end of a
+	// wire), each after the one before.
+	More []*Inside `json:"more,omitempty"`
 }
 
 // InsideLink is one interface of a guest.
 type InsideLink struct {
 	Name string `json:"name"`
-	Addr string `json:"addr"` // "10.0.0.2/24"
-	MTU  int    `json:"mtu,omitempty"`
-	MAC  string `json:"mac,omitempty"`
+	Addr string `json:"addr,omitempty"` // "10.0.0.2/24": its one IPv4 address
+	// Addrs: its IPv4 addresses instead, any number (none: it has none).
+	Addrs []string `json:"addrs,omitempty"`
+	Alias string   `json:"alias,omitempty"`
+	MTU   int      `json:"mtu,omitempty"`
+	MAC   string   `json:"mac,omitempty"`
 	// Bridge: the host's bridge its veth is on, which announces its
 	// address (a gratuitous ARP in its name) to the bridge's other ports.
 	Bridge string `json:"bridge,omitempty"`
@@ -46,6 +52,9 @@ type InsideLink struct {
 
 // Inside configures the container's eth0 and its default route.
 func (c Container) Inside(n Names) *Inside {
+	if c.HostVeth == "" {
+		return &Inside{Netns: c.Netns, Lo: true, Links: []InsideLink{}}
+	}
 	in := &Inside{Netns: c.Netns, Lo: true, Links: []InsideLink{{Name: "eth0", Addr: fmt.Sprintf("%s/%d", c.Address, c.Bits), MTU: c.mtu(), MAC: n.MAC(c.Addr), Bridge: c.Bridge}}}
 	if c.Gateway.IsValid() {
 		in.Gateway, in.GatewayDev = c.Gateway.String(), "eth0"

@@ -24,15 +24,17 @@ class Guest(Netlink):
         except OSError:
             raise Fail("no interface %s" % name)
 
-    def link(self, name, mtu=0, mac=""):
-        # ip link set dev NAME [mtu N] [address MAC] up
+    def link(self, name, mtu=0, mac="", alias=""):
+        # ip link set dev NAME [mtu N] [address MAC] [alias ALIAS] up
         body = struct.pack("BxHiII", 0, 0, self.index(name), IFF_UP, IFF_UP)
         if mtu:
             body += attr(4, struct.pack("I", mtu))
         if mac:
             body += attr(1, bytes.fromhex(mac.replace(":", "")))
-        self.call(RTM_NEWLINK, NLM_F_ACK, body, "link set dev %s%s%s up" % (
-            name, " mtu %d" % mtu if mtu else "", " address " + mac if mac else ""))
+        if alias:
+            body += attr(20, alias.encode())  # IFLA_IFALIAS
+        self.call(RTM_NEWLINK, NLM_F_ACK, body, "link set dev %s%s%s%s up" % (
+            name, " mtu %d" % mtu if mtu else "", " address " + mac if mac else "", " alias " + alias if alias else ""))
 
     def no_autoconf6(self, name):
         # ip link set dev NAME addrgenmode none, before the link is first up:
@@ -50,13 +52,15 @@ class Guest(Netlink):
         except Fail:
             pass
 
-    def address(self, name, prefix):
-        # The one IPv4 address it must have; every other IPv4 address goes
+    def addresses(self, name, prefixes):
+        # The IPv4 addresses it must have; every other IPv4 address goes
         # (as `addr flush` + `addr add` did, but IPv6 link-local stays).
         idx = self.index(name)
-        ip, bits = prefix.split("/")
-        want = (socket.inet_aton(ip), int(bits))
-        have = False
+        wanted = []
+        for prefix in prefixes:
+            ip, bits = prefix.split("/")
+            wanted.append((socket.inet_aton(ip), int(bits)))
+        have = set()
         for m in self.call(RTM_GETADDR, NLM_F_DUMP, struct.pack("BBBBI", socket.AF_INET, 0, 0, 0, 0), "addr show dev " + name):
             fam, plen, _, _, i = struct.unpack_from("BBBBI", m, 0)
             if i != idx or fam != socket.AF_INET:
@@ -69,14 +73,17 @@ class Guest(Netlink):
                 if ty in (1, 2):
                     local = m[off + 4:off + 8] if ty == 2 or local is None else local
                 off += (ln + 3) & ~3
-            if (local, plen) == want:
-                have = True
+            if (local, plen) in wanted:
+                have.add((local, plen))
                 continue
             body = struct.pack("BBBBI", socket.AF_INET, plen, 0, 0, idx) + attr(2, local)
             self.call(RTM_DELADDR, NLM_F_ACK, body, "addr del %s/%d dev %s" % (socket.inet_ntoa(local), plen, name))
-        if not have:
+        for want in wanted:
+            if want in have:
+                continue
             body = struct.pack("BBBBI", socket.AF_INET, want[1], 0, 0, idx) + attr(2, want[0]) + attr(1, want[0])
-            self.call(RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, body, "addr add %s dev %s" % (prefix, name))
+            self.call(RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, body,
+                      "addr add %s/%d dev %s" % (socket.inet_ntoa(want[0]), want[1], name))
 
     def default_route(self, gw, name):
         # ip route replace default via GW dev NAME (main table, proto boot)
@@ -86,24 +93,28 @@ class Guest(Netlink):
 
 
 def configure(g):
-    fd = os.open("/run/netns/" + g["netns"], os.O_RDONLY)
-    try:
-        if libc.setns(fd, CLONE_NEWNET) != 0:
-            raise Fail("setns: " + os.strerror(ctypes.get_errno()))
-    finally:
-        os.close(fd)
+    if g["netns"]:  # "": the host's own namespace (a wire's host end)
+        fd = os.open("/run/netns/" + g["netns"], os.O_RDONLY)
+        try:
+            if libc.setns(fd, CLONE_NEWNET) != 0:
+                raise Fail("setns: " + os.strerror(ctypes.get_errno()))
+        finally:
+            os.close(fd)
     nl = Guest()  # made after setns: it talks to the guest's namespace
     try:
         if g.get("lo"):
             nl.link("lo")
         for l in g["links"]:
             nl.no_autoconf6(l["name"])
-            nl.address(l["name"], l["addr"])
-            nl.link(l["name"], l.get("mtu", 0), l.get("mac", ""))
+            nl.addresses(l["name"], l["addrs"] if "addrs" in l else [l["addr"]] if l.get("addr") else [])
+            nl.link(l["name"], l.get("mtu", 0), l.get("mac", ""), l.get("alias", ""))
         if g.get("gw"):
             nl.default_route(g["gw"], g["gwdev"])
     finally:
         nl.close()
+    for more in g.get("more") or []:
+        libc.setns(home, CLONE_NEWNET)
+        configure(more)
 
 
 def announce_all(done):

@@ -145,6 +145,9 @@ func (b Bridge) DeleteBatch() []string {
 // CreateBatch makes the namespace and the veth with its peer born inside
 // it (moving a link into a namespace later costs several times more).
 func (c Container) CreateBatch(n Names) []string {
+	if c.HostVeth == "" {
+		return []string{fmt.Sprintf("netns add %s", c.Netns)} // wired by links alone
+	}
 	l := []string{
 		fmt.Sprintf("netns add %s", c.Netns),
 		fmt.Sprintf("link add name %s type veth peer name eth0 address %s netns %s", c.HostVeth, n.MAC(c.Addr), c.Netns),
@@ -159,6 +162,9 @@ func (c Container) CreateBatch(n Names) []string {
 
 // RepairBatch fixes the host side of an existing guest.
 func (c Container) RepairBatch(n Names) []string {
+	if c.HostVeth == "" {
+		return nil
+	}
 	return []string{
 		fmt.Sprintf("link set dev %s alias %s mtu %d", c.HostVeth, n.Alias(c.Addr), c.mtu()),
 		fmt.Sprintf("link set dev %s master %s up", c.HostVeth, c.Bridge),
@@ -177,7 +183,7 @@ func (c Container) mtu() int {
 // host-side veth.
 func (c Container) There(k *Observed) bool {
 	_, veth := k.Links[c.HostVeth]
-	return k.Netns[c.Netns] != nil || veth
+	return k.Netns[c.Netns] != nil || (veth && c.HostVeth != "")
 }
 
 // Judge compares a guest that was read inside with what CreateBatch,
@@ -192,6 +198,14 @@ func (c Container) Judge(n Names, k *Observed) Verdict {
 	if ns == nil {
 		v.Drift = append(v.Drift, "netns "+c.Netns+" is missing")
 		v.Unrepairable = true
+	}
+	if c.HostVeth == "" {
+		if ns != nil {
+			if lo, ok := ns.Links["lo"]; !ok || !lo.Up {
+				v.Drift = append(v.Drift, "lo is down")
+			}
+		}
+		return v
 	}
 	if veth, ok := k.Links[c.HostVeth]; !ok {
 		v.Drift = append(v.Drift, "veth "+c.HostVeth+" is missing")
@@ -236,7 +250,7 @@ func (c Container) Judge(n Names, k *Observed) Verdict {
 // both, deleting the namespace removes what is left inside.
 func (c Container) DeleteBatch(vethExists, netnsExists bool) []string {
 	var l []string
-	if vethExists {
+	if vethExists && c.HostVeth != "" {
 		l = append(l, "link del dev "+c.HostVeth)
 	}
 	if netnsExists {

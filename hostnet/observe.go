@@ -27,6 +27,10 @@ type Link struct {
 	MTU    int
 	MAC    string     // lower case, as ip prints it
 	Vxlan  *VxlanInfo // vxlan devices only
+	// Index is its ifindex; Peer the ifindex of a veth's other end, in
+	// the other end's namespace (0 when not a veth).
+	Index int
+	Peer  int
 }
 
 // VxlanInfo is what makes a VXLAN device reach its peers: a device of the
@@ -36,6 +40,7 @@ type VxlanInfo struct {
 	VNI      int
 	Port     int
 	Local    netip.Addr
+	Remote   netip.Addr // invalid when unset (a device flooding by fdb entries)
 	Learning bool
 }
 
@@ -377,6 +382,8 @@ func splitSections(out []byte) []section {
 }
 
 type ipLink struct {
+	Ifindex  int      `json:"ifindex"`
+	LinkIdx  int      `json:"link_index"`
 	Ifname   string   `json:"ifname"`
 	Flags    []string `json:"flags"`
 	Master   string   `json:"master"`
@@ -389,6 +396,7 @@ type ipLink struct {
 		InfoData *struct {
 			ID       int    `json:"id"`
 			Local    string `json:"local"`
+			Remote   string `json:"remote"`
 			Port     int    `json:"port"`
 			Learning bool   `json:"learning"`
 		} `json:"info_data"`
@@ -429,12 +437,16 @@ func ParseAddrJSON(data []byte) (map[string]Link, error) {
 func linksFrom(raw []ipLink) map[string]Link {
 	links := map[string]Link{}
 	for _, r := range raw {
-		l := Link{Name: r.Ifname, Master: r.Master, Alias: r.Ifalias, Qdisc: r.Qdisc, MTU: r.MTU, MAC: strings.ToLower(r.Address)}
+		l := Link{Name: r.Ifname, Index: r.Ifindex, Master: r.Master, Alias: r.Ifalias, Qdisc: r.Qdisc, MTU: r.MTU, MAC: strings.ToLower(r.Address)}
 		if r.Linkinfo != nil {
 			l.Kind = r.Linkinfo.InfoKind
+			if l.Kind == "veth" {
+				l.Peer = r.LinkIdx
+			}
 			if d := r.Linkinfo.InfoData; d != nil && l.Kind == "vxlan" {
 				local, _ := netip.ParseAddr(d.Local) // invalid when unset
-				l.Vxlan = &VxlanInfo{VNI: d.ID, Port: d.Port, Local: local, Learning: d.Learning}
+				rem, _ := netip.ParseAddr(d.Remote)
+				l.Vxlan = &VxlanInfo{VNI: d.ID, Port: d.Port, Local: local, Remote: rem, Learning: d.Learning}
 			}
 		}
 		for _, f := range r.Flags {

@@ -35,15 +35,18 @@ def read():
         if 4 in a: l["mtu"] = struct.unpack("I", a[4][:4])[0]
         if 1 in a and len(a[1]) == 6: l["address"] = ":".join("%02x" % c for c in a[1])
         if 10 in a: l["_master"] = struct.unpack("i", a[10][:4])[0]
+        if 5 in a: l["link_index"] = struct.unpack("i", a[5][:4])[0]  # a veth's peer
         if 18 in a:
             li = attrs(a[18], 0, len(a[18]))
             if 1 in li: l["linkinfo"] = {"info_kind": s(li[1])}
             if 1 in li and s(li[1]) == "vxlan" and 2 in li:
-                # IFLA_VXLAN_ID 1, _LOCAL 4, _LEARNING 7, _PORT 15 (big endian)
+                # IFLA_VXLAN_ID 1, _GROUP 2 (the remote), _LOCAL 4, _LEARNING 7,
+                # _PORT 15 (big endian)
                 d = attrs(li[2], 0, len(li[2]))
                 l["linkinfo"]["info_data"] = {
                     "id": struct.unpack("I", d[1][:4])[0] if 1 in d else 0,
                     "local": socket.inet_ntoa(d[4][:4]) if 4 in d else "",
+                    "remote": socket.inet_ntoa(d[2][:4]) if 2 in d else "",
                     "port": struct.unpack("!H", d[15][:2])[0] if 15 in d else 0,
                     "learning": bool(d[7][0]) if 7 in d else False}
         names[idx] = l["ifname"]

@@ -24,14 +24,14 @@ func ip(s string) netip.Addr    { return netip.MustParseAddr(s) }
 
 // The host namespace of node-0 as captured in testdata/addr_host.json.
 var wantHostLinks = map[string]Link{
-	"lo":   {Name: "lo", Up: true, Addrs: []netip.Prefix{pfx("127.0.0.1/8")}, Qdisc: "noqueue", MTU: 65536, MAC: "00:00:00:00:00:00"},
-	"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{pfx("192.168.50.11/24")}, Qdisc: "noqueue", MTU: 1500, MAC: "4a:1f:0c:9e:22:01"},
-	"docker0": {Name: "docker0", Kind: "bridge", Up: true, Alias: "labnet:docker:bridge.docker0[0]",
+	"lo":   {Name: "lo", Index: 1, Up: true, Addrs: []netip.Prefix{pfx("127.0.0.1/8")}, Qdisc: "noqueue", MTU: 65536, MAC: "00:00:00:00:00:00"},
+	"eth0": {Name: "eth0", Kind: "veth", Index: 2, Peer: 3, Up: true, Addrs: []netip.Prefix{pfx("192.168.50.11/24")}, Qdisc: "noqueue", MTU: 1500, MAC: "4a:1f:0c:9e:22:01"},
+	"docker0": {Name: "docker0", Kind: "bridge", Index: 4, Up: true, Alias: "labnet:docker:bridge.docker0[0]",
 		Addrs: []netip.Prefix{pfx("172.17.0.1/16")}, Qdisc: "noqueue", MTU: 1500, MAC: "b2:6e:4d:0a:7c:11"},
 	// enslaved veth: master and alias read, its IPv6 link-local ignored
-	"lnae9f3ff2af": {Name: "lnae9f3ff2af", Kind: "veth", Master: "docker0", Up: true, Alias: "labnet:docker:container.web[0]", Qdisc: "noqueue", MTU: 1500, MAC: "9e:3c:51:77:0b:a2"},
+	"lnae9f3ff2af": {Name: "lnae9f3ff2af", Kind: "veth", Index: 5, Peer: 2, Master: "docker0", Up: true, Alias: "labnet:docker:container.web[0]", Qdisc: "noqueue", MTU: 1500, MAC: "9e:3c:51:77:0b:a2"},
 	// down veth (no UP flag), no addresses at all
-	"lnd0c7b1b369": {Name: "lnd0c7b1b369", Kind: "veth", Alias: "labnet:docker:container.client[0]", Qdisc: "noop", MTU: 1500, MAC: "6a:01:9f:3d:e4:5c"},
+	"lnd0c7b1b369": {Name: "lnd0c7b1b369", Kind: "veth", Index: 7, Peer: 2, Alias: "labnet:docker:container.client[0]", Qdisc: "noop", MTU: 1500, MAC: "6a:01:9f:3d:e4:5c"},
 }
 
 func TestParseAddrJSON(t *testing.T) {
@@ -237,12 +237,12 @@ func TestParseObserved(t *testing.T) {
 	}
 	wantNetns := map[string]*Netns{
 		"ln.docker.web-0": {DefaultGw: ip("172.17.0.1"), Links: map[string]Link{
-			"lo":   {Name: "lo", Up: true, Addrs: []netip.Prefix{pfx("127.0.0.1/8")}, Qdisc: "noqueue", MTU: 65536, MAC: "00:00:00:00:00:00"},
-			"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{pfx("172.17.0.2/16")}, Qdisc: "noqueue", MTU: 1500, MAC: "1e:52:a8:04:3f:90"},
+			"lo":   {Name: "lo", Index: 1, Up: true, Addrs: []netip.Prefix{pfx("127.0.0.1/8")}, Qdisc: "noqueue", MTU: 65536, MAC: "00:00:00:00:00:00"},
+			"eth0": {Name: "eth0", Kind: "veth", Index: 2, Peer: 5, Up: true, Addrs: []netip.Prefix{pfx("172.17.0.2/16")}, Qdisc: "noqueue", MTU: 1500, MAC: "1e:52:a8:04:3f:90"},
 		}},
 		"ln.docker.client-0": {Links: map[string]Link{
-			"lo":   {Name: "lo", Qdisc: "noop", MTU: 65536, MAC: "00:00:00:00:00:00"},
-			"eth0": {Name: "eth0", Kind: "veth", Qdisc: "noop", MTU: 1500, MAC: "0a:58:ac:11:00:03"},
+			"lo":   {Name: "lo", Index: 1, Qdisc: "noop", MTU: 65536, MAC: "00:00:00:00:00:00"},
+			"eth0": {Name: "eth0", Kind: "veth", Index: 2, Peer: 7, Qdisc: "noop", MTU: 1500, MAC: "0a:58:ac:11:00:03"},
 		}},
 	}
 	if !reflect.DeepEqual(o.Netns, wantNetns) {

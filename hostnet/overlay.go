@@ -254,6 +254,9 @@ func vxlanDrift(l Link, ok bool, want VxlanInfo) (remake []string) {
 	if got.Local != want.Local {
 		remake = append(remake, fmt.Sprintf("%s has local address %v, wants %s", l.Name, got.Local, want.Local))
 	}
+	if got.Remote != want.Remote {
+		remake = append(remake, fmt.Sprintf("%s has remote %v, wants %v", l.Name, got.Remote, want.Remote))
+	}
 	if got.Learning != want.Learning {
 		remake = append(remake, fmt.Sprintf("%s has learning %v, wants %v", l.Name, got.Learning, want.Learning))
 	}

@@ -11,7 +11,7 @@ type bridge struct{}
 func init() { register(bridge{}) }
 
 func (bridge) Info() Info {
-	return Info{Name: Bridge, Order: 3, Parent: "host", ForceNew: []string{"host", "ifname", "cidr", "gateway"}}
+	return Info{Name: Bridge, Order: 3, Parents: []string{"host"}, ForceNew: []string{"host", "ifname", "cidr", "gateway"}}
 }
 
 func bridgeOf(addr string, a Attrs) (hostnet.Bridge, error) {

@@ -30,7 +30,11 @@ type hostSet struct {
 
 func hostSetOf(t *testing.T, lab, host string, kindsWanted ...string) hostSet {
 	t.Helper()
-	l, _, diags := config.Load(filepath.Join("..", "labs", lab), config.Options{})
+	dir := filepath.Join("..", "labs", lab)
+	if strings.Contains(lab, "/") {
+		dir = filepath.Join("..", lab)
+	}
+	l, _, diags := config.Load(dir, config.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -116,6 +120,7 @@ func TestDriftOfEveryProperty(t *testing.T) {
 	docker := hostSetOf(t, "docker", "host.node[0]", kinds.Bridge, kinds.Container)
 	flat := hostSetOf(t, "kubernetes-flat", "host.node[0]", kinds.PodNet, kinds.Pod)
 	sdn := hostSetOf(t, "sdn", "host.node[0]", kinds.SegmentLink, kinds.Container, kinds.VM, kinds.NIC)
+	links := hostSetOf(t, "acceptance/testdata/links", "host.h[0]", kinds.Bridge, kinds.Container, kinds.Link)
 	attr := func(hs hostSet, addr, key string) string {
 		for _, r := range hs.res {
 			if r.Addr == addr {
@@ -162,6 +167,13 @@ ip link set flannel.1 address "$mac" mtu 1450 alias ` + "labnet:kubernetes-flat:
 		{"segment vxlan learning", sdn, "ip link set lnv-tenant-a type vxlan nolearning", `lnv-tenant-a has learning false, wants true`, []string{"Vxlan.Learning"}},
 		{"segment bridge MTU", sdn, "ip link set lns-tenant-a mtu 1400", `lns-tenant-a has MTU 1400, wants 1450`, []string{"MTU"}},
 		{"nic MAC", sdn, "ip -n " + edgeNS + " link set eth1 address 02:00:00:00:00:05", `eth1 has MAC 02:00:00:00:00:05`, []string{"MAC"}},
+		{"link ends of two pairs", links, "ip -n ln.links.a link del eth1 && ip link add lnt-x netns ln.links.a type veth peer name lnt-y && " +
+			"ip link add lnt-z netns ln.links.r type veth peer name lnt-w && ip -n ln.links.a link set lnt-x name eth1 && ip -n ln.links.r link set lnt-z name eth1",
+			`eth1 in ln.links.a and eth1 in ln.links.r are not each other's peer`, []string{"Index", "Peer"}},
+		{"link tunnel remote", links, "ip -n ln.links.r link del eth2 && ip link add eth2 netns ln.links.r type vxlan id " + attr(links, "link.r-b/end[0]", "vni") +
+			" local 192.168.94.11 remote 192.168.94.77 dstport 4789 nolearning", `eth2 in ln.links.r has remote 192.168.94.77, wants 192.168.94.12`, []string{"Vxlan.Remote"}},
+		{"link end MTU", links, "ip -n ln.links.r link set eth2 mtu 1400", `eth2 in ln.links.r has MTU 1400, wants 1450`, []string{"MTU"}},
+		{"link host end down", links, "ip link set lk0 down", `^lk0 on the host is down$`, []string{"Up"}},
 		{"nic veth MTU", sdn, "ip link set " + nicVeth + " mtu 1400", `veth ` + nicVeth + ` has MTU 1400, wants 1450`, []string{"MTU"}},
 	}
 	changed := map[string]bool{}
@@ -189,10 +201,10 @@ ip link set flannel.1 address "$mac" mtu 1450 alias ` + "labnet:kubernetes-flat:
 	need(reflect.TypeOf(hostnet.VxlanInfo{}), "Vxlan.")
 	// Every property the create steps give ip is one refresh reads.
 	keyword := map[string]string{"address": "MAC", "mtu": "MTU", "alias": "Alias", "master": "Master", "up": "Up", "type": "Kind",
-		"id": "Vxlan.VNI", "local": "Vxlan.Local", "dstport": "Vxlan.Port", "nolearning": "Vxlan.Learning"}
+		"id": "Vxlan.VNI", "local": "Vxlan.Local", "remote": "Vxlan.Remote", "dstport": "Vxlan.Port", "nolearning": "Vxlan.Learning"}
 	structural := map[string]int{"name": 1, "dev": 1, "netns": 1, "peer": 0} // words of the command's shape, and how many values follow
 	word := regexp.MustCompile(`\S+`)
-	for _, hs := range []hostSet{docker, flat, sdn} {
+	for _, hs := range []hostSet{docker, flat, sdn, links} {
 		for _, r := range hs.res {
 			kd, _ := kinds.Get(r.Kind)
 			st, _ := kd.Step(hs.names, kinds.Op{Addr: r.Addr, After: r.Attrs}, nil)

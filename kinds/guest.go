@@ -21,12 +21,18 @@ func init() {
 }
 
 func (g guest) Info() Info {
-	return Info{Name: g.name, Order: g.order, Parent: "bridge", WithHost: true, Guest: true, Node: true, ForceNew: g.forceNew}
+	return Info{Name: g.name, Order: g.order, Parents: []string{"bridge"}, WithHost: true, Guest: true, Node: true, ForceNew: g.forceNew}
 }
 
 // GuestOf is a container's, VM's or pod's namespace and eth0.
 func GuestOf(addr string, a Attrs) (hostnet.Container, error) {
 	p := parser{a: a}
+	if a["bridge_ifname"] == "" && a["bridge"] == "" && a["veth"] == "" {
+		// A container wired by links alone: no eth0.
+		c := hostnet.Container{Addr: addr, Netns: p.name("netns"), Host: p.str("host")}
+		return c, p.done(addr)
+	}
+	p.str("bridge")
 	c := hostnet.Container{Addr: addr, Netns: p.name("netns"), HostVeth: p.name("veth"), Bridge: p.name("bridge_ifname"),
 		Address: p.addr("address"), Bits: p.num("bits", 0, 32), Gateway: p.optAddr("gateway"), MTU: p.optNum("mtu", 68, 65535),
 		Host: p.str("host"), Shape: p.shaping()}

@@ -10,7 +10,7 @@ type host struct{ providerMade }
 func init() { register(host{}) }
 
 func (host) Info() Info {
-	return Info{Name: Host, Order: 1, Parent: "network", Provider: "host", Node: true,
+	return Info{Name: Host, Order: 1, Parents: []string{"network"}, Provider: "host", Node: true,
 		ForceNew: []string{"name", "network", "address", "provider", "network_cidr", "network_name", "network_gateway"}}
 }
 

@@ -28,6 +28,7 @@ const (
 	PodNet      = "pod_net"      // the host's share of a pod network
 	SegmentLink = "segment_link" // the host's port into a tenant segment
 	NIC         = "nic"          // a guest's extra interface on a segment
+	Link        = "link"         // a point-to-point wire between two nodes (one per host)
 )
 
 // Attrs are a resource's attributes, as the state stores and plans show
@@ -41,9 +42,10 @@ type Info struct {
 	// ForceNew: the attributes whose change replaces the resource; any
 	// other changes in place.
 	ForceNew []string
-	// Parent: the attribute naming the resource it lives inside; a
-	// resource is remade with its parent.
-	Parent string
+	// Parents: the attributes naming the resources it lives inside (a
+	// link: both its nodes); a resource is remade with any of them. An
+	// empty attribute names none.
+	Parents []string
 	// WithHost: it is also remade when its host is (it lives in the host's
 	// kernel, not only in its parent).
 	WithHost bool
@@ -75,6 +77,34 @@ type Kind interface {
 	// nil) is what refresh read on the host, so that a step touches only
 	// what is there.
 	Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, error)
+}
+
+// Faulter is a kind that can be broken on purpose (labnet fault, a
+// scenario's fault step): refresh then sees the fault as drift, until it
+// is undone or apply repairs it.
+type Faulter interface {
+	// Faults lists its actions ("down", "up"; "stop", "start").
+	Faults() []string
+	// Fault is the step that does action to the resource.
+	Fault(n hostnet.Names, addr string, a Attrs, action string) (hostnet.Step, error)
+}
+
+// Described is a kind that inspect lists besides the nodes (links).
+type Described interface {
+	// Describe is what inspect's ADDRESS column shows of it.
+	Describe(a Attrs) []string
+}
+
+// DescriberOf returns the kind's Described, if it is one.
+func DescriberOf(kind string) (Described, bool) {
+	d, ok := registry[kind].(Described)
+	return d, ok
+}
+
+// FaulterOf returns the kind's Faulter, if it is one.
+func FaulterOf(kind string) (Faulter, bool) {
+	f, ok := registry[kind].(Faulter)
+	return f, ok
 }
 
 // Op is what a step does to one resource.

@@ -18,7 +18,7 @@ func sample(t *testing.T) []*expand.Resource {
 	t.Helper()
 	var out []*expand.Resource
 	for _, dir := range []string{"config/testdata/valid/docker", "config/testdata/valid/kubernetes-flat", "config/testdata/valid/kubernetes-flat-host-gw",
-		"config/testdata/valid/sdn", "config/testdata/valid/vms", "config/testdata/valid/providers", "labs/sdn"} {
+		"config/testdata/valid/sdn", "config/testdata/valid/vms", "config/testdata/valid/providers", "labs/sdn", "acceptance/testdata/links"} {
 		lab, _, diags := config.Load(filepath.Join("..", dir), config.Options{})
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", dir, diags)
@@ -100,8 +100,10 @@ func TestInfo(t *testing.T) {
 			t.Errorf("%s and %s share order %d", o, in.Name, in.Order)
 		}
 		orders[in.Order] = in.Name
-		if in.Parent != "" && !slices.Contains(in.ForceNew, in.Parent) {
-			t.Errorf("%s: parent %q does not force replacement", in.Name, in.Parent)
+		for _, pa := range in.Parents {
+			if !slices.Contains(in.ForceNew, pa) {
+				t.Errorf("%s: parent %q does not force replacement", in.Name, pa)
+			}
 		}
 		if in.WithHost && !slices.Contains(in.ForceNew, "host") && in.Name != kinds.Process {
 			t.Errorf("%s: remade with its host but its host does not force replacement", in.Name)

@@ -15,7 +15,7 @@ type lanBridge struct{}
 func init() { register(lanBridge{}) }
 
 func (lanBridge) Info() Info {
-	return Info{Name: LanBridge, Order: 2, Parent: "host", ForceNew: []string{"host", "ifname", "address"}}
+	return Info{Name: LanBridge, Order: 2, Parents: []string{"host"}, ForceNew: []string{"host", "ifname", "address"}}
 }
 
 func lanBridgeOf(addr string, a Attrs) (hostnet.LanBridge, error) {

@@ -13,7 +13,7 @@ type natTable struct{}
 func init() { register(natTable{}) }
 
 func (natTable) Info() Info {
-	return Info{Name: NatTable, Order: 10, Parent: "host", ForceNew: []string{"host"}}
+	return Info{Name: NatTable, Order: 11, Parents: []string{"host"}, ForceNew: []string{"host"}}
 }
 
 func rulesOf(addr string, a Attrs) ([]hostnet.NatRule, error) {

@@ -12,7 +12,7 @@ type nic struct{}
 func init() { register(nic{}) }
 
 func (nic) Info() Info {
-	return Info{Name: NIC, Order: 9, Parent: "guest", WithHost: true,
+	return Info{Name: NIC, Order: 9, Parents: []string{"guest"}, WithHost: true,
 		ForceNew: []string{"host", "guest", "netns", "ifname", "veth", "bridge", "bridge_ifname"}}
 }
 

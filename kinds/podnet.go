@@ -13,7 +13,7 @@ type podNet struct{}
 func init() { register(podNet{}) }
 
 func (podNet) Info() Info {
-	return Info{Name: PodNet, Order: 4, Parent: "host",
+	return Info{Name: PodNet, Order: 4, Parents: []string{"host"},
 		ForceNew: []string{"host", "network", "backend", "bridge", "subnet", "vxlan", "vni", "port", "local", "mac", "mtu"}}
 }
 

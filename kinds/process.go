@@ -13,7 +13,7 @@ type process struct{}
 func init() { register(process{}) }
 
 func (process) Info() Info {
-	return Info{Name: Process, Order: 11, Parent: "on", WithHost: true,
+	return Info{Name: Process, Order: 12, Parents: []string{"on"}, WithHost: true,
 		ForceNew: []string{"on", "host", "host_name", "netns", "command", "owner", "log"}}
 }
 

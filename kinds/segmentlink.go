@@ -11,7 +11,7 @@ type segmentLink struct{}
 func init() { register(segmentLink{}) }
 
 func (segmentLink) Info() Info {
-	return Info{Name: SegmentLink, Order: 5, Parent: "host",
+	return Info{Name: SegmentLink, Order: 5, Parents: []string{"host"},
 		ForceNew: []string{"host", "segment", "bridge", "vxlan", "vni", "port", "local", "mtu"}}
 }
 

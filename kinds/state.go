@@ -30,8 +30,8 @@ func Check(kind, addr string, a Attrs) error {
 	}
 	in := k.Info()
 	p := parser{a: a}
-	if in.Parent != "" {
-		p.str(in.Parent)
+	if len(in.Parents) > 0 && !in.Guest { // a guest's bridge is checked by its spec: it may have none
+		p.str(in.Parents[0]) // the first is where it lives: always set
 	}
 	if in.Provider == "" {
 		p.str("host")

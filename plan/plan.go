@@ -285,10 +285,15 @@ func cascade(all []*Change) {
 				continue
 			}
 			info := kinds.Of(c.Kind)
-			if info.Parent == "" {
+			if len(info.Parents) == 0 {
 				continue
 			}
-			parents := []string{c.Before[info.Parent]}
+			var parents []string
+			for _, pa := range info.Parents {
+				if c.Before[pa] != "" {
+					parents = append(parents, c.Before[pa])
+				}
+			}
 			if info.WithHost {
 				parents = append(parents, c.Before["host"])
 			}

@@ -1,0 +1,22 @@
+# error: container.r2 has no eth0 address @ 20:10
+network "lan" { cidr = "192.168.50.0/24" }
+host "h" {
+  count   = 2
+  network = network.lan
+}
+bridge "br" {
+  host = host.h[0]
+  cidr = "172.20.0.0/24"
+}
+container "r1" { host = host.h[0] }
+container "r2" { host = host.h[0] }
+container "r3" { host = host.h[1] }
+container "web" {
+  host   = host.h[0]
+  bridge = bridge.br
+}
+check "c" {
+  from = container.r1
+  to   = container.r2
+  tcp  = 80
+}

@@ -1,0 +1,30 @@
+# error: is in none of this endpoint's subnets @ 22:15
+network "lan" { cidr = "192.168.50.0/24" }
+host "h" {
+  count   = 2
+  network = network.lan
+}
+bridge "br" {
+  host = host.h[0]
+  cidr = "172.20.0.0/24"
+}
+container "r1" { host = host.h[0] }
+container "r2" { host = host.h[0] }
+container "r3" { host = host.h[1] }
+container "web" {
+  host   = host.h[0]
+  bridge = bridge.br
+}
+link "x" {
+  endpoint {
+    node    = container.r1
+    ifname  = "eth1"
+    gateway = "10.0.9.1"
+    address = "10.0.1.2/24"
+  }
+  endpoint {
+    node    = container.r2
+    ifname  = "eth1"
+    address = "10.0.1.1/24"
+  }
+}

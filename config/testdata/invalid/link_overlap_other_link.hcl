@@ -1,0 +1,39 @@
+# error: 10.0.12.2/30 of link.b overlaps 10.0.12.1/30 on container.r1 (from link.a) @ 33:15
+network "lan" { cidr = "192.168.50.0/24" }
+host "h" {
+  count   = 2
+  network = network.lan
+}
+bridge "br" {
+  host = host.h[0]
+  cidr = "172.20.0.0/24"
+}
+container "r1" { host = host.h[0] }
+container "r2" { host = host.h[0] }
+container "r3" { host = host.h[1] }
+container "web" {
+  host   = host.h[0]
+  bridge = bridge.br
+}
+link "a" {
+  endpoint {
+    node    = container.r1
+    ifname  = "eth1"
+    address = "10.0.12.1/30"
+  }
+  endpoint {
+    node   = container.r2
+    ifname = "eth1"
+  }
+}
+link "b" {
+  endpoint {
+    node    = container.r1
+    ifname  = "eth2"
+    address = "10.0.12.2/30"
+  }
+  endpoint {
+    node   = container.r3
+    ifname = "eth1"
+  }
+}

@@ -1,0 +1,131 @@
+package kinds
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/labnet-dev/labnet/hostnet"
+)
+
+// link: a point-to-point wire between two nodes (hosts or guests). On one
+// host it is one resource, a veth pair (type "veth", ends a_ and b_);
+// across hosts each host has one end (type "vxlan", end a_ only), a VXLAN
+// device to the other host.
+type link struct{}
+
+func init() { register(link{}) }
+
+func (link) Info() Info {
+	return Info{Name: Link, Order: 10, Parents: []string{"a_node", "b_node"}, WithHost: true,
+		ForceNew: []string{"host", "type", "a_node", "a_netns", "a_ifname", "b_node", "b_netns", "b_ifname",
+			"vni", "port", "local", "remote", "peer"}}
+}
+
+// Faults: a link can be taken down and brought up again.
+func (link) Faults() []string { return []string{"down", "up"} }
+
+func linkOf(addr string, a Attrs) (hostnet.Wire, error) {
+	p := parser{a: a}
+	w := hostnet.Wire{Addr: addr, MTU: p.num("mtu", 68, 65535)}
+	end := func(side string) hostnet.WireEnd {
+		p.str(side + "_node")
+		e := hostnet.WireEnd{Netns: p.optName(side + "_netns"), Ifname: p.name(side + "_ifname"),
+			Addrs: p.prefixes(side + "_addrs"), Gateway: p.optAddr(side + "_gateway")}
+		if e.Gateway.IsValid() && e.Netns == "" {
+			p.fail(side+"_gateway", fmt.Errorf("a host's end sets no default route"))
+		}
+		return e
+	}
+	w.Ends = append(w.Ends, end("a"))
+	switch t := a["type"]; t {
+	case "veth":
+		w.Ends = append(w.Ends, end("b"))
+	case "vxlan":
+		w.Vxlan = &hostnet.VxlanInfo{VNI: p.num("vni", 1, 1<<24-1), Port: p.num("port", 1, 65535),
+			Local: p.addr("local"), Remote: p.addr("remote")}
+		p.str("peer")
+	default:
+		p.fail("type", fmt.Errorf("not veth or vxlan"))
+	}
+	return w, p.done(addr)
+}
+
+// prefixes reads a space-separated list of addresses with their prefix
+// lengths ("" is none).
+func (p *parser) prefixes(key string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, f := range strings.Fields(p.a[key]) {
+		v, err := netip.ParsePrefix(f)
+		if err != nil || !v.Addr().Is4() {
+			p.fail(key, fmt.Errorf("%q is not an IPv4 address with a prefix length", f))
+			return nil
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// Describe: each end on this host as NODE:IFNAME ADDRESS,...
+func (link) Describe(a Attrs) []string {
+	var out []string
+	for _, side := range []string{"a", "b"} {
+		if a[side+"_node"] == "" {
+			continue
+		}
+		e := a[side+"_node"] + ":" + a[side+"_ifname"]
+		if addrs := strings.Fields(a[side+"_addrs"]); len(addrs) > 0 {
+			e += " " + strings.Join(addrs, ",")
+		}
+		out = append(out, e)
+	}
+	if a["type"] == "vxlan" {
+		out = append(out, "vxlan vni "+a["vni"]+" to "+a["remote"])
+	}
+	return out
+}
+
+func (link) Check(addr string, a Attrs) error { _, err := linkOf(addr, a); return err }
+
+// Reads: each end is read in its node's namespace (the host's links for a
+// host's end).
+func (link) Reads(r *Reads, a Attrs) {
+	for _, side := range []string{"a", "b"} {
+		ifname, netns := a[side+"_ifname"], a[side+"_netns"]
+		switch {
+		case ifname == "":
+		case netns == "":
+			r.Link(ifname)
+		case r.Kept(netns):
+			r.Inside(netns)
+		}
+	}
+}
+
+func (link) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
+	return judge(linkOf, n, addr, a, k)
+}
+
+func (link) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, error) {
+	w, err := linkOf(op.Addr, op.Attrs())
+	if err != nil {
+		return hostnet.Step{}, err
+	}
+	if op.Delete {
+		return hostnet.Step{Shell: w.DeleteShell()}, nil
+	}
+	s := hostnet.Step{Inside: w.Inside(n)}
+	if !op.Update {
+		s.Batch = w.CreateBatch()
+	}
+	return s, nil
+}
+
+// Fault takes the link's ends on this host down, or brings them up.
+func (link) Fault(n hostnet.Names, addr string, a Attrs, action string) (hostnet.Step, error) {
+	w, err := linkOf(addr, a)
+	if err != nil {
+		return hostnet.Step{}, err
+	}
+	return hostnet.Step{Shell: w.SetShell(action == "up")}, nil
+}
