@@ -1,6 +1,8 @@
 package acceptance
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -88,4 +90,85 @@ ip -n ln.`+l.name+`.r link set lnt-z name eth1`)
 		}
 	})
 	l.must(0, "destroy", "-auto-approve")
+}
+
+// TestScenarios: a scenario's steps run in order under labnet test, each a
+// row and a JUnit case; one that fails skips the rest and its faults are
+// undone at its end. labnet fault does the same faults by hand; plan shows
+// them as drift until they are undone.
+func TestScenarios(t *testing.T) {
+	l := newLab(t, "testdata/links")
+	l.must(0, "apply", "-auto-approve")
+	junit := filepath.Join(t.TempDir(), "report.xml")
+	out := l.must(0, "test", "-junit", junit)
+	for _, re := range []string{
+		`(?m)^failover #1: link\.r-b down\s+link\.r-b down\s+\S+\s+pass$`,
+		`(?m)^failover #2: cut off\s+checks\s+\S+\s+pass$`,
+		`(?m)^failover #4: check\.b-back\s+checks\s+\S+\s+pass$`,
+		`6 passed, 0 failed`, `4 steps passed, 0 failed, 0 skipped`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("test output does not match %s:\n%s", re, out)
+		}
+	}
+	if strings.Contains(out, "b-cut  ") {
+		t.Errorf("a check the scenario names ran among the lab's checks:\n%s", out)
+	}
+	x, err := os.ReadFile(junit)
+	if err != nil || !strings.Contains(string(x), `name="failover #3: link.r-b up"`) || !strings.Contains(string(x), `tests="10"`) {
+		t.Errorf("JUnit report lacks the steps (%v):\n%s", err, x)
+	}
+	l.must(0, "plan", "-detailed-exitcode")
+
+	// A scenario that fails: the rest is skipped, the link brought back.
+	extra, err := os.ReadFile("testdata/links/broken.hcl.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(l.dir, "broken.hcl"), extra, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = l.must(1, "test", "-run", "^left-broken$")
+	for _, re := range []string{
+		`(?m)^left-broken #2: check\.b-now\s+checks\s+\S+\s+FAIL$`,
+		`(?m)^left-broken #3: container\.r stop\s+skipped\s+0s\s+skipped$`,
+		`1 steps passed, 1 failed, 1 skipped`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("test output does not match %s:\n%s", re, out)
+		}
+	}
+	l.must(0, "plan", "-detailed-exitcode") // undone at the scenario's end
+	if err := os.Remove(filepath.Join(l.dir, "broken.hcl")); err != nil {
+		t.Fatal(err)
+	}
+
+	// The same faults by hand.
+	l.must(0, "fault", "link.r-b", "down")
+	if out := l.must(2, "plan", "-detailed-exitcode"); !strings.Contains(out, "eth1 in ln."+l.name+".b is down") ||
+		!strings.Contains(out, "eth2 in ln."+l.name+".r is down") {
+		t.Errorf("plan does not show the link down on both hosts:\n%s", out)
+	}
+	l.must(0, "fault", "link.r-b", "up")
+	l.must(0, "plan", "-detailed-exitcode")
+	l.must(0, "fault", "container.r", "stop")
+	if out := l.must(2, "plan", "-detailed-exitcode"); !strings.Contains(out, "process.forward has changed") {
+		t.Errorf("plan does not show the stopped process:\n%s", out)
+	}
+	l.must(0, "fault", "container.r", "start")
+	l.must(0, "plan", "-detailed-exitcode")
+	for _, tc := range []struct{ args, msg string }{
+		{"link.r-b explode", `link.r-b has no fault "explode"; its faults are: down, up`},
+		{"container.nope stop", "no applied resource container.nope"},
+		{"container.web stop", "container.web: nothing there to stop"},
+		{"network.lan down", "network.lan has no faults"},
+	} {
+		_, stderr, code := l.run(append([]string{"fault"}, strings.Fields(tc.args)...)...)
+		if code != 1 || !strings.Contains(stderr, tc.msg) {
+			t.Errorf("fault %s: exit %d, want 1 and %q:\n%s", tc.args, code, tc.msg, stderr)
+		}
+	}
+	if out := l.must(0, "test"); !strings.Contains(out, "6 passed, 0 failed") {
+		t.Fatalf("checks after the faults:\n%s", out)
+	}
 }

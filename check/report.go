@@ -97,3 +97,41 @@ func WriteJUnit(path, lab string, results []Result, total time.Duration) error {
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// StepTable prints the steps of scenarios: what each did, how long it
+// took, and for a step of checks each check's result and time (a check
+// with `within` shows how long convergence took).
+func StepTable(w io.Writer, steps []Result, color bool) {
+	green, red, reset := "", "", ""
+	if color {
+		green, red, reset = "\033[32m", "\033[31m", "\033[0m"
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCENARIO STEP\tDOES\tTIME\tRESULT")
+	passed, failed, skipped := 0, 0, 0
+	for _, r := range steps {
+		res := green + "pass" + reset
+		switch {
+		case r.Observed == "skipped":
+			skipped++
+			res = "skipped"
+		case r.Pass:
+			passed++
+		default:
+			failed++
+			res = red + "FAIL" + reset
+		}
+		does := r.Kind
+		if r.From != "" {
+			does = r.From + " " + strings.TrimPrefix(r.Kind, "fault ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, does, r.Elapsed.Round(time.Millisecond), res)
+	}
+	tw.Flush()
+	for _, r := range steps {
+		if r.Detail != "" && r.Observed != "skipped" {
+			fmt.Fprintf(w, "  %s: %s\n", r.Name, r.Detail)
+		}
+	}
+	fmt.Fprintf(w, "\n%d steps passed, %d failed, %d skipped\n", passed, failed, skipped)
+}

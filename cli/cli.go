@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -60,6 +61,7 @@ Working with a running lab:
   exec          Run a command inside a host, container, VM or pod
   ssh           Open a shell inside a host, container, VM or pod
   capture       Stream a tcpdump capture from inside a node (pcap)
+  fault         Take a link down or up, stop or start a node's processes
 
 Other commands:
   init          Start a new lab from one of the example labs
@@ -154,6 +156,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return u.sshCmd(ctx, rest)
 	case "capture":
 		return u.capture(ctx, rest)
+	case "fault":
+		return u.fault(ctx, rest)
 	case "version":
 		fmt.Fprintf(stdout, "labnet %s\n", Version)
 		return 0
@@ -641,12 +645,25 @@ func (u *ui) test(ctx context.Context, args []string) int {
 		u.errorf("the lab is not applied: run `labnet apply` first")
 		return 1
 	}
-	checks, err := filterChecks(w.lab.Checks, *runRE)
+	inScenario := scenarioChecks(w.lab)
+	var plain []*config.Check
+	for _, c := range w.lab.Checks {
+		if !inScenario[c.Addr] {
+			plain = append(plain, c)
+		}
+	}
+	checks, err := filterChecks(plain, *runRE)
 	if err != nil {
 		u.errorf("%v", err)
 		return 1
 	}
-	if len(checks) == 0 {
+	var scenarios []*config.Scenario
+	for _, sc := range w.lab.Scenarios {
+		if *runRE == "" || regexp.MustCompile(*runRE).MatchString(sc.Name) {
+			scenarios = append(scenarios, sc)
+		}
+	}
+	if len(checks) == 0 && len(scenarios) == 0 {
 		fmt.Fprintln(u.stdout, "No check to run.")
 		return 0
 	}
@@ -657,14 +674,30 @@ func (u *ui) test(ctx context.Context, args []string) int {
 	}
 	defer e.Close()
 	start := time.Now()
-	results := check.Run(ctx, checks, w.nodes(st), w.conns(e, st), rf.parallelism)
+	var results []check.Result
+	if len(checks) > 0 {
+		results = check.Run(ctx, checks, w.nodes(st), w.conns(e, st), rf.parallelism)
+	}
+	var steps []check.Result
+	for _, sc := range scenarios {
+		steps = append(steps, runScenario(ctx, e, st, w, sc, rf.parallelism)...)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(u.stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(results)
+		_ = enc.Encode(append(results, steps...))
 	} else {
-		check.Table(u.stdout, results, u.color)
+		if len(results) > 0 {
+			check.Table(u.stdout, results, u.color)
+		}
+		if len(steps) > 0 {
+			if len(results) > 0 {
+				fmt.Fprintln(u.stdout)
+			}
+			check.StepTable(u.stdout, steps, u.color)
+		}
 	}
+	results = append(results, steps...)
 	if *junit != "" {
 		if err := check.WriteJUnit(*junit, w.lab.Name, results, time.Since(start)); err != nil {
 			u.errorf("%v", err)

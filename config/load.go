@@ -53,11 +53,12 @@ const (
 	kindPod        = "pod"
 	kindSegment    = "segment"
 	kindLink       = "link"
+	kindScenario   = "scenario"
 )
 
 var resourceKinds = []string{
 	kindNetwork, kindHost, kindBridge, kindContainer, kindProcess, kindCheck,
-	kindVM, kindPodNetwork, kindPod, kindSegment, kindLink,
+	kindVM, kindPodNetwork, kindPod, kindSegment, kindLink, kindScenario,
 }
 
 func isResourceKind(s string) bool {
@@ -86,6 +87,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: kindPod, LabelNames: []string{"name"}},
 		{Type: kindSegment, LabelNames: []string{"name"}},
 		{Type: kindLink, LabelNames: []string{"name"}},
+		{Type: kindScenario, LabelNames: []string{"name"}},
 	},
 }
 
@@ -124,6 +126,7 @@ var (
 		"container": {attrs: []string{"command"}, required: []string{"command"}}, // in a pod
 		"nic":       {attrs: []string{"segment", "address"}, required: []string{"segment"}},
 		"endpoint":  {attrs: []string{"node", "ifname", "address", "gateway"}, required: []string{"node", "ifname"}},
+		"step":      {attrs: []string{"name", "fault", "on", "checks"}},
 	}
 
 	resourceSchemas = map[string]blockSchema{
@@ -152,8 +155,9 @@ var (
 			required: []string{"host", "network"},
 			blocks:   []hcl.BlockHeaderSchema{{Type: "container", LabelNames: []string{"name"}}, nicBlockHeader},
 		},
-		kindSegment: {attrs: []string{"vni", "cidr", "hosts", "port"}, required: []string{"vni", "cidr", "hosts"}},
-		kindLink:    {attrs: []string{"mtu", "vni", "port"}, blocks: []hcl.BlockHeaderSchema{endpointBlockHeader}},
+		kindSegment:  {attrs: []string{"vni", "cidr", "hosts", "port"}, required: []string{"vni", "cidr", "hosts"}},
+		kindLink:     {attrs: []string{"mtu", "vni", "port"}, blocks: []hcl.BlockHeaderSchema{endpointBlockHeader}},
+		kindScenario: {blocks: []hcl.BlockHeaderSchema{stepBlockHeader}},
 	}
 )
 

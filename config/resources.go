@@ -203,7 +203,7 @@ var kindArticle = map[string]string{
 	kindNetwork: "a network", kindHost: "a host", kindBridge: "a bridge",
 	kindContainer: "a container", kindProcess: "a process", kindCheck: "a check",
 	kindVM: "a vm", kindPodNetwork: "a pod_network", kindPod: "a pod", kindSegment: "a segment",
-	kindLink: "a link",
+	kindLink: "a link", kindScenario: "a scenario",
 }
 
 // nodeKinds are the kinds with an address of their own: what a process
@@ -440,6 +440,8 @@ func (l *loader) decodeInstance(n *node, ctx *hcl.EvalContext, addr, name string
 		inst, commit = l.decodeSegment(d, n, res, id)
 	case kindLink:
 		inst, commit = l.decodeLink(d, n, ctx, res, id)
+	case kindScenario:
+		inst, commit = l.decodeScenario(d, n, ctx, res, id)
 	}
 	if !d.ok || !nameOK || inst == nil {
 		return nil, nil

@@ -31,6 +31,7 @@ type Lab struct {
 	Pods        []*Pod
 	Segments    []*Segment
 	Links       []*Link
+	Scenarios   []*Scenario
 
 	// Deps maps a resource instance address (e.g. "container.web[0]") to the
 	// addresses of the resource instances it references, sorted.
@@ -233,7 +234,7 @@ func (l *Lab) Counts() []Count {
 	all := []Count{
 		{"network", len(l.Networks)}, {"host", len(l.Hosts)}, {"bridge", len(l.Bridges)},
 		{"container", len(l.Containers)}, {"vm", len(l.VMs)}, {"pod network", len(l.PodNetworks)},
-		{"pod", len(l.Pods)}, {"pod container", podContainers}, {"segment", len(l.Segments)}, {"link", len(l.Links)},
+		{"pod", len(l.Pods)}, {"pod container", podContainers}, {"segment", len(l.Segments)}, {"link", len(l.Links)}, {"scenario", len(l.Scenarios)},
 		{"process", len(l.Processes)}, {"check", len(l.Checks)}, {"output", len(l.Outputs)},
 	}
 	var found []Count

@@ -185,16 +185,12 @@ func (w Wire) DeleteShell() string {
 	return strings.Join(l, "\n") + "\ntrue"
 }
 
-// SetShell takes every end down or brings it up: a fault, which refresh
-// then sees as drift until it is undone or apply repairs it.
-func (w Wire) SetShell(up bool) string {
-	state := "down"
-	if up {
-		state = "up"
-	}
+// DownShell takes every end down: a fault, which refresh then sees as
+// drift until it is undone or apply repairs it.
+func (w Wire) DownShell() string {
 	var l []string
 	for _, e := range w.Ends {
-		l = append(l, fmt.Sprintf("%s link set dev %s %s", e.ip(), remote.Quote(e.Ifname), state))
+		l = append(l, fmt.Sprintf("%s link set dev %s down", e.ip(), remote.Quote(e.Ifname)))
 	}
 	return strings.Join(l, " && ")
 }

@@ -121,11 +121,16 @@ func (link) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, err
 	return s, nil
 }
 
-// Fault takes the link's ends on this host down, or brings them up.
+// Fault takes the link's ends on this host down; up sets them up as
+// create does, routes included (the kernel drops the routes through an
+// interface that goes down).
 func (link) Fault(n hostnet.Names, addr string, a Attrs, action string) (hostnet.Step, error) {
 	w, err := linkOf(addr, a)
 	if err != nil {
 		return hostnet.Step{}, err
 	}
-	return hostnet.Step{Shell: w.SetShell(action == "up")}, nil
+	if action == "up" {
+		return hostnet.Step{Inside: w.Inside(n)}, nil
+	}
+	return hostnet.Step{Shell: w.DownShell()}, nil
 }

@@ -48,3 +48,18 @@ func (process) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, 
 	}
 	return hostnet.Step{Shell: p.StartShell(), Verify: p.Verify()}, nil
 }
+
+// Faults: a process can be stopped, and started again.
+func (process) Faults() []string { return []string{"stop", "start"} }
+
+// Fault stops the process, or starts it when it is not running.
+func (process) Fault(n hostnet.Names, addr string, a Attrs, action string) (hostnet.Step, error) {
+	p, err := processOf(addr, a)
+	if err != nil {
+		return hostnet.Step{}, err
+	}
+	if action == "stop" {
+		return hostnet.Step{Shell: p.StopShell()}, nil
+	}
+	return hostnet.Step{Shell: fmt.Sprintf("if %s >/dev/null; then :; else %s\nfi", hostnet.FindOwned(p.Owner), p.StartShell()), Verify: p.Verify()}, nil
+}

@@ -129,3 +129,39 @@ check "no-route-off-link" {
   expect  = "blocked"
   timeout = "2s"
 }
+
+# A scenario: the tunnel goes down and a cannot reach b; it comes back and
+# a reaches b again within 10 s. Checks a scenario names run only in it.
+check "b-cut" {
+  from    = container.a
+  address = "10.0.2.2"
+  ping    = true
+  expect  = "blocked"
+  timeout = "2s"
+}
+
+check "b-back" {
+  from    = container.a
+  to      = container.b
+  address = "10.0.2.2"
+  tcp     = 7001
+  within  = "10s"
+}
+
+scenario "failover" {
+  step {
+    fault = "down"
+    on    = link.r-b
+  }
+  step {
+    name   = "cut off"
+    checks = [check.b-cut]
+  }
+  step {
+    fault = "up"
+    on    = link.r-b
+  }
+  step {
+    checks = [check.b-back]
+  }
+}

@@ -129,3 +129,62 @@ check "no-route-off-link" {
   expect  = "blocked"
   timeout = "2s"
 }
+
+# A scenario: the tunnel goes down and a cannot reach b; it comes back and
+# a reaches b again within 10 s. Checks a scenario names run only in it.
+check "b-cut" {
+  from    = container.a
+  address = "10.0.2.2"
+  ping    = true
+  expect  = "blocked"
+  timeout = "2s"
+}
+
+check "b-back" {
+  from    = container.a
+  to      = container.b
+  address = "10.0.2.2"
+  tcp     = 7001
+  within  = "10s"
+}
+
+check "b-now" {
+  from    = container.a
+  address = "10.0.2.2"
+  ping    = true
+  timeout = "2s"
+}
+
+scenario "failover" {
+  step {
+    fault = "down"
+    on    = link.r-b
+  }
+  step {
+    name   = "cut off"
+    checks = [check.b-cut]
+  }
+  step {
+    fault = "up"
+    on    = link.r-b
+  }
+  step {
+    checks = [check.b-back]
+  }
+}
+
+# Fails on purpose (b is cut off): its last step is skipped and the link
+# is brought up again at its end.
+scenario "left-broken" {
+  step {
+    fault = "down"
+    on    = link.r-b
+  }
+  step {
+    checks = [check.b-now]
+  }
+  step {
+    fault = "stop"
+    on    = container.r
+  }
+}

@@ -1,0 +1,114 @@
+package config
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Scenario is an ordered list of steps `labnet test` runs after the lab's
+// other checks: faults done to the lab, and checks that must pass then.
+// The faults it leaves in place are undone at its end, also when a step
+// fails.
+type Scenario struct {
+	Resource
+	Steps []ScenarioStep
+}
+
+// ScenarioStep is one step: either a fault (Fault done to On) or Checks.
+type ScenarioStep struct {
+	Name   string
+	Fault  string   // "down", "up", "stop", "start"
+	On     string   // the faulted resource's address
+	Checks []string // check addresses
+	Range  hcl.Range
+}
+
+// Faults are what `labnet fault` and a scenario's fault step can do, per
+// block type: a link goes down and comes up; a node's processes stop and
+// start (its namespace and interfaces stay).
+var Faults = map[string][]string{
+	kindLink:      {"down", "up"},
+	kindContainer: {"stop", "start"},
+	kindVM:        {"stop", "start"},
+	kindPod:       {"stop", "start"},
+	kindHost:      {"stop", "start"},
+}
+
+// Undo is the fault that undoes a fault ("" when it undoes nothing).
+func Undo(fault string) string {
+	return map[string]string{"down": "up", "stop": "start"}[fault]
+}
+
+var stepBlockHeader = hcl.BlockHeaderSchema{Type: "step"}
+
+func (l *loader) decodeScenario(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
+	blocks := n.blocksOf("step")
+	if len(blocks) == 0 {
+		l.errorf(&n.rng, "Empty scenario", "%s has no step blocks.", res.Addr)
+		return nil, nil
+	}
+	sc := &Scenario{Resource: res}
+	targets := []string{kindLink, kindContainer, kindVM, kindPod, kindHost}
+	for i, sb := range blocks {
+		sd := l.newDec(sb.attrs, ctx)
+		st := ScenarioStep{Range: sb.block.DefRange}
+		st.Name, _ = sd.str("name")
+		_, hasFault := sb.attrs["fault"]
+		_, hasChecks := sb.attrs["checks"]
+		switch {
+		case hasFault == hasChecks:
+			l.errorf(&sb.block.DefRange, "Invalid step",
+				"Step %d of %s must have either fault (with on) or checks, not %s.", i+1, res.Addr, map[bool]string{true: "both", false: "neither"}[hasFault])
+			sd.ok = false
+		case hasChecks:
+			items, _ := sd.refList("checks", kindCheck)
+			for _, it := range items {
+				st.Checks = append(st.Checks, it.inst.addr)
+			}
+			if _, ok := sb.attrs["on"]; ok {
+				sd.fail("on", "Invalid step", "on names what a fault is done to; step %d of %s has no fault.", i+1, res.Addr)
+			}
+		default:
+			sd.required("fault", "on")
+			if _, ok := sb.attrs["on"]; !ok {
+				l.errorf(&sb.block.DefRange, "Missing on", "Step %d of %s does a fault; on = <%s> says to what.", i+1, res.Addr, orList(targets))
+				sd.ok = false
+			}
+			fault, _ := sd.str("fault")
+			inst := sd.ref("on", targets...)
+			if inst != nil && sd.ok {
+				if !slices.Contains(Faults[inst.kind], fault) {
+					sd.fail("fault", "Unknown fault", "%s has no fault %q; %s %s can be: %s.", inst.addr, fault, kindArticle[inst.kind], inst.addr, strings.Join(Faults[inst.kind], ", "))
+				}
+				st.Fault, st.On = fault, inst.addr
+			}
+		}
+		for ref := range sd.refs {
+			d.refs[ref] = true
+		}
+		if !sd.ok {
+			d.ok = false
+			continue
+		}
+		if st.Name == "" {
+			st.Name = stepName(i, st)
+		}
+		sc.Steps = append(sc.Steps, st)
+	}
+	if !d.ok {
+		return nil, nil
+	}
+	v := cty.ObjectVal(map[string]cty.Value{"id": id, "name": cty.StringVal(res.Name)})
+	return &instance{value: v, res: sc}, func() { l.lab.Scenarios = append(l.lab.Scenarios, sc) }
+}
+
+// stepName is a step's name when the lab gives none: "link.r1-r2 down".
+func stepName(i int, st ScenarioStep) string {
+	if st.Fault != "" {
+		return st.On + " " + st.Fault
+	}
+	return strings.Join(st.Checks, ", ")
+}

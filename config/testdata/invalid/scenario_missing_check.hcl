@@ -1,0 +1,24 @@
+# error: A check named "nope" has not been declared @ 22:15
+network "lan" { cidr = "192.168.50.0/24" }
+host "h" { network = network.lan }
+container "r1" { host = host.h }
+container "r2" { host = host.h }
+link "x" {
+  endpoint {
+    node   = container.r1
+    ifname = "eth1"
+  }
+  endpoint {
+    node   = container.r2
+    ifname = "eth1"
+  }
+}
+check "c" {
+  from = container.r1
+  exec = "true"
+}
+scenario "s" {
+  step {
+    checks = [check.nope]
+  }
+}
