@@ -52,6 +52,10 @@ func TestLinks(t *testing.T) {
 			[]string{"eth1 in ln." + l.name + ".r is missing"}},
 		{"tunnel elsewhere", in("container.b", "ip link del eth1 && ip link add eth1 type vxlan id 99 local 192.168.94.12 remote 192.168.94.99 dstport 8472 && ip link set eth1 up"),
 			[]string{"has VNI 99, wants", "has UDP port 8472, wants 4789", "has remote 192.168.94.99, wants 192.168.94.11"}},
+		{"end shaping", in("container.a", "tc qdisc replace dev eth1 root tbf rate 10mbit burst 16k latency 50ms"),
+			[]string{"eth1 in ln." + l.name + ".a has tbf rate 10mbit, wants tbf rate 200mbit"}},
+		{"end shaping gone", in("container.r", "tc qdisc del dev eth1 root"),
+			[]string{"eth1 in ln." + l.name + ".r has no tbf rate 200mbit (its root qdisc is noqueue)"}},
 		{"host end down", func(t *testing.T) { hostExec(t, holderPID(t, l.name, "h-0"), "ip link set lk0 down") }, []string{"lk0 on the host is down"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,6 +155,15 @@ func TestScenarios(t *testing.T) {
 	}
 	l.must(0, "fault", "link.r-b", "up")
 	l.must(0, "plan", "-detailed-exitcode")
+	l.must(0, "fault", "link.r-b", "rate=1mbit")
+	if out := l.must(2, "plan", "-detailed-exitcode"); !strings.Contains(out, "eth1 in ln."+l.name+".b has a tbf qdisc the lab does not ask for") {
+		t.Errorf("plan does not show the shaping fault:\n%s", out)
+	}
+	l.must(0, "fault", "link.r-b", "unshape")
+	l.must(0, "plan", "-detailed-exitcode")
+	if _, stderr, code := l.run("fault", "link.r-b", "rate=fast"); code != 1 || !strings.Contains(stderr, "rate=fast: not a number") {
+		t.Errorf("fault rate=fast: exit %d:\n%s", code, stderr)
+	}
 	l.must(0, "fault", "container.r", "stop")
 	if out := l.must(2, "plan", "-detailed-exitcode"); !strings.Contains(out, "process.forward has changed") {
 		t.Errorf("plan does not show the stopped process:\n%s", out)
@@ -158,7 +171,7 @@ func TestScenarios(t *testing.T) {
 	l.must(0, "fault", "container.r", "start")
 	l.must(0, "plan", "-detailed-exitcode")
 	for _, tc := range []struct{ args, msg string }{
-		{"link.r-b explode", `link.r-b has no fault "explode"; its faults are: down, up`},
+		{"link.r-b explode", `link.r-b has no fault "explode"; its faults are: down, up, shape, unshape`},
 		{"container.nope stop", "no applied resource container.nope"},
 		{"container.web stop", "container.web: nothing there to stop"},
 		{"network.lan down", "network.lan has no faults"},

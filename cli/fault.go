@@ -17,17 +17,22 @@ import (
 )
 
 func (u *ui) fault(ctx context.Context, args []string) int {
-	fs := newFlags(u, "fault", "fault [options] TARGET ACTION\n\nBreaks the applied lab on purpose: a link goes down or comes up, a node's\nprocesses stop or start. Refresh shows a fault as drift until it is undone\nor `labnet apply` repairs it.\n\nExamples:\n  labnet fault link.r1-r2 down\n  labnet fault link.r1-r2 up\n  labnet fault container.r2 stop")
+	fs := newFlags(u, "fault", "fault [options] TARGET ACTION\n\nBreaks the applied lab on purpose: a link goes down or comes up, or is shaped\n(rate=, delay=, loss=; unshape puts the lab's shaping back); a node's\nprocesses stop or start. Refresh shows a fault as drift until it is undone\nor `labnet apply` repairs it.\n\nExamples:\n  labnet fault link.r1-r2 down\n  labnet fault link.r1-r2 up\n  labnet fault link.r1-r2 rate=1mbit\n  labnet fault container.r2 stop")
 	var rf runFlags
 	rf.add(fs)
 	if fs.Parse(args) != nil {
 		return 1
 	}
-	if fs.NArg() != 2 {
+	if fs.NArg() < 2 {
 		u.errorf("usage: labnet fault TARGET ACTION (e.g. labnet fault link.r1-r2 down)")
 		return 1
 	}
-	target, action := fs.Arg(0), fs.Arg(1)
+	target := fs.Arg(0)
+	action, err := config.ParseFault(strings.Join(fs.Args()[1:], " "))
+	if err != nil {
+		u.errorf("%v", err)
+		return 1
+	}
 	w, st, e, done, ok := u.open(ctx, rf, "fault", false)
 	if !ok {
 		return 1
@@ -38,7 +43,8 @@ func (u *ui) fault(ctx context.Context, args []string) int {
 		return 1
 	}
 	start := time.Now()
-	n, err := doFault(ctx, e, st, w.lab.Name, target, action)
+	var n int
+	n, err = doFault(ctx, e, st, w.lab.Name, target, action)
 	if err != nil {
 		u.errorf("%v", err)
 		return 1
@@ -59,7 +65,8 @@ type faultStep struct {
 // language's (config.Faults), as validate knows them.
 func faultSteps(st *state.State, lab, target, action string) ([]faultStep, error) {
 	typ, _, _ := strings.Cut(target, ".")
-	if !slices.Contains(config.Faults[typ], action) {
+	verb, _, _ := strings.Cut(action, " ")
+	if !slices.Contains(config.Faults[typ], verb) {
 		if len(config.Faults[typ]) == 0 {
 			return nil, fmt.Errorf("%s has no faults: links go down and up, nodes' processes stop and start", target)
 		}
@@ -81,7 +88,7 @@ func faultSteps(st *state.State, lab, target, action string) ([]faultStep, error
 	var out []faultStep
 	for _, r := range st.Resources {
 		f, ok := kinds.FaulterOf(r.Kind)
-		if !ok || !slices.Contains(f.Faults(), action) || !(at(r) || inside(r)) {
+		if !ok || !slices.Contains(f.Faults(), verb) || !(at(r) || inside(r)) {
 			continue
 		}
 		s, err := f.Fault(names, r.Addr, r.Attrs, action)
@@ -176,7 +183,8 @@ func runScenario(ctx context.Context, e *apply.Engine, st *state.State, w *works
 				r.Observed, r.Detail = "error", err.Error()
 			} else {
 				r.Observed, r.Pass = "pass", true
-				undo = slices.DeleteFunc(undo, func(u config.ScenarioStep) bool { return u.On == step.On })
+				verb, _, _ := strings.Cut(step.Fault, " ")
+				undo = slices.DeleteFunc(undo, func(u config.ScenarioStep) bool { return u.On == step.On && config.Undo(u.Fault) == verb })
 				if config.Undo(step.Fault) != "" {
 					undo = append(undo, step)
 				}

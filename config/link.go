@@ -17,8 +17,9 @@ type Link struct {
 	Ends [2]Endpoint
 	MTU  int // the endpoints' MTU
 	// Cross-host links only: the tunnel's VNI and UDP port.
-	VNI  int
-	Port int
+	VNI     int
+	Port    int
+	Shaping // each guest end's egress: rate, delay, loss
 }
 
 // Endpoint is one end of a link: an interface in a node.
@@ -133,6 +134,8 @@ func (l *loader) decodeLink(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 		}
 		k.MTU = mtu
 	}
+	sh, shVals := d.shaping()
+	k.Shaping = sh
 	for _, name := range []string{"vni", "port"} {
 		if d.has(name) && !k.CrossHost() {
 			d.fail(name, "Not a tunnel", "%s has both ends on %s: it is a veth pair, without a VXLAN %s.", res.Addr, a.Host, name)
@@ -156,12 +159,12 @@ func (l *loader) decodeLink(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 		}
 		k.VNI = vni
 	}
-	v := cty.ObjectVal(map[string]cty.Value{
+	v := cty.ObjectVal(withShaping(map[string]cty.Value{
 		"id":       id,
 		"name":     cty.StringVal(res.Name),
 		"endpoint": cty.TupleVal(endVals),
 		"mtu":      cty.NumberIntVal(int64(k.MTU)),
-	})
+	}, shVals))
 	return &instance{value: v, res: k}, func() {
 		for _, e := range k.Ends {
 			l.takeIfname(e.Node, e.Ifname, res.Addr)

@@ -156,7 +156,7 @@ var (
 			blocks:   []hcl.BlockHeaderSchema{{Type: "container", LabelNames: []string{"name"}}, nicBlockHeader},
 		},
 		kindSegment:  {attrs: []string{"vni", "cidr", "hosts", "port"}, required: []string{"vni", "cidr", "hosts"}},
-		kindLink:     {attrs: []string{"mtu", "vni", "port"}, blocks: []hcl.BlockHeaderSchema{endpointBlockHeader}},
+		kindLink:     {attrs: []string{"mtu", "vni", "port", "rate", "delay", "loss"}, blocks: []hcl.BlockHeaderSchema{endpointBlockHeader}},
 		kindScenario: {blocks: []hcl.BlockHeaderSchema{stepBlockHeader}},
 	}
 )

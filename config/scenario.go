@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -30,7 +32,7 @@ type ScenarioStep struct {
 // block type: a link goes down and comes up; a node's processes stop and
 // start (its namespace and interfaces stay).
 var Faults = map[string][]string{
-	kindLink:      {"down", "up"},
+	kindLink:      {"down", "up", "shape", "unshape"},
 	kindContainer: {"stop", "start"},
 	kindVM:        {"stop", "start"},
 	kindPod:       {"stop", "start"},
@@ -39,7 +41,46 @@ var Faults = map[string][]string{
 
 // Undo is the fault that undoes a fault ("" when it undoes nothing).
 func Undo(fault string) string {
-	return map[string]string{"down": "up", "stop": "start"}[fault]
+	verb, _, _ := strings.Cut(fault, " ")
+	return map[string]string{"down": "up", "stop": "start", "shape": "unshape"}[verb]
+}
+
+// ParseFault reads a fault as a lab or the command line writes it: "down",
+// "stop", or a shaping "rate=1mbit delay=50ms loss=5%", which becomes
+// "shape rate=1mbit delay=50ms loss=5%" with its values checked.
+func ParseFault(s string) (string, error) {
+	if !strings.Contains(s, "=") {
+		return strings.TrimSpace(s), nil
+	}
+	words := []string{"shape"}
+	for _, kv := range strings.Fields(s) {
+		k, v, ok := strings.Cut(kv, "=")
+		var err error
+		switch {
+		case !ok:
+			err = fmt.Errorf("%q is not name=value", kv)
+		case k == "rate":
+			var bits float64
+			bits, v, err = ParseRate(v)
+			if err == nil && (bits < MinRateBits || bits > MaxRateBits) {
+				err = fmt.Errorf("the rate must be from 1kbit to 100gbit, got %s", v)
+			}
+		case k == "delay":
+			var d time.Duration
+			if d, err = time.ParseDuration(v); err == nil && (d < 0 || d >= MaxDelay) {
+				err = fmt.Errorf("the delay must be from 0 to less than 60s, got %s", v)
+			}
+		case k == "loss":
+			_, err = ParseLoss(v)
+		default:
+			err = fmt.Errorf("a shaping fault sets rate, delay and loss, not %s", k)
+		}
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", kv, err)
+		}
+		words = append(words, k+"="+v)
+	}
+	return strings.Join(words, " "), nil
 }
 
 var stepBlockHeader = hcl.BlockHeaderSchema{Type: "step"}
@@ -77,10 +118,15 @@ func (l *loader) decodeScenario(d *dec, n *node, ctx *hcl.EvalContext, res Resou
 				l.errorf(&sb.block.DefRange, "Missing on", "Step %d of %s does a fault; on = <%s> says to what.", i+1, res.Addr, orList(targets))
 				sd.ok = false
 			}
-			fault, _ := sd.str("fault")
+			text, _ := sd.str("fault")
+			fault, err := ParseFault(text)
+			if err != nil {
+				sd.fail("fault", "Invalid fault", "%v.", err)
+			}
+			verb, _, _ := strings.Cut(fault, " ")
 			inst := sd.ref("on", targets...)
 			if inst != nil && sd.ok {
-				if !slices.Contains(Faults[inst.kind], fault) {
+				if !slices.Contains(Faults[inst.kind], verb) {
 					sd.fail("fault", "Unknown fault", "%s has no fault %q; %s %s can be: %s.", inst.addr, fault, kindArticle[inst.kind], inst.addr, strings.Join(Faults[inst.kind], ", "))
 				}
 				st.Fault, st.On = fault, inst.addr

@@ -290,8 +290,14 @@ func Lab(lab *config.Lab) []*Resource {
 			a[side+"_addrs"], a[side+"_gateway"] = strings.Join(addrs, " "), gw
 		}
 		x, y := k.Ends[0], k.Ends[1]
+		shaped := func(a map[string]string) map[string]string {
+			for key, v := range shapingAttrs(k.Shaping) {
+				a[key] = v
+			}
+			return a
+		}
 		if !k.CrossHost() {
-			a := map[string]string{"host": x.Host, "type": "veth", "mtu": strconv.Itoa(k.MTU)}
+			a := shaped(map[string]string{"host": x.Host, "type": "veth", "mtu": strconv.Itoa(k.MTU)})
 			end("a", x, a)
 			end("b", y, a)
 			res = append(res, &Resource{Addr: k.Addr, Kind: kinds.Link, Host: x.Host, Attrs: a, Deps: deps(k.Addr, x.Host)})
@@ -299,10 +305,10 @@ func Lab(lab *config.Lab) []*Resource {
 		}
 		for i, e := range k.Ends {
 			other := k.Ends[1-i]
-			a := map[string]string{"host": e.Host, "type": "vxlan", "mtu": strconv.Itoa(k.MTU),
+			a := shaped(map[string]string{"host": e.Host, "type": "vxlan", "mtu": strconv.Itoa(k.MTU),
 				"vni": strconv.Itoa(k.VNI), "port": strconv.Itoa(k.Port),
 				"local": hosts[e.Host].Address.String(), "remote": hosts[other.Host].Address.String(),
-				"peer": LinkEndAddr(k.Addr, 1-i)}
+				"peer": LinkEndAddr(k.Addr, 1-i)})
 			end("a", e, a)
 			res = append(res, &Resource{Addr: LinkEndAddr(k.Addr, i), Kind: kinds.Link, Host: e.Host, Attrs: a,
 				Deps: []string{e.Host, e.Node}})

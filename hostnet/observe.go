@@ -51,6 +51,9 @@ type Netns struct {
 	// Qdisc is eth0's root qdisc as tc read it; nil when tc was not run
 	// (its kind, from ip, is then Links["eth0"].Qdisc).
 	Qdisc *Qdisc
+	// Qdiscs: the same for its other interfaces with a tbf or netem root
+	// (links' ends).
+	Qdiscs map[string]*Qdisc
 }
 
 // Observed is one host as it really is, as far as the lab is concerned.
@@ -276,18 +279,30 @@ func ParseObserved(out []byte) (*Observed, error) {
 			}
 			o.Netns[name] = ns
 		case strings.HasPrefix(s.name, "tc "):
-			ns := o.Netns[strings.TrimPrefix(s.name, "tc ")]
+			// "tc NS" is eth0's root qdisc, "tc NS DEV" another's.
+			name, dev, _ := strings.Cut(strings.TrimPrefix(s.name, "tc "), " ")
+			ns := o.Netns[name]
 			if ns == nil {
 				continue
+			}
+			if dev == "" {
+				dev = "eth0"
 			}
 			q, err := ParseQdiscJSON(s.body)
 			if err != nil {
 				// Unreadable output (an old tc without JSON for the
 				// qdisc): the kind from ip stands, its options unknown.
-				q = &Qdisc{Kind: ns.Links["eth0"].Qdisc}
+				q = &Qdisc{Kind: ns.Links[dev].Qdisc}
 			}
-			if q != nil {
+			switch {
+			case q == nil:
+			case dev == "eth0":
 				ns.Qdisc = q
+			default:
+				if ns.Qdiscs == nil {
+					ns.Qdiscs = map[string]*Qdisc{}
+				}
+				ns.Qdiscs[dev] = q
 			}
 		case s.name == "nft":
 			if len(bytes.TrimSpace(s.body)) > 0 {

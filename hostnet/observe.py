@@ -99,10 +99,15 @@ for name in names:
     links, routes = read()
     libc.setns(orig, CLONE_NEWNET)
     out.write(json.dumps(links) + "\n" + json.dumps(routes) + "\n")
-    if any(l.get("ifname") == "eth0" and l.get("qdisc") in ("tbf", "netem") for l in links):
-        out.write("@@tc %s\n" % name)
+    for l in links:
+        if l.get("qdisc") not in ("tbf", "netem"):
+            continue
+        # eth0's as "@@tc NS" (a guest's shaping), another's (a link's end)
+        # as "@@tc NS DEV".
+        dev = l["ifname"]
+        out.write("@@tc %s\n" % name if dev == "eth0" else "@@tc %s %s\n" % (name, dev))
         out.flush()
         import subprocess
-        subprocess.call(["tc", "-j", "-n", name, "qdisc", "show", "dev", "eth0"])
+        subprocess.call(["tc", "-j", "-n", name, "qdisc", "show", "dev", dev])
         out.write("\n")
 out.flush()

@@ -147,23 +147,25 @@ func isLabnetQdisc(kind string) bool { return kind == "tbf" || kind == "netem" }
 // netem one (what labnet puts there). When the kernel lacks the qdisc,
 // tc says "Specified qdisc kind is unknown"; the step then fails naming
 // the module and the host.
-func (c Container) ShapeShell() string {
-	ns := remote.Quote(c.Netns)
-	q := c.Shape.Qdisc()
+func (c Container) ShapeShell() string { return shapeShell(c.Netns, "eth0", c.Host, c.Shape) }
+
+// shapeShell is ShapeShell for any interface of a namespace.
+func shapeShell(netns, dev, host string, sh Shaping) string {
+	ns, d := remote.Quote(netns), remote.Quote(dev)
+	q := sh.Qdisc()
 	if q == "" {
-		return fmt.Sprintf("case $(tc -n %s qdisc show dev eth0 root 2>/dev/null) in *'qdisc tbf '*|*'qdisc netem '*) tc -n %s qdisc del dev eth0 root;; esac", ns, ns)
+		return fmt.Sprintf("case $(tc -n %s qdisc show dev %s root 2>/dev/null) in *'qdisc tbf '*|*'qdisc netem '*) tc -n %s qdisc del dev %s root;; esac", ns, d, ns, d)
 	}
-	host := c.Host
 	if host == "" {
 		host = "this host"
 	}
 	need := "rate needs the kernel's tbf qdisc (sch_tbf)"
-	if c.Shape.Kind() == "netem" {
+	if sh.Kind() == "netem" {
 		need = "delay/loss need the kernel's netem qdisc (sch_netem)"
 	}
 	msg := fmt.Sprintf("%s, which %s does not have", need, host)
-	return fmt.Sprintf("if tcout=$(tc -n %s qdisc replace dev eth0 root %s 2>&1); then :; else case $tcout in *'Specified qdisc kind is unknown'*) echo %s >&2;; *) printf '%%s\\n' \"$tcout\" >&2;; esac; false; fi",
-		ns, q, remote.Quote(msg))
+	return fmt.Sprintf("if tcout=$(tc -n %s qdisc replace dev %s root %s 2>&1); then :; else case $tcout in *'Specified qdisc kind is unknown'*) echo %s >&2;; *) printf '%%s\\n' \"$tcout\" >&2;; esac; false; fi",
+		ns, d, q, remote.Quote(msg))
 }
 
 // AndThen joins two shell parts so the second runs only when the first
@@ -228,27 +230,35 @@ func (s Shaping) matches(q Qdisc) bool {
 // ShapeDrift says how eth0's root qdisc in ns differs from the guest's
 // shaping, e.g. "eth0 has no tbf rate 100mbit (its root qdisc is
 // noqueue)". Without shaping, only a tbf or netem root is drift.
-func (c Container) ShapeDrift(ns *Netns) []string {
-	kind := ns.Links["eth0"].Qdisc
-	if ns.Qdisc != nil {
-		kind = ns.Qdisc.Kind
+func (c Container) ShapeDrift(ns *Netns) []string { return shapeDrift(ns, "eth0", "eth0", c.Shape) }
+
+// shapeDrift is ShapeDrift for any interface of a namespace; what names
+// it in the reasons.
+func shapeDrift(ns *Netns, dev, what string, sh Shaping) []string {
+	kind := ns.Links[dev].Qdisc
+	read := ns.Qdiscs[dev]
+	if dev == "eth0" {
+		read = ns.Qdisc
 	}
-	want := c.Shape.Kind()
+	if read != nil {
+		kind = read.Kind
+	}
+	want := sh.Kind()
 	switch {
 	case want == "":
 		if isLabnetQdisc(kind) {
-			return []string{fmt.Sprintf("eth0 has a %s qdisc the lab does not ask for", kind)}
+			return []string{fmt.Sprintf("%s has a %s qdisc the lab does not ask for", what, kind)}
 		}
 		return nil
 	case kind != want:
 		if kind == "" {
 			kind = "unknown"
 		}
-		return []string{fmt.Sprintf("eth0 has no %s (its root qdisc is %s)", c.Shape, kind)}
-	case ns.Qdisc == nil || !ns.Qdisc.Read:
-		return []string{fmt.Sprintf("eth0's %s qdisc could not be read, wants %s", kind, c.Shape)}
-	case !c.Shape.matches(*ns.Qdisc):
-		return []string{fmt.Sprintf("eth0 has %s, wants %s", ns.Qdisc, c.Shape)}
+		return []string{fmt.Sprintf("%s has no %s (its root qdisc is %s)", what, sh, kind)}
+	case read == nil || !read.Read:
+		return []string{fmt.Sprintf("%s's %s qdisc could not be read, wants %s", what, kind, sh)}
+	case !sh.matches(*read):
+		return []string{fmt.Sprintf("%s has %s, wants %s", what, read, sh)}
 	}
 	return nil
 }

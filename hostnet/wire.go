@@ -20,6 +20,10 @@ type Wire struct {
 	Ends  []WireEnd
 	MTU   int
 	Vxlan *VxlanInfo // the cross-host end's tunnel; nil for a veth pair
+	// Shape: each end's egress shaping, as a guest's eth0 has it (a
+	// host's end is not shaped); Host names the host in tc's errors.
+	Shape Shaping
+	Host  string
 }
 
 // WireEnd is one end of a wire: an interface in a node's namespace.
@@ -133,6 +137,9 @@ func (w Wire) Judge(n Names, k *Observed) Verdict {
 				v.Drift = append(v.Drift, fmt.Sprintf("default route via %s on %s is missing", e.Gateway, e.what()))
 			}
 		}
+		if ns := k.Netns[e.Netns]; e.Netns != "" && ns != nil {
+			v.Drift = append(v.Drift, shapeDrift(ns, e.Ifname, e.what(), w.Shape)...)
+		}
 		if w.Vxlan != nil {
 			l.Name = e.what()
 			if remake := vxlanDrift(l, true, *w.Vxlan); len(remake) > 0 {
@@ -183,6 +190,22 @@ func (w Wire) DeleteShell() string {
 		l = append(l, fmt.Sprintf("if %s link show dev %s >/dev/null 2>&1; then %s link del dev %s; fi", e.ip(), dev, e.ip(), dev))
 	}
 	return strings.Join(l, "\n") + "\ntrue"
+}
+
+// ShapeShell sets every guest end's root qdisc to the link's shaping
+// (removing labnet's when it has none); "" when there is nothing to do.
+// update: the ends may carry an old shaping.
+func (w Wire) ShapeShell(update bool) string {
+	if w.Shape.IsZero() && !update {
+		return ""
+	}
+	var l []string
+	for _, e := range w.Ends {
+		if e.Netns != "" {
+			l = append(l, shapeShell(e.Netns, e.Ifname, w.Host, w.Shape))
+		}
+	}
+	return strings.Join(l, "\n")
 }
 
 // DownShell takes every end down: a fault, which refresh then sees as

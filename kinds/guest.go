@@ -121,7 +121,7 @@ func shapeNeeded(ct hostnet.Container, update bool, k *hostnet.Observed) bool {
 // NeedsNetem says whether a resource asks for delay or loss (the kernel's
 // netem, probed on its host before anything changes).
 func NeedsNetem(kind string, a Attrs) bool {
-	return Of(kind).Guest && (a["delay"] != "" || a["loss"] != "")
+	return a["delay"] != "" || a["loss"] != "" // guests' and links' shaping
 }
 
 // RemovableWithTheRead says whether a going resource is removed by

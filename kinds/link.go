@@ -22,12 +22,14 @@ func (link) Info() Info {
 			"vni", "port", "local", "remote", "peer"}}
 }
 
-// Faults: a link can be taken down and brought up again.
-func (link) Faults() []string { return []string{"down", "up"} }
+// Faults: a link can be taken down and brought up again, and shaped
+// otherwise than the lab says ("shape rate=1mbit delay=50ms loss=5%")
+// and back ("unshape").
+func (link) Faults() []string { return []string{"down", "up", "shape", "unshape"} }
 
 func linkOf(addr string, a Attrs) (hostnet.Wire, error) {
 	p := parser{a: a}
-	w := hostnet.Wire{Addr: addr, MTU: p.num("mtu", 68, 65535)}
+	w := hostnet.Wire{Addr: addr, MTU: p.num("mtu", 68, 65535), Shape: p.shaping(), Host: p.str("host")}
 	end := func(side string) hostnet.WireEnd {
 		p.str(side + "_node")
 		e := hostnet.WireEnd{Netns: p.optName(side + "_netns"), Ifname: p.name(side + "_ifname"),
@@ -114,7 +116,7 @@ func (link) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, err
 	if op.Delete {
 		return hostnet.Step{Shell: w.DeleteShell()}, nil
 	}
-	s := hostnet.Step{Inside: w.Inside(n)}
+	s := hostnet.Step{Inside: w.Inside(n), Shell: w.ShapeShell(op.Update)}
 	if !op.Update {
 		s.Batch = w.CreateBatch()
 	}
@@ -123,14 +125,34 @@ func (link) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, err
 
 // Fault takes the link's ends on this host down; up sets them up as
 // create does, routes included (the kernel drops the routes through an
-// interface that goes down).
+// interface that goes down); shape gives them another shaping, unshape
+// the lab's again.
 func (link) Fault(n hostnet.Names, addr string, a Attrs, action string) (hostnet.Step, error) {
 	w, err := linkOf(addr, a)
 	if err != nil {
 		return hostnet.Step{}, err
 	}
-	if action == "up" {
+	verb, args, _ := strings.Cut(action, " ")
+	switch verb {
+	case "up":
 		return hostnet.Step{Inside: w.Inside(n)}, nil
+	case "shape":
+		sa := Attrs{}
+		for _, kv := range strings.Fields(args) {
+			k, v, _ := strings.Cut(kv, "=")
+			if k != "rate" && k != "delay" && k != "loss" {
+				return hostnet.Step{}, fmt.Errorf("shape takes rate=, delay= and loss=, not %q", kv)
+			}
+			sa[k] = v
+		}
+		p := parser{a: sa}
+		w.Shape = p.shaping()
+		if err := p.done(addr); err != nil {
+			return hostnet.Step{}, err
+		}
+		return hostnet.Step{Shell: w.ShapeShell(true)}, nil
+	case "unshape":
+		return hostnet.Step{Shell: w.ShapeShell(true)}, nil
 	}
 	return hostnet.Step{Shell: w.DownShell()}, nil
 }

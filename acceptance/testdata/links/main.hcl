@@ -52,6 +52,7 @@ link "a-r" {
     ifname  = "eth1"
     address = "10.0.1.1/24"
   }
+  rate = "200mbit" # each end's egress
 }
 
 link "r-b" {

@@ -1,4 +1,4 @@
-# error: link.x has no fault "explode"; a link link.x can be: down, up @ 22:13
+# error: link.x has no fault "explode"; a link link.x can be: down, up, shape, unshape @ 22:13
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 container "r1" { host = host.h }

@@ -52,6 +52,7 @@ link "a-r" {
     ifname  = "eth1"
     address = "10.0.1.1/24"
   }
+  rate = "200mbit" # each end's egress
 }
 
 link "r-b" {
@@ -148,13 +149,6 @@ check "b-back" {
   within  = "10s"
 }
 
-check "b-now" {
-  from    = container.a
-  address = "10.0.2.2"
-  ping    = true
-  timeout = "2s"
-}
-
 scenario "failover" {
   step {
     fault = "down"
@@ -170,21 +164,5 @@ scenario "failover" {
   }
   step {
     checks = [check.b-back]
-  }
-}
-
-# Fails on purpose (b is cut off): its last step is skipped and the link
-# is brought up again at its end.
-scenario "left-broken" {
-  step {
-    fault = "down"
-    on    = link.r-b
-  }
-  step {
-    checks = [check.b-now]
-  }
-  step {
-    fault = "stop"
-    on    = container.r
   }
 }
