@@ -2,13 +2,17 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math/big"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"unicode/utf8"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 	"github.com/zclconf/go-cty/cty/gocty"
@@ -17,7 +21,7 @@ import (
 // functions returns the functions available to lab expressions. file() reads
 // paths relative to dir.
 func functions(dir string) map[string]function.Function {
-	return map[string]function.Function{
+	fs := map[string]function.Function{
 		"abs":             stdlib.AbsoluteFunc,
 		"ceil":            stdlib.CeilFunc,
 		"floor":           stdlib.FloorFunc,
@@ -83,6 +87,63 @@ func functions(dir string) map[string]function.Function {
 		"cidrnetmask":     cidrNetmaskFunc,
 		"file":            makeFileFunc(dir),
 	}
+	// A template sees every function but templatefile itself (a template
+	// rendering templates could recurse without end).
+	fs["templatefile"] = makeTemplateFileFunc(dir, maps.Clone(fs))
+	return fs
+}
+
+// makeTemplateFileFunc renders a file as an HCL template ("${name}",
+// "%{ for x in xs }...%{ endfor }") with the variables of a map or object,
+// as Terraform's templatefile does.
+func makeTemplateFileFunc(dir string, funcs map[string]function.Function) function.Function {
+	return function.New(&function.Spec{
+		Description: "Renders a file, relative to the lab directory, as a template with the given variables.",
+		Params: []function.Parameter{
+			{Name: "path", Type: cty.String},
+			{Name: "vars", Type: cty.DynamicPseudoType},
+		},
+		Type: function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			name := args[0].AsString()
+			p := name
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return cty.NilVal, fmt.Errorf("cannot read %s: %v", name, err)
+			}
+			vars := args[1]
+			if vars.IsNull() || !(vars.Type().IsObjectType() || vars.Type().IsMapType()) {
+				return cty.NilVal, fmt.Errorf("vars must be a map or an object of the template's variables")
+			}
+			expr, diags := hclsyntax.ParseTemplate(b, name, hcl.Pos{Line: 1, Column: 1, Byte: 0})
+			if diags.HasErrors() {
+				return cty.NilVal, fmt.Errorf("%s", diags.Error())
+			}
+			ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: funcs}
+			for it := vars.ElementIterator(); it.Next(); {
+				k, v := it.Element()
+				ctx.Variables[k.AsString()] = v
+			}
+			for _, t := range expr.Variables() {
+				if _, ok := ctx.Variables[t.RootName()]; !ok {
+					r := t.SourceRange()
+					return cty.NilVal, fmt.Errorf("%s:%d,%d: the template uses %q, which vars does not set", name, r.Start.Line, r.Start.Column, t.RootName())
+				}
+			}
+			v, diags := expr.Value(ctx)
+			if diags.HasErrors() {
+				return cty.NilVal, fmt.Errorf("%s", diags.Error())
+			}
+			v, err = convert.Convert(v, cty.String)
+			if err != nil || v.IsNull() {
+				return cty.NilVal, fmt.Errorf("%s does not render to a string", name)
+			}
+			return v, nil
+		},
+	})
 }
 
 // lengthFunc is stdlib's length extended to strings, as Terraform users expect.

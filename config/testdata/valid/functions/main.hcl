@@ -45,6 +45,7 @@ output "misc" {
     merged  = merge({ a = 1 }, { b = 2 })
     title   = title("hello world")
     fl      = formatlist("%s!", ["a", "b"])
+    tmpl    = templatefile("router.tftpl", { name = "r1", addrs = ["10.0.12.1/30", "10.0.13.1/30"] })
     gw      = network.lan.gateway
     brgw    = bridge.b[1].gateway
   }
