@@ -97,9 +97,9 @@ func Lab(lab *config.Lab) []*Resource {
 		nodes[h.Addr], nodeHost[h.Addr] = "", h.Addr
 	}
 	guest := func(g guestSpec) {
-		var ports []string
+		var ports []kinds.Port
 		for _, p := range g.ports {
-			ports = append(ports, fmt.Sprintf("%d/%s->%d", p.HostPort, p.Protocol, p.Port))
+			ports = append(ports, kinds.Port{HostPort: p.HostPort, Protocol: p.Protocol, Port: p.Port})
 			rules[g.host] = append(rules[g.host], hostnet.NatRule{Owner: g.addr, Kind: "dnat", Proto: p.Protocol,
 				DstAddr: hosts[g.host].Address, DstPort: p.HostPort, ToAddr: g.address, ToPort: p.Port})
 		}
@@ -113,7 +113,7 @@ func Lab(lab *config.Lab) []*Resource {
 		a := map[string]string{
 			"host": g.host, "bridge": g.parent, "bridge_ifname": g.ifname, "address": g.address.String(),
 			"bits": strconv.Itoa(g.bits), "gateway": gw, "mtu": mtu,
-			"netns": n.Netns(g.name), "veth": n.HostVeth(g.addr), "ports": strings.Join(ports, " "),
+			"netns": n.Netns(g.name), "veth": n.HostVeth(g.addr), "ports": kinds.PortsAttr(ports),
 		}
 		for k, v := range shapingAttrs(g.shaping) {
 			a[k] = v

@@ -38,7 +38,7 @@ func TestEveryKindRegistered(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", r.Addr, err)
 		}
-		if err := k.Check(r.Addr, r.Attrs); err != nil {
+		if _, err := k.Spec(r.Addr, r.Attrs); err != nil {
 			t.Errorf("%s: %v", r.Addr, err)
 		}
 	}
@@ -80,7 +80,7 @@ func TestCheckNamesTheAttribute(t *testing.T) {
 	if len(tried) < 50 {
 		t.Errorf("only %d kind attributes tried", len(tried))
 	}
-	st := &state.State{Resources: []*state.Resource{{Addr: "bridge.b", Kind: kinds.Bridge, Attrs: map[string]string{"host": "host.h", "ifname": "b", "cidr": "10.0.0.0/24", "gateway": "10.0.0.300"}}}}
+	st := &state.State{Resources: []*state.Resource{{Addr: "bridge.b", Kind: kinds.Bridge, Attrs: map[string]string{"host": "host.h", "ifname": "b", "cidr": "10.0.0.0/24", "gateway": "10.0.0.300", "masquerade": "true"}}}}
 	if err := kinds.CheckState(st); err == nil || err.Error() != `state: bridge.b: attribute "gateway" ("10.0.0.300"): ParseAddr("10.0.0.300"): IPv4 field has value >255` {
 		t.Errorf("CheckState: %v", err)
 	}

@@ -21,14 +21,22 @@ func CheckState(st *state.State) error {
 	return nil
 }
 
-// Check parses one resource's attributes: its kind's spec, and the
-// references every kind shares (the resource it lives inside, its host).
+// Check parses one resource's attributes: what its kind shares with every
+// other (the resource it lives inside, its host), then its spec.
 func Check(kind, addr string, a Attrs) error {
 	k, err := Get(kind)
 	if err != nil {
 		return fmt.Errorf("%s: %w", addr, err)
 	}
-	in := k.Info()
+	if err := checkShared(k.Info(), addr, a); err != nil {
+		return err
+	}
+	_, err = k.Spec(addr, a)
+	return err
+}
+
+// checkShared: plan relies on these references whatever the kind.
+func checkShared(in Info, addr string, a Attrs) error {
 	p := parser{a: a}
 	if in.Parent != "" {
 		p.str(in.Parent)
@@ -36,8 +44,9 @@ func Check(kind, addr string, a Attrs) error {
 	if in.Provider == "" {
 		p.str("host")
 	}
-	if err := p.done(addr); err != nil {
-		return err
+	// Not p.done: the kind's spec says which other attributes it has.
+	if p.err != nil {
+		return fmt.Errorf("%s: %w", addr, p.err)
 	}
-	return k.Check(addr, a)
+	return nil
 }

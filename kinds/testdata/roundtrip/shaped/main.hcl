@@ -1,0 +1,36 @@
+# What no other lab sets, for TestSpecRoundTrip: a container with every
+# shaping attribute and ports of both protocols.
+
+lab {
+  name = "shaped"
+}
+
+network "lan" {
+  cidr = "192.168.78.0/24"
+}
+
+host "node" {
+  network = network.lan
+}
+
+bridge "br0" {
+  host = host.node
+  cidr = "10.78.0.0/24"
+}
+
+container "c" {
+  host   = host.node
+  bridge = bridge.br0
+  rate   = "1.5mbit"
+  delay  = "20ms"
+  loss   = "0.5%"
+  port {
+    host_port = 5353
+    port      = 53
+    protocol  = "udp"
+  }
+  port {
+    host_port = 8080
+    port      = 80
+  }
+}
