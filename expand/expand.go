@@ -5,7 +5,6 @@
 package expand
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -269,10 +268,9 @@ func Lab(lab *config.Lab) []*Resource {
 	}
 	process := func(addr, name, on string, command []string, deps []string) {
 		host, netns := nodeHost[on], nodes[on]
-		cmd, _ := json.Marshal(command)
 		hn := hosts[host].Name
 		res = append(res, &Resource{Addr: addr, Kind: kinds.Process, Host: host, Attrs: map[string]string{
-			"on": on, "host": host, "host_name": hn, "netns": netns, "command": string(cmd),
+			"on": on, "host": host, "host_name": hn, "netns": netns, "command": kinds.CommandAttr(command),
 			"owner": n.Owner(hn, addr), "log": n.LogFile(name),
 		}, Deps: deps})
 	}
@@ -292,9 +290,8 @@ func Lab(lab *config.Lab) []*Resource {
 			continue
 		}
 		hostnet.SortRules(rs)
-		b, _ := json.Marshal(rs)
 		res = append(res, &Resource{Addr: NatTableAddr(h.Name), Kind: kinds.NatTable, Host: h.Addr, Attrs: map[string]string{
-			"host": h.Addr, "table": n.Table(), "rules": string(b),
+			"host": h.Addr, "table": n.Table(), "rules": kinds.RulesAttr(rs),
 		}, Deps: []string{h.Addr}})
 	}
 	Sort(res)

@@ -1,7 +1,6 @@
 package kinds
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -20,9 +19,12 @@ import (
 // read, so that done can refuse one the kind does not know: a kind's spec
 // then cannot drop an attribute on its way to the state file.
 type parser struct {
-	a    Attrs
-	err  error
-	read []string // the attributes present and read, each once
+	a   Attrs
+	err error
+	// The attributes present and read, each once: an array, not a slice,
+	// so that a parse allocates nothing for it (no kind reads 24).
+	read  [24]string
+	nread int
 }
 
 func (p *parser) fail(key string, err error) {
@@ -34,11 +36,9 @@ func (p *parser) fail(key string, err error) {
 // get is an attribute's value, "" when absent, noted as read.
 func (p *parser) get(key string) string {
 	v, ok := p.a[key]
-	if ok && !slices.Contains(p.read, key) {
-		if p.read == nil {
-			p.read = make([]string, 0, len(p.a))
-		}
-		p.read = append(p.read, key)
+	if ok && !slices.Contains(p.read[:p.nread], key) {
+		p.read[p.nread] = key
+		p.nread++
 	}
 	return v
 }
@@ -47,10 +47,10 @@ func (p *parser) get(key string) string {
 // (in sorted order) that was not read, naming the resource; nil when
 // every attribute parsed. An empty attribute is an absent one.
 func (p *parser) done(addr string) error {
-	if p.err == nil && len(p.read) < len(p.a) {
+	if p.err == nil && p.nread < len(p.a) {
 		var unknown []string
 		for k, v := range p.a {
-			if v != "" && !slices.Contains(p.read, k) {
+			if v != "" && !slices.Contains(p.read[:p.nread], k) {
 				unknown = append(unknown, k)
 			}
 		}
@@ -274,12 +274,15 @@ func (o out) boolean(k string, b *bool) {
 	}
 }
 
-// json is v as expand encodes a JSON attribute (encoding/json, compact).
-func (o out) json(k string, v any) {
-	b, err := json.Marshal(v)
+// jsonAttr is the text of a JSON attribute (a command, nat rules), for
+// expand and for a spec's Attrs alike, so the two agree byte for byte:
+// compact encoding/json/v2, which is also quicker than encoding/json on
+// the path of every load.
+func jsonAttr(v any) string {
+	b, err := jsonv2.Marshal(v)
 	if err != nil {
-		// Only strings and the kinds' own rule and peer types go here.
+		// Only lists of strings and of hostnet.NatRule come here.
 		panic(err)
 	}
-	o[k] = string(b)
+	return string(b)
 }

@@ -19,7 +19,7 @@ func (natTable) Info() Info {
 }
 
 // natTableSpec is a host's nat table's typed spec: its rules as objects
-// (the "rules" attribute holds them as JSON text, as expand encodes them).
+// (the "rules" attribute holds them as JSON text, RulesAttr).
 type natTableSpec struct {
 	Host  string    `json:"host,omitzero"`
 	Table string    `json:"table,omitzero"`
@@ -66,13 +66,16 @@ func (s *natTableSpec) Attrs() Attrs {
 		for i, r := range s.Rules {
 			rs[i] = hostnet.NatRule(r)
 		}
-		o.json("rules", rs)
+		o.str("rules", RulesAttr(rs))
 	}
 	return Attrs(o)
 }
 
 func (natTable) Spec(addr string, a Attrs) (Spec, error) { return natTableSpecOf(addr, a) }
 func (natTable) NewSpec() Spec                           { return &natTableSpec{} }
+
+// RulesAttr is a nat table's "rules" attribute: its rules as JSON.
+func RulesAttr(rs []hostnet.NatRule) string { return jsonAttr(rs) }
 
 func rulesOf(addr string, a Attrs) ([]hostnet.NatRule, error) {
 	s, err := natTableSpecOf(addr, a)

@@ -47,7 +47,7 @@ func (s *processSpec) Attrs() Attrs {
 	o.str("host_name", s.HostName)
 	o.str("netns", s.Netns)
 	if len(s.Command) > 0 {
-		o.json("command", s.Command)
+		o.str("command", CommandAttr(s.Command))
 	}
 	o.str("owner", s.Owner)
 	o.str("log", s.Log)
@@ -56,6 +56,10 @@ func (s *processSpec) Attrs() Attrs {
 
 func (process) Spec(addr string, a Attrs) (Spec, error) { return processSpecOf(addr, a) }
 func (process) NewSpec() Spec                           { return &processSpec{} }
+
+// CommandAttr is a process's "command" attribute: its arguments as a
+// JSON list.
+func CommandAttr(cmd []string) string { return jsonAttr(cmd) }
 
 func processOf(addr string, a Attrs) (hostnet.Process, error) {
 	s, err := processSpecOf(addr, a)
