@@ -434,6 +434,34 @@ func TestBrokenStateStopsFirst(t *testing.T) {
 	}
 }
 
+// TestPlanFromAVersion1State: the docker lab's state as the labnet before
+// version 2 wrote it (kinds/testdata/v1) plans nothing to do, and show
+// prints its attributes, without a host (plan -refresh=false).
+func TestPlanFromAVersion1State(t *testing.T) {
+	src := filepath.Join("..", "kinds", "testdata", "v1", "docker")
+	hcl, err := os.ReadFile(filepath.Join(src, "main.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := os.ReadFile(filepath.Join(src, "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeLab(t, map[string]string{"main.hcl": string(hcl)})
+	if err := os.MkdirAll(filepath.Join(dir, ".labnet"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".labnet", "state.json"), v1, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := run(t, dir, "", "plan", "-refresh=false"); code != 0 || !strings.Contains(out, "No changes.") {
+		t.Errorf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := run(t, dir, "", "show"); code != 0 || !strings.Contains(out, "# container.web[0]") || !strings.Contains(out, `ports            = "8080/tcp->80"`) {
+		t.Errorf("show: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
 // TestValidateExpectOutput: expect_output must be a regular expression,
 // on an exec check.
 func TestValidateCheckProbes(t *testing.T) {
