@@ -58,3 +58,32 @@ func BenchmarkRemovalStage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStateLoadSave: what every command on scaleLab's 1,000
+// containers (and their 1,000 processes) pays to read its state and check
+// every value, and what every stage of an apply pays to write it.
+func BenchmarkStateLoadSave(b *testing.B) {
+	st := state.New("scale")
+	for _, w := range scaleLab(b, 1000) {
+		st.Put(&state.Resource{Addr: w.Addr, Kind: w.Kind, Host: w.Host, Attrs: w.Attrs, Deps: w.Deps})
+	}
+	d := state.Dir{Path: b.TempDir()}
+	if err := d.Save(st, kinds.StateCodec); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("load", func(b *testing.B) {
+		for b.Loop() {
+			// Load checks every value as it decodes it.
+			if _, err := d.Load(kinds.StateCodec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("save", func(b *testing.B) {
+		for b.Loop() {
+			if err := d.Save(st, kinds.StateCodec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -95,7 +95,7 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, obs p
 			}
 		}
 		if marked {
-			if err := e.Dir.Save(st); err != nil {
+			if err := e.Dir.Save(st, kinds.StateCodec); err != nil {
 				return err
 			}
 		}
@@ -125,7 +125,7 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, obs p
 		}
 		st.Remove(removed...)
 		mu.Unlock()
-		if err := e.Dir.Save(st); err != nil {
+		if err := e.Dir.Save(st, kinds.StateCodec); err != nil {
 			return err
 		}
 	}

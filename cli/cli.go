@@ -275,7 +275,7 @@ func (u *ui) plan(ctx context.Context, args []string) int {
 		return 1
 	}
 	if e.Pinned() {
-		if err := w.dir.Save(st); err != nil {
+		if err := w.dir.Save(st, kinds.StateCodec); err != nil {
 			u.errorf("%v", err)
 			return 1
 		}
@@ -636,7 +636,7 @@ func (u *ui) test(ctx context.Context, args []string) int {
 	if !ok {
 		return 1
 	}
-	st, err := w.dir.Load()
+	st, err := w.dir.Load(kinds.StateCodec)
 	if err != nil {
 		u.errorf("%v", err)
 		return 1
@@ -719,7 +719,7 @@ func (u *ui) show(args []string) int {
 	if fs.Parse(args) != nil {
 		return 1
 	}
-	st, err := state.Dir{Path: *statePath}.Load()
+	st, err := state.Dir{Path: *statePath}.Load(kinds.StateCodec)
 	if err != nil {
 		u.errorf("%v", err)
 		return 1
@@ -795,7 +795,7 @@ func (u *ui) stateCmd(args []string) int {
 	if fs.Parse(args[1:]) != nil {
 		return 1
 	}
-	st, err := state.Dir{Path: *statePath}.Load()
+	st, err := state.Dir{Path: *statePath}.Load(kinds.StateCodec)
 	if err != nil {
 		u.errorf("%v", err)
 		return 1
@@ -825,7 +825,7 @@ func (u *ui) rmHostKey(args []string) int {
 		return 1
 	}
 	defer unlock()
-	st, err := d.Load()
+	st, err := d.Load(kinds.StateCodec)
 	if err != nil || st == nil {
 		u.errorf("no state (%v)", err)
 		return 1
@@ -841,7 +841,7 @@ func (u *ui) rmHostKey(args []string) int {
 	}
 	delete(rec, "host_key")
 	r.Record, _ = json.Marshal(rec)
-	if err := d.Save(st); err != nil {
+	if err := d.Save(st, kinds.StateCodec); err != nil {
 		u.errorf("%v", err)
 		return 1
 	}

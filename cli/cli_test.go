@@ -279,7 +279,7 @@ func TestInitAndCompletion(t *testing.T) {
 func TestTestRunRegexp(t *testing.T) {
 	dir := writeLab(t, map[string]string{"main.hcl": goodLab})
 	os.MkdirAll(filepath.Join(dir, ".labnet"), 0o700)
-	os.WriteFile(filepath.Join(dir, ".labnet", "state.json"), []byte(`{"version":1,"serial":1,"lineage":"x","lab":"clitest","resources":[{"addr":"network.lan","kind":"network","attrs":{}}]}`), 0o600)
+	os.WriteFile(filepath.Join(dir, ".labnet", "state.json"), []byte(`{"version":2,"serial":1,"lineage":"x","lab":"clitest","resources":[{"addr":"network.lan","kind":"network","spec":{"name":"lan","cidr":"192.168.60.0/24","gateway":"192.168.60.254"}}]}`), 0o600)
 	_, errOut, code := run(t, dir, "", "test", "-run", "([")
 	if code != 1 || !strings.Contains(errOut, "-run") {
 		t.Fatalf("bad -run: %d %q", code, errOut)
@@ -405,24 +405,60 @@ func TestProgressOneWritePerBatch(t *testing.T) {
 	}
 }
 
-// TestBrokenStateStopsFirst: a state value broken by hand stops plan,
-// apply, destroy and exec with the resource and attribute named, before
-// any host is read (the lab's netns host does not even exist here).
+// TestBrokenStateStopsFirst: a state value broken by hand, in a version 2
+// state or in a version 1 state being upgraded, stops plan, apply,
+// destroy and exec with the resource and attribute named, before any host
+// is read (the lab's netns host does not even exist here).
 func TestBrokenStateStopsFirst(t *testing.T) {
-	dir := writeLab(t, map[string]string{"main.hcl": goodLab})
-	st := `{"version":1,"serial":3,"lineage":"x","lab":"clitest","resources":[` +
-		`{"addr":"bridge.br","kind":"bridge","host":"host.a","attrs":{"host":"host.a","ifname":"br","cidr":"172.20.0.0/24","gateway":"172.20.0.300"}}]}`
+	for _, tt := range []struct{ state, want string }{
+		{`{"version":2,"serial":3,"lineage":"x","lab":"clitest","resources":[` +
+			`{"addr":"bridge.br","kind":"bridge","host":"host.a","spec":{"host":"host.a","ifname":"br","cidr":"172.20.0.0/24","gateway":"172.20.0.300","masquerade":false}}]}`,
+			`.labnet/state.json: bridge.br: attribute "gateway": ParseAddr("172.20.0.300"): IPv4 field has value >255 (fix the value in .labnet/state.json;`},
+		{`{"version":1,"serial":3,"lineage":"x","lab":"clitest","resources":[` +
+			`{"addr":"bridge.br","kind":"bridge","host":"host.a","attrs":{"host":"host.a","ifname":"br","cidr":"172.20.0.0/24","gateway":"172.20.0.300","masquerade":"false"}}]}`,
+			`.labnet/state.json: upgrading from version 1: bridge.br: attribute "gateway" ("172.20.0.300")`},
+	} {
+		dir := writeLab(t, map[string]string{"main.hcl": goodLab})
+		if err := os.MkdirAll(filepath.Join(dir, ".labnet"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, ".labnet", "state.json"), []byte(tt.state), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"plan"}, {"apply", "-auto-approve"}, {"destroy", "-auto-approve"}, {"exec", "host.a", "true"}} {
+			_, errOut, code := run(t, dir, "", args...)
+			if code != 1 || !strings.Contains(errOut, tt.want) {
+				t.Errorf("%v: exit %d\n%s", args, code, errOut)
+			}
+		}
+	}
+}
+
+// TestPlanFromAVersion1State: the docker lab's state as the labnet before
+// version 2 wrote it (kinds/testdata/v1) plans nothing to do, and show
+// prints its attributes, without a host (plan -refresh=false).
+func TestPlanFromAVersion1State(t *testing.T) {
+	src := filepath.Join("..", "kinds", "testdata", "v1", "docker")
+	hcl, err := os.ReadFile(filepath.Join(src, "main.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := os.ReadFile(filepath.Join(src, "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeLab(t, map[string]string{"main.hcl": string(hcl)})
 	if err := os.MkdirAll(filepath.Join(dir, ".labnet"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ".labnet", "state.json"), []byte(st), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, ".labnet", "state.json"), v1, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"plan"}, {"apply", "-auto-approve"}, {"destroy", "-auto-approve"}, {"exec", "host.a", "true"}} {
-		_, errOut, code := run(t, dir, "", args...)
-		if code != 1 || !strings.Contains(errOut, `state: bridge.br: attribute "gateway" ("172.20.0.300")`) {
-			t.Errorf("%v: exit %d\n%s", args, code, errOut)
-		}
+	if out, errOut, code := run(t, dir, "", "plan", "-refresh=false"); code != 0 || !strings.Contains(out, "No changes.") {
+		t.Errorf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := run(t, dir, "", "show"); code != 0 || !strings.Contains(out, "# container.web[0]") || !strings.Contains(out, `ports            = "8080/tcp->80"`) {
+		t.Errorf("show: exit %d\n%s%s", code, out, errOut)
 	}
 }
 

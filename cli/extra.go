@@ -37,7 +37,7 @@ func (u *ui) graph(args []string) int {
 		return 1
 	}
 	// An applied host is drawn as it was made.
-	if st, err := w.dir.Load(); err == nil && st != nil {
+	if st, err := w.dir.Load(kinds.StateCodec); err == nil && st != nil {
 		for _, note := range w.providerNotes(st) {
 			u.warnf("%s", note)
 		}

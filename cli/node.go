@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -36,12 +37,11 @@ func (u *ui) nodeSession(ctx context.Context, nf nodeFlags, addr string) (*works
 	if !ok {
 		return nil, check.Node{}, nil, nil, false
 	}
-	st, err := w.dir.Load()
+	st, err := w.dir.Load(kinds.StateCodec)
 	if err != nil || st == nil {
-		u.errorf("the lab is not applied (%v)", err)
-		return nil, check.Node{}, nil, nil, false
-	}
-	if err := kinds.CheckState(st); err != nil {
+		if err == nil {
+			err = errors.New("the lab is not applied")
+		}
 		u.errorf("%v", err)
 		return nil, check.Node{}, nil, nil, false
 	}

@@ -133,9 +133,11 @@ func (w *workspace) engine(parallelism int) (*apply.Engine, error) {
 	return e, nil
 }
 
-// loadState reads the state or starts a new one; a state of another lab is refused.
+// loadState reads the state, every value checked (a broken one stops the
+// command before any host is read), or starts a new one; a state of
+// another lab is refused.
 func (w *workspace) loadState() (*state.State, error) {
-	st, err := w.dir.Load()
+	st, err := w.dir.Load(kinds.StateCodec)
 	if err != nil {
 		return nil, err
 	}
@@ -144,9 +146,6 @@ func (w *workspace) loadState() (*state.State, error) {
 	}
 	if st.Lab != w.lab.Name {
 		return nil, fmt.Errorf("%s holds the state of lab %q, not %q: rename the lab back or use -state", w.dir.Path, st.Lab, w.lab.Name)
-	}
-	if err := kinds.CheckState(st); err != nil {
-		return nil, fmt.Errorf("%w (fix the value in %s/state.json; the previous version is in state.json.backup)", err, w.dir.Path)
 	}
 	return st, nil
 }

@@ -5,7 +5,6 @@
 package expand
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -97,9 +96,9 @@ func Lab(lab *config.Lab) []*Resource {
 		nodes[h.Addr], nodeHost[h.Addr] = "", h.Addr
 	}
 	guest := func(g guestSpec) {
-		var ports []string
+		var ports []kinds.Port
 		for _, p := range g.ports {
-			ports = append(ports, fmt.Sprintf("%d/%s->%d", p.HostPort, p.Protocol, p.Port))
+			ports = append(ports, kinds.Port{HostPort: p.HostPort, Protocol: p.Protocol, Port: p.Port})
 			rules[g.host] = append(rules[g.host], hostnet.NatRule{Owner: g.addr, Kind: "dnat", Proto: p.Protocol,
 				DstAddr: hosts[g.host].Address, DstPort: p.HostPort, ToAddr: g.address, ToPort: p.Port})
 		}
@@ -113,7 +112,7 @@ func Lab(lab *config.Lab) []*Resource {
 		a := map[string]string{
 			"host": g.host, "bridge": g.parent, "bridge_ifname": g.ifname, "address": g.address.String(),
 			"bits": strconv.Itoa(g.bits), "gateway": gw, "mtu": mtu,
-			"netns": n.Netns(g.name), "veth": n.HostVeth(g.addr), "ports": strings.Join(ports, " "),
+			"netns": n.Netns(g.name), "veth": n.HostVeth(g.addr), "ports": kinds.PortsAttr(ports),
 		}
 		for k, v := range shapingAttrs(g.shaping) {
 			a[k] = v
@@ -316,10 +315,9 @@ func Lab(lab *config.Lab) []*Resource {
 	}
 	process := func(addr, name, on string, command []string, deps []string) {
 		host, netns := nodeHost[on], nodes[on]
-		cmd, _ := json.Marshal(command)
 		hn := hosts[host].Name
 		res = append(res, &Resource{Addr: addr, Kind: kinds.Process, Host: host, Attrs: map[string]string{
-			"on": on, "host": host, "host_name": hn, "netns": netns, "command": string(cmd),
+			"on": on, "host": host, "host_name": hn, "netns": netns, "command": kinds.CommandAttr(command),
 			"owner": n.Owner(hn, addr), "log": n.LogFile(name),
 		}, Deps: deps})
 	}
@@ -339,9 +337,8 @@ func Lab(lab *config.Lab) []*Resource {
 			continue
 		}
 		hostnet.SortRules(rs)
-		b, _ := json.Marshal(rs)
 		res = append(res, &Resource{Addr: NatTableAddr(h.Name), Kind: kinds.NatTable, Host: h.Addr, Attrs: map[string]string{
-			"host": h.Addr, "table": n.Table(), "rules": string(b),
+			"host": h.Addr, "table": n.Table(), "rules": kinds.RulesAttr(rs),
 		}, Deps: []string{h.Addr}})
 	}
 	Sort(res)

@@ -202,11 +202,7 @@ func TestObjectsFromAttrs(t *testing.T) {
 	}
 	// Every resource's attributes parse into its kind's spec.
 	for _, r := range rs {
-		k, err := kinds.Get(r.Kind)
-		if err == nil {
-			err = k.Check(r.Addr, r.Attrs)
-		}
-		if err != nil {
+		if err := kinds.Check(r.Kind, r.Addr, r.Attrs); err != nil {
 			t.Errorf("%s: %v", r.Addr, err)
 		}
 	}

@@ -1,6 +1,8 @@
 package kinds
 
 import (
+	"net/netip"
+
 	"github.com/labnet-dev/labnet/hostnet"
 )
 
@@ -14,14 +16,41 @@ func (bridge) Info() Info {
 	return Info{Name: Bridge, Order: 3, Parents: []string{"host"}, ForceNew: []string{"host", "ifname", "cidr", "gateway"}}
 }
 
-func bridgeOf(addr string, a Attrs) (hostnet.Bridge, error) {
-	p := parser{a: a}
-	b := hostnet.Bridge{Addr: addr, Ifname: p.name("ifname"), CIDR: p.prefix("cidr"), Gateway: p.addr("gateway")}
-	return b, p.done(addr)
+// bridgeSpec is a bridge's typed spec. Masquerade is what the host's
+// nat_table does for it; it is kept here to be shown and diffed.
+type bridgeSpec struct {
+	Host       string       `json:"host,omitzero"`
+	Ifname     string       `json:"ifname,omitzero"`
+	CIDR       netip.Prefix `json:"cidr,omitzero"`
+	Gateway    netip.Addr   `json:"gateway,omitzero"`
+	Masquerade *bool        `json:"masquerade,omitzero"` // nil: absent, not false
 }
 
-func (bridge) Check(addr string, a Attrs) error { _, err := bridgeOf(addr, a); return err }
-func (bridge) Reads(r *Reads, a Attrs)          { r.Link(a["ifname"]) }
+func bridgeSpecOf(addr string, a Attrs) (*bridgeSpec, error) {
+	p := parser{a: a}
+	s := &bridgeSpec{Host: p.str("host"), Ifname: p.name("ifname"), CIDR: p.prefix("cidr"), Gateway: p.addr("gateway"), Masquerade: p.boolean("masquerade")}
+	return s, p.done(addr)
+}
+
+func (s *bridgeSpec) Attrs() Attrs {
+	o := make(out, 5)
+	o.str("host", s.Host)
+	o.str("ifname", s.Ifname)
+	o.prefix("cidr", s.CIDR)
+	o.addr("gateway", s.Gateway)
+	o.boolean("masquerade", s.Masquerade)
+	return Attrs(o)
+}
+
+func (bridge) Spec(addr string, a Attrs) (Spec, error) { return bridgeSpecOf(addr, a) }
+func (bridge) NewSpec() Spec                           { return &bridgeSpec{} }
+
+func bridgeOf(addr string, a Attrs) (hostnet.Bridge, error) {
+	s, err := bridgeSpecOf(addr, a)
+	return hostnet.Bridge{Addr: addr, Ifname: s.Ifname, CIDR: s.CIDR, Gateway: s.Gateway}, err
+}
+
+func (bridge) Reads(r *Reads, a Attrs) { r.Link(a["ifname"]) }
 
 func (bridge) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
 	return judge(bridgeOf, n, addr, a, k)

@@ -1,6 +1,11 @@
 package kinds
 
 import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
 	"github.com/labnet-dev/labnet/hostnet"
 )
 
@@ -24,22 +29,136 @@ func (g guest) Info() Info {
 	return Info{Name: g.name, Order: g.order, Parents: []string{"bridge"}, WithHost: true, Guest: true, Node: true, ForceNew: g.forceNew}
 }
 
-// GuestOf is a container's, VM's or pod's namespace and eth0.
-func GuestOf(addr string, a Attrs) (hostnet.Container, error) {
-	p := parser{a: a}
-	if a["bridge_ifname"] == "" && a["bridge"] == "" && a["veth"] == "" {
-		// A container wired by links alone: no eth0.
-		c := hostnet.Container{Addr: addr, Netns: p.name("netns"), Host: p.str("host")}
-		return c, p.done(addr)
-	}
-	p.str("bridge")
-	c := hostnet.Container{Addr: addr, Netns: p.name("netns"), HostVeth: p.name("veth"), Bridge: p.name("bridge_ifname"),
-		Address: p.addr("address"), Bits: p.num("bits", 0, 32), Gateway: p.optAddr("gateway"), MTU: p.optNum("mtu", 68, 65535),
-		Host: p.str("host"), Shape: p.shaping()}
-	return c, p.done(addr)
+// guestSpec is a container's, VM's or pod's typed spec.
+type guestSpec struct {
+	Host         string     `json:"host,omitzero"`
+	Bridge       string     `json:"bridge,omitzero"` // the resource its eth0 is on
+	BridgeIfname string     `json:"bridge_ifname,omitzero"`
+	Address      netip.Addr `json:"address,omitzero"`
+	Bits         int        `json:"bits,omitzero"`
+	Gateway      netip.Addr `json:"gateway,omitzero"`
+	MTU          int        `json:"mtu,omitzero"`
+	Netns        string     `json:"netns,omitzero"`
+	Veth         string     `json:"veth,omitzero"`
+	Ports        []Port     `json:"ports,omitempty"` // not pods
+	// Shaping keeps its units ("100mbit", "20ms", "0.5%"), as written in
+	// the lab and shown in plans.
+	Rate    string `json:"rate,omitzero"`
+	Delay   string `json:"delay,omitzero"`
+	Loss    string `json:"loss,omitzero"`
+	Mode    string `json:"mode,omitzero"`    // VMs: nat, bridged or segment
+	Network string `json:"network,omitzero"` // pods: their pod network
+
+	shape hostnet.Shaping // Rate, Delay and Loss parsed
 }
 
-func (guest) Check(addr string, a Attrs) error { _, err := GuestOf(addr, a); return err }
+// guestSpecOf parses the attributes of a guest of the given kind: a VM
+// has its mode, a pod its network and no ports.
+func guestSpecOf(addr string, a Attrs, kind string) (*guestSpec, error) {
+	p := parser{a: a}
+	if a["bridge_ifname"] == "" && a["bridge"] == "" && a["veth"] == "" && kind == Container {
+		// A container wired by links alone: no eth0.
+		return &guestSpec{Host: p.str("host"), Netns: p.name("netns")}, p.done(addr)
+	}
+	s := &guestSpec{Host: p.str("host"), Bridge: p.str("bridge"), BridgeIfname: p.name("bridge_ifname"),
+		Address: p.addr("address"), Bits: p.num("bits", 1, 32), Gateway: p.optAddr("gateway"), MTU: p.optNum("mtu", 68, 65535),
+		Netns: p.name("netns"), Veth: p.name("veth"), shape: p.shaping()}
+	s.Rate, s.Delay, s.Loss = a["rate"], a["delay"], a["loss"]
+	switch kind {
+	case VM:
+		s.Mode = p.str("mode")
+	case Pod:
+		s.Network = p.str("network")
+	}
+	if kind != Pod {
+		s.Ports = p.ports("ports")
+	}
+	return s, p.done(addr)
+}
+
+func (s *guestSpec) Attrs() Attrs {
+	o := make(out, 16)
+	o.str("host", s.Host)
+	o.str("bridge", s.Bridge)
+	o.str("bridge_ifname", s.BridgeIfname)
+	o.addr("address", s.Address)
+	o.num("bits", s.Bits)
+	o.addr("gateway", s.Gateway)
+	o.num("mtu", s.MTU)
+	o.str("netns", s.Netns)
+	o.str("veth", s.Veth)
+	o.str("ports", PortsAttr(s.Ports))
+	o.str("rate", s.Rate)
+	o.str("delay", s.Delay)
+	o.str("loss", s.Loss)
+	o.str("mode", s.Mode)
+	o.str("network", s.Network)
+	return Attrs(o)
+}
+
+func (g guest) Spec(addr string, a Attrs) (Spec, error) { return guestSpecOf(addr, a, g.name) }
+func (guest) NewSpec() Spec                             { return &guestSpec{} }
+
+// GuestOf is a container's, VM's or pod's namespace and eth0.
+func GuestOf(addr string, a Attrs) (hostnet.Container, error) {
+	// Which kind it is shows in its own attribute.
+	kind := Container
+	switch {
+	case a["mode"] != "":
+		kind = VM
+	case a["network"] != "":
+		kind = Pod
+	}
+	s, err := guestSpecOf(addr, a, kind)
+	return hostnet.Container{Addr: addr, Netns: s.Netns, HostVeth: s.Veth, Bridge: s.BridgeIfname, Address: s.Address,
+		Bits: s.Bits, Gateway: s.Gateway, MTU: s.MTU, Host: s.Host, Shape: s.shape}, err
+}
+
+// Port is a published port of a guest: HostPort on its host forwards to
+// Port of the guest (the rule is its host's nat_table's).
+type Port struct {
+	HostPort int    `json:"host_port,omitzero"`
+	Protocol string `json:"protocol,omitzero"` // tcp or udp
+	Port     int    `json:"port,omitzero"`
+}
+
+// String is the port as the guest's "ports" attribute lists it: 8080/tcp->80.
+func (p Port) String() string {
+	return strconv.Itoa(p.HostPort) + "/" + p.Protocol + "->" + strconv.Itoa(p.Port)
+}
+
+// PortsAttr is the "ports" attribute: each port's String, separated by spaces.
+func PortsAttr(ps []Port) string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// ports reads a "ports" attribute (none when absent).
+func (p *parser) ports(key string) []Port {
+	var out []Port
+	for _, f := range strings.Fields(p.get(key)) {
+		host, rest, ok1 := strings.Cut(f, "/")
+		proto, port, ok2 := strings.Cut(rest, "->")
+		hp, err1 := strconv.Atoi(host)
+		gp, err2 := strconv.Atoi(port)
+		switch {
+		case !ok1 || !ok2 || err1 != nil || err2 != nil:
+			p.fail(key, fmt.Errorf("%q is not HOSTPORT/PROTOCOL->PORT", f))
+		case proto != "tcp" && proto != "udp":
+			p.fail(key, fmt.Errorf("%q: protocol is not tcp or udp", f))
+		case hp < 1 || hp > 65535 || gp < 1 || gp > 65535:
+			p.fail(key, fmt.Errorf("%q: a port is out of range 1..65535", f))
+		}
+		out = append(out, Port{HostPort: hp, Protocol: proto, Port: gp})
+	}
+	return out
+}
 
 // Reads: a kept guest is read inside; of one that goes, only whether its
 // namespace is listed (and its veth, when the namespace is not).

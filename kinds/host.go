@@ -1,6 +1,8 @@
 package kinds
 
 import (
+	"net/netip"
+
 	"github.com/labnet-dev/labnet/provider"
 )
 
@@ -14,14 +16,74 @@ func (host) Info() Info {
 		ForceNew: []string{"name", "network", "address", "provider", "network_cidr", "network_name", "network_gateway"}}
 }
 
-// HostOf is the provider's view of a host resource.
-func HostOf(addr string, a Attrs) (provider.Host, error) {
-	p := parser{a: a}
-	h := provider.Host{Addr: addr, Name: p.str("name"), Address: p.addr("address"),
-		Network: provider.Network{Addr: p.str("network"), Name: p.str("network_name"), CIDR: p.prefix("network_cidr"), Gateway: p.addr("network_gateway")}}
-	p.optNum("ssh_port", 1, 65535)
-	p.optNum("lima_cpus", 1, 1024)
-	return h, p.done(addr)
+// hostSpec is a host's typed spec: where it is, its network as its
+// provider needs it, and its provider's settings (ssh_*, lima_*).
+type hostSpec struct {
+	Name              string       `json:"name,omitzero"`
+	Network           string       `json:"network,omitzero"`
+	Address           netip.Addr   `json:"address,omitzero"`
+	Provider          string       `json:"provider,omitzero"`
+	NetworkName       string       `json:"network_name,omitzero"`
+	NetworkCIDR       netip.Prefix `json:"network_cidr,omitzero"`
+	NetworkGateway    netip.Addr   `json:"network_gateway,omitzero"`
+	SSHUser           string       `json:"ssh_user,omitzero"`
+	SSHPort           int          `json:"ssh_port,omitzero"`
+	SSHPrivateKeyFile string       `json:"ssh_private_key_file,omitzero"`
+	SSHHostKey        string       `json:"ssh_host_key,omitzero"`
+	SSHKnownHosts     string       `json:"ssh_known_hosts,omitzero"`
+	SSHNetns          string       `json:"ssh_netns,omitzero"`
+	LimaCPUs          int          `json:"lima_cpus,omitzero"`
+	LimaMemory        string       `json:"lima_memory,omitzero"`
+	LimaDisk          string       `json:"lima_disk,omitzero"`
+	LimaTemplate      string       `json:"lima_template,omitzero"`
+	LimaImage         string       `json:"lima_image,omitzero"`
+	LimaNetwork       string       `json:"lima_network,omitzero"`
+	LimaProvision     string       `json:"lima_provision,omitzero"`
 }
 
-func (host) Check(addr string, a Attrs) error { _, err := HostOf(addr, a); return err }
+func hostSpecOf(addr string, a Attrs) (*hostSpec, error) {
+	p := parser{a: a}
+	s := &hostSpec{Name: p.str("name"), Network: p.str("network"), Address: p.addr("address"), Provider: p.opt("provider"),
+		NetworkName: p.str("network_name"), NetworkCIDR: p.prefix("network_cidr"), NetworkGateway: p.addr("network_gateway"),
+		SSHUser: p.opt("ssh_user"), SSHPort: p.optNum("ssh_port", 1, 65535), SSHPrivateKeyFile: p.opt("ssh_private_key_file"),
+		SSHHostKey: p.opt("ssh_host_key"), SSHKnownHosts: p.opt("ssh_known_hosts"), SSHNetns: p.opt("ssh_netns"),
+		LimaCPUs: p.optNum("lima_cpus", 1, 1024), LimaMemory: p.opt("lima_memory"), LimaDisk: p.opt("lima_disk"),
+		LimaTemplate: p.opt("lima_template"), LimaImage: p.opt("lima_image"), LimaNetwork: p.opt("lima_network"),
+		LimaProvision: p.opt("lima_provision")}
+	return s, p.done(addr)
+}
+
+func (s *hostSpec) Attrs() Attrs {
+	o := make(out, 20)
+	o.str("name", s.Name)
+	o.str("network", s.Network)
+	o.addr("address", s.Address)
+	o.str("provider", s.Provider)
+	o.str("network_name", s.NetworkName)
+	o.prefix("network_cidr", s.NetworkCIDR)
+	o.addr("network_gateway", s.NetworkGateway)
+	o.str("ssh_user", s.SSHUser)
+	o.num("ssh_port", s.SSHPort)
+	o.str("ssh_private_key_file", s.SSHPrivateKeyFile)
+	o.str("ssh_host_key", s.SSHHostKey)
+	o.str("ssh_known_hosts", s.SSHKnownHosts)
+	o.str("ssh_netns", s.SSHNetns)
+	o.num("lima_cpus", s.LimaCPUs)
+	o.str("lima_memory", s.LimaMemory)
+	o.str("lima_disk", s.LimaDisk)
+	o.str("lima_template", s.LimaTemplate)
+	o.str("lima_image", s.LimaImage)
+	o.str("lima_network", s.LimaNetwork)
+	o.str("lima_provision", s.LimaProvision)
+	return Attrs(o)
+}
+
+func (host) Spec(addr string, a Attrs) (Spec, error) { return hostSpecOf(addr, a) }
+func (host) NewSpec() Spec                           { return &hostSpec{} }
+
+// HostOf is the provider's view of a host resource.
+func HostOf(addr string, a Attrs) (provider.Host, error) {
+	s, err := hostSpecOf(addr, a)
+	return provider.Host{Addr: addr, Name: s.Name, Address: s.Address,
+		Network: provider.Network{Addr: s.Network, Name: s.NetworkName, CIDR: s.NetworkCIDR, Gateway: s.NetworkGateway}}, err
+}

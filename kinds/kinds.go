@@ -35,6 +35,17 @@ const (
 // them.
 type Attrs = map[string]string
 
+// Spec is a resource's typed spec, as the state file holds it: one JSON
+// member per attribute, named as the attribute, with numbers as numbers,
+// booleans as booleans, lists as arrays and structured values as objects.
+// A zero value is an absent attribute; no number of any kind has 0 in its
+// range, so a required one left out is reported missing, not read as 0.
+type Spec interface {
+	// Attrs are the flat attributes plan and apply diff and show: exactly
+	// those the spec was parsed from (TestSpecRoundTrip).
+	Attrs() Attrs
+}
+
 // Info is what plan and apply need to know of a kind besides its steps.
 type Info struct {
 	Name  string
@@ -63,10 +74,12 @@ type Info struct {
 // Kind is one kind of resource.
 type Kind interface {
 	Info() Info
-	// Check parses attributes into the kind's typed spec, and says which
-	// attribute is wrong: a hand-broken state stops before any host is
-	// touched.
-	Check(addr string, a Attrs) error
+	// Spec parses attributes into the kind's typed spec, and says which
+	// attribute is wrong or not one of the kind's: a hand-broken state
+	// stops before any host is touched. The state file holds the spec.
+	Spec(addr string, a Attrs) (Spec, error)
+	// NewSpec is an empty spec for the state file to be decoded into.
+	NewSpec() Spec
 	// Reads adds to r what refresh must read on the resource's host to
 	// judge it and to step it.
 	Reads(r *Reads, a Attrs)

@@ -10,7 +10,6 @@ import (
 	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/kinds"
-	"github.com/labnet-dev/labnet/state"
 )
 
 // sample expands the sample labs: at least one resource of every kind.
@@ -38,7 +37,7 @@ func TestEveryKindRegistered(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", r.Addr, err)
 		}
-		if err := k.Check(r.Addr, r.Attrs); err != nil {
+		if _, err := k.Spec(r.Addr, r.Attrs); err != nil {
 			t.Errorf("%s: %v", r.Addr, err)
 		}
 	}
@@ -80,13 +79,12 @@ func TestCheckNamesTheAttribute(t *testing.T) {
 	if len(tried) < 50 {
 		t.Errorf("only %d kind attributes tried", len(tried))
 	}
-	st := &state.State{Resources: []*state.Resource{{Addr: "bridge.b", Kind: kinds.Bridge, Attrs: map[string]string{"host": "host.h", "ifname": "b", "cidr": "10.0.0.0/24", "gateway": "10.0.0.300"}}}}
-	if err := kinds.CheckState(st); err == nil || err.Error() != `state: bridge.b: attribute "gateway" ("10.0.0.300"): ParseAddr("10.0.0.300"): IPv4 field has value >255` {
-		t.Errorf("CheckState: %v", err)
+	a := map[string]string{"host": "host.h", "ifname": "b", "cidr": "10.0.0.0/24", "gateway": "10.0.0.300", "masquerade": "true"}
+	if _, err := kinds.StateCodec.Encode(kinds.Bridge, "bridge.b", a); err == nil || err.Error() != `bridge.b: attribute "gateway" ("10.0.0.300"): ParseAddr("10.0.0.300"): IPv4 field has value >255` {
+		t.Errorf("Encode: %v", err)
 	}
-	st.Resources[0].Kind = "widget"
-	if err := kinds.CheckState(st); err == nil || !strings.Contains(err.Error(), `unknown kind "widget"`) {
-		t.Errorf("CheckState of an unknown kind: %v", err)
+	if _, err := kinds.StateCodec.Encode("widget", "widget.w", a); err == nil || err.Error() != `widget.w: unknown kind "widget"` {
+		t.Errorf("Encode of an unknown kind: %v", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package kinds
 
 import (
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -18,13 +19,35 @@ func (lanBridge) Info() Info {
 	return Info{Name: LanBridge, Order: 2, Parents: []string{"host"}, ForceNew: []string{"host", "ifname", "address"}}
 }
 
-func lanBridgeOf(addr string, a Attrs) (hostnet.LanBridge, error) {
-	p := parser{a: a}
-	b := hostnet.LanBridge{Addr: addr, Ifname: p.name("ifname"), Address: p.prefix("address")}
-	return b, p.done(addr)
+// lanBridgeSpec is a host's LAN bridge's typed spec: the bridge takes
+// over Address (the host's, with its LAN's prefix length).
+type lanBridgeSpec struct {
+	Host    string       `json:"host,omitzero"`
+	Ifname  string       `json:"ifname,omitzero"`
+	Address netip.Prefix `json:"address,omitzero"`
 }
 
-func (lanBridge) Check(addr string, a Attrs) error { _, err := lanBridgeOf(addr, a); return err }
+func lanBridgeSpecOf(addr string, a Attrs) (*lanBridgeSpec, error) {
+	p := parser{a: a}
+	s := &lanBridgeSpec{Host: p.str("host"), Ifname: p.name("ifname"), Address: p.prefix("address")}
+	return s, p.done(addr)
+}
+
+func (s *lanBridgeSpec) Attrs() Attrs {
+	o := make(out, 3)
+	o.str("host", s.Host)
+	o.str("ifname", s.Ifname)
+	o.prefix("address", s.Address)
+	return Attrs(o)
+}
+
+func (lanBridge) Spec(addr string, a Attrs) (Spec, error) { return lanBridgeSpecOf(addr, a) }
+func (lanBridge) NewSpec() Spec                           { return &lanBridgeSpec{} }
+
+func lanBridgeOf(addr string, a Attrs) (hostnet.LanBridge, error) {
+	s, err := lanBridgeSpecOf(addr, a)
+	return hostnet.LanBridge{Addr: addr, Ifname: s.Ifname, Address: s.Address}, err
+}
 
 // Reads every link: the uplink is whichever link holds the host address.
 func (lanBridge) Reads(r *Reads, a Attrs) {

@@ -27,37 +27,122 @@ func (link) Info() Info {
 // and back ("unshape").
 func (link) Faults() []string { return []string{"down", "up", "shape", "unshape"} }
 
-func linkOf(addr string, a Attrs) (hostnet.Wire, error) {
+// linkEnd is one end of a link on this host, as its spec holds it.
+type linkEnd struct {
+	Node    string         `json:"node,omitzero"`
+	Netns   string         `json:"netns,omitzero"` // "" for the host's own namespace
+	Ifname  string         `json:"ifname,omitzero"`
+	Addrs   []netip.Prefix `json:"addrs,omitempty"`
+	Gateway netip.Addr     `json:"gateway,omitzero"`
+}
+
+// linkSpec is a link's typed spec: a veth pair (A and B), or one host's
+// end of a tunnel (A, and the tunnel's identity).
+type linkSpec struct {
+	Host string   `json:"host,omitzero"`
+	Type string   `json:"type,omitzero"` // veth or vxlan
+	A    linkEnd  `json:"a"`
+	B    *linkEnd `json:"b,omitempty"`
+	MTU  int      `json:"mtu,omitzero"`
+	// vxlan only
+	VNI    int        `json:"vni,omitzero"`
+	Port   int        `json:"port,omitzero"`
+	Local  netip.Addr `json:"local,omitzero"`
+	Remote netip.Addr `json:"remote,omitzero"`
+	Peer   string     `json:"peer,omitzero"` // the other host's end
+	// Shaping keeps its units, as a guest's does.
+	Rate  string `json:"rate,omitzero"`
+	Delay string `json:"delay,omitzero"`
+	Loss  string `json:"loss,omitzero"`
+
+	shape hostnet.Shaping
+}
+
+func linkSpecOf(addr string, a Attrs) (*linkSpec, error) {
 	p := parser{a: a}
-	w := hostnet.Wire{Addr: addr, MTU: p.num("mtu", 68, 65535), Shape: p.shaping(), Host: p.str("host")}
-	end := func(side string) hostnet.WireEnd {
-		p.str(side + "_node")
-		e := hostnet.WireEnd{Netns: p.optName(side + "_netns"), Ifname: p.name(side + "_ifname"),
+	s := &linkSpec{Host: p.str("host"), Type: p.str("type"), MTU: p.num("mtu", 68, 65535), shape: p.shaping()}
+	s.Rate, s.Delay, s.Loss = a["rate"], a["delay"], a["loss"]
+	end := func(side string) linkEnd {
+		e := linkEnd{Node: p.str(side + "_node"), Netns: p.optName(side + "_netns"), Ifname: p.name(side + "_ifname"),
 			Addrs: p.prefixes(side + "_addrs"), Gateway: p.optAddr(side + "_gateway")}
 		if e.Gateway.IsValid() && e.Netns == "" {
 			p.fail(side+"_gateway", fmt.Errorf("a host's end sets no default route"))
 		}
 		return e
 	}
-	w.Ends = append(w.Ends, end("a"))
-	switch t := a["type"]; t {
+	s.A = end("a")
+	switch s.Type {
 	case "veth":
-		w.Ends = append(w.Ends, end("b"))
+		b := end("b")
+		s.B = &b
 	case "vxlan":
-		w.Vxlan = &hostnet.VxlanInfo{VNI: p.num("vni", 1, 1<<24-1), Port: p.num("port", 1, 65535),
-			Local: p.addr("local"), Remote: p.addr("remote")}
-		p.str("peer")
+		s.VNI, s.Port = p.num("vni", 1, 1<<24-1), p.num("port", 1, 65535)
+		s.Local, s.Remote, s.Peer = p.addr("local"), p.addr("remote"), p.str("peer")
+	case "":
 	default:
 		p.fail("type", fmt.Errorf("not veth or vxlan"))
 	}
-	return w, p.done(addr)
+	return s, p.done(addr)
+}
+
+func (s *linkSpec) Attrs() Attrs {
+	o := make(out, 20)
+	o.str("host", s.Host)
+	o.str("type", s.Type)
+	o.num("mtu", s.MTU)
+	end := func(side string, e linkEnd) {
+		o.str(side+"_node", e.Node)
+		o.str(side+"_netns", e.Netns)
+		o.str(side+"_ifname", e.Ifname)
+		var addrs []string
+		for _, p := range e.Addrs {
+			addrs = append(addrs, p.String())
+		}
+		o.str(side+"_addrs", strings.Join(addrs, " "))
+		o.addr(side+"_gateway", e.Gateway)
+	}
+	end("a", s.A)
+	if s.B != nil {
+		end("b", *s.B)
+	}
+	o.num("vni", s.VNI)
+	o.num("port", s.Port)
+	o.addr("local", s.Local)
+	o.addr("remote", s.Remote)
+	o.str("peer", s.Peer)
+	o.str("rate", s.Rate)
+	o.str("delay", s.Delay)
+	o.str("loss", s.Loss)
+	return Attrs(o)
+}
+
+func (link) Spec(addr string, a Attrs) (Spec, error) { return linkSpecOf(addr, a) }
+func (link) NewSpec() Spec                           { return &linkSpec{} }
+
+// linkOf is the wire a link's spec makes on its host.
+func linkOf(addr string, a Attrs) (hostnet.Wire, error) {
+	s, err := linkSpecOf(addr, a)
+	if err != nil {
+		return hostnet.Wire{}, err
+	}
+	end := func(e linkEnd) hostnet.WireEnd {
+		return hostnet.WireEnd{Netns: e.Netns, Ifname: e.Ifname, Addrs: e.Addrs, Gateway: e.Gateway}
+	}
+	w := hostnet.Wire{Addr: addr, MTU: s.MTU, Shape: s.shape, Host: s.Host, Ends: []hostnet.WireEnd{end(s.A)}}
+	if s.B != nil {
+		w.Ends = append(w.Ends, end(*s.B))
+	}
+	if s.Type == "vxlan" {
+		w.Vxlan = &hostnet.VxlanInfo{VNI: s.VNI, Port: s.Port, Local: s.Local, Remote: s.Remote}
+	}
+	return w, nil
 }
 
 // prefixes reads a space-separated list of addresses with their prefix
 // lengths ("" is none).
 func (p *parser) prefixes(key string) []netip.Prefix {
 	var out []netip.Prefix
-	for _, f := range strings.Fields(p.a[key]) {
+	for _, f := range strings.Fields(p.get(key)) {
 		v, err := netip.ParsePrefix(f)
 		if err != nil || !v.Addr().Is4() {
 			p.fail(key, fmt.Errorf("%q is not an IPv4 address with a prefix length", f))
@@ -86,8 +171,6 @@ func (link) Describe(a Attrs) []string {
 	}
 	return out
 }
-
-func (link) Check(addr string, a Attrs) error { _, err := linkOf(addr, a); return err }
 
 // Reads: each end is read in its node's namespace (the host's links for a
 // host's end).

@@ -1,6 +1,8 @@
 package kinds
 
 import (
+	"fmt"
+	"net/netip"
 	"slices"
 
 	"github.com/labnet-dev/labnet/hostnet"
@@ -16,15 +18,75 @@ func (natTable) Info() Info {
 	return Info{Name: NatTable, Order: 11, Parents: []string{"host"}, ForceNew: []string{"host"}}
 }
 
-func rulesOf(addr string, a Attrs) ([]hostnet.NatRule, error) {
-	p := parser{a: a}
-	var rs []hostnet.NatRule
-	p.json("rules", &rs)
-	return rs, p.done(addr)
+// natTableSpec is a host's nat table's typed spec: its rules as objects
+// (the "rules" attribute holds them as JSON text, RulesAttr).
+type natTableSpec struct {
+	Host  string    `json:"host,omitzero"`
+	Table string    `json:"table,omitzero"`
+	Rules []natRule `json:"rules,omitempty"`
 }
 
-func (natTable) Check(addr string, a Attrs) error { _, err := rulesOf(addr, a); return err }
-func (natTable) Reads(r *Reads, a Attrs)          { r.Nft() }
+// natRule is a hostnet.NatRule with the state file's member names. It
+// converts to and from one, so a field added to hostnet.NatRule and not
+// here stops the build rather than going missing from the state.
+type natRule struct {
+	Owner   string       `json:"owner,omitzero"`
+	Kind    string       `json:"kind,omitzero"`
+	Source  netip.Prefix `json:"source,omitzero"`
+	NotDest netip.Prefix `json:"not_dest,omitzero"`
+	Dest    netip.Prefix `json:"dest,omitzero"`
+	Proto   string       `json:"proto,omitzero"`
+	DstAddr netip.Addr   `json:"dst_addr,omitzero"`
+	DstPort int          `json:"dst_port,omitzero"`
+	ToAddr  netip.Addr   `json:"to_addr,omitzero"`
+	ToPort  int          `json:"to_port,omitzero"`
+}
+
+func natTableSpecOf(addr string, a Attrs) (*natTableSpec, error) {
+	p := parser{a: a}
+	s := &natTableSpec{Host: p.str("host"), Table: p.name("table")}
+	var rs []hostnet.NatRule
+	p.json("rules", &rs)
+	if p.err == nil && len(rs) == 0 {
+		p.fail("rules", fmt.Errorf("empty"))
+	}
+	s.Rules = make([]natRule, len(rs))
+	for i, r := range rs {
+		s.Rules[i] = natRule(r)
+	}
+	return s, p.done(addr)
+}
+
+func (s *natTableSpec) Attrs() Attrs {
+	o := make(out, 3)
+	o.str("host", s.Host)
+	o.str("table", s.Table)
+	if len(s.Rules) > 0 {
+		rs := make([]hostnet.NatRule, len(s.Rules))
+		for i, r := range s.Rules {
+			rs[i] = hostnet.NatRule(r)
+		}
+		o.str("rules", RulesAttr(rs))
+	}
+	return Attrs(o)
+}
+
+func (natTable) Spec(addr string, a Attrs) (Spec, error) { return natTableSpecOf(addr, a) }
+func (natTable) NewSpec() Spec                           { return &natTableSpec{} }
+
+// RulesAttr is a nat table's "rules" attribute: its rules as JSON.
+func RulesAttr(rs []hostnet.NatRule) string { return jsonAttr(rs) }
+
+func rulesOf(addr string, a Attrs) ([]hostnet.NatRule, error) {
+	s, err := natTableSpecOf(addr, a)
+	rs := make([]hostnet.NatRule, len(s.Rules))
+	for i, r := range s.Rules {
+		rs[i] = hostnet.NatRule(r)
+	}
+	return rs, err
+}
+
+func (natTable) Reads(r *Reads, a Attrs) { r.Nft() }
 
 func (natTable) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
 	if !k.NftPresent {

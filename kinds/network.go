@@ -2,6 +2,7 @@ package kinds
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/provider"
@@ -16,14 +17,37 @@ func (network) Info() Info {
 	return Info{Name: Network, Order: 0, ForceNew: []string{"name", "cidr", "gateway"}, Provider: "network"}
 }
 
-// NetworkOf is the provider's view of a network resource.
-func NetworkOf(addr string, a Attrs) (provider.Network, error) {
-	p := parser{a: a}
-	nw := provider.Network{Addr: addr, Name: p.str("name"), CIDR: p.prefix("cidr"), Gateway: p.addr("gateway")}
-	return nw, p.done(addr)
+// networkSpec is a network's typed spec.
+type networkSpec struct {
+	Name     string       `json:"name,omitzero"`
+	CIDR     netip.Prefix `json:"cidr,omitzero"`
+	Gateway  netip.Addr   `json:"gateway,omitzero"`
+	Provider string       `json:"provider,omitzero"` // who makes it (netns, ssh, lima)
 }
 
-func (network) Check(addr string, a Attrs) error { _, err := NetworkOf(addr, a); return err }
+func networkSpecOf(addr string, a Attrs) (*networkSpec, error) {
+	p := parser{a: a}
+	s := &networkSpec{Name: p.str("name"), CIDR: p.prefix("cidr"), Gateway: p.addr("gateway"), Provider: p.opt("provider")}
+	return s, p.done(addr)
+}
+
+func (s *networkSpec) Attrs() Attrs {
+	o := make(out, 4)
+	o.str("name", s.Name)
+	o.prefix("cidr", s.CIDR)
+	o.addr("gateway", s.Gateway)
+	o.str("provider", s.Provider)
+	return Attrs(o)
+}
+
+func (network) Spec(addr string, a Attrs) (Spec, error) { return networkSpecOf(addr, a) }
+func (network) NewSpec() Spec                           { return &networkSpec{} }
+
+// NetworkOf is the provider's view of a network resource.
+func NetworkOf(addr string, a Attrs) (provider.Network, error) {
+	s, err := networkSpecOf(addr, a)
+	return provider.Network{Addr: addr, Name: s.Name, CIDR: s.CIDR, Gateway: s.Gateway}, err
+}
 
 // providerMade is what networks and hosts share: their provider reads,
 // judges and makes them, not a script on a host.

@@ -2,6 +2,8 @@ package kinds
 
 import (
 	"fmt"
+	"net/netip"
+	"strings"
 
 	"github.com/labnet-dev/labnet/hostnet"
 )
@@ -17,22 +19,108 @@ func (podNet) Info() Info {
 		ForceNew: []string{"host", "network", "backend", "bridge", "subnet", "vxlan", "vni", "port", "local", "mac", "mtu"}}
 }
 
-func podNetOf(addr string, a Attrs) (hostnet.PodNet, error) {
+// podNetSpec is a host's share of a pod network's typed spec. The vxlan
+// device's attributes are there with the vxlan backend only.
+type podNetSpec struct {
+	Host    string       `json:"host,omitzero"`
+	Network string       `json:"network,omitzero"`
+	Backend string       `json:"backend,omitzero"` // vxlan or host-gw
+	Bridge  string       `json:"bridge,omitzero"`
+	Subnet  netip.Prefix `json:"subnet,omitzero"`  // this host's
+	Cluster netip.Prefix `json:"cluster,omitzero"` // the whole pod network's
+	Vxlan   string       `json:"vxlan,omitzero"`
+	VNI     int          `json:"vni,omitzero"`
+	Port    int          `json:"port,omitzero"`
+	Local   netip.Addr   `json:"local,omitzero"`
+	MAC     string       `json:"mac,omitzero"`
+	MTU     int          `json:"mtu,omitzero"`
+	Peers   []peer       `json:"peers,omitempty"`
+}
+
+// peer is a hostnet.Peer with the state file's member names; it converts
+// to and from one (see natRule).
+type peer struct {
+	Subnet netip.Prefix `json:"subnet,omitzero"` // pod networks only
+	Host   netip.Addr   `json:"host,omitzero"`
+	MAC    string       `json:"mac,omitzero"` // vxlan pod networks only
+}
+
+// peersOf, peersAttr and hostnetPeers convert between a spec's peers,
+// the "peers" attribute and hostnet's.
+func peersOf(ps []hostnet.Peer) []peer {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]peer, len(ps))
+	for i, p := range ps {
+		out[i] = peer(p)
+	}
+	return out
+}
+
+func peersAttr(ps []peer) string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(hostnet.Peer(p).String())
+	}
+	return b.String()
+}
+
+func hostnetPeers(ps []peer) []hostnet.Peer {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]hostnet.Peer, len(ps))
+	for i, p := range ps {
+		out[i] = hostnet.Peer(p)
+	}
+	return out
+}
+
+func podNetSpecOf(addr string, a Attrs) (*podNetSpec, error) {
 	p := parser{a: a}
-	pn := hostnet.PodNet{Addr: addr, Backend: p.str("backend"), Bridge: p.name("bridge"), Subnet: p.prefix("subnet"),
-		Local: p.addr("local"), Peers: p.peers("peers")}
-	switch pn.Backend {
+	s := &podNetSpec{Host: p.str("host"), Network: p.str("network"), Backend: p.str("backend"), Bridge: p.name("bridge"),
+		Subnet: p.prefix("subnet"), Cluster: p.prefix("cluster"), Local: p.addr("local"), Peers: peersOf(p.peers("peers"))}
+	switch s.Backend {
 	case "vxlan":
-		pn.Vxlan, pn.VNI, pn.Port = p.name("vxlan"), p.num("vni", 1, 1<<24-1), p.num("port", 1, 65535)
-		pn.MAC, pn.MTU = p.str("mac"), p.num("mtu", 68, 65535)
+		s.Vxlan, s.VNI, s.Port = p.name("vxlan"), p.num("vni", 1, 1<<24-1), p.num("port", 1, 65535)
+		s.MAC, s.MTU = p.str("mac"), p.num("mtu", 68, 65535)
 	case "host-gw":
 	default:
 		p.fail("backend", fmt.Errorf("not vxlan or host-gw"))
 	}
-	return pn, p.done(addr)
+	return s, p.done(addr)
 }
 
-func (podNet) Check(addr string, a Attrs) error { _, err := podNetOf(addr, a); return err }
+func (s *podNetSpec) Attrs() Attrs {
+	o := make(out, 13)
+	o.str("host", s.Host)
+	o.str("network", s.Network)
+	o.str("backend", s.Backend)
+	o.str("bridge", s.Bridge)
+	o.prefix("subnet", s.Subnet)
+	o.prefix("cluster", s.Cluster)
+	o.str("vxlan", s.Vxlan)
+	o.num("vni", s.VNI)
+	o.num("port", s.Port)
+	o.addr("local", s.Local)
+	o.str("mac", s.MAC)
+	o.num("mtu", s.MTU)
+	o.str("peers", peersAttr(s.Peers))
+	return Attrs(o)
+}
+
+func (podNet) Spec(addr string, a Attrs) (Spec, error) { return podNetSpecOf(addr, a) }
+func (podNet) NewSpec() Spec                           { return &podNetSpec{} }
+
+func podNetOf(addr string, a Attrs) (hostnet.PodNet, error) {
+	s, err := podNetSpecOf(addr, a)
+	return hostnet.PodNet{Addr: addr, Backend: s.Backend, Bridge: s.Bridge, Subnet: s.Subnet, Local: s.Local, Peers: hostnetPeers(s.Peers),
+		Vxlan: s.Vxlan, VNI: s.VNI, Port: s.Port, MAC: s.MAC, MTU: s.MTU}, err
+}
 
 func (podNet) Reads(r *Reads, a Attrs) {
 	r.Link(a["bridge"])

@@ -17,19 +17,56 @@ func (process) Info() Info {
 		ForceNew: []string{"on", "host", "host_name", "netns", "command", "owner", "log"}}
 }
 
-func processOf(addr string, a Attrs) (hostnet.Process, error) {
-	p := parser{a: a}
-	var cmd []string
-	p.json("command", &cmd)
-	if p.err == nil && len(cmd) == 0 {
-		p.fail("command", fmt.Errorf("empty"))
-	}
-	pr := hostnet.Process{Addr: addr, Owner: p.str("owner"), Netns: p.optName("netns"), Command: cmd, Log: p.str("log")}
-	return pr, p.done(addr)
+// processSpec is a process's typed spec: where it runs (On, and its
+// namespace, none on a host) and its command as a list of arguments.
+type processSpec struct {
+	On       string   `json:"on,omitzero"`
+	Host     string   `json:"host,omitzero"`
+	HostName string   `json:"host_name,omitzero"`
+	Netns    string   `json:"netns,omitzero"`
+	Command  []string `json:"command,omitempty"`
+	Owner    string   `json:"owner,omitzero"`
+	Log      string   `json:"log,omitzero"`
 }
 
-func (process) Check(addr string, a Attrs) error { _, err := processOf(addr, a); return err }
-func (process) Reads(r *Reads, a Attrs)          { r.Procs() }
+func processSpecOf(addr string, a Attrs) (*processSpec, error) {
+	p := parser{a: a}
+	s := &processSpec{On: p.str("on"), Host: p.str("host"), HostName: p.str("host_name"), Netns: p.optName("netns")}
+	p.json("command", &s.Command)
+	if p.err == nil && len(s.Command) == 0 {
+		p.fail("command", fmt.Errorf("empty"))
+	}
+	s.Owner, s.Log = p.str("owner"), p.str("log")
+	return s, p.done(addr)
+}
+
+func (s *processSpec) Attrs() Attrs {
+	o := make(out, 7)
+	o.str("on", s.On)
+	o.str("host", s.Host)
+	o.str("host_name", s.HostName)
+	o.str("netns", s.Netns)
+	if len(s.Command) > 0 {
+		o.str("command", CommandAttr(s.Command))
+	}
+	o.str("owner", s.Owner)
+	o.str("log", s.Log)
+	return Attrs(o)
+}
+
+func (process) Spec(addr string, a Attrs) (Spec, error) { return processSpecOf(addr, a) }
+func (process) NewSpec() Spec                           { return &processSpec{} }
+
+// CommandAttr is a process's "command" attribute: its arguments as a
+// JSON list.
+func CommandAttr(cmd []string) string { return jsonAttr(cmd) }
+
+func processOf(addr string, a Attrs) (hostnet.Process, error) {
+	s, err := processSpecOf(addr, a)
+	return hostnet.Process{Addr: addr, Owner: s.Owner, Netns: s.Netns, Command: s.Command, Log: s.Log}, err
+}
+
+func (process) Reads(r *Reads, a Attrs) { r.Procs() }
 
 func (process) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
 	if len(k.Procs[a["owner"]]) > 0 {

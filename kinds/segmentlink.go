@@ -1,6 +1,8 @@
 package kinds
 
 import (
+	"net/netip"
+
 	"github.com/labnet-dev/labnet/hostnet"
 )
 
@@ -15,14 +17,49 @@ func (segmentLink) Info() Info {
 		ForceNew: []string{"host", "segment", "bridge", "vxlan", "vni", "port", "local", "mtu"}}
 }
 
-func segmentLinkOf(addr string, a Attrs) (hostnet.SegmentLink, error) {
+// segmentLinkSpec is a host's port into a tenant segment's typed spec.
+type segmentLinkSpec struct {
+	Host    string     `json:"host,omitzero"`
+	Segment string     `json:"segment,omitzero"`
+	Bridge  string     `json:"bridge,omitzero"`
+	Vxlan   string     `json:"vxlan,omitzero"`
+	VNI     int        `json:"vni,omitzero"`
+	Port    int        `json:"port,omitzero"`
+	Local   netip.Addr `json:"local,omitzero"`
+	MTU     int        `json:"mtu,omitzero"`
+	Peers   []peer     `json:"peers,omitempty"` // the segment's other hosts
+}
+
+func segmentLinkSpecOf(addr string, a Attrs) (*segmentLinkSpec, error) {
 	p := parser{a: a}
-	s := hostnet.SegmentLink{Addr: addr, Bridge: p.name("bridge"), Vxlan: p.name("vxlan"), VNI: p.num("vni", 1, 1<<24-1),
-		Port: p.num("port", 1, 65535), Local: p.addr("local"), MTU: p.num("mtu", 68, 65535), Peers: p.peers("peers")}
+	s := &segmentLinkSpec{Host: p.str("host"), Segment: p.str("segment"), Bridge: p.name("bridge"), Vxlan: p.name("vxlan"),
+		VNI: p.num("vni", 1, 1<<24-1), Port: p.num("port", 1, 65535), Local: p.addr("local"), MTU: p.num("mtu", 68, 65535),
+		Peers: peersOf(p.peers("peers"))}
 	return s, p.done(addr)
 }
 
-func (segmentLink) Check(addr string, a Attrs) error { _, err := segmentLinkOf(addr, a); return err }
+func (s *segmentLinkSpec) Attrs() Attrs {
+	o := make(out, 9)
+	o.str("host", s.Host)
+	o.str("segment", s.Segment)
+	o.str("bridge", s.Bridge)
+	o.str("vxlan", s.Vxlan)
+	o.num("vni", s.VNI)
+	o.num("port", s.Port)
+	o.addr("local", s.Local)
+	o.num("mtu", s.MTU)
+	o.str("peers", peersAttr(s.Peers))
+	return Attrs(o)
+}
+
+func (segmentLink) Spec(addr string, a Attrs) (Spec, error) { return segmentLinkSpecOf(addr, a) }
+func (segmentLink) NewSpec() Spec                           { return &segmentLinkSpec{} }
+
+func segmentLinkOf(addr string, a Attrs) (hostnet.SegmentLink, error) {
+	s, err := segmentLinkSpecOf(addr, a)
+	return hostnet.SegmentLink{Addr: addr, Bridge: s.Bridge, Vxlan: s.Vxlan, VNI: s.VNI, Port: s.Port, Local: s.Local, MTU: s.MTU,
+		Peers: hostnetPeers(s.Peers)}, err
+}
 
 func (segmentLink) Reads(r *Reads, a Attrs) {
 	r.Link(a["bridge"], a["vxlan"])

@@ -50,7 +50,7 @@ func saveLoop(dir string) {
 		fmt.Fprintln(os.Stderr, "child lock:", err)
 		os.Exit(3)
 	}
-	s, err := d.Load()
+	s, err := d.Load(tc)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child load:", err)
 		os.Exit(3)
@@ -62,7 +62,7 @@ func saveLoop(dir string) {
 	for i := 0; ; i++ {
 		// Change something each time, as apply does between stages.
 		s.Resources[i%len(s.Resources)].Tainted = i%2 == 0
-		if err := d.Save(s); err != nil {
+		if err := d.Save(s, tc); err != nil {
 			fmt.Fprintln(os.Stderr, "child save:", err)
 			os.Exit(3)
 		}
@@ -171,7 +171,7 @@ func TestCrashSaveLoop(t *testing.T) {
 			if err != nil {
 				t.Fatalf("kill %d after %v: state.json: %v", i, delay, err)
 			}
-			if _, err := d.Load(); err != nil {
+			if _, err := d.Load(tc); err != nil {
 				t.Fatalf("kill %d after %v: Load: %v", i, delay, err)
 			}
 			if st.Serial < lastSerial || (lineage != "" && st.Lineage != lineage) {

@@ -18,12 +18,28 @@ import (
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
-// Version of the file format.
-const Version = 1
+// Version of the file format this labnet writes. Version 1 held each
+// resource's attributes as flat strings; version 2 holds its kind's typed
+// spec. Version 1 files are upgraded as they are read.
+const Version = 2
 
-// State of one lab.
+// Codec converts a resource between the flat attributes plan and apply
+// diff and the typed spec the file holds for its kind. kinds implements
+// it (kinds.StateCodec): state knows no kind.
+type Codec interface {
+	// Encode is the spec of a resource's attributes, marshalled as JSON
+	// into the file; an error names the resource and the attribute.
+	Encode(kind, addr string, attrs map[string]string) (any, error)
+	// Decode checks a spec read from the file and returns its
+	// attributes; an error names the resource and the attribute.
+	Decode(kind, addr string, spec []byte) (map[string]string, error)
+}
+
+// State of one lab, as plan and apply use it. Its JSON form is the
+// version 1 file's layout, and what `labnet show -json` prints.
 type State struct {
 	Version   int         `json:"version"`
 	Serial    int64       `json:"serial"`
@@ -41,6 +57,41 @@ type Resource struct {
 	Record  json.RawMessage   `json:"record,omitempty"` // provider data for hosts
 	Deps    []string          `json:"deps,omitempty"`
 	Tainted bool              `json:"tainted,omitempty"`
+}
+
+// file is the state file's layout; R is a resource as written
+// (fileResource) or as read (readResource).
+type file[R any] struct {
+	Version   int    `json:"version"`
+	Serial    int64  `json:"serial"`
+	Lineage   string `json:"lineage"`
+	Lab       string `json:"lab"`
+	Resources []R    `json:"resources"`
+}
+
+// fileResource is a resource in a version 2 file: its spec in place of
+// its attributes.
+type fileResource struct {
+	Addr    string          `json:"addr"`
+	Kind    string          `json:"kind"`
+	Host    string          `json:"host,omitempty"`
+	Spec    any             `json:"spec"`
+	Record  json.RawMessage `json:"record,omitempty"`
+	Deps    []string        `json:"deps,omitempty"`
+	Tainted bool            `json:"tainted,omitzero"`
+}
+
+// readResource is a resource of any version: Spec (version 2) or Attrs
+// (version 1), so that one pass decodes either.
+type readResource struct {
+	Addr    string            `json:"addr"`
+	Kind    string            `json:"kind"`
+	Host    string            `json:"host"`
+	Spec    jsontext.Value    `json:"spec"`
+	Attrs   map[string]string `json:"attrs"`
+	Record  json.RawMessage   `json:"record"`
+	Deps    []string          `json:"deps"`
+	Tainted bool              `json:"tainted"`
 }
 
 // New starts an empty state with a fresh lineage.
@@ -115,8 +166,11 @@ func (d Dir) Ensure() error {
 	return nil
 }
 
-// Load reads the state; a missing file gives (nil, nil).
-func (d Dir) Load() (*State, error) {
+// Load reads the state; a missing file gives (nil, nil). Every
+// resource's spec goes through c, which checks it: a value broken by hand
+// stops here, naming the resource and the attribute. A version 1 file is
+// upgraded (upgradeV1); the next Save writes it as version 2.
+func (d Dir) Load(c Codec) (*State, error) {
 	b, err := os.ReadFile(d.file())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -124,33 +178,121 @@ func (d Dir) Load() (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s State
+	var f file[readResource]
 	// encoding/json/v2 (mirrored by go-json-experiment/json until Go 1.27
 	// makes it the standard library's) decodes a state twice as fast as
-	// encoding/json: 4 ms instead of 9 for 1,000 containers, on the path of
-	// every command of a large lab.
-	if err := jsonv2.Unmarshal(b, &s); err != nil {
+	// encoding/json, on the path of every command of a large lab. A member
+	// this labnet does not know is an error, not something to drop.
+	if err := jsonv2.Unmarshal(b, &f, jsonv2.RejectUnknownMembers(true)); err != nil {
+		// A newer labnet may have added members: say so first.
+		var v struct {
+			Version int `json:"version"`
+		}
+		if jsonv2.Unmarshal(b, &v) == nil && v.Version > Version {
+			return nil, d.newer(v.Version)
+		}
 		return nil, fmt.Errorf("%s: %w (the previous version is in %s)", d.file(), err, d.backup())
 	}
-	if s.Version != Version {
-		return nil, fmt.Errorf("%s: state version %d, this labnet reads version %d", d.file(), s.Version, Version)
+	s := &State{Version: Version, Serial: f.Serial, Lineage: f.Lineage, Lab: f.Lab, Resources: make([]*Resource, len(f.Resources))}
+	switch {
+	case f.Version == 1:
+		if err := upgradeV1(s, f.Resources, c); err != nil {
+			return nil, fmt.Errorf("%s: upgrading from version 1: %w%s", d.file(), err, d.fixHint())
+		}
+	case f.Version == Version:
+		for i, fr := range f.Resources {
+			if fr.Attrs != nil {
+				return nil, fmt.Errorf("%s: %s: \"attrs\" is version 1's; version %d holds \"spec\"", d.file(), fr.Addr, Version)
+			}
+			if len(fr.Spec) == 0 {
+				return nil, fmt.Errorf("%s: %s: no spec", d.file(), fr.Addr)
+			}
+			a, err := c.Decode(fr.Kind, fr.Addr, fr.Spec)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w%s", d.file(), err, d.fixHint())
+			}
+			s.Resources[i] = fr.resource(a)
+		}
+	case f.Version > Version:
+		return nil, d.newer(f.Version)
+	default:
+		return nil, fmt.Errorf("%s: state version %d, this labnet reads versions 1 to %d", d.file(), f.Version, Version)
 	}
 	// labnet writes it sorted; a state edited by hand may not be.
 	slices.SortStableFunc(s.Resources, func(a, b *Resource) int { return strings.Compare(a.Addr, b.Addr) })
-	return &s, nil
+	return s, nil
+}
+
+func (d Dir) fixHint() string {
+	return " (fix the value in " + d.file() + "; the previous version is in " + d.backup() + ")"
+}
+
+func (d Dir) newer(v int) error {
+	return fmt.Errorf("%s: state version %d is newer than this labnet reads (up to %d): use the labnet that wrote it, or a later one", d.file(), v, Version)
+}
+
+func (r readResource) resource(a map[string]string) *Resource {
+	return &Resource{Addr: r.Addr, Kind: r.Kind, Host: r.Host, Attrs: a, Record: r.Record, Deps: r.Deps, Tainted: r.Tainted}
+}
+
+// upgradeV1 turns version 1 resources (flat attributes) into s's: each
+// one's attributes are encoded into its kind's spec and decoded back, so
+// that an upgraded resource is exactly what writing it as version 2 and
+// reading that gives, and a value version 2 could not hold stops here.
+func upgradeV1(s *State, rs []readResource, c Codec) error {
+	for i, fr := range rs {
+		if fr.Spec != nil {
+			return fmt.Errorf("%s: \"spec\" is version 2's; version 1 holds \"attrs\"", fr.Addr)
+		}
+		spec, err := c.Encode(fr.Kind, fr.Addr, fr.Attrs)
+		if err != nil {
+			return err
+		}
+		b, err := jsonv2.Marshal(spec)
+		if err != nil {
+			return fmt.Errorf("%s: %w", fr.Addr, err)
+		}
+		a, err := c.Decode(fr.Kind, fr.Addr, b)
+		if err != nil {
+			return err
+		}
+		s.Resources[i] = fr.resource(a)
+	}
+	return nil
+}
+
+// encode is the file of s with the given serial: version 2, each
+// resource's spec through c.
+func encode(s *State, c Codec, serial int64) ([]byte, error) {
+	f := file[fileResource]{Version: Version, Serial: serial, Lineage: s.Lineage, Lab: s.Lab, Resources: make([]fileResource, len(s.Resources))}
+	for i, r := range s.Resources {
+		spec, err := c.Encode(r.Kind, r.Addr, r.Attrs)
+		if err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
+		f.Resources[i] = fileResource{Addr: r.Addr, Kind: r.Kind, Host: r.Host, Spec: spec, Record: r.Record, Deps: r.Deps, Tainted: r.Tainted}
+	}
+	// Deterministic: a codec's spec may be a map (as in state's tests).
+	b, err := jsonv2.Marshal(f, jsontext.WithIndent("  "), jsonv2.Deterministic(true))
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
 
 // Save bumps the serial and writes the state atomically: a temporary file
-// is synced and renamed over the old one, which is kept as the backup.
-func (d Dir) Save(s *State) error {
+// is synced and renamed over the old one, which is kept as the backup. A
+// resource whose attributes c refuses stops it before anything is
+// written (the serial stays).
+func (d Dir) Save(s *State, c Codec) error {
 	if err := d.Ensure(); err != nil {
 		return err
 	}
-	s.Serial++
-	b, err := json.MarshalIndent(s, "", "  ")
+	b, err := encode(s, c, s.Serial+1)
 	if err != nil {
 		return err
 	}
+	s.Serial++
 	tmp, err := os.CreateTemp(d.Path, ".state-*.tmp")
 	if err != nil {
 		return err
@@ -160,7 +302,7 @@ func (d Dir) Save(s *State) error {
 		tmp.Close()
 		return err
 	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
+	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return err
 	}

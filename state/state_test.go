@@ -15,6 +15,31 @@ import (
 	"time"
 )
 
+// attrsCodec is a codec of no kind: a spec is the attributes as a JSON
+// object. state's tests exercise the file with it; kinds' tests exercise
+// the typed specs.
+type attrsCodec struct{}
+
+func (attrsCodec) Encode(kind, addr string, a map[string]string) (any, error) {
+	if a["broken"] != "" {
+		return nil, fmt.Errorf("%s: attribute %q (%q): refused", addr, "broken", a["broken"])
+	}
+	return a, nil
+}
+
+func (attrsCodec) Decode(kind, addr string, spec []byte) (map[string]string, error) {
+	var a map[string]string
+	if err := json.Unmarshal(spec, &a); err != nil {
+		return nil, fmt.Errorf("%s: %w", addr, err)
+	}
+	if a["broken"] != "" {
+		return nil, fmt.Errorf("%s: attribute %q (%q): refused", addr, "broken", a["broken"])
+	}
+	return a, nil
+}
+
+var tc attrsCodec
+
 func sample() *State {
 	s := New("docker")
 	s.Put(&Resource{Addr: "network.lan", Kind: "network", Attrs: map[string]string{"cidr": "192.168.50.0/24"}})
@@ -98,7 +123,7 @@ func TestLoadSortsAHandEditedState(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(d.Path, "state.json"), []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := d.Load()
+	s, err := d.Load(tc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,17 +136,17 @@ func TestLoadSortsAHandEditedState(t *testing.T) {
 
 func TestSaveLoadRoundTrip(t *testing.T) {
 	d := Dir{Path: filepath.Join(t.TempDir(), ".labnet")}
-	if s, err := d.Load(); s != nil || err != nil {
+	if s, err := d.Load(tc); s != nil || err != nil {
 		t.Fatalf("Load of nothing = %v, %v; want nil, nil", s, err)
 	}
 	s := sample()
-	if err := d.Save(s); err != nil {
+	if err := d.Save(s, tc); err != nil {
 		t.Fatal(err)
 	}
 	if s.Serial != 1 {
 		t.Errorf("serial after first save = %d, want 1", s.Serial)
 	}
-	got, err := d.Load()
+	got, err := d.Load(tc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,13 +168,13 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Errorf("tainted flags lost")
 	}
 	for i := 2; i <= 4; i++ {
-		if err := d.Save(got); err != nil {
+		if err := d.Save(got, tc); err != nil {
 			t.Fatal(err)
 		}
 		if got.Serial != int64(i) {
 			t.Errorf("serial = %d, want %d", got.Serial, i)
 		}
-		back, err := d.Load()
+		back, err := d.Load(tc)
 		if err != nil || back.Serial != int64(i) || back.Lineage != s.Lineage {
 			t.Errorf("reloaded serial %d lineage %q err %v", back.Serial, back.Lineage, err)
 		}
@@ -172,7 +197,7 @@ func TestBackupHoldsPreviousVersion(t *testing.T) {
 	d := Dir{Path: t.TempDir()}
 	s := New("docker")
 	s.Put(&Resource{Addr: "a", Kind: "network", Attrs: map[string]string{"v": "1"}})
-	if err := d.Save(s); err != nil {
+	if err := d.Save(s, tc); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(d.Path, "state.json.backup")); !errors.Is(err, os.ErrNotExist) {
@@ -180,7 +205,7 @@ func TestBackupHoldsPreviousVersion(t *testing.T) {
 	}
 	first, _ := os.ReadFile(filepath.Join(d.Path, "state.json"))
 	s.Get("a").Attrs["v"] = "2"
-	if err := d.Save(s); err != nil {
+	if err := d.Save(s, tc); err != nil {
 		t.Fatal(err)
 	}
 	backup, err := os.ReadFile(filepath.Join(d.Path, "state.json.backup"))
@@ -190,21 +215,24 @@ func TestBackupHoldsPreviousVersion(t *testing.T) {
 	if string(backup) != string(first) {
 		t.Errorf("backup:\n%s\nwant the first version:\n%s", backup, first)
 	}
-	var b State
-	if err := json.Unmarshal(backup, &b); err != nil || b.Serial != 1 || b.Get("a").Attrs["v"] != "1" {
-		t.Errorf("backup serial %d attrs %v err %v", b.Serial, b.Get("a"), err)
+	var b struct {
+		Serial    int64
+		Resources []struct{ Spec map[string]string }
+	}
+	if err := json.Unmarshal(backup, &b); err != nil || b.Serial != 1 || len(b.Resources) != 1 || b.Resources[0].Spec["v"] != "1" {
+		t.Errorf("backup %+v, err %v", b, err)
 	}
 	// The backup is a copy, not the same file: a third save moves it on.
 	second, _ := os.ReadFile(filepath.Join(d.Path, "state.json"))
 	s.Get("a").Attrs["v"] = "3"
-	if err := d.Save(s); err != nil {
+	if err := d.Save(s, tc); err != nil {
 		t.Fatal(err)
 	}
 	backup, _ = os.ReadFile(filepath.Join(d.Path, "state.json.backup"))
 	if string(backup) != string(second) {
 		t.Errorf("after a third save the backup is not the second version")
 	}
-	cur, _ := d.Load()
+	cur, _ := d.Load(tc)
 	if cur.Serial != 3 || cur.Get("a").Attrs["v"] != "3" {
 		t.Errorf("current = serial %d %v", cur.Serial, cur.Get("a").Attrs)
 	}
@@ -213,7 +241,7 @@ func TestBackupHoldsPreviousVersion(t *testing.T) {
 	if err := d.Remove(); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := d.Load(); s != nil || err != nil {
+	if s, err := d.Load(tc); s != nil || err != nil {
 		t.Errorf("Load after Remove = %v, %v", s, err)
 	}
 	backup, _ = os.ReadFile(filepath.Join(d.Path, "state.json.backup"))
@@ -229,7 +257,7 @@ func TestModes(t *testing.T) {
 	d := Dir{Path: filepath.Join(t.TempDir(), "a", ".labnet")}
 	s := sample()
 	for i := 0; i < 2; i++ { // the second save makes the backup
-		if err := d.Save(s); err != nil {
+		if err := d.Save(s, tc); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -252,7 +280,7 @@ func TestModes(t *testing.T) {
 	if err := os.Chmod(loose.Path, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := loose.Save(New("x")); err != nil {
+	if err := loose.Save(New("x"), tc); err != nil {
 		t.Fatal(err)
 	}
 	check(loose.Path, 0o700)
@@ -269,8 +297,18 @@ func TestLoadErrors(t *testing.T) {
 		name, content, want string
 	}{
 		{"corrupt", `{"version":1,"serial":`, "state.json.backup"},
-		{"future version", `{"version":2,"serial":3,"lab":"x"}`, "state version 2"},
-		{"no version", `{"serial":3,"lab":"x"}`, "state version 0"},
+		{"future version", `{"version":3,"serial":3,"lab":"x"}`, "state version 3 is newer than this labnet reads (up to 2)"},
+		{"future version with new members", `{"version":3,"serial":3,"lab":"x","colour":"red"}`, "state version 3 is newer"},
+		{"no version", `{"serial":3,"lab":"x"}`, "state version 0, this labnet reads versions 1 to 2"},
+		{"unknown member", `{"version":2,"serial":3,"lab":"x","colour":"red"}`, `unknown object member name "colour"`},
+		{"unknown resource member", `{"version":2,"serial":3,"lab":"x","resources":[{"addr":"a","kind":"k","spec":{},"colour":1}]}`, `"colour"`},
+		{"version 1 attrs in version 2", `{"version":2,"serial":3,"lab":"x","resources":[{"addr":"network.a","kind":"k","attrs":{}}]}`, `network.a: "attrs" is version 1's; version 2 holds "spec"`},
+		{"version 2 spec in version 1", `{"version":1,"serial":3,"lab":"x","resources":[{"addr":"network.a","kind":"k","spec":{}}]}`, `network.a: "spec" is version 2's; version 1 holds "attrs"`},
+		{"no spec", `{"version":2,"serial":3,"lab":"x","resources":[{"addr":"network.a","kind":"k"}]}`, `network.a: no spec`},
+		{"a spec the codec refuses", `{"version":2,"serial":3,"lab":"x","resources":[{"addr":"network.a","kind":"k","spec":{"broken":"yes"}}]}`,
+			`state.json: network.a: attribute "broken" ("yes"): refused (fix the value in`},
+		{"version 1 attributes the codec refuses", `{"version":1,"serial":3,"lab":"x","resources":[{"addr":"network.a","kind":"k","attrs":{"broken":"yes"}}]}`,
+			`state.json: upgrading from version 1: network.a: attribute "broken" ("yes"): refused`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -278,7 +316,7 @@ func TestLoadErrors(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(d.Path, "state.json"), []byte(tt.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			s, err := d.Load()
+			s, err := d.Load(tc)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || s != nil {
 				t.Errorf("Load = %v, %v; want an error mentioning %q", s, err, tt.want)
 			}
@@ -290,10 +328,10 @@ func TestLoadErrors(t *testing.T) {
 // is there.
 func TestLoadDoesNotCheckLab(t *testing.T) {
 	d := Dir{Path: t.TempDir()}
-	if err := d.Save(New("other-lab")); err != nil {
+	if err := d.Save(New("other-lab"), tc); err != nil {
 		t.Fatal(err)
 	}
-	s, err := d.Load()
+	s, err := d.Load(tc)
 	if err != nil || s.Lab != "other-lab" {
 		t.Errorf("Load = %+v, %v", s, err)
 	}
@@ -438,4 +476,98 @@ func BenchmarkPutGet(b *testing.B) {
 			s.Put(&Resource{Addr: addr, Kind: "container"})
 		}
 	}
+}
+
+// TestSaveRefusedWritesNothing: a resource the codec cannot encode stops
+// Save before the file is touched, and the serial stays.
+func TestSaveRefusedWritesNothing(t *testing.T) {
+	d := Dir{Path: t.TempDir()}
+	s := sample()
+	if err := d.Save(s, tc); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(d.Path, "state.json"))
+	s.Get("network.lan").Attrs["broken"] = "yes"
+	err := d.Save(s, tc)
+	if err == nil || err.Error() != `state: network.lan: attribute "broken" ("yes"): refused` {
+		t.Errorf("Save = %v", err)
+	}
+	after, _ := os.ReadFile(filepath.Join(d.Path, "state.json"))
+	if s.Serial != 1 || string(after) != string(before) {
+		t.Errorf("a refused save changed serial to %d or the file", s.Serial)
+	}
+	if _, err := os.Stat(filepath.Join(d.Path, "state.json.backup")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused save made a backup (%v)", err)
+	}
+}
+
+// TestUpgradeV1: a version 1 file loads through the codec (attributes
+// encoded, then decoded as a version 2 file's spec would be), and the next
+// save writes version 2 with the version 1 file as its backup.
+func TestUpgradeV1(t *testing.T) {
+	d := Dir{Path: t.TempDir()}
+	v1 := `{"version":1,"serial":4,"lineage":"l","lab":"x","resources":[` +
+		`{"addr":"host.h","kind":"host","host":"host.h","attrs":{"name":"h"},"record":{"pid":7},"deps":["network.lan"],"tainted":true}]}`
+	if err := os.WriteFile(filepath.Join(d.Path, "state.json"), []byte(v1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	s, err := d.Load(recordingCodec{&calls})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"encode host.h", "decode host.h {\"name\":\"h\"}"}; !slices.Equal(calls, want) {
+		t.Errorf("codec calls %q, want %q", calls, want)
+	}
+	r := s.Get("host.h")
+	if s.Version != Version || s.Serial != 4 || r.Attrs["name"] != "h" || string(r.Record) != `{"pid":7}` || !r.Tainted || !slices.Equal(r.Deps, []string{"network.lan"}) {
+		t.Errorf("upgraded %+v %+v", s, r)
+	}
+	if err := d.Save(s, tc); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(d.Path, "state.json"))
+	want := `{
+  "version": 2,
+  "serial": 5,
+  "lineage": "l",
+  "lab": "x",
+  "resources": [
+    {
+      "addr": "host.h",
+      "kind": "host",
+      "host": "host.h",
+      "spec": {
+        "name": "h"
+      },
+      "record": {
+        "pid": 7
+      },
+      "deps": [
+        "network.lan"
+      ],
+      "tainted": true
+    }
+  ]
+}
+`
+	if string(b) != want {
+		t.Errorf("saved\n%s\nwant\n%s", b, want)
+	}
+	if bk, _ := os.ReadFile(filepath.Join(d.Path, "state.json.backup")); string(bk) != v1 {
+		t.Errorf("backup %s, want the version 1 file", bk)
+	}
+}
+
+// recordingCodec is attrsCodec noting its calls.
+type recordingCodec struct{ calls *[]string }
+
+func (c recordingCodec) Encode(kind, addr string, a map[string]string) (any, error) {
+	*c.calls = append(*c.calls, "encode "+addr)
+	return tc.Encode(kind, addr, a)
+}
+
+func (c recordingCodec) Decode(kind, addr string, spec []byte) (map[string]string, error) {
+	*c.calls = append(*c.calls, "decode "+addr+" "+string(spec))
+	return tc.Decode(kind, addr, spec)
 }
