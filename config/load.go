@@ -121,6 +121,7 @@ var (
 		"lima":      {attrs: []string{"cpus", "memory", "disk", "template", "image", "network", "provision"}},
 		"container": {attrs: []string{"command"}, required: []string{"command"}}, // in a pod
 		"nic":       {attrs: []string{"segment", "address"}, required: []string{"segment"}},
+		"file":      {attrs: []string{"content", "source", "mode"}}, // in a container; exactly one of content and source
 	}
 
 	resourceSchemas = map[string]blockSchema{
@@ -133,8 +134,9 @@ var (
 		},
 		kindBridge: {attrs: []string{"host", "cidr", "masquerade", "name"}, required: []string{"host", "cidr"}},
 		// Exactly one of bridge and segment is required; decodeContainer checks that.
-		kindContainer: {attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss"}, required: []string{"host"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader, nicBlockHeader}},
-		kindProcess:   {attrs: []string{"on", "command"}, required: []string{"on", "command"}},
+		kindContainer: {attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss", "private_dirs"}, required: []string{"host"},
+			blocks: []hcl.BlockHeaderSchema{portBlockHeader, nicBlockHeader, fileBlockHeader}},
+		kindProcess: {attrs: []string{"on", "command"}, required: []string{"on", "command"}},
 		kindCheck: {
 			attrs:    []string{"from", "to", "ping", "tcp", "udp", "exec", "address", "expect", "source", "timeout", "within", "expect_output", "route", "nexthops", "via"},
 			required: []string{"from"},
