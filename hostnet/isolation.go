@@ -140,18 +140,24 @@ mkdir -p "$1" && base64 -d >"$2.labnet-new" && chmod "$3" "$2.labnet-new" &&
 
 // IsoRepairShell puts an existing container's hostname, /sys, private dirs
 // and files right, and removes the files of gone (the state's, no longer in
-// the lab). seen is what refresh read (nil: unknown, so everything is
+// the lab). k is what refresh read (nil: unknown, so everything is
 // done): only what differs is touched, so an update for another reason
 // (an address) costs no process here. A private dir mounted again is empty:
 // every file under it is written again.
-func (c Container) IsoRepairShell(n Names, seen *IsoSeen, gone []string) string {
+func (c Container) IsoRepairShell(n Names, k *Observed, gone []string) string {
 	i := c.Iso
+	var seen *IsoSeen
+	if k != nil {
+		seen = k.Iso[i.MountNS]
+	}
 	var cmds []shellCmd
 	if seen == nil || seen.Hostname != i.Hostname {
 		cmds = append(cmds, shellCmd{line: remote.Join("nsenter", "--uts="+i.UTSNS, "--", "hostname", i.Hostname)})
 	}
-	if seen == nil || seen.SysMAC != n.MAC(c.Addr) {
-		cmds = append(cmds, shellCmd{line: remote.Join("nsenter", "--net="+netnsPath(c.Netns), "--mount="+i.MountNS, "--", "mount", "-t", "sysfs", "labnet", "/sys")})
+	if seen == nil || !c.sysRight(n, k, seen) {
+		// Ours goes first if it is there (mount refuses the same one twice).
+		cmds = append(cmds, shellCmd{line: remote.Join("nsenter", "--net="+netnsPath(c.Netns), "--mount="+i.MountNS, "--", "sh", "-c",
+			"umount -l /sys 2>/dev/null; mount -t sysfs labnet /sys")})
 	}
 	remounted := map[string]bool{}
 	for _, d := range i.Dirs {
@@ -179,6 +185,19 @@ func (c Container) IsoRepairShell(n Names, seen *IsoSeen, gone []string) string 
 		cmds = append(cmds, shellCmd{line: remote.Join(append([]string{"nsenter", "--mount=" + i.MountNS, "--", "rm", "-f", "--"}, gone...)...)})
 	}
 	return chain(cmds)
+}
+
+// sysRight says whether the container's /sys shows its network namespace:
+// eth0 there has the MAC eth0 has in the namespace, read by the same
+// refresh (eth0's own MAC changed by hand is eth0's drift, not /sys's).
+func (c Container) sysRight(n Names, k *Observed, seen *IsoSeen) bool {
+	want := n.MAC(c.Addr)
+	if ns := k.Netns[c.Netns]; ns != nil {
+		if eth0, ok := ns.Links["eth0"]; ok && eth0.MAC != "" {
+			want = eth0.MAC
+		}
+	}
+	return strings.EqualFold(seen.SysMAC, want)
 }
 
 // dir is the private dir the file is in.
@@ -244,7 +263,7 @@ func (c Container) isoDrift(n Names, k *Observed) (drift []string, unrepairable 
 	if seen.Hostname != i.Hostname {
 		drift = append(drift, fmt.Sprintf("hostname is %q, wants %q", seen.Hostname, i.Hostname))
 	}
-	if seen.SysMAC != n.MAC(c.Addr) {
+	if !c.sysRight(n, k, seen) {
 		drift = append(drift, fmt.Sprintf("/sys shows another network namespace (eth0 MAC %q)", seen.SysMAC))
 	}
 	for _, d := range i.Dirs {

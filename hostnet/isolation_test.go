@@ -52,8 +52,18 @@ func TestIsoShellsCarryNoUserText(t *testing.T) {
 	for _, f := range c.Iso.Files {
 		seen.Files[f.Path] = FileSeen{SHA256: f.Digest(), Mode: f.Mode}
 	}
-	if s := c.IsoRepairShell(n, seen, nil); s != "" {
+	k := &Observed{Netns: map[string]*Netns{}, Iso: map[string]*IsoSeen{c.Iso.MountNS: seen}}
+	if s := c.IsoRepairShell(n, k, nil); s != "" {
 		t.Errorf("repair of a container as made: %q", s)
+	}
+	// eth0's MAC changed by hand: its /sys still shows its namespace.
+	k.Netns[c.Netns] = &Netns{Links: map[string]Link{"eth0": {Name: "eth0", MAC: "02:00:00:00:00:09"}}}
+	seen.SysMAC = "02:00:00:00:00:09"
+	if d, _ := c.isoDrift(n, k); len(d) > 0 {
+		t.Errorf("eth0's new MAC is taken for /sys's drift: %q", d)
+	}
+	if s := c.IsoRepairShell(n, k, nil); s != "" {
+		t.Errorf("repair after eth0's MAC changed: %q", s)
 	}
 	if d := IsoDeleteShell(n.MountNS("c"), n.UTSNS("c")); d != "umount /run/labnet/isotest/ns/c.mnt /run/labnet/isotest/ns/c.uts 2>/dev/null; rm -f /run/labnet/isotest/ns/c.mnt /run/labnet/isotest/ns/c.uts" {
 		t.Errorf("delete: %q", d)
