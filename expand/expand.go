@@ -141,17 +141,29 @@ func Lab(lab *config.Lab) []*Resource {
 			}, Deps: []string{h}})
 		}
 	}
+	// Every container has its own mount and UTS namespaces (VMs and pods
+	// do not): their files, hostname, private dirs and files.
+	isolated := map[string]map[string]string{} // container address -> its isolation attributes
 	for _, c := range lab.Containers {
+		iso := map[string]string{"mount_ns": n.MountNS(c.Name), "uts_ns": n.UTSNS(c.Name), "hostname": c.Name}
+		if len(c.PrivateDirs) > 0 {
+			b, _ := json.Marshal(c.PrivateDirs)
+			iso["private_dirs"] = string(b)
+		}
+		for _, f := range c.Files {
+			iso[kinds.FilePrefix+f.Path] = kinds.FileAttr(f.Mode, f.Content)
+		}
+		isolated[c.Addr] = iso
 		if c.Segment != "" {
 			sg := segments[c.Segment]
 			guest(guestSpec{addr: c.Addr, kind: kinds.Container, name: c.Name, host: c.Host,
 				parent: SegmentLinkAddr(sg.Name, hosts[c.Host].Name), ifname: "lns-" + sg.Name,
-				address: c.Address, bits: sg.CIDR.Bits(), mtu: VxlanMTU, shaping: c.Shaping, deps: []string{c.Segment}})
+				address: c.Address, bits: sg.CIDR.Bits(), mtu: VxlanMTU, shaping: c.Shaping, extra: iso, deps: []string{c.Segment}})
 			continue
 		}
 		b := bridges[c.Bridge]
 		guest(guestSpec{addr: c.Addr, kind: kinds.Container, name: c.Name, host: c.Host, parent: c.Bridge, ifname: b.Ifname,
-			address: c.Address, bits: b.CIDR.Bits(), gateway: b.Gateway, ports: c.Ports, shaping: c.Shaping})
+			address: c.Address, bits: b.CIDR.Bits(), gateway: b.Gateway, ports: c.Ports, shaping: c.Shaping, extra: iso})
 	}
 	// VMs: bridged ones join the LAN through the host's LAN bridge; nat
 	// ones sit behind the host's NAT bridge ("virtual router").
@@ -271,10 +283,22 @@ func Lab(lab *config.Lab) []*Resource {
 		host, netns := nodeHost[on], nodes[on]
 		cmd, _ := json.Marshal(command)
 		hn := hosts[host].Name
-		res = append(res, &Resource{Addr: addr, Kind: kinds.Process, Host: host, Attrs: map[string]string{
+		a := map[string]string{
 			"on": on, "host": host, "host_name": hn, "netns": netns, "command": string(cmd),
 			"owner": n.Owner(hn, addr), "log": n.LogFile(name),
-		}, Deps: deps})
+		}
+		if iso := isolated[on]; iso != nil {
+			// It runs in its container's namespaces, and is restarted
+			// when the container's files change.
+			files := map[string]string{}
+			for k, v := range iso {
+				if strings.HasPrefix(k, kinds.FilePrefix) {
+					files[k] = v
+				}
+			}
+			a["mount_ns"], a["uts_ns"], a["node_files"] = iso["mount_ns"], iso["uts_ns"], kinds.FilesDigest(files)
+		}
+		res = append(res, &Resource{Addr: addr, Kind: kinds.Process, Host: host, Attrs: a, Deps: deps})
 	}
 	for _, p := range lab.Processes {
 		process(p.Addr, p.Name, p.On, p.Command, deps(p.Addr, p.On))

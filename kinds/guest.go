@@ -1,6 +1,10 @@
 package kinds
 
 import (
+	"encoding/json"
+	"path"
+	"strings"
+
 	"github.com/labnet-dev/labnet/hostnet"
 )
 
@@ -15,7 +19,9 @@ type guest struct {
 
 func init() {
 	base := []string{"host", "bridge", "bridge_ifname", "netns", "veth"}
-	register(guest{Container, 6, base})
+	// A container's own mount and UTS namespaces hold its processes: made
+	// again, they are restarted. New private dirs are empty: likewise.
+	register(guest{Container, 6, append(append([]string{}, base...), "mount_ns", "uts_ns", "private_dirs")})
 	register(guest{VM, 7, append(append([]string{}, base...), "mode")})
 	register(guest{Pod, 8, append(append([]string{}, base...), "network")})
 }
@@ -29,7 +35,7 @@ func GuestOf(addr string, a Attrs) (hostnet.Container, error) {
 	p := parser{a: a}
 	c := hostnet.Container{Addr: addr, Netns: p.name("netns"), HostVeth: p.name("veth"), Bridge: p.name("bridge_ifname"),
 		Address: p.addr("address"), Bits: p.num("bits", 0, 32), Gateway: p.optAddr("gateway"), MTU: p.optNum("mtu", 68, 65535),
-		Host: p.str("host"), Shape: p.shaping()}
+		Host: p.str("host"), Shape: p.shaping(), Iso: p.isolation()}
 	return c, p.done(addr)
 }
 
@@ -43,15 +49,36 @@ func (guest) Reads(r *Reads, a Attrs) {
 	case r.Kept(a["netns"]):
 		r.Link(a["veth"])
 		r.Inside(a["netns"])
+		if a["mount_ns"] != "" {
+			r.Iso(isoRead(a))
+		}
 	case a["veth"] != "":
 		r.Gone(a["veth"], a["netns"])
 	}
+	if a["mount_ns"] != "" {
+		r.IsoList() // whether its namespace files are there, kept or going
+	}
+}
+
+// isoRead is what refresh reads in a container's own namespaces: its
+// private dirs and files, by path (the attributes are parsed by Check).
+func isoRead(a Attrs) hostnet.IsoRead {
+	ir := hostnet.IsoRead{MountNS: a["mount_ns"], UTSNS: a["uts_ns"]}
+	if a["private_dirs"] != "" {
+		_ = json.Unmarshal([]byte(a["private_dirs"]), &ir.Dirs)
+	}
+	for k := range a {
+		if strings.HasPrefix(k, FilePrefix) {
+			ir.Files = append(ir.Files, strings.TrimPrefix(k, FilePrefix))
+		}
+	}
+	return ir
 }
 
 func (guest) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
 	if going {
 		// Only listed, not read inside: only whether it is there counts.
-		if (hostnet.Container{Netns: a["netns"], HostVeth: a["veth"]}).There(k) {
+		if (hostnet.Container{Netns: a["netns"], HostVeth: a["veth"]}).There(k) || hostnet.IsoThere(k, a["mount_ns"], a["uts_ns"]) {
 			return hostnet.Verdict{Exists: true}, nil
 		}
 		return hostnet.Verdict{Drift: []string{"netns " + a["netns"] + " is missing"}}, nil
@@ -76,23 +103,47 @@ func (guest) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, er
 			// because its name is reused at once.
 			veth = false
 		}
-		return hostnet.Step{Batch: ct.DeleteBatch(veth, ns)}, nil
+		s := hostnet.Step{Batch: ct.DeleteBatch(veth, ns)}
+		if m := a["mount_ns"]; m != "" && (k == nil || hostnet.IsoThere(k, m, a["uts_ns"])) {
+			s.Shell = hostnet.IsoDeleteShell(m, a["uts_ns"])
+		}
+		return s, nil
 	}
 	ct, err := GuestOf(op.Addr, a)
 	if err != nil {
 		return hostnet.Step{}, err
 	}
 	var s hostnet.Step
+	var iso string
 	if op.Update {
 		s.Batch = ct.RepairBatch(n)
+		if ct.Iso != nil {
+			iso = ct.IsoRepairShell(n, k, goneFiles(op.Before, op.After))
+		}
 	} else {
 		s.Batch = ct.CreateBatch(n)
+		if ct.Iso != nil {
+			iso = ct.IsoCreateShell(n)
+		}
 	}
 	s.Inside = ct.Inside(n)
+	shape := ""
 	if shapeNeeded(ct, op.Update, k) {
-		s.Shell = ct.ShapeShell()
+		shape = ct.ShapeShell()
 	}
+	s.Shell = thenShell(iso, shape)
 	return s, nil
+}
+
+// thenShell runs b after a, if a succeeded (either may be empty).
+func thenShell(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return "{\n" + a + "\n} && {\n" + b + "\n}"
 }
 
 // shapeNeeded says whether a guest's step must touch eth0's root qdisc:
@@ -125,10 +176,12 @@ func RemovableWithTheRead(kind string, before Attrs) bool {
 }
 
 // ForgetRemoved drops from a read what it listed of a guest that was
-// removed right after it (RemovableWithTheRead): its namespace, and its
-// veth, which goes with the namespace.
+// removed right after it (RemovableWithTheRead): its namespace, its veth,
+// which goes with the namespace, and its mount and UTS namespace files.
 func ForgetRemoved(before Attrs, k *hostnet.Observed, r *hostnet.Reads) {
 	delete(k.Netns, before["netns"])
 	delete(k.Links, before["veth"])
 	delete(r.Gone, before["veth"])
+	delete(k.IsoFiles, path.Base(before["mount_ns"]))
+	delete(k.IsoFiles, path.Base(before["uts_ns"]))
 }

@@ -14,7 +14,7 @@ func init() { register(process{}) }
 
 func (process) Info() Info {
 	return Info{Name: Process, Order: 11, Parent: "on", WithHost: true,
-		ForceNew: []string{"on", "host", "host_name", "netns", "command", "owner", "log"}}
+		ForceNew: []string{"on", "host", "host_name", "netns", "mount_ns", "uts_ns", "node_files", "command", "owner", "log"}}
 }
 
 func processOf(addr string, a Attrs) (hostnet.Process, error) {
@@ -25,6 +25,11 @@ func processOf(addr string, a Attrs) (hostnet.Process, error) {
 		p.fail("command", fmt.Errorf("empty"))
 	}
 	pr := hostnet.Process{Addr: addr, Owner: p.str("owner"), Netns: p.optName("netns"), Command: cmd, Log: p.str("log")}
+	if p.a["mount_ns"] != "" {
+		// On a container with namespaces of its own (nsenter needs its
+		// network namespace too).
+		pr.MountNS, pr.UTSNS, pr.Netns = p.path("mount_ns"), p.path("uts_ns"), p.name("netns")
+	}
 	return pr, p.done(addr)
 }
 
