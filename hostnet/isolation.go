@@ -212,10 +212,11 @@ func (f File) dir(dirs []string) string {
 
 // IsoDeleteShell unbinds the container's namespace files and removes them:
 // its mount and UTS namespaces go with the last reference (a process still
-// in them keeps them until it ends).
+// in them keeps them until it ends). The lab's isolation dir goes with the
+// last of its files (deletions never share a stage with creations).
 func IsoDeleteShell(mountNS, utsNS string) string {
-	m, u := remote.Quote(mountNS), remote.Quote(utsNS)
-	return fmt.Sprintf("umount %s %s 2>/dev/null; rm -f %s %s", m, u, m, u)
+	m, u, d := remote.Quote(mountNS), remote.Quote(utsNS), remote.Quote(path.Dir(mountNS))
+	return fmt.Sprintf("umount %s %s 2>/dev/null; rm -f %s %s && { set -- %s/*; [ -e \"$1\" ] || { umount %s && rmdir %s; } 2>/dev/null; true; }", m, u, m, u, d, d, d)
 }
 
 // IsoSeen is what refresh read inside a container's mount and UTS

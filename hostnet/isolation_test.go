@@ -65,25 +65,31 @@ func TestIsoShellsCarryNoUserText(t *testing.T) {
 	if s := c.IsoRepairShell(n, k, nil); s != "" {
 		t.Errorf("repair after eth0's MAC changed: %q", s)
 	}
-	if d := IsoDeleteShell(n.MountNS("c"), n.UTSNS("c")); d != "umount /run/labnet/isotest/ns/c.mnt /run/labnet/isotest/ns/c.uts 2>/dev/null; rm -f /run/labnet/isotest/ns/c.mnt /run/labnet/isotest/ns/c.uts" {
-		t.Errorf("delete: %q", d)
+	d := IsoDeleteShell(n.MountNS("c"), n.UTSNS("c"))
+	if want := "umount /run/labnet/isotest/ns/c.mnt /run/labnet/isotest/ns/c.uts 2>/dev/null; rm -f /run/labnet/isotest/ns/c.mnt /run/labnet/isotest/ns/c.uts && " +
+		`{ set -- /run/labnet/isotest/ns/*; [ -e "$1" ] || { umount /run/labnet/isotest/ns && rmdir /run/labnet/isotest/ns; } 2>/dev/null; true; }`; d != want {
+		t.Errorf("delete:\n got %s\nwant %s", d, want)
 	}
+	checkSyntax(t, d)
 }
 
-// TestIsolationOnKernel makes a container's namespaces with private dirs
-// and files (hostile content, a path with a space), reads them back with
-// the refresh reader and judges them, checks what the host sees, then
-// deletes them and checks that no mount and no file is left.
+// TestIsolationOnKernel makes two containers' namespaces, one with private
+// dirs and files (hostile content, a path with a space), reads them back
+// with the refresh reader and judges them, checks what the host sees,
+// then deletes them: the first deletion leaves the other's files and the
+// lab's isolation dir, the last leaves no mount, file or dir.
 func TestIsolationOnKernel(t *testing.T) {
 	sb := newSandbox(t, "nsenter", "python3", "mountpoint")
 	n := Names{Lab: "isotest"}
 	c := isoContainer(File{Path: "/etc/demo/a b", Mode: 0o640, Content: hostile}, File{Path: "/var/run/demo/sub/x.conf", Mode: 0o600, Content: []byte("x\n")})
 	mac := n.MAC(c.Addr)
+	other := Container{Addr: "container.o", Netns: n.Netns("o"), Iso: &Isolation{MountNS: n.MountNS("o"), UTSNS: n.UTSNS("o"), Hostname: "o"}}
 	sb.write("create.sh", "set -e\nip netns add "+c.Netns+"\nip link add lnt-iso type veth peer name eth0 address "+mac+" netns "+c.Netns+"\n"+
-		"mkdir -p "+n.RunDir()+"\n"+c.IsoCreateShell(n)+"\n")
+		"ip netns add "+other.Netns+"\nmkdir -p "+n.RunDir()+"\n"+c.IsoCreateShell(n)+"\n"+other.IsoCreateShell(n)+"\n")
 	sb.write("observe.sh", ObserveScript(n, "h", Reads{Inside: []string{c.Netns}, IsoList: true,
 		Iso: []IsoRead{{MountNS: c.Iso.MountNS, UTSNS: c.Iso.UTSNS, Dirs: c.Iso.Dirs, Files: []string{"/etc/demo/a b", "/var/run/demo/sub/x.conf"}}}}))
 	sb.write("delete.sh", IsoDeleteShell(c.Iso.MountNS, c.Iso.UTSNS)+"\n")
+	sb.write("delete-other.sh", IsoDeleteShell(other.Iso.MountNS, other.Iso.UTSNS)+"\n")
 	sb.run(`sh create.sh
 sh observe.sh >observed
 nsenter --mount=` + c.Iso.MountNS + ` cat '/etc/demo/a b' >content
@@ -92,7 +98,10 @@ nsenter --uts=` + c.Iso.UTSNS + ` hostname >hostname
 sh delete.sh
 { grep -c /run/labnet/isotest/ns/c /proc/self/mountinfo || true; } >mounts-after
 ls /run/labnet/isotest/ns >files-after
-sh observe.sh >observed-after`)
+sh observe.sh >observed-after
+sh delete-other.sh
+{ grep -c /run/labnet/isotest/ns /proc/self/mountinfo || true; } >mounts-last
+if [ -e /run/labnet/isotest/ns ]; then echo there; else echo gone; fi >dir-last`)
 	if got := sb.read("content"); string(got) != string(hostile) {
 		t.Errorf("the file holds %q, want %q", got, hostile)
 	}
@@ -120,14 +129,17 @@ sh observe.sh >observed-after`)
 	if got := strings.TrimSpace(string(sb.read("mounts-after"))); got != "0" {
 		t.Errorf("%s mounts left after delete", got)
 	}
-	if got := string(sb.read("files-after")); got != "" {
-		t.Errorf("files left after delete: %q", got)
+	if got := string(sb.read("files-after")); got != "o.mnt\no.uts\n" {
+		t.Errorf("files after deleting one of two: %q, want the other's", got)
+	}
+	if got, dir := strings.TrimSpace(string(sb.read("mounts-last"))), string(sb.read("dir-last")); got != "0" || dir != "gone\n" {
+		t.Errorf("after the last deletion: %s mounts of the isolation dir, the dir is %s", got, dir)
 	}
 	after, err := ParseObserved(sb.read("observed-after"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := after.Iso[c.Iso.MountNS]; s == nil || s.Mount || s.UTS || len(after.IsoFiles) > 0 {
+	if s := after.Iso[c.Iso.MountNS]; s == nil || s.Mount || s.UTS || len(after.IsoFiles) != 2 || after.IsoFiles["c.mnt"] {
 		t.Errorf("after delete: %+v %v", s, after.IsoFiles)
 	}
 	if d, unrepairable := c.isoDrift(n, after); len(d) != 1 || d[0] != "mount namespace "+c.Iso.MountNS+" is missing" || !unrepairable {
