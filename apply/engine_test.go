@@ -406,7 +406,10 @@ func TestStepGolden(t *testing.T) {
 		if s.Verify != "" {
 			fmt.Fprintf(&b, "verify:\n%s\n", s.Verify)
 		}
-		if len(s.Batch) == 0 && s.Shell == "" && s.Verify == "" {
+		if s.Unbind != nil {
+			fmt.Fprintf(&b, "unbind: %s (dir %s)\n", strings.Join(s.Unbind.Files, " "), s.Unbind.Dir)
+		}
+		if len(s.Batch) == 0 && s.Shell == "" && s.Verify == "" && s.Unbind == nil {
 			b.WriteString("(nothing)\n")
 		}
 		b.WriteString("\n")

@@ -53,43 +53,51 @@ shift 2
 mount -t sysfs labnet /sys
 for d in "$@"; do mkdir -p "$d" && mount -t tmpfs -o mode=0755 labnet "$d"; done`
 
-// isoUnshare makes a mount namespace, propagation private, bound on $1.
-// Linux numbers namespaces from per-CPU batches (6.18 does), so one made
-// now may number below the host's own mount namespace, and the kernel then
-// refuses to bind it there (EINVAL: it takes the lower number for an
-// older namespace, which could hold a loop). On the CPU that made the
-// host's namespace the numbers only grow: trying each CPU in turn finds
-// one that works (on this 2-CPU machine the first try failed 6 times in 40).
-const isoUnshare = `unshare --mount="$1" --propagation private true 2>/dev/null && exit 0
-n=$(getconf _NPROCESSORS_CONF) && c=0
-while [ "$c" -lt "$n" ]; do
-  taskset -c "$c" unshare --mount="$1" --propagation private true 2>/dev/null && exit 0
-  c=$((c+1))
-done
-echo "unshare: cannot bind a new mount namespace on $1 from any CPU" >&2
-exit 1`
-
-// isoDirShell makes the lab's isolation dir a private bind mount of itself
-// once: a mount namespace cannot be bound on a shared mount (the kernel
-// would propagate it into itself), and on a systemd host /run is shared.
+// isoDirShell makes the lab's isolation dir a small tmpfs of its own,
+// private, once: a mount namespace cannot be bound on a shared mount (the
+// kernel would propagate it into itself), and on a systemd host /run is
+// shared. Its mark file is there only while it is mounted, so a shell test
+// says so (mountpoint would read the host's whole mount table, three
+// lines per container, for every container made).
 func isoDirShell(n Names) string {
-	d := remote.Quote(n.IsoDir())
-	return fmt.Sprintf("mkdir -p %s && { mountpoint -q %s || { mount --bind %s %s && mount --make-private %s; }; }", d, d, d, d, d)
+	d, mark := remote.Quote(n.IsoDir()), remote.Quote(n.IsoDir()+"/"+isoDirMark)
+	return fmt.Sprintf("{ [ -e %s ] || { mkdir -p %s && mount -t tmpfs -o mode=0700,size=64k labnet %s && mount --make-private %s && : >%s; }; }", mark, d, d, d, mark)
 }
 
+// isoDirMark is the file in the lab's isolation dir that says it is mounted.
+const isoDirMark = ".labnet"
+
 // IsoCreateShell makes the container's mount and UTS namespaces (its
-// network namespace exists already), mounts its private dirs and writes its
-// files: all before any process of it starts.
+// network namespace exists already) and, inside them, sets it up
+// (isoSetup) and writes its files: all before any process of it starts.
+//
+// Linux numbers namespaces from per-CPU batches (6.18 does), so a mount
+// namespace made now may number below the host's own, and the kernel then
+// refuses to bind it there (EINVAL: it takes the lower number for an older
+// namespace, which could make a loop; 6 first tries in 40 failed on this
+// 2-CPU machine). On the CPU that made the host's namespace the numbers
+// only grow, so unshare is tried again on each CPU in turn, after letting
+// go of a UTS namespace bound by the failed try. A try whose namespaces
+// were bound but whose setup failed is not tried again.
 func (c Container) IsoCreateShell(n Names) string {
 	i := c.Iso
-	setup := append([]string{"nsenter", "--net=" + netnsPath(c.Netns), "--mount=" + i.MountNS, "--uts=" + i.UTSNS, "--",
-		"sh", "-c", isoSetup, "labnet-iso", i.Hostname, n.IsoDir()}, i.Dirs...)
-	cmds := []shellCmd{
-		{line: isoDirShell(n) + " && : >" + remote.Quote(i.MountNS) + " && : >" + remote.Quote(i.UTSNS)},
-		{line: remote.Join("unshare", "--uts="+i.UTSNS, "true")},
-		{line: remote.Join("sh", "-c", isoUnshare, "labnet-iso", i.MountNS)},
-		{line: remote.Join(setup...)},
-	}
+	m, u := remote.Quote(i.MountNS), remote.Quote(i.UTSNS)
+	unshare := remote.Join(append([]string{"nsenter", "--net=" + netnsPath(c.Netns), "--",
+		"unshare", "--uts=" + i.UTSNS, "--mount=" + i.MountNS, "--propagation", "private", "--",
+		"sh", "-c", isoSetup, "labnet-iso", i.Hostname, n.IsoDir()}, i.Dirs...)...)
+	mk := fmt.Sprintf(`%s && : >%s && : >%s &&
+if %s; then :
+elif mountpoint -q %s; then false
+else
+  n=$(getconf _NPROCESSORS_CONF) c=0 ok=''
+  while [ -z "$ok" ] && [ "$c" -lt "$n" ]; do
+    umount %s 2>/dev/null
+    if taskset -c "$c" %s; then ok=1; elif mountpoint -q %s; then break; fi
+    c=$((c+1))
+  done
+  [ -n "$ok" ] || { echo "cannot bind a new mount namespace on "%s" from any CPU" >&2; false; }
+fi`, isoDirShell(n), m, u, unshare, m, u, unshare, m, m)
+	cmds := []shellCmd{{line: mk}}
 	for _, f := range i.Files {
 		cmds = append(cmds, i.writeFile(f))
 	}
@@ -210,13 +218,12 @@ func (f File) dir(dirs []string) string {
 	return ""
 }
 
-// IsoDeleteShell unbinds the container's namespace files and removes them:
-// its mount and UTS namespaces go with the last reference (a process still
-// in them keeps them until it ends). The lab's isolation dir goes with the
+// IsoUnbind lets go of a container's namespace files (Step.Unbind): its
+// mount and UTS namespaces go with the last reference (a process still in
+// them keeps them until it ends). The lab's isolation dir goes with the
 // last of its files (deletions never share a stage with creations).
-func IsoDeleteShell(mountNS, utsNS string) string {
-	m, u, d := remote.Quote(mountNS), remote.Quote(utsNS), remote.Quote(path.Dir(mountNS))
-	return fmt.Sprintf("umount %s %s 2>/dev/null; rm -f %s %s && { set -- %s/*; [ -e \"$1\" ] || { umount %s && rmdir %s; } 2>/dev/null; true; }", m, u, m, u, d, d, d)
+func IsoUnbind(mountNS, utsNS string) *Unbind {
+	return &Unbind{Files: []string{mountNS, utsNS}, Dir: path.Dir(mountNS)}
 }
 
 // IsoSeen is what refresh read inside a container's mount and UTS

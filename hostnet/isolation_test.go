@@ -65,12 +65,9 @@ func TestIsoShellsCarryNoUserText(t *testing.T) {
 	if s := c.IsoRepairShell(n, k, nil); s != "" {
 		t.Errorf("repair after eth0's MAC changed: %q", s)
 	}
-	d := IsoDeleteShell(n.MountNS("c"), n.UTSNS("c"))
-	if want := "umount /run/labnet/isotest/ns/c.mnt /run/labnet/isotest/ns/c.uts 2>/dev/null; rm -f /run/labnet/isotest/ns/c.mnt /run/labnet/isotest/ns/c.uts && " +
-		`{ set -- /run/labnet/isotest/ns/*; [ -e "$1" ] || { umount /run/labnet/isotest/ns && rmdir /run/labnet/isotest/ns; } 2>/dev/null; true; }`; d != want {
-		t.Errorf("delete:\n got %s\nwant %s", d, want)
+	if u := IsoUnbind(n.MountNS("c"), n.UTSNS("c")); u.Dir != n.IsoDir() || len(u.Files) != 2 || u.Files[0] != n.MountNS("c") || u.Files[1] != n.UTSNS("c") {
+		t.Errorf("unbind: %+v", u)
 	}
-	checkSyntax(t, d)
 }
 
 // TestIsolationOnKernel makes two containers' namespaces, one with private
@@ -88,18 +85,20 @@ func TestIsolationOnKernel(t *testing.T) {
 		"ip netns add "+other.Netns+"\nmkdir -p "+n.RunDir()+"\n"+c.IsoCreateShell(n)+"\n"+other.IsoCreateShell(n)+"\n")
 	sb.write("observe.sh", ObserveScript(n, "h", Reads{Inside: []string{c.Netns}, IsoList: true,
 		Iso: []IsoRead{{MountNS: c.Iso.MountNS, UTSNS: c.Iso.UTSNS, Dirs: c.Iso.Dirs, Files: []string{"/etc/demo/a b", "/var/run/demo/sub/x.conf"}}}}))
-	sb.write("delete.sh", IsoDeleteShell(c.Iso.MountNS, c.Iso.UTSNS)+"\n")
-	sb.write("delete-other.sh", IsoDeleteShell(other.Iso.MountNS, other.Iso.UTSNS)+"\n")
+	// Deleted as a stage deletes them: the unbinder in the host's script.
+	del := Script{Steps: []Step{{ID: 4, Unbind: IsoUnbind(c.Iso.MountNS, c.Iso.UTSNS)}}}
+	sb.write("delete.sh", del.Render())
+	sb.write("delete-other.sh", Script{Steps: []Step{{ID: 7, Unbind: IsoUnbind(other.Iso.MountNS, other.Iso.UTSNS)}}}.Render())
 	sb.run(`sh create.sh
 sh observe.sh >observed
 nsenter --mount=` + c.Iso.MountNS + ` cat '/etc/demo/a b' >content
 nsenter --uts=` + c.Iso.UTSNS + ` hostname >hostname
 { ls -d /etc/demo/a\ b /var/run/demo/sub 2>/dev/null || true; } >host-sees
-sh delete.sh
+sh delete.sh >deleted
 { grep -c /run/labnet/isotest/ns/c /proc/self/mountinfo || true; } >mounts-after
 ls /run/labnet/isotest/ns >files-after
 sh observe.sh >observed-after
-sh delete-other.sh
+sh delete-other.sh >deleted-other
 { grep -c /run/labnet/isotest/ns /proc/self/mountinfo || true; } >mounts-last
 if [ -e /run/labnet/isotest/ns ]; then echo there; else echo gone; fi >dir-last`)
 	if got := sb.read("content"); string(got) != string(hostile) {
@@ -125,6 +124,9 @@ if [ -e /run/labnet/isotest/ns ]; then echo there; else echo gone; fi >dir-last`
 	}
 	if d, _ := c.isoDrift(n, k); len(d) > 0 {
 		t.Errorf("drift right after create: %q", d)
+	}
+	if res := del.ParseOutcome(sb.read("deleted")); res[4] != nil {
+		t.Errorf("delete: %v\n%s", res[4], sb.read("deleted"))
 	}
 	if got := strings.TrimSpace(string(sb.read("mounts-after"))); got != "0" {
 		t.Errorf("%s mounts left after delete", got)

@@ -377,6 +377,7 @@ var isoCommands = map[string]string{
 	"mv":                   "", // puts a written file in place
 	"rm":                   "", // clears the way for it (a directory made by hand at its path)
 	"true":                 "",
+	"false":                "",
 }
 
 var (
@@ -406,8 +407,8 @@ func shellCommands(text string) []string {
 	text = strings.ReplaceAll(quoted.ReplaceAllString(strings.Join(lines, "\n"), "'"), "'", "")
 	for _, part := range shellSplit.Split(text, -1) {
 		w := strings.Fields(part)
-		if len(w) == 0 || strings.HasPrefix(w[0], "#") || slices.Contains([]string{"while", "done", "for", "fi", "if", "["}, w[0]) || strings.HasPrefix(w[0], "(") ||
-			strings.HasPrefix(w[0], "n=") || strings.HasPrefix(w[0], "c=") || strings.HasPrefix(w[0], "labnet-") {
+		if len(w) == 0 || strings.HasPrefix(w[0], "#") || slices.Contains([]string{"while", "done", "for", "fi", "if", "elif", "[", "break"}, w[0]) || strings.HasPrefix(w[0], "(") ||
+			strings.HasPrefix(w[0], "n=") || strings.HasPrefix(w[0], "c=") || strings.HasPrefix(w[0], "ok=") || strings.HasPrefix(w[0], "labnet-") {
 			continue
 		}
 		cmd := w[0]

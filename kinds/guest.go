@@ -105,7 +105,7 @@ func (guest) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, er
 		}
 		s := hostnet.Step{Batch: ct.DeleteBatch(veth, ns)}
 		if m := a["mount_ns"]; m != "" && (k == nil || hostnet.IsoThere(k, m, a["uts_ns"])) {
-			s.Shell = hostnet.IsoDeleteShell(m, a["uts_ns"])
+			s.Unbind = hostnet.IsoUnbind(m, a["uts_ns"])
 		}
 		return s, nil
 	}
