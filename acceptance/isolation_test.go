@@ -3,12 +3,17 @@ package acceptance
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestIsolatedContainers: two containers whose processes write their PID
@@ -150,25 +155,45 @@ func TestIsolatedContainers(t *testing.T) {
 	}
 }
 
-// nsOf names a process's mount and UTS namespaces ("mnt:[4026532...]").
+// nsOf names a process's mount and UTS namespaces by kind and ID
+// ("mnt:4242"). Their inode numbers would not do: the kernel hands a
+// freed namespace's number to the next one (a remade container's got its
+// predecessor's every time here), while an ID is never used again.
 func nsOf(t *testing.T, pid string) []string {
 	t.Helper()
 	var out []string
 	for _, kind := range []string{"mnt", "uts"} {
-		ns, err := os.Readlink(filepath.Join("/proc", pid, "ns", kind))
+		id, err := nsID(filepath.Join("/proc", pid, "ns", kind))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s's %s namespace: %v", pid, kind, err)
 		}
-		out = append(out, ns)
+		out = append(out, kind+":"+id)
 	}
 	return out
 }
 
-// nsRefs lists what still holds a namespace: a process in it, or a mount
-// of it (a namespace file bound anywhere: mountinfo shows it as its root),
-// and (lab not "") every mount of the lab's namespace files dir, in every
-// mount namespace on the machine.
+// nsID is the ID of the namespace a file (a /proc/PID/ns link or a bound
+// namespace file) holds (NS_GET_ID, Linux 6.18).
+func nsID(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var id uint64
+	const nsGetID = 0x8008b70d // _IOR(0xb7, 0xd, __u64)
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, f.Fd(), nsGetID, uintptr(unsafe.Pointer(&id))); e != 0 {
+		return "", fmt.Errorf("NS_GET_ID: %w", e)
+	}
+	return strconv.FormatUint(id, 10), nil
+}
+
+// nsRefs lists what still holds a namespace ("mnt:ID"): a process in it,
+// or a file it is bound on (mountinfo shows an nsfs mount; its ID is read
+// through the mounting namespace's root), and (lab not "") every mount of
+// the lab's namespace files dir, in every mount namespace on the machine.
 func nsRefs(ns, lab string) []string {
+	kind := strings.SplitN(ns, ":", 2)[0]
 	var refs []string
 	read := map[string]bool{} // mount namespaces whose mounts were read
 	ents, _ := os.ReadDir("/proc")
@@ -177,10 +202,8 @@ func nsRefs(ns, lab string) []string {
 		if strings.Trim(pid, "0123456789") != "" {
 			continue
 		}
-		for _, kind := range []string{"mnt", "uts"} {
-			if got, _ := os.Readlink(filepath.Join("/proc", pid, "ns", kind)); got == ns {
-				refs = append(refs, "process "+pid+" is in it")
-			}
+		if id, err := nsID(filepath.Join("/proc", pid, "ns", kind)); err == nil && kind+":"+id == ns {
+			refs = append(refs, "process "+pid+" is in it")
 		}
 		mnt, _ := os.Readlink(filepath.Join("/proc", pid, "ns", "mnt"))
 		if mnt == "" || read[mnt] {
@@ -189,7 +212,16 @@ func nsRefs(ns, lab string) []string {
 		read[mnt] = true
 		b, _ := os.ReadFile(filepath.Join("/proc", pid, "mountinfo"))
 		for _, line := range strings.Split(string(b), "\n") {
-			if strings.Contains(line, " "+ns+" ") || (lab != "" && strings.Contains(line, "/run/labnet/"+lab+"/ns")) {
+			f := strings.Fields(line)
+			if len(f) < 5 {
+				continue
+			}
+			if strings.Contains(line, " - nsfs ") && strings.HasPrefix(f[3], kind+":") {
+				if id, err := nsID(filepath.Join("/proc", pid, "root", f[4])); err == nil && kind+":"+id == ns {
+					refs = append(refs, "bound in "+mnt+" (process "+pid+"): "+line)
+				}
+			}
+			if lab != "" && strings.Contains(line, "/run/labnet/"+lab+"/ns") {
 				refs = append(refs, "mounted in "+mnt+" (process "+pid+"): "+line)
 			}
 		}
