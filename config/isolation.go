@@ -5,6 +5,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,6 +47,11 @@ func isoPathProblem(p string) string {
 	return ""
 }
 
+// reservedDirs are where a private dir must not be: what refresh reads in
+// a container (/proc, /sys) and the host's namespace files (/run/netns,
+// /run/labnet), which the container's view lets go of when it is made.
+var reservedDirs = []string{"/proc", "/sys", "/run/netns", "/run/labnet"}
+
 // under says whether p lies strictly inside dir.
 func under(p, dir string) bool { return strings.HasPrefix(p, dir+"/") }
 
@@ -75,6 +81,11 @@ func (d *dec) privateDirs(name string) []string {
 		p := e.AsString()
 		if why := isoPathProblem(p); why != "" {
 			d.l.errorf(rng, "Invalid private_dirs", "%s[%d] %q %s.", name, i, p, why)
+			d.ok = false
+			continue
+		}
+		if r := slices.IndexFunc(reservedDirs, func(r string) bool { return p == r || under(p, r) }); r >= 0 {
+			d.l.errorf(rng, "Invalid private_dirs", "%s[%d] %q is in %s, which labnet needs as the host has it.", name, i, p, reservedDirs[r])
 			d.ok = false
 			continue
 		}

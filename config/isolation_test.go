@@ -114,6 +114,16 @@ func TestContainerIsolationErrors(t *testing.T) {
   bridge       = bridge.br
   private_dirs = ["/etc/$(reboot)"]
 }`, 4, 19, `may contain only letters, digits`},
+		{"private dir in /proc", `container "c" {
+  host         = host.h
+  bridge       = bridge.br
+  private_dirs = ["/etc/frr", "/proc/sys"]
+}`, 4, 31, `private_dirs[1] "/proc/sys" is in /proc, which labnet needs as the host has it`},
+		{"private dir on labnet's namespace files", `container "c" {
+  host         = host.h
+  bridge       = bridge.br
+  private_dirs = ["/run/netns"]
+}`, 4, 19, `"/run/netns" is in /run/netns`},
 		{"private dirs not a list", `container "c" {
   host         = host.h
   bridge       = bridge.br

@@ -176,3 +176,34 @@ func TestParseIso(t *testing.T) {
 		t.Errorf("a broken iso section parses")
 	}
 }
+
+// TestIsoReadOfABrokenView: a container whose /proc was covered by hand
+// cannot be read inside; the read of the host goes on (the other
+// container is read) and the broken one is seen as missing, which remakes
+// it.
+func TestIsoReadOfABrokenView(t *testing.T) {
+	sb := newSandbox(t, "nsenter", "python3")
+	n := Names{Lab: "isotest"}
+	var create []string
+	var reads []IsoRead
+	for _, name := range []string{"broken", "fine"} {
+		c := Container{Addr: "container." + name, Netns: n.Netns(name), Iso: &Isolation{MountNS: n.MountNS(name), UTSNS: n.UTSNS(name), Hostname: name}}
+		create = append(create, "ip netns add "+c.Netns, c.IsoCreateShell(n))
+		reads = append(reads, IsoRead{MountNS: c.Iso.MountNS, UTSNS: c.Iso.UTSNS})
+	}
+	sb.write("create.sh", "set -e\nmkdir -p "+n.RunDir()+"\n"+strings.Join(create, "\n")+"\n")
+	sb.write("observe.sh", ObserveScript(n, "h", Reads{Inside: []string{n.Netns("fine")}, IsoList: true, Iso: reads}))
+	sb.run(`sh create.sh
+nsenter --mount=` + n.MountNS("broken") + ` mount -t tmpfs x /proc
+sh observe.sh >observed`)
+	k, err := ParseObserved(sb.read("observed"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, sb.read("observed"))
+	}
+	if b := k.Iso[n.MountNS("broken")]; b == nil || b.Mount {
+		t.Errorf("broken: %+v", b)
+	}
+	if f := k.Iso[n.MountNS("fine")]; f == nil || !f.Mount || !f.UTS || f.Hostname != "fine" {
+		t.Errorf("fine: %+v", f)
+	}
+}

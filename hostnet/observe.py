@@ -174,5 +174,12 @@ if len(sys.argv) > 4 and sys.argv[4] == "iso":
     for line in sys.stdin:
         if line.strip():
             r = json.loads(line)
-            out.write("@@iso %s\n%s\n" % (r["mnt"], json.dumps(read_iso(r, home_mnt, home_uts))))
+            try:
+                res = read_iso(r, home_mnt, home_uts)
+            except Exception:
+                # Unreadable (a private dir mounted by hand on /proc, say):
+                # seen as missing, so the plan remakes it, rather than
+                # failing the read of the whole host.
+                res = {"mnt": False, "uts": False}
+            out.write("@@iso %s\n%s\n" % (r["mnt"], json.dumps(res)))
 out.flush()
