@@ -298,7 +298,7 @@ func (c Container) isoDrift(n Names, k *Observed) (drift []string, unrepairable 
 	return drift, false
 }
 
-// parseIsoJSON reads one container's part of isolation.py's output.
+// parseIsoJSON reads one container's part of observe.py's output (read_iso).
 func parseIsoJSON(body []byte) (*IsoSeen, error) {
 	var raw struct {
 		Mount    bool     `json:"mnt"`
