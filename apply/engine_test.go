@@ -15,6 +15,7 @@ import (
 	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/state"
 )
@@ -269,7 +270,19 @@ func shapedChange(t *testing.T, a plan.Action, rate, delay, loss string) *plan.C
 // as a change with the given action.
 func dockerChange(t *testing.T, addr string, a plan.Action) *plan.Change {
 	t.Helper()
-	lab, _, diags := config.Load("../config/testdata/valid/docker", config.Options{})
+	return labChange(t, "docker", addr, a)
+}
+
+// isoChange is a resource of the isolation lab (containers with private
+// dirs and files) as a change with the given action.
+func isoChange(t *testing.T, addr string, a plan.Action) *plan.Change {
+	t.Helper()
+	return labChange(t, "isolation", addr, a)
+}
+
+func labChange(t *testing.T, dir, addr string, a plan.Action) *plan.Change {
+	t.Helper()
+	lab, _, diags := config.Load("../config/testdata/valid/"+dir, config.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -293,12 +306,47 @@ func TestStepGolden(t *testing.T) {
 	n := hostnet.Names{Lab: "docker"}
 	web := dockerChange(t, "container.web[0]", plan.Create)
 	veth, netns := web.After["veth"], web.After["netns"]
-	obsAll := &hostnet.Observed{Links: map[string]hostnet.Link{veth: {Name: veth}, "docker0": {Name: "docker0"}}, Netns: map[string]*hostnet.Netns{netns: {}}}
+	// web-0's mount and UTS namespaces as its create makes them.
+	webIso := map[string]*hostnet.IsoSeen{n.MountNS("web-0"): {Mount: true, UTS: true, Hostname: "web-0", SysMAC: n.MAC("container.web[0]")}}
+	webIsoFiles := map[string]bool{"web-0.mnt": true, "web-0.uts": true}
+	obsAll := &hostnet.Observed{Links: map[string]hostnet.Link{veth: {Name: veth}, "docker0": {Name: "docker0"}}, Netns: map[string]*hostnet.Netns{netns: {}},
+		Iso: webIso, IsoFiles: webIsoFiles}
 	obsVeth := &hostnet.Observed{Links: map[string]hostnet.Link{veth: {Name: veth}}, Netns: map[string]*hostnet.Netns{}}
 	obsNetns := &hostnet.Observed{Links: map[string]hostnet.Link{}, Netns: map[string]*hostnet.Netns{netns: {}}}
 	obsNone := &hostnet.Observed{Links: map[string]hostnet.Link{}, Netns: map[string]*hostnet.Netns{}}
 	obsTbf := &hostnet.Observed{Links: obsAll.Links, Netns: map[string]*hostnet.Netns{netns: {
-		Links: map[string]hostnet.Link{"eth0": {Name: "eth0", Qdisc: "tbf"}}, Qdisc: &hostnet.Qdisc{Kind: "tbf", Read: true, Rate: 12.5e6}}}}
+		Links: map[string]hostnet.Link{"eth0": {Name: "eth0", Qdisc: "tbf"}}, Qdisc: &hostnet.Qdisc{Kind: "tbf", Read: true, Rate: 12.5e6}}},
+		Iso: webIso, IsoFiles: webIsoFiles}
+	// A router of the isolation lab: its files and private dirs as made,
+	// then with drift (a file changed by hand, a private dir unmounted,
+	// another hostname).
+	in := hostnet.Names{Lab: "iso"}
+	r0 := isoChange(t, "container.r[0]", plan.Create).After
+	r0Seen := func() *hostnet.IsoSeen {
+		c, err := kinds.GuestOf("container.r[0]", r0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &hostnet.IsoSeen{Mount: true, UTS: true, Hostname: "r-0", SysMAC: in.MAC("container.r[0]"), Tmpfs: c.Iso.Dirs, Files: map[string]hostnet.FileSeen{}}
+		for _, f := range c.Iso.Files {
+			s.Files[f.Path] = hostnet.FileSeen{SHA256: f.Digest(), Mode: f.Mode}
+		}
+		return s
+	}
+	r0Obs := func(tamper func(*hostnet.IsoSeen)) *hostnet.Observed {
+		s := r0Seen()
+		tamper(s)
+		return &hostnet.Observed{Links: map[string]hostnet.Link{r0["veth"]: {Name: r0["veth"]}}, Netns: map[string]*hostnet.Netns{r0["netns"]: {}},
+			Iso: map[string]*hostnet.IsoSeen{r0["mount_ns"]: s}, IsoFiles: map[string]bool{"r-0.mnt": true, "r-0.uts": true}}
+	}
+	r0Drift := r0Obs(func(s *hostnet.IsoSeen) {
+		s.Hostname = "other"
+		s.Files["/etc/frr/daemons"] = hostnet.FileSeen{SHA256: "00", Mode: 0o644}
+		s.Tmpfs = []string{"/etc/frr"}
+	})
+	r0FileGone := isoChange(t, "container.r[0]", plan.Update)
+	r0FileGone.Before = maps.Clone(r0FileGone.Before)
+	r0FileGone.Before["file:/etc/frr/old.conf"] = kinds.FileAttr(0o600, []byte("x"))
 	cases := []struct {
 		name string
 		c    *plan.Change
@@ -329,11 +377,25 @@ func TestStepGolden(t *testing.T) {
 		{"container update, tbf seen and none wanted", dockerChange(t, "container.web[0]", plan.Update), false, obsTbf},
 		{"container update, not observed", dockerChange(t, "container.web[0]", plan.Update), false, nil},
 		{"shaped container delete", shapedChange(t, plan.Delete, "100mbit", "", ""), true, obsTbf},
+		// Containers' own namespaces, private dirs and files.
+		{"isolated container create (private dirs, files)", isoChange(t, "container.r[0]", plan.Create), false, nil},
+		{"isolated container update, all as made", isoChange(t, "container.r[0]", plan.Update), false, r0Obs(func(*hostnet.IsoSeen) {})},
+		{"isolated container update, hostname, a file and a private dir drifted", isoChange(t, "container.r[0]", plan.Update), false, r0Drift},
+		{"isolated container update, not observed", isoChange(t, "container.r[0]", plan.Update), false, nil},
+		{"isolated container update, a file no longer in the lab", r0FileGone, false, r0Obs(func(*hostnet.IsoSeen) {})},
+		{"isolated container delete, namespace files listed", isoChange(t, "container.r[0]", plan.Delete), true, r0Obs(func(*hostnet.IsoSeen) {})},
+		{"isolated container delete, namespace files gone", isoChange(t, "container.r[0]", plan.Delete), true,
+			&hostnet.Observed{Links: map[string]hostnet.Link{}, Netns: map[string]*hostnet.Netns{r0["netns"]: {}}}},
+		{"process create on an isolated container", isoChange(t, "process.zebra[0]", plan.Create), false, nil},
 	}
 	var b strings.Builder
 	var script hostnet.Script
 	for i, tc := range cases {
-		s := mustStep(t, n, tc.c, tc.del, tc.obs)
+		names := n
+		if strings.HasPrefix(tc.name, "isolated") || strings.HasSuffix(tc.name, "isolated container") {
+			names = in
+		}
+		s := mustStep(t, names, tc.c, tc.del, tc.obs)
 		fmt.Fprintf(&b, "== %s ==\n", tc.name)
 		if len(s.Batch) > 0 {
 			fmt.Fprintf(&b, "batch:\n  %s\n", strings.Join(s.Batch, "\n  "))
@@ -344,7 +406,10 @@ func TestStepGolden(t *testing.T) {
 		if s.Verify != "" {
 			fmt.Fprintf(&b, "verify:\n%s\n", s.Verify)
 		}
-		if len(s.Batch) == 0 && s.Shell == "" && s.Verify == "" {
+		if s.Unbind != nil {
+			fmt.Fprintf(&b, "unbind: %s (dir %s)\n", strings.Join(s.Unbind.Files, " "), s.Unbind.Dir)
+		}
+		if len(s.Batch) == 0 && s.Shell == "" && s.Verify == "" && s.Unbind == nil {
 			b.WriteString("(nothing)\n")
 		}
 		b.WriteString("\n")

@@ -22,10 +22,13 @@ import (
 
 // Node is where a check runs: a host's own namespace or a guest's.
 type Node struct {
-	Addr    string // resource address
-	Host    string // host resource address
-	Netns   string // "" for the host itself
-	Address netip.Addr
+	Addr  string // resource address
+	Host  string // host resource address
+	Netns string // "" for the host itself
+	// MountNS and UTSNS: a container's own namespaces, which labnet exec,
+	// ssh and capture enter too ("" for none); checks run in Netns only.
+	MountNS, UTSNS string
+	Address        netip.Addr
 	// Owner marks the processes a check starts on the node's host
 	// (LABNET_OWNER), so that destroy finds them like the lab's own.
 	Owner string

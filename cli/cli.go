@@ -745,7 +745,11 @@ func (u *ui) show(args []string) int {
 		}
 		fmt.Fprintf(u.stdout, "# %s%s\n", r.Addr, t)
 		for _, k := range sortedKeys(r.Attrs) {
-			fmt.Fprintf(u.stdout, "    %-16s = %q\n", k, r.Attrs[k])
+			v := r.Attrs[k]
+			if shown, ok := kinds.Display(k, v); ok {
+				v = shown // a file: its mode, size and digest, not its base64
+			}
+			fmt.Fprintf(u.stdout, "    %-16s = %q\n", k, v)
 		}
 		fmt.Fprintln(u.stdout)
 	}

@@ -454,7 +454,10 @@ func TestPlanFromAVersion1State(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ".labnet", "state.json"), v1, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out, errOut, code := run(t, dir, "", "plan", "-refresh=false"); code != 0 || !strings.Contains(out, "No changes.") {
+	// Containers gained their own mount and UTS namespaces after version
+	// 1: plan remakes them and their processes for that, and nothing else.
+	out, errOut, code := run(t, dir, "", "plan", "-refresh=false")
+	if code != 0 || !strings.Contains(out, "Plan: 6 to add, 0 to change, 6 to destroy.") || !strings.Contains(out, `+ mount_ns      = "/run/labnet/tsdock/ns/web-1.mnt"`) {
 		t.Errorf("plan: exit %d\n%s%s", code, out, errOut)
 	}
 	if out, errOut, code := run(t, dir, "", "show"); code != 0 || !strings.Contains(out, "# container.web[0]") || !strings.Contains(out, `ports            = "8080/tcp->80"`) {

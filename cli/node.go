@@ -72,16 +72,15 @@ func (u *ui) nodeSession(ctx context.Context, nf nodeFlags, addr string) (*works
 	return w, n, c, e.Close, true
 }
 
-// inNode wraps a shell command so it runs in the node's namespace.
-// The command carries the node's owner mark, as the lab's processes do:
-// one that outlives its session (a capture whose filter matches nothing
-// never writes, so never learns that the session closed) is found and
-// killed by destroy.
+// inNode wraps a shell command so it runs in the node's namespaces, as
+// the lab's processes there do (a container's network, mount and UTS
+// namespaces: its private dirs and hostname). The command carries the
+// node's owner mark, as the lab's processes do: one that outlives its
+// session (a capture whose filter matches nothing never writes, so never
+// learns that the session closed) is found and killed by destroy.
 func inNode(n check.Node, argv []string) string {
-	if n.Netns != "" {
-		argv = append([]string{"ip", "netns", "exec", n.Netns}, argv...)
-	}
-	return remote.Join(append([]string{"env", hostnet.OwnerEnvName + "=" + n.Owner}, argv...)...)
+	p := hostnet.Process{Netns: n.Netns, MountNS: n.MountNS, UTSNS: n.UTSNS}
+	return remote.Join(append([]string{"env", hostnet.OwnerEnvName + "=" + n.Owner}, p.InNamespaces(argv)...)...)
 }
 
 func (u *ui) exec(ctx context.Context, args []string) int {

@@ -199,7 +199,11 @@ func (w *workspace) nodes(st *state.State) map[string]check.Node {
 		case info.Guest:
 			c, err := kinds.GuestOf(r.Addr, r.Attrs)
 			if err == nil {
-				m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Host, Netns: c.Netns, Address: c.Address, Owner: names.Owner(hostName[r.Host], "check")}
+				n := check.Node{Addr: r.Addr, Host: r.Host, Netns: c.Netns, Address: c.Address, Owner: names.Owner(hostName[r.Host], "check")}
+				if c.Iso != nil {
+					n.MountNS, n.UTSNS = c.Iso.MountNS, c.Iso.UTSNS
+				}
+				m[r.Addr] = n
 			}
 		}
 	}

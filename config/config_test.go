@@ -99,6 +99,16 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 		}
 		o["ports"] = portList(c.Ports)
 		addShaping(o, c.Shaping)
+		if len(c.PrivateDirs) > 0 {
+			o["private_dirs"] = c.PrivateDirs
+		}
+		if len(c.Files) > 0 {
+			var files []string
+			for _, f := range c.Files {
+				files = append(files, fmt.Sprintf("%s %04o %q @ %s", f.Path, f.Mode, f.Content, rng(f.Range)))
+			}
+			o["files"] = files
+		}
 		out.Containers = append(out.Containers, o)
 	}
 	for _, v := range lab.VMs {

@@ -127,6 +127,7 @@ var (
 		"nic":       {attrs: []string{"segment", "address"}, required: []string{"segment"}},
 		"endpoint":  {attrs: []string{"node", "ifname", "address", "gateway"}, required: []string{"node", "ifname"}},
 		"step":      {attrs: []string{"name", "fault", "on", "checks"}},
+		"file":      {attrs: []string{"content", "source", "mode"}}, // in a container; exactly one of content and source
 	}
 
 	resourceSchemas = map[string]blockSchema{
@@ -139,8 +140,9 @@ var (
 		},
 		kindBridge: {attrs: []string{"host", "cidr", "masquerade", "name"}, required: []string{"host", "cidr"}},
 		// Exactly one of bridge and segment is required; decodeContainer checks that.
-		kindContainer: {attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss"}, required: []string{"host"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader, nicBlockHeader}},
-		kindProcess:   {attrs: []string{"on", "command"}, required: []string{"on", "command"}},
+		kindContainer: {attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss", "private_dirs"}, required: []string{"host"},
+			blocks: []hcl.BlockHeaderSchema{portBlockHeader, nicBlockHeader, fileBlockHeader}},
+		kindProcess: {attrs: []string{"on", "command"}, required: []string{"on", "command"}},
 		kindCheck: {
 			attrs:    []string{"from", "to", "ping", "tcp", "udp", "exec", "address", "expect", "source", "timeout", "within", "expect_output", "route", "nexthops", "via"},
 			required: []string{"from"},

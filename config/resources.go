@@ -865,6 +865,9 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 		addr, _ = d.ipv4("address")
 	}
 	shaping, shapeVals := d.shaping()
+	before := len(d.l.diags.Errs())
+	dirs := d.privateDirs("private_dirs")
+	files, fileVals := l.decodeFiles(d, n, ctx, dirs, len(d.l.diags.Errs()) == before, res.Addr)
 	var ports []Port
 	var portVals []cty.Value
 	published := map[string]bool{}
@@ -912,20 +915,22 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 	if !d.ok {
 		return nil, nil
 	}
-	c.Address, c.NICs = addr, nics
+	c.Address, c.NICs, c.PrivateDirs, c.Files = addr, nics, dirs, files
 	addrVal := cty.NullVal(cty.String)
 	if addr.IsValid() {
 		addrVal = cty.StringVal(addr.String())
 	}
 	v := cty.ObjectVal(withShaping(map[string]cty.Value{
-		"id":      id,
-		"name":    cty.StringVal(res.Name),
-		"host":    hostInst.value,
-		"bridge":  brVal,
-		"segment": segVal,
-		"address": addrVal,
-		"port":    portList(portVals),
-		"nic":     nicVals,
+		"id":           id,
+		"name":         cty.StringVal(res.Name),
+		"host":         hostInst.value,
+		"bridge":       brVal,
+		"segment":      segVal,
+		"address":      addrVal,
+		"port":         portList(portVals),
+		"nic":          nicVals,
+		"private_dirs": stringList(dirs),
+		"file":         fileVals,
 	}, shapeVals))
 	return &instance{value: v, res: c}, func() {
 		commitNICs()

@@ -169,6 +169,19 @@ type Container struct {
 	Ports   []Port
 	Shaping       // rate, delay, loss on the container's eth0
 	NICs    []NIC // nic blocks: eth1, eth2, ... on tenant segments
+	// PrivateDirs are empty tmpfs mounts in the container's own mount
+	// namespace (every container has one, and a UTS namespace).
+	PrivateDirs []string
+	Files       []File // file blocks, in source order
+}
+
+// File is a file written inside a container's mount namespace, under one
+// of its private dirs, before its processes start.
+type File struct {
+	Path    string // absolute and clean
+	Mode    uint32 // permission bits, at most 07777
+	Content []byte // content, or the source file's bytes read at load time
+	Range   hcl.Range
 }
 
 type Process struct {

@@ -140,25 +140,38 @@ func Lab(lab *config.Lab) []*Resource {
 			}, Deps: []string{h}})
 		}
 	}
+	// Every container has its own mount and UTS namespaces (VMs and pods
+	// do not): their files, hostname, private dirs and files.
+	isolated := map[string]map[string]string{} // container address -> its isolation attributes
 	for _, c := range lab.Containers {
+		iso := map[string]string{"mount_ns": n.MountNS(c.Name), "uts_ns": n.UTSNS(c.Name), "hostname": c.Name}
+		if len(c.PrivateDirs) > 0 {
+			iso["private_dirs"] = kinds.CommandAttr(c.PrivateDirs)
+		}
+		for _, f := range c.Files {
+			iso[kinds.FilePrefix+f.Path] = kinds.FileAttr(f.Mode, f.Content)
+		}
+		isolated[c.Addr] = iso
 		if c.Segment == "" && c.Bridge == "" {
 			// Wired by links alone: a namespace without eth0.
 			nodes[c.Addr], nodeHost[c.Addr] = n.Netns(c.Name), c.Host
-			res = append(res, &Resource{Addr: c.Addr, Kind: kinds.Container, Host: c.Host, Attrs: map[string]string{
-				"host": c.Host, "netns": n.Netns(c.Name),
-			}, Deps: deps(c.Addr, c.Host)})
+			a := map[string]string{"host": c.Host, "netns": n.Netns(c.Name)}
+			for k, v := range iso {
+				a[k] = v
+			}
+			res = append(res, &Resource{Addr: c.Addr, Kind: kinds.Container, Host: c.Host, Attrs: a, Deps: deps(c.Addr, c.Host)})
 			continue
 		}
 		if c.Segment != "" {
 			sg := segments[c.Segment]
 			guest(guestSpec{addr: c.Addr, kind: kinds.Container, name: c.Name, host: c.Host,
 				parent: SegmentLinkAddr(sg.Name, hosts[c.Host].Name), ifname: "lns-" + sg.Name,
-				address: c.Address, bits: sg.CIDR.Bits(), mtu: VxlanMTU, shaping: c.Shaping, deps: []string{c.Segment}})
+				address: c.Address, bits: sg.CIDR.Bits(), mtu: VxlanMTU, shaping: c.Shaping, extra: iso, deps: []string{c.Segment}})
 			continue
 		}
 		b := bridges[c.Bridge]
 		guest(guestSpec{addr: c.Addr, kind: kinds.Container, name: c.Name, host: c.Host, parent: c.Bridge, ifname: b.Ifname,
-			address: c.Address, bits: b.CIDR.Bits(), gateway: b.Gateway, ports: c.Ports, shaping: c.Shaping})
+			address: c.Address, bits: b.CIDR.Bits(), gateway: b.Gateway, ports: c.Ports, shaping: c.Shaping, extra: iso})
 	}
 	// VMs: bridged ones join the LAN through the host's LAN bridge; nat
 	// ones sit behind the host's NAT bridge ("virtual router").
@@ -316,10 +329,22 @@ func Lab(lab *config.Lab) []*Resource {
 	process := func(addr, name, on string, command []string, deps []string) {
 		host, netns := nodeHost[on], nodes[on]
 		hn := hosts[host].Name
-		res = append(res, &Resource{Addr: addr, Kind: kinds.Process, Host: host, Attrs: map[string]string{
+		a := map[string]string{
 			"on": on, "host": host, "host_name": hn, "netns": netns, "command": kinds.CommandAttr(command),
 			"owner": n.Owner(hn, addr), "log": n.LogFile(name),
-		}, Deps: deps})
+		}
+		if iso := isolated[on]; iso != nil {
+			// It runs in its container's namespaces, and is restarted
+			// when the container's files change.
+			files := map[string]string{}
+			for k, v := range iso {
+				if strings.HasPrefix(k, kinds.FilePrefix) {
+					files[k] = v
+				}
+			}
+			a["mount_ns"], a["uts_ns"], a["node_files"] = iso["mount_ns"], iso["uts_ns"], kinds.FilesDigest(files)
+		}
+		res = append(res, &Resource{Addr: addr, Kind: kinds.Process, Host: host, Attrs: a, Deps: deps})
 	}
 	for _, p := range lab.Processes {
 		process(p.Addr, p.Name, p.On, p.Command, deps(p.Addr, p.On))

@@ -1,6 +1,7 @@
 package expand
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -68,13 +69,15 @@ func TestDockerLabAttrs(t *testing.T) {
 			"gateway": "172.17.0.1", "masquerade": "true"}, []string{"host.node[0]"}},
 		{"container.web[0]", kinds.Container, "host.node[0]", map[string]string{"host": "host.node[0]", "bridge": "bridge.docker0[0]",
 			"bridge_ifname": "docker0", "address": "172.17.0.2", "bits": "16", "gateway": "172.17.0.1",
-			"netns": "ln.docker.web-0", "veth": "lnae9f3ff2af", "ports": "8080/tcp->80"}, []string{"bridge.docker0[0]", "host.node[0]"}},
+			"netns": "ln.docker.web-0", "veth": "lnae9f3ff2af", "ports": "8080/tcp->80",
+			"mount_ns": "/run/labnet/docker/ns/web-0.mnt", "uts_ns": "/run/labnet/docker/ns/web-0.uts", "hostname": "web-0"}, []string{"bridge.docker0[0]", "host.node[0]"}},
 		{"container.client[1]", kinds.Container, "host.node[1]", map[string]string{"host": "host.node[1]", "bridge": "bridge.docker0[1]",
 			"bridge_ifname": "docker0", "address": "172.17.0.3", "bits": "16", "gateway": "172.17.0.1",
-			"netns": "ln.docker.client-1", "veth": n.HostVeth("container.client[1]")}, []string{"bridge.docker0[1]", "host.node[1]"}},
+			"netns": "ln.docker.client-1", "veth": n.HostVeth("container.client[1]"),
+			"mount_ns": n.MountNS("client-1"), "uts_ns": n.UTSNS("client-1"), "hostname": "client-1"}, []string{"bridge.docker0[1]", "host.node[1]"}},
 		{"process.web[1]", kinds.Process, "host.node[1]", map[string]string{"on": "container.web[1]", "host": "host.node[1]", "host_name": "node-1",
 			"netns": "ln.docker.web-1", "command": `["python3","-m","http.server","8000"]`, "owner": "docker/node-1/process.web[1]",
-			"log": "/run/labnet/docker/web-1.log"}, []string{"container.web[1]"}},
+			"log": "/run/labnet/docker/web-1.log", "mount_ns": n.MountNS("web-1"), "uts_ns": n.UTSNS("web-1")}, []string{"container.web[1]"}},
 	}
 	for _, tt := range tests {
 		r := rs[tt.addr]
@@ -197,8 +200,9 @@ func TestObjectsFromAttrs(t *testing.T) {
 	c := rs["container.web[0]"]
 	if got, want := mustGuest(t, c.Addr, c.Attrs), (hostnet.Container{Addr: "container.web[0]", Netns: n.Netns("web-0"),
 		HostVeth: n.HostVeth("container.web[0]"), Bridge: "docker0", Address: netip.MustParseAddr("172.17.0.2"), Bits: 16,
-		Gateway: netip.MustParseAddr("172.17.0.1"), Host: "host.node[0]"}); got != want {
-		t.Errorf("ContainerOf:\n got %+v\nwant %+v", got, want)
+		Gateway: netip.MustParseAddr("172.17.0.1"), Host: "host.node[0]",
+		Iso: &hostnet.Isolation{MountNS: n.MountNS("web-0"), UTSNS: n.UTSNS("web-0"), Hostname: "web-0"}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("ContainerOf:\n got %+v %+v\nwant %+v %+v", got, got.Iso, want, want.Iso)
 	}
 	// Every resource's attributes parse into its kind's spec.
 	for _, r := range rs {
@@ -229,7 +233,7 @@ func TestObjectsFromAttrs(t *testing.T) {
 // there would silently never force a replacement.
 func TestForceNewAndParentNameRealAttrs(t *testing.T) {
 	attrs := map[string]map[string]bool{}
-	for _, dir := range []string{"docker", "count_foreach", "kubernetes-flat", "kubernetes-flat-host-gw", "sdn", "vms", "providers"} {
+	for _, dir := range []string{"docker", "count_foreach", "kubernetes-flat", "kubernetes-flat-host-gw", "sdn", "vms", "providers", "isolation"} {
 		for _, r := range Lab(load(t, "../config/testdata/valid/"+dir, nil)) {
 			if attrs[r.Kind] == nil {
 				attrs[r.Kind] = map[string]bool{}
@@ -336,4 +340,64 @@ func mustGuest(t *testing.T, addr string, a map[string]string) hostnet.Container
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestIsolationAttrs: a container's own namespaces, hostname, private dirs
+// and files are attributes (each file one, by path, its bytes in base64),
+// they parse back into the same isolation, and the processes on it enter
+// its namespaces and carry a digest of its files (a container without
+// files: none), so that a changed file restarts exactly them.
+func TestIsolationAttrs(t *testing.T) {
+	rs := byAddr(Lab(load(t, "../config/testdata/valid/isolation", nil)))
+	n := hostnet.Names{Lab: "iso"}
+	r0, r1, plain := rs["container.r[0]"].Attrs, rs["container.r[1]"].Attrs, rs["container.plain"].Attrs
+	want := map[string]string{
+		"mount_ns": n.MountNS("r-0"), "uts_ns": n.UTSNS("r-0"), "hostname": "r-0",
+		"private_dirs":           `["/etc/frr","/var/run/frr"]`,
+		"file:/etc/frr/frr.conf": "0640:" + base64.StdEncoding.EncodeToString([]byte("hostname r0\n")),
+		"file:/etc/frr/daemons":  "0644:" + base64.StdEncoding.EncodeToString([]byte("zebra=yes\nospfd=yes\n")),
+	}
+	for k, v := range want {
+		if r0[k] != v {
+			t.Errorf("container.r[0] %s = %q, want %q", k, r0[k], v)
+		}
+	}
+	if plain["mount_ns"] != n.MountNS("plain") || plain["private_dirs"] != "" || len(filesOf(plain)) != 0 {
+		t.Errorf("container.plain: %v", plain)
+	}
+	c := mustGuest(t, "container.r[0]", r0)
+	wantIso := &hostnet.Isolation{MountNS: n.MountNS("r-0"), UTSNS: n.UTSNS("r-0"), Hostname: "r-0", Dirs: []string{"/etc/frr", "/var/run/frr"},
+		Files: []hostnet.File{{Path: "/etc/frr/daemons", Mode: 0o644, Content: []byte("zebra=yes\nospfd=yes\n")},
+			{Path: "/etc/frr/frr.conf", Mode: 0o640, Content: []byte("hostname r0\n")}}}
+	if !reflect.DeepEqual(c.Iso, wantIso) {
+		t.Errorf("isolation:\n got %+v\nwant %+v", c.Iso, wantIso)
+	}
+	z0, z1, zp := rs["process.zebra[0]"].Attrs, rs["process.zebra[1]"].Attrs, rs["process.plain"].Attrs
+	if z0["mount_ns"] != r0["mount_ns"] || z0["uts_ns"] != r0["uts_ns"] || zp["mount_ns"] != plain["mount_ns"] {
+		t.Errorf("processes do not enter their container's namespaces: %v %v", z0, zp)
+	}
+	if z0["node_files"] == "" || z0["node_files"] != kinds.FilesDigest(filesOf(r0)) || z0["node_files"] == z1["node_files"] || zp["node_files"] != "" {
+		t.Errorf("node_files: zebra[0] %q, zebra[1] %q (r[1] differs), plain %q", z0["node_files"], z1["node_files"], zp["node_files"])
+	}
+	// One byte of one file of r[1] changes its processes' digest, and only theirs.
+	changed := maps.Clone(r1)
+	changed["file:/etc/frr/frr.conf"] = kinds.FileAttr(0o640, []byte("hostname r1!\n"))
+	if kinds.FilesDigest(filesOf(changed)) == z1["node_files"] {
+		t.Errorf("a changed file leaves the digest as it was")
+	}
+	changed = maps.Clone(r1)
+	changed["file:/etc/frr/frr.conf"] = kinds.FileAttr(0o600, []byte("hostname r1\n"))
+	if kinds.FilesDigest(filesOf(changed)) == z1["node_files"] {
+		t.Errorf("a changed mode leaves the digest as it was")
+	}
+}
+
+func filesOf(a map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		if strings.HasPrefix(k, kinds.FilePrefix) {
+			out[k] = v
+		}
+	}
+	return out
 }

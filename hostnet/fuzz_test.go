@@ -41,6 +41,7 @@ func FuzzParseObserved(f *testing.F) {
 		"@@routes\n[{\"dst\":\"10.244.2.0/24\",\"gateway\":\"10.244.2.0\",\"dev\":\"flannel.1\",\"flags\":[\"onlink\"]},{\"dst\":\"192.168.50.1\"},{\"dst\":\"default\"}]\n@@end\n",
 		"@@nft\n{\"nftables\":[{\"rule\":{\"chain\":\"postrouting\",\"expr\":[{\"masquerade\":null}]}}]}\n@@end\n",
 		"@@procs\nnot-a-pid x\n 42 \n42 a b c\n@@end\n",
+		"@@isofile c.mnt\n@@iso /run/labnet/l/ns/c.mnt\n{\"mnt\": true, \"uts\": true, \"hostname\": \"c\", \"tmpfs\": [\"/etc/demo\"], \"sysmac\": \"02:aa:bb:cc:dd:ee\", \"files\": {\"/etc/demo/a\": {\"sha256\": \"ab\", \"mode\": 416}}}\n@@end\n",
 	} {
 		f.Add([]byte(s))
 	}

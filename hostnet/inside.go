@@ -117,10 +117,49 @@ func renderInside(b *strings.Builder, steps []Step, spans map[int][2]int) {
 	b.WriteString("  [ -n \"$insout\" ] && printf '%s\\n' \"$insout\"\nfi\n")
 }
 
+// Unbind is what a step lets go of: namespace files bound under dir (the
+// lab's isolation dir, removed when none is left).
+type Unbind struct {
+	Files []string `json:"files"`
+	Dir   string   `json:"dir"`
+}
+
+//go:embed unbind.py
+var unbindPy string
+
+// renderUnbind writes the part of a stage script that unbinds every step's
+// namespace files: one python3 for all of them. It sets $unbfail to the
+// steps that failed there (they have printed their @@fail/@@err), and
+// defines unbindok; a stage that unbinds nothing gets none of it.
+func renderUnbind(b *strings.Builder, steps []Step) {
+	var lines, ids []string
+	for _, st := range steps {
+		if st.Unbind == nil {
+			continue
+		}
+		j, _ := json.Marshal(struct {
+			ID int `json:"id"`
+			*Unbind
+		}{st.ID, st.Unbind})
+		lines = append(lines, string(j))
+		ids = append(ids, fmt.Sprint(st.ID))
+	}
+	if len(lines) == 0 {
+		return // nothing to unbind: the script is as it was without it
+	}
+	fmt.Fprintf(b, "unbout=$(python3 -I -S -c %s 2>&1 <<'LABNET_UNBIND'\n%s\nLABNET_UNBIND\n)\n", remote.Quote(unbindPy), strings.Join(lines, "\n"))
+	// python3 missing or crashed: every step fails with what it said.
+	all := strings.Join(ids, " ")
+	fmt.Fprintf(b, "if [ $? -ne 0 ]; then\n  for id in %s; do echo \"@@fail $id\"; printf '%%s\\n' \"namespace files (python3): $unbout\" | sed \"s/^/@@err $id /\"; done\n  unbfail='%s'\n", all, all)
+	b.WriteString("else\n  unbfail=$(printf '%s\\n' \"$unbout\" | sed -n 's/^@@fail \\([0-9][0-9]*\\)$/\\1/p')\n  [ -n \"$unbout\" ] && printf '%s\\n' \"$unbout\"\nfi\n")
+	b.WriteString(`unbindok() { for i in $unbfail; do [ "$i" = "$1" ] && return 1; done; return 0; }` + "\n")
+}
+
 // ElidePrograms replaces the embedded programs of a rendered script with a
 // placeholder naming their file: golden files show a script's shape, and
 // the programs have tests of their own.
 func ElidePrograms(script string) string {
 	script = strings.ReplaceAll(script, remote.Quote(insidePy), "'<hostnet/inside.py>'")
+	script = strings.ReplaceAll(script, remote.Quote(unbindPy), "'<hostnet/unbind.py>'")
 	return strings.ReplaceAll(script, remote.Quote(nsReader), "'<hostnet/observe.py>'")
 }

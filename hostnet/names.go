@@ -15,7 +15,8 @@ import (
 // Names for one lab. Everything labnet makes on a host carries the lab's
 // name: netns names start with "ln.<lab>.", links carry the alias
 // "labnet:<lab>:<resource>", the nft table is "labnet_<lab>", files live in
-// /run/labnet/<lab>, processes carry LABNET_OWNER=<lab>/<host>/<resource>.
+// /run/labnet/<lab> (containers' mount and UTS namespaces are bound there),
+// processes carry LABNET_OWNER=<lab>/<host>/<resource>.
 type Names struct{ Lab string }
 
 // NetnsPrefix starts every namespace the lab makes on a host.
@@ -42,6 +43,14 @@ func (n Names) Table() string { return "labnet_" + strings.ReplaceAll(n.Lab, "-"
 
 // RunDir holds the lab's files on a host (logs); /run is private per netns host.
 func (n Names) RunDir() string { return "/run/labnet/" + n.Lab }
+
+// IsoDir holds the files the lab's containers' mount and UTS namespaces
+// are bound on (as `ip netns` binds network namespaces in /run/netns).
+func (n Names) IsoDir() string { return n.RunDir() + "/ns" }
+
+// MountNS and UTSNS are the files of the container named name.
+func (n Names) MountNS(name string) string { return n.IsoDir() + "/" + name + ".mnt" }
+func (n Names) UTSNS(name string) string   { return n.IsoDir() + "/" + name + ".uts" }
 
 // Owner is the value of LABNET_OWNER for a process labnet starts.
 func (n Names) Owner(hostName, addr string) string { return n.Lab + "/" + hostName + "/" + addr }

@@ -30,15 +30,19 @@ type Container struct {
 	MTU      int        // 0: the kernel's default
 	Host     string     // the host resource it is on, for messages
 	Shape    Shaping    // egress shaping of eth0
+	Iso      *Isolation // its own mount and UTS namespaces (top-level containers); nil for VMs and pods
 }
 
 // Process is a long-running command in a host's or a guest's namespace.
 type Process struct {
-	Addr    string
-	Owner   string // LABNET_OWNER value
-	Netns   string // "" for the host's own namespace
-	Command []string
-	Log     string
+	Addr  string
+	Owner string // LABNET_OWNER value
+	Netns string // "" for the host's own namespace
+	// MountNS and UTSNS: the files of its container's own namespaces,
+	// which it enters with the network namespace ("" for none).
+	MountNS, UTSNS string
+	Command        []string
+	Log            string
 }
 
 // HostPrep is run at the top of every stage script that changes a host:
@@ -179,11 +183,11 @@ func (c Container) mtu() int {
 	return DefaultMTU
 }
 
-// There says whether any of the guest is there: its namespace or its
-// host-side veth.
+// There says whether any of the guest is there: its namespace, its
+// host-side veth, or the file of its mount or UTS namespace.
 func (c Container) There(k *Observed) bool {
 	_, veth := k.Links[c.HostVeth]
-	return k.Netns[c.Netns] != nil || (veth && c.HostVeth != "")
+	return k.Netns[c.Netns] != nil || (veth && c.HostVeth != "") || (c.Iso != nil && IsoThere(k, c.Iso.MountNS, c.Iso.UTSNS))
 }
 
 // Judge compares a guest that was read inside with what CreateBatch,
@@ -204,6 +208,11 @@ func (c Container) Judge(n Names, k *Observed) Verdict {
 			if lo, ok := ns.Links["lo"]; !ok || !lo.Up {
 				v.Drift = append(v.Drift, "lo is down")
 			}
+		}
+		if c.Iso != nil {
+			d, unrepairable := c.isoDrift(n, k)
+			v.Drift = append(v.Drift, d...)
+			v.Unrepairable = v.Unrepairable || unrepairable
 		}
 		return v
 	}
@@ -243,6 +252,11 @@ func (c Container) Judge(n Names, k *Observed) Verdict {
 		// The root qdisc is replaced in place.
 		v.Drift = append(v.Drift, c.ShapeDrift(ns)...)
 	}
+	if c.Iso != nil {
+		d, unrepairable := c.isoDrift(n, k)
+		v.Drift = append(v.Drift, d...)
+		v.Unrepairable = v.Unrepairable || unrepairable
+	}
 	return v
 }
 
@@ -262,14 +276,25 @@ func (c Container) DeleteBatch(vethExists, netnsExists bool) []string {
 // StartShell starts the process detached, marked with its owner, output
 // appended to its log; Verify then proves it is still running.
 func (p Process) StartShell() string {
-	argv := append([]string{}, p.Command...)
-	if p.Netns != "" {
-		argv = append([]string{"ip", "netns", "exec", p.Netns}, argv...)
-	}
+	argv := p.InNamespaces(p.Command)
 	// The group's redirections make the background job let go of the
 	// step's output pipe at once, whatever shell /bin/sh is.
 	return fmt.Sprintf("(cd / && exec env %s setsid %s) >>%s 2>&1 </dev/null &",
 		remote.Quote(OwnerEnvName+"="+p.Owner), remote.Join(argv...), remote.Quote(p.Log))
+}
+
+// InNamespaces wraps argv so it runs in the process's namespaces: a
+// container's network, mount and UTS namespaces through nsenter (its
+// private dirs and hostname are there), a guest's network namespace alone
+// through ip netns exec, the host's own as it is.
+func (p Process) InNamespaces(argv []string) []string {
+	switch {
+	case p.MountNS != "":
+		return append([]string{"nsenter", "--net=" + netnsPath(p.Netns), "--mount=" + p.MountNS, "--uts=" + p.UTSNS, "--"}, argv...)
+	case p.Netns != "":
+		return append([]string{"ip", "netns", "exec", p.Netns}, argv...)
+	}
+	return append([]string{}, argv...)
 }
 
 // Verify fails, with the tail of the log, when the process is not running.

@@ -27,6 +27,9 @@ func TestNames(t *testing.T) {
 		{n.Owner("node-0", "process.web[0]"), "my-lab/node-0/process.web[0]"},
 		{n.Owner("node-0", ""), "my-lab/node-0/"},
 		{n.LogFile("web-0"), "/run/labnet/my-lab/web-0.log"},
+		{n.IsoDir(), "/run/labnet/my-lab/ns"},
+		{n.MountNS("web-0"), "/run/labnet/my-lab/ns/web-0.mnt"},
+		{n.UTSNS("web-0"), "/run/labnet/my-lab/ns/web-0.uts"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

@@ -66,6 +66,10 @@ type Observed struct {
 	Routes     []Route          // host namespace, main table
 	Neigh      []Neigh          // permanent neighbour entries
 	Fdb        map[string][]Fdb // vxlan device -> its fdb entries
+	// IsoFiles: the names in the lab's isolation dir (Names.IsoDir), where
+	// containers' mount and UTS namespaces are bound.
+	IsoFiles map[string]bool
+	Iso      map[string]*IsoSeen // by mount namespace file: what was read inside
 }
 
 // Route in the host namespace.
@@ -133,6 +137,8 @@ type Reads struct {
 	Fdb      []string          // vxlan devices whose forwarding entries are read
 	Nft      bool              // labnet's nft table
 	Procs    bool              // the lab's processes on the host
+	IsoList  bool              // list the lab's isolation dir
+	Iso      []IsoRead         // containers' mount and UTS namespaces read inside
 }
 
 // Strays lists, sorted, the host veths of going guests (r.Gone) whose
@@ -198,7 +204,7 @@ func ObserveScript(n Names, hostName string, r Reads) string {
 		links += "EOF\n"
 	}
 	keep := remote.Quote(" " + strings.Join(r.Inside, " ") + " ")
-	if len(r.Inside) == 0 {
+	if len(r.Inside) == 0 && len(r.Iso) == 0 {
 		// Nothing read inside: the shell lists the namespaces, no python3
 		// start (~15-40 ms) and no process per namespace.
 		b.WriteString("echo @@links\n" + links +
@@ -214,8 +220,25 @@ func ObserveScript(n Names, hostName string, r Reads) string {
 		if !r.AllLinks {
 			names = strings.Join(r.Links, " ")
 		}
-		fmt.Fprintf(&b, "if command -v python3 >/dev/null 2>&1; then python3 -I -S -c %s %s %s %s; else\n%sfi\n",
-			remote.Quote(nsReader), prefix, keep, remote.Quote(names), plain)
+		// The containers whose mount and UTS namespaces it reads come on
+		// stdin (an argument listing 1,000 would pass the kernel's 128 KiB
+		// limit); without python3 no guest could have been made.
+		then := "; else\n"
+		if len(r.Iso) > 0 {
+			var iso strings.Builder
+			iso.WriteString(" iso <<'LABNET_ISO'\n")
+			for _, ir := range r.Iso {
+				j, _ := json.Marshal(ir)
+				iso.Write(j)
+				iso.WriteByte('\n')
+			}
+			then = iso.String() + "LABNET_ISO\nelse\n"
+		}
+		fmt.Fprintf(&b, "if command -v python3 >/dev/null 2>&1; then python3 -I -S -c %s %s %s %s%s%sfi\n",
+			remote.Quote(nsReader), prefix, keep, remote.Quote(names), then, plain)
+	}
+	if r.IsoList {
+		fmt.Fprintf(&b, "cd %s 2>/dev/null && set -- * && [ -e \"$1\" ] && printf '@@isofile %%s\\n' \"$@\"; cd /\n", remote.Quote(n.IsoDir()))
 	}
 	if r.Routes {
 		b.WriteString("echo @@routes\nip -j route show\n")
@@ -254,7 +277,8 @@ var observeMain string
 
 // ParseObserved reads ObserveScript's output.
 func ParseObserved(out []byte) (*Observed, error) {
-	o := &Observed{Links: map[string]Link{}, Netns: map[string]*Netns{}, Procs: map[string][]int{}, Fdb: map[string][]Fdb{}}
+	o := &Observed{Links: map[string]Link{}, Netns: map[string]*Netns{}, Procs: map[string][]int{}, Fdb: map[string][]Fdb{},
+		IsoFiles: map[string]bool{}, Iso: map[string]*IsoSeen{}}
 	sections := splitSections(out)
 	seenEnd := false
 	for _, s := range sections {
@@ -361,6 +385,14 @@ func ParseObserved(out []byte) (*Observed, error) {
 				a, _ := netip.ParseAddr(r.Dst)
 				o.Fdb[dev] = append(o.Fdb[dev], Fdb{MAC: r.MAC, Dst: a})
 			}
+		case strings.HasPrefix(s.name, "isofile "):
+			o.IsoFiles[strings.TrimPrefix(s.name, "isofile ")] = true
+		case strings.HasPrefix(s.name, "iso "):
+			seen, err := parseIsoJSON(s.body)
+			if err != nil {
+				return nil, fmt.Errorf("iso %s: %w", strings.TrimPrefix(s.name, "iso "), err)
+			}
+			o.Iso[strings.TrimPrefix(s.name, "iso ")] = seen
 		case s.name == "end":
 			seenEnd = true
 		}
@@ -772,6 +804,8 @@ func SweepScript(n Names, hostName string, o *Observed) string {
 		fmt.Fprintf(&b, "ip link del dev %s 2>/dev/null || true\n", remote.Quote(l.Name))
 	}
 	b.WriteString(NftDeleteShell(n) + "\n")
-	fmt.Fprintf(&b, "rm -rf %s\n", remote.Quote(n.RunDir()))
+	// The isolation dir is a mount: letting go of it lets go of the
+	// containers' namespace files bound under it (rm cannot remove those).
+	fmt.Fprintf(&b, "umount -l %s 2>/dev/null; rm -rf %s\n", remote.Quote(n.IsoDir()), remote.Quote(n.RunDir()))
 	return b.String()
 }

@@ -8,6 +8,9 @@
 # for every lab namespace, followed, for those read inside, by its links and
 # its default routes as two JSON arrays; and "@@tc NAME" with eth0's qdisc
 # where it is tbf or netem.
+# With argv[4] "iso", stdin lists containers' mount and UTS namespaces to
+# read, one JSON object a line ({"mnt", "uts", "dirs", "files"}): for each,
+# "@@iso MNT" and one JSON object with what is there (read_iso).
 # (hostnet/netlink.py comes first: Netlink, attrs, the constants.)
 prefix, inside = sys.argv[1], set(sys.argv[2].split())
 wanted = None if sys.argv[3] == "*" else set(sys.argv[3].split())
@@ -110,4 +113,81 @@ for name in names:
         import subprocess
         subprocess.call(["tc", "-j", "-n", name, "qdisc", "show", "dev", dev])
         out.write("\n")
+CLONE_NEWNS, CLONE_NEWUTS = 0x00020000, 0x04000000
+
+
+def mounts():
+    """Mount point -> (fstype, source) of this mount namespace, the topmost
+    mount of each point winning (mountinfo lists later mounts later)."""
+    out = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, _, post = line.partition(" - ")
+            point, post = pre.split()[4], post.split()
+            out[point.replace("\\040", " ")] = (post[0], post[1] if len(post) > 1 else "")
+    return out
+
+
+def read_iso(r, home_mnt, home_uts):
+    """What is in one container's namespaces: whether each file holds its
+    namespace, the hostname, eth0's MAC as its /sys shows it, which private
+    dirs are labnet's tmpfs, and each file's digest and mode."""
+    res = {"mnt": False, "uts": False}
+    try:
+        fd = os.open(r["uts"], os.O_RDONLY)
+        if libc.setns(fd, CLONE_NEWUTS) == 0:  # fails on a file no namespace is bound on
+            res["uts"], res["hostname"] = True, os.uname().nodename
+            libc.setns(home_uts, CLONE_NEWUTS)
+        os.close(fd)
+    except OSError:
+        pass
+    try:
+        fd = os.open(r["mnt"], os.O_RDONLY)
+    except OSError:
+        return res
+    entered = libc.setns(fd, CLONE_NEWNS) == 0
+    os.close(fd)
+    if not entered:
+        return res
+    try:
+        res["mnt"] = True
+        m = mounts()
+        res["tmpfs"] = [d for d in r.get("dirs") or [] if m.get(os.path.realpath(d)) == ("tmpfs", "labnet")]
+        try:
+            with open("/sys/class/net/eth0/address") as f:
+                res["sysmac"] = f.read().strip()
+        except OSError:
+            res["sysmac"] = ""
+        files = {}
+        for p in r.get("files") or []:
+            try:
+                st = os.lstat(p)
+                digest = ""
+                if stat.S_ISREG(st.st_mode):
+                    with open(p, "rb") as f:
+                        digest = hashlib.sha256(f.read()).hexdigest()
+                files[p] = {"sha256": digest, "mode": st.st_mode & 0o7777}
+            except OSError:
+                pass  # missing
+        res["files"] = files
+    finally:
+        libc.setns(home_mnt, CLONE_NEWNS)
+    return res
+
+
+if len(sys.argv) > 4 and sys.argv[4] == "iso":
+    import hashlib, stat
+    home_mnt = os.open("/proc/self/ns/mnt", os.O_RDONLY)
+    home_uts = os.open("/proc/self/ns/uts", os.O_RDONLY)
+    for line in sys.stdin:
+        if line.strip():
+            r = json.loads(line)
+            try:
+                res = read_iso(r, home_mnt, home_uts)
+            except Exception:
+                # Unreadable (a private dir mounted by hand on /proc, say):
+                # seen as missing, so the plan remakes it, rather than
+                # failing the read of the whole host.
+                res = {"mnt": False, "uts": False}
+            out.write("@@iso %s\n%s\n" % (r["mnt"], json.dumps(res)))
 out.flush()

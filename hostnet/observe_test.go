@@ -393,7 +393,8 @@ func TestSweepScript(t *testing.T) {
 		"ip link del dev lnae9f3ff2af 2>/dev/null || true\n",
 		"ip link del dev lnd0c7b1b369 2>/dev/null || true\n",
 		NftDeleteShell(Names{Lab: "docker"}) + "\n",
-		"rm -rf /run/labnet/docker\n",
+		// Containers' namespace files are bound under the isolation dir.
+		"umount -l /run/labnet/docker/ns 2>/dev/null; rm -rf /run/labnet/docker\n",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("SweepScript lacks %q:\n%s", want, s)
@@ -418,4 +419,11 @@ func TestObserveScriptGolden(t *testing.T) {
 	checkSyntax(t, pods)
 	golden(t, "observe_removal.golden", []byte(removal))
 	golden(t, "observe_pods.golden", []byte(ElidePrograms(pods)))
+	// "isolation": a kept container read inside, its mount and UTS
+	// namespaces too (the list on python3's stdin), and the namespace
+	// files of the lab listed (a going container's are only listed).
+	iso := ObserveScript(n, "node-0", Reads{Links: []string{"lnaa"}, Inside: []string{"ln.docker.web-0"}, IsoList: true,
+		Iso: []IsoRead{{MountNS: n.MountNS("web-0"), UTSNS: n.UTSNS("web-0"), Dirs: []string{"/etc/frr"}, Files: []string{"/etc/frr/frr.conf"}}}, Procs: true})
+	checkSyntax(t, iso)
+	golden(t, "observe_isolation.golden", []byte(ElidePrograms(iso)))
 }

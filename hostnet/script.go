@@ -16,6 +16,10 @@ type Step struct {
 	Inside *Inside  // the guest's namespace, set up after the batch if this step's lines succeeded
 	Shell  string   // runs after the batch and Inside, only if both succeeded for this step
 	Verify string   // runs after every step's Shell (and one short pause); non-zero fails the step
+	// Unbind: namespace files to unmount and remove (a deleted container's
+	// mount and UTS namespaces), by one python3 for every step, after
+	// the batch.
+	Unbind *Unbind
 }
 
 // Script is everything one host does in one stage: one SSH exchange.
@@ -72,6 +76,7 @@ func (s Script) Render() string {
 	b.WriteString(`report() { if [ "$2" -eq 0 ]; then echo "@@ok $1"; else echo "@@fail $1"; printf '%s\n' "$3" | sed "s/^/@@err $1 /"; fi; }` + "\n")
 	renderInside(&b, s.Steps, spans)
 	b.WriteString(`insideok() { for i in $insfail; do [ "$i" = "$1" ] && return 1; done; return 0; }` + "\n")
+	renderUnbind(&b, s.Steps)
 	b.WriteString("failed=''\n")
 	verify := false
 	for _, st := range s.Steps {
@@ -84,6 +89,9 @@ func (s Script) Render() string {
 		}
 		if st.Inside != nil {
 			cond += fmt.Sprintf(" && insideok %d", st.ID)
+		}
+		if st.Unbind != nil {
+			cond += fmt.Sprintf(" && unbindok %d", st.ID)
 		}
 		if st.Verify != "" {
 			verify = true
@@ -139,7 +147,7 @@ func SplitThen(out []byte) (first, next []byte) {
 
 // batchOnly: the step is its batch lines and nothing else.
 func (st Step) batchOnly() bool {
-	return st.Inside == nil && st.Shell == "" && st.Verify == ""
+	return st.Inside == nil && st.Shell == "" && st.Verify == "" && st.Unbind == nil
 }
 
 // trimNL drops trailing newlines; shell text is never indented, which

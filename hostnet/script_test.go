@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labnet-dev/labnet/internal/testutil"
 )
 
 // shells are the POSIX shells found here; scripts run under /bin/sh on
@@ -483,5 +485,66 @@ func TestParseOutcomeWithoutRunning(t *testing.T) {
 func TestIDs(t *testing.T) {
 	if got := (Script{Steps: []Step{{ID: 9}, {ID: 2}, {ID: 5}}}).IDs(); !reflect.DeepEqual(got, []int{2, 5, 9}) {
 		t.Errorf("IDs = %v", got)
+	}
+}
+
+// TestRenderUnbind: one python3 unbinds every step's namespace files
+// (here plain files: nothing is mounted, which is no error), removes the
+// isolation dir its last file leaves empty (not one with a file left or
+// only a dot file), and fails only the step whose file cannot go; without
+// python3 every unbinding step fails and says why.
+func TestRenderUnbind(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("umount2 needs root (it is refused, not found not mounted, otherwise)")
+	}
+	testutil.NeedTools(t, "python3")
+	dir := t.TempDir()
+	mk := func(name string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b := mk("ns1/a.mnt"), mk("ns1/a.uts")
+	c, keep := mk("ns2/c.mnt"), mk("ns2/other.mnt")
+	bad := filepath.Join(dir, "ns3", "d.mnt")
+	if err := os.MkdirAll(filepath.Join(bad, "x"), 0o755); err != nil { // a directory: unlink refuses it
+		t.Fatal(err)
+	}
+	s := Script{Steps: []Step{
+		{ID: 0, Batch: []string{"netns del ln.x.a"}, Unbind: &Unbind{Files: []string{a, b}, Dir: filepath.Dir(a)}},
+		{ID: 1, Unbind: &Unbind{Files: []string{c, filepath.Join(dir, "ns2", "gone.uts")}, Dir: filepath.Dir(c)}},
+		{ID: 2, Unbind: &Unbind{Files: []string{bad}, Dir: filepath.Dir(bad)}},
+		{ID: 3, Batch: []string{"netns del ln.x.b"}},
+	}}
+	checkSyntax(t, s.Render())
+	r := runScript(t, s)
+	if r.out[0] != nil || r.out[1] != nil || r.out[3] != nil {
+		t.Errorf("outcome %v\n%s", r.out, r.stdout)
+	}
+	if r.out[2] == nil || !strings.Contains(r.out[2].Error(), "Is a directory") {
+		t.Errorf("step 2: %v", r.out[2])
+	}
+	for _, p := range []string{a, b, c, filepath.Dir(a)} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s is still there", p)
+		}
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("another container's file went: %v", err)
+	}
+	// Without python3.
+	fake := filepath.Join(t.TempDir(), "python3")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho 'python3: not found' >&2\nexit 127\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r = runScript(t, Script{Steps: []Step{{ID: 5, Unbind: &Unbind{Files: []string{mk("ns4/e.mnt")}}}, {ID: 6, Shell: "true"}}},
+		"PATH="+filepath.Dir(fake)+":"+os.Getenv("PATH"))
+	if r.out[5] == nil || !strings.Contains(r.out[5].Error(), "namespace files (python3): python3: not found") || r.out[6] != nil {
+		t.Errorf("without python3: %v", r.out)
 	}
 }

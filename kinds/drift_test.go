@@ -112,15 +112,18 @@ type mutation struct {
 // kinds' create steps set is changed by hand in turn; refresh must read
 // it back and the kind's judge must name it (and an update must repair
 // what it calls repairable). The table must change every field of
-// hostnet.Link and hostnet.VxlanInfo, and every keyword the create steps
-// give `ip link`, so a property added to create or to refresh without a
-// judge and a row here fails.
+// hostnet.Link, hostnet.VxlanInfo, hostnet.IsoSeen and hostnet.FileSeen,
+// every keyword the create steps give `ip link`, and every command of a
+// container's isolation shell, so a property added to create or to refresh
+// without a judge and a row here fails.
 func TestDriftOfEveryProperty(t *testing.T) {
 	testutil.NeedRoot(t)
 	docker := hostSetOf(t, "docker", "host.node[0]", kinds.Bridge, kinds.Container)
 	flat := hostSetOf(t, "kubernetes-flat", "host.node[0]", kinds.PodNet, kinds.Pod)
 	sdn := hostSetOf(t, "sdn", "host.node[0]", kinds.SegmentLink, kinds.Container, kinds.VM, kinds.NIC)
 	links := hostSetOf(t, "acceptance/testdata/links", "host.h[0]", kinds.Bridge, kinds.Container, kinds.Link)
+	// Two routers with private dirs and files, and a plain container.
+	iso := hostSetOf(t, "config/testdata/valid/isolation", "host.h", kinds.Bridge, kinds.Container)
 	attr := func(hs hostSet, addr, key string) string {
 		for _, r := range hs.res {
 			if r.Addr == addr {
@@ -133,6 +136,11 @@ func TestDriftOfEveryProperty(t *testing.T) {
 	veth, ns := attr(docker, "container.web[0]", "veth"), attr(docker, "container.web[0]", "netns")
 	nicVeth, edgeNS := attr(sdn, "container.edge/nic[0]", "veth"), attr(sdn, "container.edge", "netns")
 	local := attr(flat, "pod_net.node-0", "local")
+	// In router r-0's mount or UTS namespace.
+	inMnt := func(cmd string) string {
+		return "nsenter --mount=" + attr(iso, "container.r[0]", "mount_ns") + " sh -c '" + cmd + "'"
+	}
+	uts := attr(iso, "container.r[0]", "uts_ns")
 	remake := func(id, port, local, learning string) string {
 		return `mac=$(ip -br link show dev flannel.1 | awk '{print $3}'); a=$(ip -4 -o addr show dev flannel.1 | awk '{print $4}')
 ip link del flannel.1; ip link add flannel.1 type vxlan id ` + id + ` local ` + local + ` dstport ` + port + ` ` + learning + `
@@ -175,6 +183,19 @@ ip link set flannel.1 address "$mac" mtu 1450 alias ` + "labnet:kubernetes-flat:
 		{"link end MTU", links, "ip -n ln.links.r link set eth2 mtu 1400", `eth2 in ln.links.r has MTU 1400, wants 1450`, []string{"MTU"}},
 		{"link host end down", links, "ip link set lk0 down", `^lk0 on the host is down$`, []string{"Up"}},
 		{"nic veth MTU", sdn, "ip link set " + nicVeth + " mtu 1400", `veth ` + nicVeth + ` has MTU 1400, wants 1450`, []string{"MTU"}},
+		{"hostname", iso, "nsenter --uts=" + uts + " hostname other", `^hostname is "other", wants "r-0"$`, []string{"Iso.Hostname"}},
+		{"private dir unmounted", iso, inMnt("umount /var/run/frr"), `^private dir /var/run/frr is not mounted$`, []string{"Iso.Tmpfs"}},
+		{"private dir of another filesystem", iso, inMnt("umount /var/run/frr && mount -t ramfs labnet /var/run/frr"), `^private dir /var/run/frr is not mounted$`, []string{"Iso.Tmpfs"}},
+		// The host's own /etc/frr shows through (this machine may have
+		// FRR): the files must be written again in a new tmpfs, never there.
+		{"private dir unmounted, files under it", iso, inMnt("umount -l /etc/frr"), `^private dir /etc/frr is not mounted$`, []string{"Iso.Tmpfs"}},
+		{"file content", iso, inMnt("echo x >>/etc/frr/frr.conf"), `^file /etc/frr/frr.conf: content differs$`, []string{"File.SHA256"}},
+		{"file mode", iso, inMnt("chmod 0600 /etc/frr/daemons"), `^file /etc/frr/daemons: mode is 0600, wants 0644$`, []string{"File.Mode"}},
+		{"file deleted", iso, inMnt("rm /etc/frr/daemons"), `^file /etc/frr/daemons is missing$`, []string{"Iso.Files"}},
+		{"file replaced by a directory", iso, inMnt("rm /etc/frr/daemons && mkdir /etc/frr/daemons"), `^file /etc/frr/daemons is not a regular file$`, []string{"File.SHA256"}},
+		{"sysfs of the host", iso, inMnt("umount /sys"), `^/sys shows another network namespace`, []string{"Iso.SysMAC"}},
+		{"uts namespace unbound", iso, "umount " + uts, `^uts namespace .*/r-0.uts is missing$`, []string{"Iso.UTS"}},
+		{"mount namespace unbound", iso, "umount " + attr(iso, "container.r[0]", "mount_ns"), `^mount namespace .*/r-0.mnt is missing$`, []string{"Iso.Mount"}},
 	}
 	changed := map[string]bool{}
 	for _, row := range rows {
@@ -199,12 +220,32 @@ ip link set flannel.1 address "$mac" mtu 1450 alias ` + "labnet:kubernetes-flat:
 	}
 	need(reflect.TypeOf(hostnet.Link{}), "")
 	need(reflect.TypeOf(hostnet.VxlanInfo{}), "Vxlan.")
+	need(reflect.TypeOf(hostnet.IsoSeen{}), "Iso.")
+	need(reflect.TypeOf(hostnet.FileSeen{}), "File.")
+	// Every command a container's isolation shell runs sets something a
+	// row changes, or is named here as shaping the commands only.
+	for _, r := range iso.res {
+		if r.Kind != kinds.Container {
+			continue
+		}
+		kd, _ := kinds.Get(r.Kind)
+		st, _ := kd.Step(iso.names, kinds.Op{Addr: r.Addr, After: r.Attrs}, nil)
+		for _, cmd := range shellCommands(st.Shell) {
+			field, known := isoCommands[cmd]
+			switch {
+			case !known:
+				t.Errorf("%s: create runs %q, which refresh does not read and no judge compares (or add it to isoCommands)", r.Addr, cmd)
+			case field != "" && !changed[field]:
+				t.Errorf("%s: create runs %q (%s), but no row changes it", r.Addr, cmd, field)
+			}
+		}
+	}
 	// Every property the create steps give ip is one refresh reads.
 	keyword := map[string]string{"address": "MAC", "mtu": "MTU", "alias": "Alias", "master": "Master", "up": "Up", "type": "Kind",
 		"id": "Vxlan.VNI", "local": "Vxlan.Local", "remote": "Vxlan.Remote", "dstport": "Vxlan.Port", "nolearning": "Vxlan.Learning"}
 	structural := map[string]int{"name": 1, "dev": 1, "netns": 1, "peer": 0} // words of the command's shape, and how many values follow
 	word := regexp.MustCompile(`\S+`)
-	for _, hs := range []hostSet{docker, flat, sdn, links} {
+	for _, hs := range []hostSet{docker, flat, sdn, iso, links} {
 		for _, r := range hs.res {
 			kd, _ := kinds.Get(r.Kind)
 			st, _ := kd.Step(hs.names, kinds.Op{Addr: r.Addr, After: r.Attrs}, nil)
@@ -314,4 +355,79 @@ sh observe.sh > repaired.tmp && mv repaired.tmp repaired.out
 		rep, _ := os.ReadFile(filepath.Join(dir, "repair.out"))
 		t.Errorf("drift after the repair: %q\n%s", d, rep)
 	}
+}
+
+// isoCommands are the commands a container's isolation shell may run, by
+// the field of hostnet.IsoSeen or FileSeen refresh reads back for what it
+// sets; "" for those that only shape the commands (and why).
+var isoCommands = map[string]string{
+	"unshare --uts":        "Iso.UTS",
+	"unshare --mount":      "Iso.Mount",
+	"hostname":             "Iso.Hostname",
+	"mount -t sysfs":       "Iso.SysMAC",
+	"mount -t tmpfs":       "Iso.Tmpfs",
+	"base64":               "File.SHA256",
+	"chmod":                "File.Mode",
+	"mkdir":                "", // where a mount point or a file goes
+	"mountpoint":           "", // whether the isolation dir is bound already
+	"mount --bind":         "", // the isolation dir, bound once per lab: judged by the namespace files bound in it
+	"mount --make-private": "", // likewise
+	":":                    "", // the empty files the namespaces are bound on
+	"nsenter":              "", // enters the container's namespaces
+	"sh":                   "", // runs one of these scripts
+	"set":                  "",
+	"shift":                "",
+	"umount":               "", // lets go of the host's namespace files copied into the new view
+	"taskset":              "", // pins an unshare to one CPU
+	"getconf":              "", // how many CPUs to try
+	"echo":                 "", // the error when no CPU works
+	"exit":                 "",
+	"mv":                   "", // puts a written file in place
+	"rm":                   "", // clears the way for it (a directory made by hand at its path)
+	"true":                 "",
+	"false":                "",
+}
+
+var (
+	shellSplit = regexp.MustCompile(`&&|\|\||;|\n|\{|\}|\$\(|\bthen\b|\bdo\b|\belse\b`)
+	quoted     = regexp.MustCompile(`'\\''`)
+)
+
+// shellCommands lists the commands of a shell text, the scripts it passes
+// to sh -c included (quotes dropped), without here-document bodies, by
+// their name and, for mount and unshare, the option that says what they do.
+func shellCommands(text string) []string {
+	var out []string
+	var lines []string
+	skip := ""
+	for _, line := range strings.Split(text, "\n") {
+		if skip != "" {
+			if line == skip {
+				skip = ""
+			}
+			continue
+		}
+		if i := strings.Index(line, "<<'"); i >= 0 {
+			skip = strings.TrimSuffix(strings.Fields(line[i+3:])[0], "'")
+		}
+		lines = append(lines, line)
+	}
+	text = strings.ReplaceAll(quoted.ReplaceAllString(strings.Join(lines, "\n"), "'"), "'", "")
+	for _, part := range shellSplit.Split(text, -1) {
+		w := strings.Fields(part)
+		if len(w) == 0 || strings.HasPrefix(w[0], "#") || slices.Contains([]string{"while", "done", "for", "fi", "if", "elif", "[", "break"}, w[0]) || strings.HasPrefix(w[0], "(") ||
+			strings.HasPrefix(w[0], "n=") || strings.HasPrefix(w[0], "c=") || strings.HasPrefix(w[0], "ok=") || strings.HasPrefix(w[0], "labnet-") {
+			continue
+		}
+		cmd := w[0]
+		if (cmd == "mount" || cmd == "unshare") && len(w) > 1 {
+			opt := w[1]
+			if opt == "-t" && len(w) > 2 {
+				opt += " " + w[2]
+			}
+			cmd += " " + strings.SplitN(opt, "=", 2)[0]
+		}
+		out = append(out, cmd)
+	}
+	return out
 }

@@ -1,8 +1,10 @@
 package kinds
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
+	"path"
 	"strconv"
 	"strings"
 
@@ -20,7 +22,9 @@ type guest struct {
 
 func init() {
 	base := []string{"host", "bridge", "bridge_ifname", "netns", "veth"}
-	register(guest{Container, 6, base})
+	// A container's own mount and UTS namespaces hold its processes: made
+	// again, they are restarted. New private dirs are empty: likewise.
+	register(guest{Container, 6, append(append([]string{}, base...), "mount_ns", "uts_ns", "private_dirs")})
 	register(guest{VM, 7, append(append([]string{}, base...), "mode")})
 	register(guest{Pod, 8, append(append([]string{}, base...), "network")})
 }
@@ -48,6 +52,15 @@ type guestSpec struct {
 	Loss    string `json:"loss,omitzero"`
 	Mode    string `json:"mode,omitzero"`    // VMs: nat, bridged or segment
 	Network string `json:"network,omitzero"` // pods: their pod network
+	// A container's own mount and UTS namespaces: their files, its
+	// hostname, its private dirs and the files written into them.
+	MountNS     string     `json:"mount_ns,omitzero"`
+	UTSNS       string     `json:"uts_ns,omitzero"`
+	Hostname    string     `json:"hostname,omitzero"`
+	PrivateDirs []string   `json:"private_dirs,omitempty"`
+	Files       []fileSpec `json:"files,omitempty"`
+
+	iso *hostnet.Isolation // the above, as hostnet makes it
 
 	shape hostnet.Shaping // Rate, Delay and Loss parsed
 }
@@ -58,7 +71,9 @@ func guestSpecOf(addr string, a Attrs, kind string) (*guestSpec, error) {
 	p := parser{a: a}
 	if a["bridge_ifname"] == "" && a["bridge"] == "" && a["veth"] == "" && kind == Container {
 		// A container wired by links alone: no eth0.
-		return &guestSpec{Host: p.str("host"), Netns: p.name("netns")}, p.done(addr)
+		s := &guestSpec{Host: p.str("host"), Netns: p.name("netns")}
+		s.isolation(&p)
+		return s, p.done(addr)
 	}
 	s := &guestSpec{Host: p.str("host"), Bridge: p.str("bridge"), BridgeIfname: p.name("bridge_ifname"),
 		Address: p.addr("address"), Bits: p.num("bits", 1, 32), Gateway: p.optAddr("gateway"), MTU: p.optNum("mtu", 68, 65535),
@@ -72,6 +87,9 @@ func guestSpecOf(addr string, a Attrs, kind string) (*guestSpec, error) {
 	}
 	if kind != Pod {
 		s.Ports = p.ports("ports")
+	}
+	if kind == Container {
+		s.isolation(&p)
 	}
 	return s, p.done(addr)
 }
@@ -93,6 +111,15 @@ func (s *guestSpec) Attrs() Attrs {
 	o.str("loss", s.Loss)
 	o.str("mode", s.Mode)
 	o.str("network", s.Network)
+	o.str("mount_ns", s.MountNS)
+	o.str("uts_ns", s.UTSNS)
+	o.str("hostname", s.Hostname)
+	if len(s.PrivateDirs) > 0 {
+		o.str("private_dirs", CommandAttr(s.PrivateDirs))
+	}
+	for _, f := range s.Files {
+		o.str(FilePrefix+f.Path, FileAttr(f.Mode, f.Content))
+	}
 	return Attrs(o)
 }
 
@@ -111,7 +138,7 @@ func GuestOf(addr string, a Attrs) (hostnet.Container, error) {
 	}
 	s, err := guestSpecOf(addr, a, kind)
 	return hostnet.Container{Addr: addr, Netns: s.Netns, HostVeth: s.Veth, Bridge: s.BridgeIfname, Address: s.Address,
-		Bits: s.Bits, Gateway: s.Gateway, MTU: s.MTU, Host: s.Host, Shape: s.shape}, err
+		Bits: s.Bits, Gateway: s.Gateway, MTU: s.MTU, Host: s.Host, Shape: s.shape, Iso: s.iso}, err
 }
 
 // Port is a published port of a guest: HostPort on its host forwards to
@@ -168,15 +195,36 @@ func (guest) Reads(r *Reads, a Attrs) {
 	case r.Kept(a["netns"]):
 		r.Link(a["veth"])
 		r.Inside(a["netns"])
+		if a["mount_ns"] != "" {
+			r.Iso(isoRead(a))
+		}
 	case a["veth"] != "":
 		r.Gone(a["veth"], a["netns"])
 	}
+	if a["mount_ns"] != "" {
+		r.IsoList() // whether its namespace files are there, kept or going
+	}
+}
+
+// isoRead is what refresh reads in a container's own namespaces: its
+// private dirs and files, by path (the attributes are parsed by Check).
+func isoRead(a Attrs) hostnet.IsoRead {
+	ir := hostnet.IsoRead{MountNS: a["mount_ns"], UTSNS: a["uts_ns"]}
+	if a["private_dirs"] != "" {
+		_ = json.Unmarshal([]byte(a["private_dirs"]), &ir.Dirs)
+	}
+	for k := range a {
+		if strings.HasPrefix(k, FilePrefix) {
+			ir.Files = append(ir.Files, strings.TrimPrefix(k, FilePrefix))
+		}
+	}
+	return ir
 }
 
 func (guest) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
 	if going {
 		// Only listed, not read inside: only whether it is there counts.
-		if (hostnet.Container{Netns: a["netns"], HostVeth: a["veth"]}).There(k) {
+		if (hostnet.Container{Netns: a["netns"], HostVeth: a["veth"]}).There(k) || hostnet.IsoThere(k, a["mount_ns"], a["uts_ns"]) {
 			return hostnet.Verdict{Exists: true}, nil
 		}
 		return hostnet.Verdict{Drift: []string{"netns " + a["netns"] + " is missing"}}, nil
@@ -201,23 +249,47 @@ func (guest) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, er
 			// because its name is reused at once.
 			veth = false
 		}
-		return hostnet.Step{Batch: ct.DeleteBatch(veth, ns)}, nil
+		s := hostnet.Step{Batch: ct.DeleteBatch(veth, ns)}
+		if m := a["mount_ns"]; m != "" && (k == nil || hostnet.IsoThere(k, m, a["uts_ns"])) {
+			s.Unbind = hostnet.IsoUnbind(m, a["uts_ns"])
+		}
+		return s, nil
 	}
 	ct, err := GuestOf(op.Addr, a)
 	if err != nil {
 		return hostnet.Step{}, err
 	}
 	var s hostnet.Step
+	var iso string
 	if op.Update {
 		s.Batch = ct.RepairBatch(n)
+		if ct.Iso != nil {
+			iso = ct.IsoRepairShell(n, k, goneFiles(op.Before, op.After))
+		}
 	} else {
 		s.Batch = ct.CreateBatch(n)
+		if ct.Iso != nil {
+			iso = ct.IsoCreateShell(n)
+		}
 	}
 	s.Inside = ct.Inside(n)
+	shape := ""
 	if shapeNeeded(ct, op.Update, k) {
-		s.Shell = ct.ShapeShell()
+		shape = ct.ShapeShell()
 	}
+	s.Shell = thenShell(iso, shape)
 	return s, nil
+}
+
+// thenShell runs b after a, if a succeeded (either may be empty).
+func thenShell(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return "{\n" + a + "\n} && {\n" + b + "\n}"
 }
 
 // shapeNeeded says whether a guest's step must touch eth0's root qdisc:
@@ -250,10 +322,12 @@ func RemovableWithTheRead(kind string, before Attrs) bool {
 }
 
 // ForgetRemoved drops from a read what it listed of a guest that was
-// removed right after it (RemovableWithTheRead): its namespace, and its
-// veth, which goes with the namespace.
+// removed right after it (RemovableWithTheRead): its namespace, its veth,
+// which goes with the namespace, and its mount and UTS namespace files.
 func ForgetRemoved(before Attrs, k *hostnet.Observed, r *hostnet.Reads) {
 	delete(k.Netns, before["netns"])
 	delete(k.Links, before["veth"])
 	delete(r.Gone, before["veth"])
+	delete(k.IsoFiles, path.Base(before["mount_ns"]))
+	delete(k.IsoFiles, path.Base(before["uts_ns"]))
 }

@@ -17,7 +17,7 @@ func sample(t *testing.T) []*expand.Resource {
 	t.Helper()
 	var out []*expand.Resource
 	for _, dir := range []string{"config/testdata/valid/docker", "config/testdata/valid/kubernetes-flat", "config/testdata/valid/kubernetes-flat-host-gw",
-		"config/testdata/valid/sdn", "config/testdata/valid/vms", "config/testdata/valid/providers", "labs/sdn", "acceptance/testdata/links"} {
+		"config/testdata/valid/sdn", "config/testdata/valid/vms", "config/testdata/valid/providers", "config/testdata/valid/isolation", "labs/sdn", "acceptance/testdata/links"} {
 		lab, _, diags := config.Load(filepath.Join("..", dir), config.Options{})
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", dir, diags)
@@ -55,6 +55,8 @@ var broken = map[string]string{
 	"peers": "10.244.2.0/24=192.168.50.12=zz:zz", "command": `["sh",`, "rules": `[{"owner":`,
 	"rate": "fast", "delay": "soon", "loss": "lots", "ssh_port": "0", "lima_cpus": "many",
 	"name": "", "netns": "ns x", "veth": "v;x", "ifname": "", "vxlan": "a b", "bridge": "", "host": "", "guest": "", "on": "", "owner": "", "log": "", "bridge_ifname": "br'x", "backend": "wire",
+	"mount_ns": "run/labnet/x.mnt", "uts_ns": "/run/labnet/../x.uts", "hostname": "r 0", "private_dirs": `["/etc/$(x)"]`,
+	"file:/etc/frr/frr.conf": "0640:not base64!", "file:/etc/frr/daemons": "0999:eA==",
 }
 
 // TestCheckNamesTheAttribute: a hand-broken state value is refused with

@@ -14,24 +14,35 @@ func init() { register(process{}) }
 
 func (process) Info() Info {
 	return Info{Name: Process, Order: 12, Parents: []string{"on"}, WithHost: true,
-		ForceNew: []string{"on", "host", "host_name", "netns", "command", "owner", "log"}}
+		ForceNew: []string{"on", "host", "host_name", "netns", "mount_ns", "uts_ns", "node_files", "command", "owner", "log"}}
 }
 
 // processSpec is a process's typed spec: where it runs (On, and its
-// namespace, none on a host) and its command as a list of arguments.
+// namespaces: none on a host; a container's own mount and UTS ones too)
+// and its command as a list of arguments.
 type processSpec struct {
-	On       string   `json:"on,omitzero"`
-	Host     string   `json:"host,omitzero"`
-	HostName string   `json:"host_name,omitzero"`
-	Netns    string   `json:"netns,omitzero"`
-	Command  []string `json:"command,omitempty"`
-	Owner    string   `json:"owner,omitzero"`
-	Log      string   `json:"log,omitzero"`
+	On       string `json:"on,omitzero"`
+	Host     string `json:"host,omitzero"`
+	HostName string `json:"host_name,omitzero"`
+	Netns    string `json:"netns,omitzero"`
+	MountNS  string `json:"mount_ns,omitzero"`
+	UTSNS    string `json:"uts_ns,omitzero"`
+	// NodeFiles: a digest of its container's files; a change restarts it.
+	NodeFiles string   `json:"node_files,omitzero"`
+	Command   []string `json:"command,omitempty"`
+	Owner     string   `json:"owner,omitzero"`
+	Log       string   `json:"log,omitzero"`
 }
 
 func processSpecOf(addr string, a Attrs) (*processSpec, error) {
 	p := parser{a: a}
 	s := &processSpec{On: p.str("on"), Host: p.str("host"), HostName: p.str("host_name"), Netns: p.optName("netns")}
+	if a["mount_ns"] != "" {
+		// On a container with namespaces of its own (nsenter needs its
+		// network namespace too).
+		s.MountNS, s.UTSNS, s.Netns = p.path("mount_ns"), p.path("uts_ns"), p.name("netns")
+	}
+	s.NodeFiles = p.opt("node_files")
 	p.json("command", &s.Command)
 	if p.err == nil && len(s.Command) == 0 {
 		p.fail("command", fmt.Errorf("empty"))
@@ -46,6 +57,9 @@ func (s *processSpec) Attrs() Attrs {
 	o.str("host", s.Host)
 	o.str("host_name", s.HostName)
 	o.str("netns", s.Netns)
+	o.str("mount_ns", s.MountNS)
+	o.str("uts_ns", s.UTSNS)
+	o.str("node_files", s.NodeFiles)
 	if len(s.Command) > 0 {
 		o.str("command", CommandAttr(s.Command))
 	}
@@ -63,7 +77,7 @@ func CommandAttr(cmd []string) string { return jsonAttr(cmd) }
 
 func processOf(addr string, a Attrs) (hostnet.Process, error) {
 	s, err := processSpecOf(addr, a)
-	return hostnet.Process{Addr: addr, Owner: s.Owner, Netns: s.Netns, Command: s.Command, Log: s.Log}, err
+	return hostnet.Process{Addr: addr, Owner: s.Owner, Netns: s.Netns, MountNS: s.MountNS, UTSNS: s.UTSNS, Command: s.Command, Log: s.Log}, err
 }
 
 func (process) Reads(r *Reads, a Attrs) { r.Procs() }

@@ -1,6 +1,7 @@
 package kinds
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/labnet-dev/labnet/hostnet"
@@ -12,6 +13,7 @@ type Reads struct {
 	r                   hostnet.Reads
 	links, inside, fdbs map[string]bool
 	kept                map[string]bool // guest namespaces the lab keeps
+	iso                 map[string]*hostnet.IsoRead
 }
 
 func (r *Reads) Link(names ...string) {
@@ -31,6 +33,31 @@ func (r *Reads) Routes()             { r.r.Routes = true }
 func (r *Reads) Neigh()              { r.r.Neigh = true }
 func (r *Reads) Nft()                { r.r.Nft = true }
 func (r *Reads) Procs()              { r.r.Procs = true }
+func (r *Reads) IsoList()            { r.r.IsoList = true }
+
+// Iso reads a container's own namespaces; what the lab and the state say
+// of one container (they differ when its files change) is read together.
+func (r *Reads) Iso(ir hostnet.IsoRead) {
+	if r.iso == nil {
+		r.iso = map[string]*hostnet.IsoRead{}
+	}
+	cur := r.iso[ir.MountNS]
+	if cur == nil {
+		cur = &hostnet.IsoRead{MountNS: ir.MountNS, UTSNS: ir.UTSNS}
+		r.iso[ir.MountNS] = cur
+	}
+	cur.Dirs = union(cur.Dirs, ir.Dirs)
+	cur.Files = union(cur.Files, ir.Files)
+}
+
+// union is the sorted set of both lists' members.
+func union(a, b []string) []string {
+	m := map[string]bool{}
+	for _, s := range append(append([]string{}, a...), b...) {
+		m[s] = true
+	}
+	return sortedSet(m)
+}
 
 // Gone notes the host veth of a guest that goes (see hostnet.Reads.Gone).
 func (r *Reads) Gone(veth, netns string) {
@@ -79,6 +106,9 @@ func HostReads(want, prior []Res) map[string]*hostnet.Reads {
 	for host, h := range hosts {
 		r := h.r
 		r.Links, r.Inside, r.Fdb = sortedSet(h.links), sortedSet(h.inside), sortedSet(h.fdbs)
+		for _, m := range slices.Sorted(maps.Keys(h.iso)) {
+			r.Iso = append(r.Iso, *h.iso[m])
+		}
 		out[host] = &r
 	}
 	return out

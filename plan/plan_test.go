@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -69,10 +70,13 @@ func applied(want []*expand.Resource) *state.State {
 	return s
 }
 
-// observed is what refresh reads from hosts carrying exactly want.
-func observed(want []*expand.Resource) Observations {
+// observed is what refresh reads from hosts carrying exactly want (of
+// the docker lab).
+func observed(want []*expand.Resource) Observations { return observedLab("docker", want) }
+
+func observedLab(lab string, want []*expand.Resource) Observations {
 	o := Observations{Networks: map[string]Status{}, Hosts: map[string]provider.Status{}, Kernel: map[string]*hostnet.Observed{}}
-	names := hostnet.Names{Lab: "docker"}
+	names := hostnet.Names{Lab: lab}
 	k := func(host string) *hostnet.Observed {
 		if o.Kernel[host] == nil {
 			o.Kernel[host] = &hostnet.Observed{Links: map[string]hostnet.Link{}, Netns: map[string]*hostnet.Netns{}, Procs: map[string][]int{}}
@@ -102,6 +106,17 @@ func observed(want []*expand.Resource) Observations {
 				"lo":   {Name: "lo", Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8")}},
 				"eth0": {Name: "eth0", Kind: "veth", Up: true, Addrs: []netip.Prefix{netip.PrefixFrom(c.Address, c.Bits)}, MTU: 1500, MAC: names.MAC(w.Addr)},
 			}}
+			if i := c.Iso; i != nil {
+				if k(w.Host).Iso == nil {
+					k(w.Host).Iso, k(w.Host).IsoFiles = map[string]*hostnet.IsoSeen{}, map[string]bool{}
+				}
+				seen := &hostnet.IsoSeen{Mount: true, UTS: true, Hostname: i.Hostname, SysMAC: names.MAC(w.Addr), Tmpfs: i.Dirs, Files: map[string]hostnet.FileSeen{}}
+				for _, f := range i.Files {
+					seen.Files[f.Path] = hostnet.FileSeen{SHA256: f.Digest(), Mode: f.Mode}
+				}
+				k(w.Host).Iso[i.MountNS] = seen
+				k(w.Host).IsoFiles[path.Base(i.MountNS)], k(w.Host).IsoFiles[path.Base(i.UTSNS)] = true, true
+			}
 		case kinds.Process:
 			pid++
 			k(w.Host).Procs[a["owner"]] = []int{pid}
@@ -541,7 +556,16 @@ func TestMakeBridgeAndGuestGone(t *testing.T) {
 	delete(k.Links, "docker0")
 	delete(k.Links, st.Get("container.client[0]").Attrs["veth"])
 	delete(k.Netns, st.Get("container.client[0]").Attrs["netns"])
+	// Its mount and UTS namespace files are still there: they must go
+	// before it is made again.
 	p := mk(t, want, st, obs, Options{})
+	if got := actions(p); got["bridge.docker0[0]"] != Create || got["container.client[0]"] != Replace || got["container.web[0]"] != Replace {
+		t.Errorf("actions = %v", got)
+	}
+	for _, f := range []string{"mount_ns", "uts_ns"} {
+		delete(k.IsoFiles, path.Base(st.Get("container.client[0]").Attrs[f]))
+	}
+	p = mk(t, want, st, obs, Options{})
 	if got := actions(p); got["bridge.docker0[0]"] != Create || got["container.client[0]"] != Create || got["container.web[0]"] != Replace {
 		t.Errorf("actions = %v", got)
 	}
@@ -570,6 +594,8 @@ func TestRenderGolden(t *testing.T) {
 	extra := &expand.Resource{Addr: "container.extra[0]", Kind: kinds.Container, Host: "host.node[1]",
 		Attrs: copyAttrs(find(want, "container.client[1]").Attrs), Deps: []string{"bridge.docker0[1]", "host.node[1]"}}
 	extra.Attrs["address"], extra.Attrs["netns"], extra.Attrs["veth"] = "172.17.0.4", "ln.docker.extra-0", "ln1111111111"
+	n := hostnet.Names{Lab: "docker"}
+	extra.Attrs["mount_ns"], extra.Attrs["uts_ns"], extra.Attrs["hostname"] = n.MountNS("extra-0"), n.UTSNS("extra-0"), "extra-0"
 	want = append(want, extra)
 	// update: an address changed
 	st.Get("container.client[1]").Attrs["address"] = "172.17.0.99"
@@ -679,6 +705,8 @@ func TestMakeRemovalIsNotDrift(t *testing.T) {
 	delete(k.Links, c0["veth"])
 	delete(obs.Kernel["host.node[1]"].Netns, c1["netns"]) // gone already
 	delete(obs.Kernel["host.node[1]"].Links, c1["veth"])
+	delete(obs.Kernel["host.node[1]"].IsoFiles, path.Base(c1["mount_ns"]))
+	delete(obs.Kernel["host.node[1]"].IsoFiles, path.Base(c1["uts_ns"]))
 	p := mk(t, want, st, obs, Options{})
 	// Only the one deleted by hand changed outside labnet.
 	if d := p.Drifted(); len(d) != 1 || d[0].Addr != "container.client[1]" {

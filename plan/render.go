@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 
 	"fmt"
-	"github.com/labnet-dev/labnet/hostnet"
 	"io"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/kinds"
 )
 
 // Colors for a terminal; Render uses none when color is false.
@@ -118,8 +120,12 @@ func renderAttrs(w io.Writer, c *Change, pl palette) {
 }
 
 // display shows an attribute the way a reader wants it: the nat table's
-// rules one per line instead of their stored JSON.
+// rules one per line instead of their stored JSON, what a kind stores
+// encoded as the kind shows it (a file: mode, size, digest).
 func display(k, v string) string {
+	if s, ok := kinds.Display(k, v); ok {
+		return quote(s)
+	}
 	if k == "rules" && strings.HasPrefix(v, "[") {
 		var rs []hostnet.NatRule
 		if json.Unmarshal([]byte(v), &rs) == nil {
