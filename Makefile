@@ -6,7 +6,7 @@
 # Expanded where a recipe uses it; needgo stops the recipe when there is none.
 GO      ?= $(shell ./hack/go)
 needgo   = $(if $(GO),,$(error no Go toolchain: hack/go could not install one (its message is above)))
-PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client tcpdump
+PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client tcpdump frr
 BIN     := bin/labnet
 
 .PHONY: deps test-deps build demo demo-destroy test unit vet fuzz
@@ -22,7 +22,8 @@ install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="
 # Debian/Ubuntu packages the netns provider and the labs need: ip, tc and
 # bridge (iproute2), nft, sshd and ssh-keygen, python3 (check agents and
 # the hosts' netlink readers), ping, unshare/nsenter/mount (util-linux),
-# ps, etcd (labs/bare-metal's registry), tcpdump (labnet capture).
+# ps, etcd (labs/bare-metal's registry), tcpdump (labnet capture), frr
+# (labs/routing's routers: zebra, ospfd, bgpd, vtysh).
 deps:
 	@$(call install,$(PKGS))
 

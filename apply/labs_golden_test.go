@@ -29,6 +29,7 @@ func TestLabScriptsGolden(t *testing.T) {
 		{"kubernetes-flat", "kubernetes-flat-vxlan", nil},
 		{"kubernetes-flat", "kubernetes-flat-host-gw", map[string]string{"backend": "host-gw"}},
 		{"sdn", "sdn", nil},
+		{"routing", "routing", nil},
 		{"../acceptance/testdata/links", "links", nil},
 	}
 	for _, tc := range cases {

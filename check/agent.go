@@ -25,6 +25,8 @@ type request struct {
 	ID      int     `json:"id"`
 	Op      string  `json:"op"`
 	Netns   string  `json:"netns,omitempty"`
+	Mnt     string  `json:"mnt,omitempty"` // exec: a container's own mount and UTS namespaces
+	Uts     string  `json:"uts,omitempty"`
 	Addr    string  `json:"addr,omitempty"`
 	Port    int     `json:"port,omitempty"`
 	Proto   string  `json:"proto,omitempty"`

@@ -100,7 +100,11 @@ def ping(rid, r):
 def run_exec(rid, r):
     import subprocess  # only exec checks need it; the agent starts faster without
     argv = ["sh", "-c", r["cmd"]]
-    if r.get("netns"):
+    if r.get("mnt"):
+        # A container with mount and UTS namespaces of its own: the
+        # command sees its files and hostname, as its processes do.
+        argv = ["nsenter", "--net=/run/netns/" + r["netns"], "--mount=" + r["mnt"], "--uts=" + r["uts"], "--"] + argv
+    elif r.get("netns"):
         # ip netns exec also gives the command the namespace's /sys and
         # /etc/netns files, as a process of the node would see them.
         argv = ["ip", "netns", "exec", r["netns"]] + argv

@@ -26,7 +26,8 @@ type Node struct {
 	Host  string // host resource address
 	Netns string // "" for the host itself
 	// MountNS and UTSNS: a container's own namespaces, which labnet exec,
-	// ssh and capture enter too ("" for none); checks run in Netns only.
+	// ssh and capture enter too ("" for none), and exec checks; the other
+	// checks' probes run in Netns only.
 	MountNS, UTSNS string
 	Address        netip.Addr
 	// Owner marks the processes a check starts on the node's host
@@ -157,7 +158,9 @@ func try(ctx context.Context, c *config.Check, nodes map[string]Node, ags *agent
 	case "ping", "exec":
 		req := request{Op: "ping", Netns: from.Netns, Addr: c.Dial.Addr().String(), Timeout: float64(max(1, int(secs)))}
 		if c.Kind == "exec" {
-			req = request{Op: "exec", Netns: from.Netns, Cmd: c.Exec, Timeout: secs}
+			// An exec check's command sees the node as its processes do
+			// (a container's own files: vtysh finds its daemons there).
+			req = request{Op: "exec", Netns: from.Netns, Mnt: from.MountNS, Uts: from.UTSNS, Cmd: c.Exec, Timeout: secs}
 		}
 		ev, err := fa.do(ctx, req, limit)
 		switch {

@@ -250,7 +250,7 @@ func TestInitAndCompletion(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "mylab")
 	os.Mkdir(dir, 0o755)
 	out, _, code := run(t, dir, "", "init", "-list")
-	for _, l := range []string{"bare-metal", "docker", "kubernetes-flat", "sdn", "vms"} {
+	for _, l := range []string{"bare-metal", "docker", "kubernetes-flat", "routing", "sdn", "vms"} {
 		if code != 0 || !strings.Contains(out, l+"\n") {
 			t.Fatalf("init -list lacks %s: %q", l, out)
 		}
@@ -264,6 +264,16 @@ func TestInitAndCompletion(t *testing.T) {
 	}
 	if _, errOut, code := run(t, dir, "", "init", "sdn"); code != 1 || !strings.Contains(errOut, "exists already") {
 		t.Fatalf("init over an existing lab: %d %q", code, errOut)
+	}
+	// A template's files in subdirectories come along (routing's FRR
+	// configuration templates, which its lab file renders).
+	rdir := filepath.Join(t.TempDir(), "myrouting")
+	os.Mkdir(rdir, 0o755)
+	if out, errOut, code := run(t, rdir, "", "init", "routing"); code != 0 || !strings.Contains(out, "wrote frr/ospfd.conf.tftpl") {
+		t.Fatalf("init routing: %d %q %q", code, out, errOut)
+	}
+	if out, errOut, code := run(t, rdir, "", "validate"); code != 0 || !strings.Contains(out, `Lab "myrouting" is valid`) {
+		t.Fatalf("the routing lab made by init does not validate: %q %q", out, errOut)
 	}
 	if _, errOut, code := run(t, dir, "", "init", "nope"); code != 1 || !strings.Contains(errOut, "templates: bare-metal") {
 		t.Fatalf("unknown template: %d %q", code, errOut)

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -212,8 +213,8 @@ func (u *ui) initCmd(args []string) int {
 		return 1
 	}
 	for _, f := range files {
-		if _, err := os.Stat(path.Base(f)); err == nil {
-			u.errorf("%s exists already; labnet init writes into an empty lab directory", path.Base(f))
+		if _, err := os.Stat(strings.TrimPrefix(f, tmpl+"/")); err == nil {
+			u.errorf("%s exists already; labnet init writes into an empty lab directory", strings.TrimPrefix(f, tmpl+"/"))
 			return 1
 		}
 	}
@@ -223,22 +224,37 @@ func (u *ui) initCmd(args []string) int {
 		b, _ := labs.FS.ReadFile(f)
 		// The new lab is named after its directory, not after the template.
 		b = regexp.MustCompile(`(?m)^lab \{\n  name = "[^"]*"\n\}\n\n?`).ReplaceAll(b, nil)
-		if err := os.WriteFile(path.Base(f), b, 0o644); err != nil {
+		rel := strings.TrimPrefix(f, tmpl+"/") // files of subdirectories (templates) keep their place
+		if dir := path.Dir(rel); dir != "." {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				u.errorf("%v", err)
+				return 1
+			}
+		}
+		if err := os.WriteFile(rel, b, 0o644); err != nil {
 			u.errorf("%v", err)
 			return 1
 		}
-		fmt.Fprintf(u.stdout, "wrote %s\n", path.Base(f))
+		fmt.Fprintf(u.stdout, "wrote %s\n", rel)
 	}
 	fmt.Fprintf(u.stdout, "\nA new lab %q from the %s template. Next: labnet validate && labnet apply\n", name, tmpl)
 	return 0
 }
 
+// templateFiles lists a template's files: its *.hcl and what they read
+// (templates in subdirectories).
 func templateFiles(tmpl string) ([]string, error) {
-	matches, err := fs.Glob(labs.FS, tmpl+"/*.hcl")
-	if err != nil || len(matches) == 0 {
+	var files []string
+	err := fs.WalkDir(labs.FS, tmpl, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil || !slices.ContainsFunc(files, func(f string) bool { return path.Ext(f) == ".hcl" }) {
 		return nil, errors.New("no such template")
 	}
-	return matches, nil
+	return files, nil
 }
 
 // validateJSON prints diagnostics as JSON, Terraform's shape.

@@ -4,7 +4,8 @@ package labs
 
 import "embed"
 
-// FS holds every lab's *.hcl files, under the lab's directory name.
+// FS holds every lab's *.hcl files, under the lab's directory name, and
+// the files they read (routing's FRR configuration templates).
 //
-//go:embed */*.hcl
+//go:embed */*.hcl routing/frr
 var FS embed.FS
