@@ -99,6 +99,24 @@ func newLab(t *testing.T, src string) *lab {
 	if !renamed {
 		t.Fatalf("%s has no `lab { name = ... }` to rename", from)
 	}
+	// The files the lab reads from its subdirectories (templates).
+	subs, _ := filepath.Glob(filepath.Join(from, "*", "*"))
+	for _, f := range subs {
+		if strings.Contains(f, ".labnet") {
+			continue
+		}
+		rel, _ := filepath.Rel(from, f)
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // a directory one level deeper: no lab has one
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, rel), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	l := &lab{t: t, dir: dir, name: name}
 	before := snapshot(t, name)
 	t.Cleanup(func() {
