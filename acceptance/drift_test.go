@@ -34,6 +34,9 @@ func TestDrift(t *testing.T) {
 		{"flushed nft table", "node-0", "nft flush table inet " + table, "rule missing"},
 		{"deleted nft table", "node-1", "nft delete table inet " + table, "is missing"},
 		{"killed process", "", "process.web[1]", "process is not running"},
+		// Another program under the process's owner mark: its spec mark says
+		// it is not what the lab started.
+		{"process replaced by another command", "", "replace process.web[0]", "process was started from another command or namespaces"},
 		{"deleted netns", "node-0", "ip netns del " + ns("client-0"), "netns " + ns("client-0") + " is missing"},
 		{"stopped sshd", "node-1", "kill -9 $(cat /run/labnet-sshd/sshd.pid) && sleep 0.3", "sshd is not running"},
 		{"killed holder", "", "holder node-0", "holder process is gone"},
@@ -42,6 +45,12 @@ func TestDrift(t *testing.T) {
 			switch {
 			case tc.host != "":
 				hostExec(t, holderPID(t, l.name, tc.host), tc.tamper)
+			case strings.HasPrefix(tc.tamper, "replace "):
+				addr := strings.TrimPrefix(tc.tamper, "replace ")
+				for _, p := range strings.Split(ownedPIDs(t, l.name, addr), ",") {
+					kill(t, p)
+				}
+				hostExec(t, holderPID(t, l.name, "node-0"), "(env LABNET_OWNER='"+l.name+"/node-0/"+addr+"' LABNET_SPEC=0000000000000000 setsid sleep 600 </dev/null >/dev/null 2>&1 &)")
 			case strings.HasPrefix(tc.tamper, "holder "):
 				pid := holderPID(t, l.name, strings.TrimPrefix(tc.tamper, "holder "))
 				kill(t, pid)

@@ -43,6 +43,9 @@ type Process struct {
 	MountNS, UTSNS string
 	Command        []string
 	Log            string
+	// Spec marks what it was started from (SpecEnvName): refresh reads it
+	// back, so a process started otherwise under its owner mark is drift.
+	Spec string
 }
 
 // HostPrep is run at the top of every stage script that changes a host:
@@ -279,8 +282,12 @@ func (p Process) StartShell() string {
 	argv := p.InNamespaces(p.Command)
 	// The group's redirections make the background job let go of the
 	// step's output pipe at once, whatever shell /bin/sh is.
-	return fmt.Sprintf("(cd / && exec env %s setsid %s) >>%s 2>&1 </dev/null &",
-		remote.Quote(OwnerEnvName+"="+p.Owner), remote.Join(argv...), remote.Quote(p.Log))
+	spec := ""
+	if p.Spec != "" {
+		spec = " " + remote.Quote(SpecEnvName+"="+p.Spec)
+	}
+	return fmt.Sprintf("(cd / && exec env %s%s setsid %s) >>%s 2>&1 </dev/null &",
+		remote.Quote(OwnerEnvName+"="+p.Owner), spec, remote.Join(argv...), remote.Quote(p.Log))
 }
 
 // InNamespaces wraps argv so it runs in the process's namespaces: a
@@ -310,6 +317,19 @@ func (p Process) StopShell() string {
 
 // OwnerEnvName is the environment variable that marks labnet's processes.
 const OwnerEnvName = "LABNET_OWNER"
+
+// SpecEnvName marks what a process was started from: a digest of its
+// command and namespaces. Its command line cannot say (programs rewrite
+// their titles; a shell wrapper execs another program).
+const SpecEnvName = "LABNET_SPEC"
+
+// readOwned prints "PID OWNER" for processes whose owner mark starts with
+// prefix and "PID =SPEC" for every process with a spec mark: one grep.
+func readOwned(prefix string) string {
+	pat := "^" + OwnerEnvName + "=" + regexpQuote(prefix)
+	return fmt.Sprintf("grep -azH -e %s -e '^%s=' /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | sed -n -e 's|^/proc/\\([0-9]*\\)/environ:%s=|\\1 |p' -e 's|^/proc/\\([0-9]*\\)/environ:%s=|\\1 =|p'",
+		remote.Quote(pat), SpecEnvName, OwnerEnvName, SpecEnvName)
+}
 
 // FindOwned is a shell command printing "PID OWNER" for processes whose
 // mark equals owner, or starts with it when owner ends in "/".

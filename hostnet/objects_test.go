@@ -354,3 +354,49 @@ func TestProcessStepLifecycle(t *testing.T) {
 		})
 	}
 }
+
+// TestReadOwnedSpecMarks: refresh's read of the lab's processes gives each
+// one's owner mark and, for those that have one, its spec mark, as
+// ParseObserved reads them; processes of another prefix are not owned.
+func TestReadOwnedSpecMarks(t *testing.T) {
+	if _, err := os.Stat("/proc/self/environ"); err != nil {
+		t.Skip("needs /proc")
+	}
+	base := fmt.Sprintf("labnettest-%d-%d/node-0/", os.Getpid(), time.Now().UnixNano())
+	start := func(env ...string) int {
+		cmd := exec.Command("sleep", "60")
+		cmd.Env = env
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+		return cmd.Process.Pid
+	}
+	marked := start(OwnerEnvName+"="+base+"process.a", SpecEnvName+"=00ff00ff00ff00ff")
+	unmarked := start(OwnerEnvName + "=" + base + "process.b")
+	other := start(OwnerEnvName+"="+strings.TrimSuffix(base, "/")+"1/process.c", SpecEnvName+"=abab")
+	out, err := sh(t, t.TempDir(), readOwned(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := ParseObserved([]byte("@@links\n[]\n@@procs\n" + out + "@@end\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := o.Procs[base+"process.a"]; !reflect.DeepEqual(got, []int{marked}) {
+		t.Errorf("process.a: %v, want [%d]\n%s", got, marked, out)
+	}
+	if got := o.Procs[base+"process.b"]; !reflect.DeepEqual(got, []int{unmarked}) {
+		t.Errorf("process.b: %v, want [%d]\n%s", got, unmarked, out)
+	}
+	if o.ProcSpecs[marked] != "00ff00ff00ff00ff" || o.ProcSpecs[unmarked] != "" {
+		t.Errorf("specs %v\n%s", o.ProcSpecs, out)
+	}
+	for owner := range o.Procs {
+		if !strings.HasPrefix(owner, base) {
+			t.Errorf("another host's process %s (pid %d) is read as owned", owner, other)
+		}
+	}
+}

@@ -63,6 +63,7 @@ type Observed struct {
 	NftPresent bool
 	Nft        []NatRule        // rules found in every chain they belong to
 	Procs      map[string][]int // owner mark -> pids
+	ProcSpecs  map[int]string   // pid -> spec mark (SpecEnvName), of the processes that have one
 	Routes     []Route          // host namespace, main table
 	Neigh      []Neigh          // permanent neighbour entries
 	Fdb        map[string][]Fdb // vxlan device -> its fdb entries
@@ -253,7 +254,7 @@ func ObserveScript(n Names, hostName string, r Reads) string {
 		fmt.Fprintf(&b, "echo @@nft\nnft -j list table inet %s 2>/dev/null || true\n", n.Table())
 	}
 	if r.Procs {
-		fmt.Fprintf(&b, "echo @@procs\n%s || true\n", FindOwned(n.Owner(hostName, "")))
+		fmt.Fprintf(&b, "echo @@procs\n%s || true\n", readOwned(n.Owner(hostName, "")))
 	}
 	b.WriteString("echo @@end\n")
 	return b.String()
@@ -345,6 +346,13 @@ func ParseObserved(out []byte) (*Observed, error) {
 				}
 				pid, err := strconv.Atoi(f[0])
 				if err != nil {
+					continue
+				}
+				if spec, ok := strings.CutPrefix(f[1], "="); ok {
+					if o.ProcSpecs == nil {
+						o.ProcSpecs = map[int]string{}
+					}
+					o.ProcSpecs[pid] = spec
 					continue
 				}
 				o.Procs[f[1]] = append(o.Procs[f[1]], pid)

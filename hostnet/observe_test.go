@@ -305,6 +305,12 @@ func TestParseObservedSections(t *testing.T) {
 					t.Errorf("Procs = %v", o.Procs)
 				}
 			}},
+		{name: "spec marks", in: "@@links\n[]\n@@nft\n@@procs\n77 a/b/c\n77 =0123abcd\n78 a/b/c\n90 =ffff\n@@end\n",
+			check: func(t *testing.T, o *Observed) {
+				if !reflect.DeepEqual(o.Procs, map[string][]int{"a/b/c": {77, 78}}) || !reflect.DeepEqual(o.ProcSpecs, map[int]string{77: "0123abcd", 90: "ffff"}) {
+					t.Errorf("Procs = %v, ProcSpecs = %v", o.Procs, o.ProcSpecs)
+				}
+			}},
 		{name: "netns without route output", in: "@@links\n[]\n@@ns ln.x.a\n[{\"ifname\":\"lo\",\"flags\":[\"UP\"]}]\n\n@@nft\n@@procs\n@@end\n",
 			check: func(t *testing.T, o *Observed) {
 				ns := o.Netns["ln.x.a"]
@@ -360,7 +366,7 @@ func TestObserveScript(t *testing.T) {
 		"echo @@links\nip -d -j addr show\n",
 		"/run/netns/ln.docker.*",
 		"nft -j list table inet labnet_docker",
-		FindOwned("docker/node-0/"),
+		readOwned("docker/node-0/"),
 		"echo @@end\n",
 	} {
 		if !strings.Contains(s, want) {

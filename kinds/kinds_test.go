@@ -3,12 +3,14 @@ package kinds_test
 import (
 	"maps"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/expand"
+	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 )
 
@@ -108,5 +110,55 @@ func TestInfo(t *testing.T) {
 		if in.WithHost && !slices.Contains(in.ForceNew, "host") && in.Name != kinds.Process {
 			t.Errorf("%s: remade with its host but its host does not force replacement", in.Name)
 		}
+	}
+}
+
+// TestProcessJudgesItsSpecMark: a process is the lab's when one of the
+// processes with its owner mark carries its spec mark; one carrying
+// another is drift (replaced); one with none was started before the mark
+// existed and is taken as it is.
+func TestProcessJudgesItsSpecMark(t *testing.T) {
+	var proc *expand.Resource
+	for _, r := range sample(t) {
+		if r.Kind == kinds.Process {
+			proc = r
+			break
+		}
+	}
+	k, _ := kinds.Get(kinds.Process)
+	st, err := k.Step(hostnet.Names{Lab: "x"}, kinds.Op{Addr: proc.Addr, After: proc.Attrs}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`LABNET_SPEC=([0-9a-f]{16})`).FindStringSubmatch(st.Shell)
+	if m == nil {
+		t.Fatalf("the start step sets no spec mark: %s", st.Shell)
+	}
+	owner := proc.Attrs["owner"]
+	for _, tc := range []struct {
+		name      string
+		specs     map[int]string
+		pids      []int
+		exists    bool
+		drift     string
+		replaceIt bool
+	}{
+		{"its mark", map[int]string{7: m[1]}, []int{7}, true, "", false},
+		{"its mark on one of two", map[int]string{7: "00", 8: m[1]}, []int{7, 8}, true, "", false},
+		{"another mark", map[int]string{7: "00"}, []int{7}, true, "started from another command", true},
+		{"no mark: an older labnet's", nil, []int{7}, true, "", false},
+		{"not running", nil, nil, false, "not running", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obs := &hostnet.Observed{Procs: map[string][]int{owner: tc.pids}, ProcSpecs: tc.specs}
+			v, err := k.Judge(hostnet.Names{Lab: "x"}, proc.Addr, proc.Attrs, obs, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Exists != tc.exists || v.Unrepairable != tc.replaceIt || (tc.drift == "") != (len(v.Drift) == 0) ||
+				tc.drift != "" && !strings.Contains(strings.Join(v.Drift, "; "), tc.drift) {
+				t.Errorf("verdict %+v", v)
+			}
+		})
 	}
 }

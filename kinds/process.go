@@ -1,7 +1,10 @@
 package kinds
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/labnet-dev/labnet/hostnet"
 )
@@ -77,16 +80,51 @@ func CommandAttr(cmd []string) string { return jsonAttr(cmd) }
 
 func processOf(addr string, a Attrs) (hostnet.Process, error) {
 	s, err := processSpecOf(addr, a)
-	return hostnet.Process{Addr: addr, Owner: s.Owner, Netns: s.Netns, MountNS: s.MountNS, UTSNS: s.UTSNS, Command: s.Command, Log: s.Log}, err
+	return hostnet.Process{Addr: addr, Owner: s.Owner, Netns: s.Netns, MountNS: s.MountNS, UTSNS: s.UTSNS, Command: s.Command, Log: s.Log,
+		Spec: s.mark()}, err
+}
+
+// mark is the digest of what the process is started from: its command,
+// its namespaces, its log and its container's files (SpecEnvName).
+func (s *processSpec) mark() string {
+	sum := sha256.Sum256([]byte(jsonAttr([]any{s.Command, s.Netns, s.MountNS, s.UTSNS, s.Log, s.NodeFiles})))
+	return hex.EncodeToString(sum[:8])
 }
 
 func (process) Reads(r *Reads, a Attrs) { r.Procs() }
 
+// Judge: a process is there when a process carries its owner mark; it is
+// the lab's when one of them carries its spec mark too. One without a spec
+// mark was started by a labnet from before the mark, and is taken as it is.
 func (process) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
-	if len(k.Procs[a["owner"]]) > 0 {
+	pids := k.Procs[a["owner"]]
+	if len(pids) == 0 {
+		return hostnet.Verdict{Drift: []string{"process is not running"}}, nil
+	}
+	if going {
 		return hostnet.Verdict{Exists: true}, nil
 	}
-	return hostnet.Verdict{Drift: []string{"process is not running"}}, nil
+	s, err := processSpecOf(addr, a)
+	if err != nil {
+		return hostnet.Verdict{}, err
+	}
+	want, unmarked := s.mark(), false
+	var others []string
+	for _, pid := range pids {
+		switch got, ok := k.ProcSpecs[pid]; {
+		case !ok:
+			unmarked = true
+		case got == want:
+			return hostnet.Verdict{Exists: true}, nil
+		default:
+			others = append(others, got)
+		}
+	}
+	if unmarked {
+		return hostnet.Verdict{Exists: true}, nil
+	}
+	return hostnet.Verdict{Exists: true, Unrepairable: true, Drift: []string{fmt.Sprintf(
+		"process was started from another command or namespaces (spec %s, wants %s)", strings.Join(others, ", "), want)}}, nil
 }
 
 func (process) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, error) {
