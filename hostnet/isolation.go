@@ -64,8 +64,13 @@ func isoDirShell(n Names) string {
 	return fmt.Sprintf("{ [ -e %s ] || { mkdir -p %s && mount -t tmpfs -o mode=0700,size=64k labnet %s && mount --make-private %s && : >%s; }; }", mark, d, d, d, mark)
 }
 
-// isoDirMark is the file in the lab's isolation dir that says it is mounted.
-const isoDirMark = ".labnet"
+// isoDirMark is the file in the lab's isolation dir that says it is
+// mounted; isoDirCPU names the CPU on which a mount namespace was last
+// bound there after a first try failed (see IsoCreateShell).
+const (
+	isoDirMark = ".labnet"
+	isoDirCPU  = ".cpu"
+)
 
 // IsoCreateShell makes the container's mount and UTS namespaces (its
 // network namespace exists already) and, inside them, sets it up
@@ -77,7 +82,9 @@ const isoDirMark = ".labnet"
 // namespace, which could make a loop; 6 first tries in 40 failed on this
 // 2-CPU machine). On the CPU that made the host's namespace the numbers
 // only grow, so unshare is tried again on each CPU in turn, after letting
-// go of a UTS namespace bound by the failed try. A try whose namespaces
+// go of a UTS namespace bound by the failed try; the CPU that works is
+// noted, and the next container tries it first (half the first tries
+// failed in some runs, each costing an unshare). A try whose namespaces
 // were bound but whose setup failed is not tried again.
 func (c Container) IsoCreateShell(n Names) string {
 	i := c.Iso
@@ -85,18 +92,20 @@ func (c Container) IsoCreateShell(n Names) string {
 	unshare := remote.Join(append([]string{"nsenter", "--net=" + netnsPath(c.Netns), "--",
 		"unshare", "--uts=" + i.UTSNS, "--mount=" + i.MountNS, "--propagation", "private", "--",
 		"sh", "-c", isoSetup, "labnet-iso", i.Hostname, n.IsoDir()}, i.Dirs...)...)
+	cpu := remote.Quote(n.IsoDir() + "/" + isoDirCPU)
 	mk := fmt.Sprintf(`%s && : >%s && : >%s &&
-if %s; then :
+{ read cpu <%s 2>/dev/null || cpu=''; } &&
+if ${cpu:+taskset -c "$cpu"} %s; then :
 elif mountpoint -q %s; then false
 else
   n=$(getconf _NPROCESSORS_CONF) c=0 ok=''
   while [ -z "$ok" ] && [ "$c" -lt "$n" ]; do
     umount %s 2>/dev/null
-    if taskset -c "$c" %s; then ok=1; elif mountpoint -q %s; then break; fi
+    if taskset -c "$c" %s; then ok=1; echo "$c" >%s; elif mountpoint -q %s; then break; fi
     c=$((c+1))
   done
   [ -n "$ok" ] || { echo "cannot bind a new mount namespace on "%s" from any CPU" >&2; false; }
-fi`, isoDirShell(n), m, u, unshare, m, u, unshare, m, m)
+fi`, isoDirShell(n), m, u, cpu, unshare, m, u, unshare, cpu, m, m)
 	cmds := []shellCmd{{line: mk}}
 	for _, f := range i.Files {
 		cmds = append(cmds, i.writeFile(f))

@@ -1,9 +1,12 @@
 package hostnet
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -205,5 +208,55 @@ sh observe.sh >observed`)
 	}
 	if f := k.Iso[n.MountNS("fine")]; f == nil || !f.Mount || !f.UTS || f.Hostname != "fine" {
 		t.Errorf("fine: %+v", f)
+	}
+}
+
+// TestIsoCreateFromEveryCPU: a mount namespace made on a CPU whose
+// namespace numbers run below the host's cannot be bound (EINVAL) and must
+// still be made, on the host's CPU, which is noted and tried first next.
+// Numbers come from per-CPU batches: burning a batch's worth on CPU 0
+// gives it the newest, so the host's namespace made there next numbers
+// above everything CPU 1 hands out (every first try from CPU 1 failed).
+func TestIsoCreateFromEveryCPU(t *testing.T) {
+	sb := newSandbox(t, "nsenter", "taskset", "getconf", "python3")
+	out, err := exec.Command("getconf", "_NPROCESSORS_ONLN").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ncpu, _ := strconv.Atoi(strings.TrimSpace(string(out))); ncpu < 2 {
+		t.Skip("one CPU: its namespace numbers only grow")
+	}
+	n := Names{Lab: "isotest"}
+	var driver []string
+	want := 0
+	for _, cpu := range []int{1, 0, 1} {
+		for j := 0; j < 4; j++ {
+			name := fmt.Sprintf("c%d-%d", want, cpu)
+			c := Container{Addr: "container." + name, Netns: n.Netns(name), Iso: &Isolation{MountNS: n.MountNS(name), UTSNS: n.UTSNS(name), Hostname: name}}
+			sb.write(name+".sh", "set -e\nip netns add "+c.Netns+"\n"+c.IsoCreateShell(n)+"\n")
+			driver = append(driver, fmt.Sprintf("taskset -c %d sh %s.sh", cpu, name))
+			want++
+		}
+	}
+	const burn = `import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+for i in range(20000):
+    assert libc.unshare(0x04000000) == 0  # CLONE_NEWUTS`
+	driverText := "set -e\nmount -t tmpfs labnet-test /run && mkdir -p /run/netns " + n.RunDir() + "\n" + strings.Join(driver, "\n") +
+		"\nls " + n.IsoDir() + " | wc -l >made\nfor f in " + n.IsoDir() + "/*.uts; do nsenter --uts=$f hostname; done | wc -l >hostnames\n" +
+		"cat " + n.IsoDir() + "/.cpu >noted\n"
+	cmd := exec.Command("taskset", "-c", "0", "sh", "-c", `python3 -c "$1" && exec unshare --net --mount --propagation private sh -c "$2"`, "burn", burn, driverText)
+	cmd.Dir = sb.dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if got := strings.TrimSpace(string(sb.read("made"))); got != strconv.Itoa(2*want) {
+		t.Errorf("%s namespace files, want %d", got, 2*want)
+	}
+	if got := strings.TrimSpace(string(sb.read("hostnames"))); got != strconv.Itoa(want) {
+		t.Errorf("%s hostnames read, want %d", got, want)
+	}
+	if got := string(sb.read("noted")); got != "0\n" {
+		t.Errorf("noted CPU %q, want the host's, 0", got)
 	}
 }

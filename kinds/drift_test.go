@@ -379,6 +379,7 @@ var isoCommands = map[string]string{
 	"shift":                "",
 	"umount":               "", // lets go of the host's namespace files copied into the new view
 	"taskset":              "", // pins an unshare to one CPU
+	"read":                 "", // the CPU that worked last
 	"getconf":              "", // how many CPUs to try
 	"echo":                 "", // the error when no CPU works
 	"exit":                 "",
@@ -416,10 +417,13 @@ func shellCommands(text string) []string {
 	for _, part := range shellSplit.Split(text, -1) {
 		w := strings.Fields(part)
 		if len(w) == 0 || strings.HasPrefix(w[0], "#") || slices.Contains([]string{"while", "done", "for", "fi", "if", "elif", "[", "break"}, w[0]) || strings.HasPrefix(w[0], "(") ||
-			strings.HasPrefix(w[0], "n=") || strings.HasPrefix(w[0], "c=") || strings.HasPrefix(w[0], "ok=") || strings.HasPrefix(w[0], "labnet-") {
+			strings.HasPrefix(w[0], "n=") || strings.HasPrefix(w[0], "c=") || strings.HasPrefix(w[0], "ok=") || strings.HasPrefix(w[0], "cpu=") || strings.HasPrefix(w[0], "labnet-") {
 			continue
 		}
 		cmd := w[0]
+		if _, after, ok := strings.Cut(cmd, ":+"); ok {
+			cmd = after // ${v:+cmd ...}: cmd runs when v is set
+		}
 		if (cmd == "mount" || cmd == "unshare") && len(w) > 1 {
 			opt := w[1]
 			if opt == "-t" && len(w) > 2 {
