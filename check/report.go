@@ -12,10 +12,7 @@ import (
 
 // Table prints results as a table and a summary line.
 func Table(w io.Writer, results []Result, color bool) {
-	green, red, reset := "", "", ""
-	if color {
-		green, red, reset = "\033[32m", "\033[31m", "\033[0m"
-	}
+	green, red, reset := colors(color)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tFROM\tTO\tKIND\tEXPECTED\tOBSERVED\tSOURCE SEEN\tTIME\tRESULT")
 	passed, failed := 0, 0
@@ -45,6 +42,14 @@ func Table(w io.Writer, results []Result, color bool) {
 		}
 	}
 	fmt.Fprintf(w, "\n%d passed, %d failed\n", passed, failed)
+}
+
+// colors are the terminal's green, red and reset, or nothing.
+func colors(on bool) (green, red, reset string) {
+	if on {
+		return "\033[32m", "\033[31m", "\033[0m"
+	}
+	return "", "", ""
 }
 
 func dash(s string) string {
@@ -102,10 +107,7 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 // took, and for a step of checks each check's result and time (a check
 // with `within` shows how long convergence took).
 func StepTable(w io.Writer, steps []Result, color bool) {
-	green, red, reset := "", "", ""
-	if color {
-		green, red, reset = "\033[32m", "\033[31m", "\033[0m"
-	}
+	green, red, reset := colors(color)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCENARIO STEP\tDOES\tTIME\tRESULT")
 	passed, failed, skipped := 0, 0, 0

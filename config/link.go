@@ -68,7 +68,8 @@ func (l *loader) decodeLink(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 		ifname, _ := ed.str("ifname")
 		e := Endpoint{Ifname: ifname, Range: eb.block.DefRange}
 		if inst != nil {
-			e.Node, e.Host = inst.addr, nodeHostOf(inst)
+			e.Node = inst.addr
+			e.Host, _ = nodeOf(inst)
 		}
 		if ifname != "" && (!ifnameRe.MatchString(ifname) || len(ifname) > maxIfname) {
 			ed.fail("ifname", "Invalid interface name",
@@ -394,21 +395,6 @@ func (l *loader) hostByAddr(addr string) *Host {
 		}
 	}
 	return nil
-}
-
-// nodeHostOf is the host a node is on.
-func nodeHostOf(inst *instance) string {
-	switch r := inst.res.(type) {
-	case *Host:
-		return r.Addr
-	case *Container:
-		return r.Host
-	case *VM:
-		return r.Host
-	case *Pod:
-		return r.Host
-	}
-	return ""
 }
 
 func (l *loader) takeIfname(node, ifname, owner string) {

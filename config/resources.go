@@ -362,17 +362,24 @@ func (d *dec) checkAddress(name string, a netip.Addr, p netip.Prefix, gateway ne
 }
 
 func nodeAddress(inst *instance) netip.Addr {
+	_, a := nodeOf(inst)
+	return a
+}
+
+// nodeOf is the host a node (host, container, vm or pod) is on, and its
+// address (invalid for a container wired by links alone).
+func nodeOf(inst *instance) (host string, addr netip.Addr) {
 	switch r := inst.res.(type) {
 	case *Host:
-		return r.Address
+		return r.Addr, r.Address
 	case *Container:
-		return r.Address
+		return r.Host, r.Address
 	case *VM:
-		return r.Address
+		return r.Host, r.Address
 	case *Pod:
-		return r.Address
+		return r.Host, r.Address
 	}
-	return netip.Addr{}
+	return "", netip.Addr{}
 }
 
 func nullOr[T any](set bool, v T, f func(T) cty.Value, ty cty.Type) cty.Value {
