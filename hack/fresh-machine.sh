@@ -10,8 +10,9 @@
 # It builds a Debian (debootstrap --variant=minbase) in a scratch directory,
 # gives it its own /proc, /sys, /dev and /run, clones the repository's
 # committed HEAD into it (as CI clones main), installs make (the one thing
-# the README asks a minimal system to have), and runs the commands in a
-# chroot: the kernel's network namespaces work there as on a machine. Every
+# the README asks a minimal system to have), and runs the commands with the
+# tree as the root of a mount namespace of its own (as a container is): the
+# kernel's network namespaces work there as on a machine. Every
 # mount and process it made is removed on exit, failure and Ctrl-C included.
 set -euo pipefail
 what=${1:-all}
@@ -29,12 +30,17 @@ fi
 
 root=$(mktemp -d /var/tmp/labnet-fresh.XXXXXX)
 chmod 755 "$root" # the chroot's / (mktemp makes it 0700: a user could open nothing)
+holder=''
 cleanup() {
 	set +e
-	# Processes the run left inside the chroot (a failed test's sshd, say).
+	# Processes the run left inside the tree (a failed test's sshd, say):
+	# those whose root is the tree's root, in whatever mount namespace.
+	local want
+	want=$(stat -c %d:%i "$root")
 	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && kill -9 "${p#/proc/}" 2>/dev/null
+		[ "$(stat -L -c %d:%i "$p/root/" 2>/dev/null)" = "$want" ] && kill -9 "${p#/proc/}" 2>/dev/null
 	done
+	[ -n "$holder" ] && kill -9 "$holder" 2>/dev/null
 	sleep 0.2
 	# Deepest mounts first (netns mounts under /run, devpts under /dev, ...).
 	grep -o " $root[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
@@ -79,9 +85,24 @@ fi
 # The committed HEAD, as CI clones it (nothing uncommitted, nothing ignored).
 git clone -q --no-local "$repo" "$root/root/labnet"
 
+# The tree is the root of a mount namespace of its own (pivot_root), not a
+# chroot: a namespace entered with nsenter starts at its mount tree's root,
+# so under a chroot a container's view would be the machine's filesystem.
+# One holder process keeps that namespace for every step.
+unshare --mount --propagation private --fork -- sh -c \
+	'cd "$1" && mkdir -p .oldroot && pivot_root . .oldroot && umount -l /.oldroot && rmdir /.oldroot && exec sleep infinity' \
+	fresh "$root" &
+holder=$!
+for i in $(seq 100); do
+	[ "$(stat -L -c %d:%i "/proc/$holder/root/" 2>/dev/null)" = "$(stat -c %d:%i "$root")" ] && [ ! -e "/proc/$holder/root/.oldroot" ] && break
+	sleep 0.05
+done
+in_tree() { # nsenter into the tree's namespace, at its root
+	nsenter -t "$holder" -m -r -w -- "$@"
+}
 in_chroot() { # as root, with a login-like environment and nothing of ours
-	chroot "$root" env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		TERM=dumb LANG=C.UTF-8 bash -euo pipefail -c "$1"
+	in_tree env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		TERM=dumb LANG=C.UTF-8 bash -euo pipefail -c "cd / && $1"
 }
 
 step "apt-get install make (the README's prerequisite on a minimal system)"
@@ -101,7 +122,7 @@ step "as a user with sudo: sudo make demo"
 in_chroot 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends sudo >/dev/null
 	useradd -m labuser && echo "labuser ALL=(ALL) NOPASSWD: ALL" >/etc/sudoers.d/labuser
 	git_dir=/home/labuser/labnet && cp -a /root/labnet "$git_dir" && rm -rf "$git_dir/bin" && chown -R labuser: "$git_dir"'
-chroot "$root" env -i HOME=/home/labuser PATH=/usr/local/bin:/usr/bin:/bin TERM=dumb LANG=C.UTF-8 \
+in_tree env -i HOME=/home/labuser PATH=/usr/local/bin:/usr/bin:/bin TERM=dumb LANG=C.UTF-8 \
 	setpriv --reuid=labuser --regid=labuser --init-groups bash -euo pipefail -c \
 	'cd ~/labnet && sudo make demo && sudo make demo-destroy' | tee "$root/demo-sudo.out"
 grep -qE '^[0-9]+ passed, 0 failed' "$root/demo-sudo.out" || { echo "fresh-machine: sudo make demo printed no '0 failed' line" >&2; exit 1; }
