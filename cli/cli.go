@@ -503,6 +503,7 @@ func writeStats(e *apply.Engine, start time.Time) {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	b, _ := json.MarshalIndent(map[string]any{
 		"exchanges":    e.Exchanges(),
+		"sent_bytes":   e.Sent(),
 		"early_logins": e.EarlyLogins(),
 		"max_rss_kb":   ru.Maxrss,
 		"apply_ms":     time.Since(start).Milliseconds(),

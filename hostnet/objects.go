@@ -216,7 +216,7 @@ func (c Container) Judge(n Names, k *Observed) Verdict {
 			v.Unrepairable = v.Unrepairable || unrepairable
 		}
 		if c.Runc != nil {
-			d, unrepairable := c.Runc.runcDrift(k)
+			d, unrepairable := c.Runc.Drift(k)
 			v.Drift = append(v.Drift, d...)
 			v.Unrepairable = v.Unrepairable || unrepairable
 		}
@@ -264,7 +264,7 @@ func (c Container) Judge(n Names, k *Observed) Verdict {
 		v.Unrepairable = v.Unrepairable || unrepairable
 	}
 	if c.Runc != nil {
-		d, unrepairable := c.Runc.runcDrift(k)
+		d, unrepairable := c.Runc.Drift(k)
 		v.Drift = append(v.Drift, d...)
 		v.Unrepairable = v.Unrepairable || unrepairable
 	}

@@ -236,10 +236,10 @@ func parseRuncState(body []byte) (*RuncSeen, error) {
 	return &RuncSeen{Status: raw.Status, Pid: raw.Pid, Bundle: raw.Bundle, Digest: raw.Annotations[AnnotationDigest]}, nil
 }
 
-// runcDrift compares what refresh read of the container with what
+// Drift compares what refresh read of the container with what
 // CreateShell makes. An image of another digest is a replacement (the
 // plan names image_digest); anything else is repaired by CreateShell.
-func (r RuncContainer) runcDrift(k *Observed) (drift []string, unrepairable bool) {
+func (r RuncContainer) Drift(k *Observed) (drift []string, unrepairable bool) {
 	if !k.Images[r.Digest] {
 		drift = append(drift, "image "+r.Digest+" is not on the host")
 	}

@@ -38,7 +38,7 @@ func TestRuncDrift(t *testing.T) {
 		return &Observed{Images: map[string]bool{r.Digest: true}, Overlays: []string{r.Bundle + "/rootfs"},
 			Runc: map[string]*RuncSeen{r.ID: {Status: "running", Digest: r.Digest, Pid: 7}}}
 	}
-	if d, _ := r.runcDrift(good()); len(d) != 0 {
+	if d, _ := r.Drift(good()); len(d) != 0 {
 		t.Fatalf("drift on a good read: %v", d)
 	}
 	for name, c := range map[string]struct {
@@ -54,7 +54,7 @@ func TestRuncDrift(t *testing.T) {
 	} {
 		o := good()
 		c.breakIt(o)
-		d, u := r.runcDrift(o)
+		d, u := r.Drift(o)
 		if len(d) != 1 || !strings.Contains(d[0], c.want) || u != c.unrepairable {
 			t.Errorf("%s: drift %v unrepairable %v, wants %q %v", name, d, u, c.want, c.unrepairable)
 		}
