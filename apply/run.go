@@ -462,11 +462,11 @@ func shipImages(s *hostnet.Script) map[int]error {
 		if need != nil {
 			err, done := shipped[need.Digest]
 			if !done {
-				var sh string
-				sh, err = imageShell(need)
+				var tar []byte
+				tar, err = imageRootfs(need)
 				shipped[need.Digest] = err
 				if err == nil {
-					st.Shell = sh + " &&\n{\n" + st.Shell + "\n}"
+					st.Shell = hostnet.ImageShipShell(need.Digest, tar, st.Shell)
 				}
 			}
 			if err != nil {
@@ -480,19 +480,19 @@ func shipImages(s *hostnet.Script) map[int]error {
 	return failed
 }
 
-// imageShell reads an image's archive, checks its digest and flattens it.
-func imageShell(need *hostnet.ImageNeed) (string, error) {
+// imageRootfs reads an image's archive, checks its digest and flattens it.
+func imageRootfs(need *hostnet.ImageNeed) ([]byte, error) {
 	im, err := image.Open(need.Transport, need.Archive)
 	if err != nil {
-		return "", fmt.Errorf("image %s:%s: %w", need.Transport, need.Archive, err)
+		return nil, fmt.Errorf("image %s:%s: %w", need.Transport, need.Archive, err)
 	}
 	defer im.Close()
 	if im.Digest != need.Digest {
-		return "", fmt.Errorf("image %s:%s is %s now, the plan wants %s: plan again", need.Transport, need.Archive, im.Digest, need.Digest)
+		return nil, fmt.Errorf("image %s:%s is %s now, the plan wants %s: plan again", need.Transport, need.Archive, im.Digest, need.Digest)
 	}
 	var b bytes.Buffer
 	if err := im.Rootfs(&b); err != nil {
-		return "", fmt.Errorf("image %s:%s: %w", need.Transport, need.Archive, err)
+		return nil, fmt.Errorf("image %s:%s: %w", need.Transport, need.Archive, err)
 	}
-	return hostnet.ImageShipShell(need.Digest, b.Bytes()), nil
+	return b.Bytes(), nil
 }

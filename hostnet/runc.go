@@ -92,7 +92,6 @@ func (r RuncContainer) Spec() *specs.Spec {
 		Process: &specs.Process{
 			User: specs.User{UID: r.UID, GID: r.GID}, Args: r.Args, Env: env, Cwd: r.Cwd,
 			Capabilities: &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps},
-			Rlimits:      []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1048576, Soft: 1048576}},
 		},
 		Mounts: []specs.Mount{
 			{Destination: "/proc", Type: "proc", Source: "proc"},
@@ -206,12 +205,15 @@ rm -rf "$2"`, "labnet-runc", id, bundle)
 // base64) into its ImageDir, unless it is there already: into a new
 // directory renamed in place when complete, so a half-unpacked image is
 // never used and two hosts sharing a filesystem do not collide.
-func ImageShipShell(digest string, rootfsTar []byte) string {
+//
+// then runs after it, if it succeeded.
+func ImageShipShell(digest string, rootfsTar []byte, then string) string {
 	script := `d=$1; [ -e "$d/` + imageComplete + `" ] && { cat >/dev/null; exit 0; }
 mkdir -p "$(dirname "$d")" && t=$(mktemp -d "$d.new.XXXXXX") && mkdir "$t/rootfs" &&
 base64 -d | tar -x --numeric-owner -p -C "$t/rootfs" && : >"$t/` + imageComplete + `" &&
 { mv -T "$t" "$d" 2>/dev/null || { rm -rf "$t"; [ -e "$d/` + imageComplete + `" ]; }; }`
-	return remote.Join("sh", "-c", script, "labnet-image", ImageDir(digest)) + " <<'LABNET_IMAGE'\n" + heredoc(rootfsTar, "LABNET_IMAGE")
+	return remote.Join("sh", "-c", script, "labnet-image", ImageDir(digest)) + " <<'LABNET_IMAGE' &&\n" + heredoc(rootfsTar, "LABNET_IMAGE") +
+		"{\n" + then + "\n}"
 }
 
 // RuncSeen is a runc container as `runc state` shows it.

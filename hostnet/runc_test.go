@@ -28,7 +28,7 @@ func TestRuncSpecGolden(t *testing.T) {
 func TestRuncShellsGolden(t *testing.T) {
 	r := testRunc()
 	golden(t, "runc_create.golden", []byte(r.CreateShell()+"\n---\n"+r.Verify()+"\n---\n"+RuncDeleteShell(r.ID, r.Bundle)+"\n---\n"+
-		ImageShipShell(r.Digest, []byte("a tar"))+"\n"))
+		ImageShipShell(r.Digest, []byte("a tar"), "echo then")+"\n"))
 }
 
 // Each property CreateShell sets is judged.
