@@ -6,10 +6,10 @@
 # Expanded where a recipe uses it; needgo stops the recipe when there is none.
 GO      ?= $(shell ./hack/go)
 needgo   = $(if $(GO),,$(error no Go toolchain: hack/go could not install one (its message is above)))
-PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client tcpdump frr
+PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client tcpdump frr runc busybox-static
 BIN     := bin/labnet
 
-.PHONY: deps test-deps build demo demo-destroy test unit vet fuzz
+.PHONY: deps test-deps build demo demo-destroy test unit vet fuzz images
 
 # install PACKAGES: the Debian/Ubuntu packages that are missing.
 install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -23,7 +23,8 @@ install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="
 # bridge (iproute2), nft, sshd and ssh-keygen, python3 (check agents and
 # the hosts' netlink readers), ping, unshare/nsenter/mount (util-linux),
 # ps, etcd (labs/bare-metal's registry), tcpdump (labnet capture), frr
-# (labs/routing's routers: zebra, ospfd, bgpd, vtysh).
+# (labs/routing's routers: zebra, ospfd, bgpd, vtysh), runc (containers
+# from images) and busybox-static (the images target's busybox).
 deps:
 	@$(call install,$(PKGS))
 
@@ -71,3 +72,8 @@ fuzz:
 
 unit:
 	$(needgo)$(GO) test -count=1 ./...
+
+# A busybox image built offline from Debian's busybox-static (git-ignored):
+# for labs that run containers from an image.
+images: deps
+	$(needgo)$(GO) run ./hack/mkimage -busybox /bin/busybox -o images/busybox.tar

@@ -138,6 +138,18 @@ func (e *Engine) takeEarly(addr string) *remote.Early {
 	return ea
 }
 
+// Sent counts the bytes of scripts sent per host so far (for tests of
+// what a run ships).
+func (e *Engine) Sent() map[string]int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := map[string]int64{}
+	for h, c := range e.conns {
+		m[h] = c.Sent()
+	}
+	return m
+}
+
 // Exchanges counts SSH exchanges per host so far (for tests of batching).
 func (e *Engine) Exchanges() map[string]int64 {
 	e.mu.Lock()

@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labnet-dev/labnet/hostnet"
+	"github.com/labnet-dev/labnet/image"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/state"
@@ -354,6 +356,9 @@ func (e *Engine) runHost(ctx context.Context, hostAddr string, nodes []*node, st
 	for n, err := range bad {
 		out[n] = err
 	}
+	for id, err := range shipImages(&script) {
+		out[nodes[id]] = err
+	}
 	if len(script.Steps) == 0 {
 		return out
 	}
@@ -441,4 +446,53 @@ func (e *Engine) SweepHost(ctx context.Context, host *state.Resource) error {
 	}
 	_, err = c.Must(ctx, hostnet.SweepScript(e.names(), host.Attrs["name"], o))
 	return err
+}
+
+// shipImages puts into the script, ahead of the first step that needs
+// each image (Step.Image), the image's flattened rootfs and the shell
+// that unpacks it on the host: once per digest per script, and only for
+// what refresh did not find there. A step whose image cannot be read (the
+// archive changed since the lab was loaded) is dropped with its error.
+func shipImages(s *hostnet.Script) map[int]error {
+	failed := map[int]error{}
+	shipped := map[string]error{}
+	kept := s.Steps[:0]
+	for _, st := range s.Steps {
+		need := st.Image
+		if need != nil {
+			err, done := shipped[need.Digest]
+			if !done {
+				var tar []byte
+				tar, err = imageRootfs(need)
+				shipped[need.Digest] = err
+				if err == nil {
+					st.Shell = hostnet.ImageShipShell(need.Digest, tar, st.Shell)
+				}
+			}
+			if err != nil {
+				failed[st.ID] = err
+				continue
+			}
+		}
+		kept = append(kept, st)
+	}
+	s.Steps = kept
+	return failed
+}
+
+// imageRootfs reads an image's archive, checks its digest and flattens it.
+func imageRootfs(need *hostnet.ImageNeed) ([]byte, error) {
+	im, err := image.Open(need.Transport, need.Archive)
+	if err != nil {
+		return nil, fmt.Errorf("image %s:%s: %w", need.Transport, need.Archive, err)
+	}
+	defer im.Close()
+	if im.Digest != need.Digest {
+		return nil, fmt.Errorf("image %s:%s is %s now, the plan wants %s: plan again", need.Transport, need.Archive, im.Digest, need.Digest)
+	}
+	var b bytes.Buffer
+	if err := im.Rootfs(&b); err != nil {
+		return nil, fmt.Errorf("image %s:%s: %w", need.Transport, need.Archive, err)
+	}
+	return b.Bytes(), nil
 }

@@ -29,7 +29,10 @@ type Node struct {
 	// ssh and capture enter too ("" for none), and exec checks; the other
 	// checks' probes run in Netns only.
 	MountNS, UTSNS string
-	Address        netip.Addr
+	// Runc: an image container's runc id (exec and ssh run in it with
+	// runc exec), and Log its output's file on the host.
+	Runc, Log string
+	Address   netip.Addr
 	// Owner marks the processes a check starts on the node's host
 	// (LABNET_OWNER), so that destroy finds them like the lab's own.
 	Owner string

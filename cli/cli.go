@@ -61,6 +61,7 @@ Working with a running lab:
   exec          Run a command inside a host, container, VM or pod
   ssh           Open a shell inside a host, container, VM or pod
   capture       Stream a tcpdump capture from inside a node (pcap)
+  logs          Print a container's output (containers run from an image)
   fault         Take a link down or up, stop or start a node's processes
 
 Other commands:
@@ -156,6 +157,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return u.sshCmd(ctx, rest)
 	case "capture":
 		return u.capture(ctx, rest)
+	case "logs":
+		return u.logs(ctx, rest)
 	case "fault":
 		return u.fault(ctx, rest)
 	case "version":
@@ -503,6 +506,7 @@ func writeStats(e *apply.Engine, start time.Time) {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	b, _ := json.MarshalIndent(map[string]any{
 		"exchanges":    e.Exchanges(),
+		"sent_bytes":   e.Sent(),
 		"early_logins": e.EarlyLogins(),
 		"max_rss_kb":   ru.Maxrss,
 		"apply_ms":     time.Since(start).Milliseconds(),

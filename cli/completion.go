@@ -3,7 +3,7 @@ package cli
 import "fmt"
 
 var commands = []string{"validate", "fmt", "plan", "apply", "destroy", "test", "show", "output", "state", "inspect", "graph",
-	"exec", "ssh", "capture", "fault", "init", "force-unlock", "completion", "version", "help"}
+	"exec", "ssh", "capture", "logs", "fault", "init", "force-unlock", "completion", "version", "help"}
 
 func (u *ui) completion(args []string) int {
 	fs := newFlags(u, "completion", "completion bash|zsh|fish\n\nPrints a completion script.\n\nExamples:\n  source <(labnet completion bash)\n  labnet completion fish > ~/.config/fish/completions/labnet.fish")

@@ -79,6 +79,17 @@ func (u *ui) nodeSession(ctx context.Context, nf nodeFlags, addr string) (*works
 // session (a capture whose filter matches nothing never writes, so never
 // learns that the session closed) is found and killed by destroy.
 func inNode(n check.Node, argv []string) string {
+	if n.Runc != "" {
+		// An image container: in all its namespaces, its root, env and
+		// capabilities.
+		return remote.Join(append([]string{"runc", "exec", "--env", hostnet.OwnerEnvName + "=" + n.Owner, n.Runc}, argv...)...)
+	}
+	return inNodeNet(n, argv)
+}
+
+// inNodeNet is inNode, but in an image container's network namespace
+// only (capture runs the host's tcpdump there).
+func inNodeNet(n check.Node, argv []string) string {
 	p := hostnet.Process{Netns: n.Netns, MountNS: n.MountNS, UTSNS: n.UTSNS}
 	return remote.Join(append([]string{"env", hostnet.OwnerEnvName + "=" + n.Owner}, p.InNamespaces(argv)...)...)
 }
@@ -187,7 +198,7 @@ func (u *ui) capture(ctx context.Context, args []string) int {
 		w = f
 	}
 	argv := append([]string{"tcpdump", "-U", "-n", "-i", *iface, "-w", "-"}, fs.Args()[1:]...)
-	script := "command -v tcpdump >/dev/null || { echo 'tcpdump is not installed on the host (apt-get install tcpdump)' >&2; exit 127; }; " + inNode(n, argv)
+	script := "command -v tcpdump >/dev/null || { echo 'tcpdump is not installed on the host (apt-get install tcpdump)' >&2; exit 127; }; " + inNodeNet(n, argv)
 	code, err := c.Stream(ctx, script, nil, w, u.stderr)
 	if err != nil && ctx.Err() == nil {
 		u.errorf("%v", err)
@@ -198,6 +209,41 @@ func (u *ui) capture(ctx context.Context, args []string) int {
 	}
 	if code != 0 {
 		fmt.Fprintf(u.stderr, "tcpdump exited %d\n", code)
+	}
+	return code
+}
+
+// logs prints an image container's output (its log file on the host).
+func (u *ui) logs(ctx context.Context, args []string) int {
+	fs := newFlags(u, "logs", "logs [-f] [-state=DIR] [-var N=V]... NODE\n\nPrints the stdout and stderr of a container run from an image (image = ...);\n-f follows it.\n\nExample:\n  labnet logs -f container.web")
+	follow := fs.Bool("f", false, "follow the log as it grows")
+	nf := addNodeFlags(fs)
+	if fs.Parse(args) != nil || fs.NArg() != 1 {
+		if fs.NArg() != 1 {
+			u.errorf("usage: labnet logs [-f] NODE")
+		}
+		return 1
+	}
+	_, n, c, done, ok := u.nodeSession(ctx, nf, fs.Arg(0))
+	if !ok {
+		return 1
+	}
+	defer done()
+	if n.Log == "" {
+		u.errorf("%s has no log: only containers run from an image do", n.Addr)
+		return 1
+	}
+	argv := []string{"tail", "-n", "+1", n.Log}
+	if *follow {
+		argv = []string{"tail", "-n", "+1", "-f", n.Log}
+	}
+	code, err := c.Stream(ctx, remote.Join(argv...), nil, u.stdout, u.stderr)
+	if err != nil && ctx.Err() == nil {
+		u.errorf("%v", err)
+		return 1
+	}
+	if ctx.Err() != nil {
+		return 0
 	}
 	return code
 }

@@ -203,6 +203,9 @@ func (w *workspace) nodes(st *state.State) map[string]check.Node {
 				if c.Iso != nil {
 					n.MountNS, n.UTSNS = c.Iso.MountNS, c.Iso.UTSNS
 				}
+				if c.Runc != nil {
+					n.Runc, n.Log = c.Runc.ID, c.Runc.Log
+				}
 				m[r.Addr] = n
 			}
 		}

@@ -873,6 +873,7 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 	}
 	shaping, shapeVals := d.shaping()
 	before := len(d.l.diags.Errs())
+	img := l.decodeImage(d, res.Addr)
 	dirs := d.privateDirs("private_dirs")
 	files, fileVals := l.decodeFiles(d, n, ctx, dirs, len(d.l.diags.Errs()) == before, res.Addr)
 	var ports []Port
@@ -922,7 +923,7 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 	if !d.ok {
 		return nil, nil
 	}
-	c.Address, c.NICs, c.PrivateDirs, c.Files = addr, nics, dirs, files
+	c.Address, c.NICs, c.PrivateDirs, c.Files, c.Image = addr, nics, dirs, files, img
 	addrVal := cty.NullVal(cty.String)
 	if addr.IsValid() {
 		addrVal = cty.StringVal(addr.String())
@@ -991,6 +992,11 @@ func (l *loader) decodeProcess(d *dec, res Resource, id cty.Value) (*instance, f
 	on := d.ref("on", nodeKinds...)
 	command := d.command("command")
 	if !d.ok || on == nil {
+		return nil, nil
+	}
+	if c, ok := on.res.(*Container); ok && c.Image != nil {
+		d.fail("on", "Process on an image container",
+			"%s runs from an image: its process is the image's (entrypoint, command); process blocks on it are not supported yet.", on.addr)
 		return nil, nil
 	}
 	p := &Process{Resource: res, On: on.addr, Command: command}

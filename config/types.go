@@ -173,6 +173,9 @@ type Container struct {
 	// namespace (every container has one, and a UTS namespace).
 	PrivateDirs []string
 	Files       []File // file blocks, in source order
+	// Image: run by runc from an image (nil: host binaries through
+	// process blocks, as before).
+	Image *ContainerImage
 }
 
 // File is a file written inside a container's mount namespace, under one

@@ -145,6 +145,10 @@ func Lab(lab *config.Lab) []*Resource {
 	isolated := map[string]map[string]string{} // container address -> its isolation attributes
 	for _, c := range lab.Containers {
 		iso := map[string]string{"mount_ns": n.MountNS(c.Name), "uts_ns": n.UTSNS(c.Name), "hostname": c.Name}
+		if c.Image != nil {
+			// runc makes its namespaces: no namespace files of labnet's.
+			iso = imageAttrs(n, c, hosts[c.Host].Name)
+		}
 		if len(c.PrivateDirs) > 0 {
 			iso["private_dirs"] = kinds.CommandAttr(c.PrivateDirs)
 		}
@@ -447,6 +451,28 @@ func shapingAttrs(s config.Shaping) map[string]string {
 	}
 	if s.Loss > 0 {
 		a["loss"] = config.FormatLoss(s.Loss)
+	}
+	return a
+}
+
+// imageAttrs are the attributes of a container run by runc from an image.
+func imageAttrs(n hostnet.Names, c *config.Container, hostName string) map[string]string {
+	im := c.Image
+	caps := append(append([]string{}, hostnet.DefaultCaps...), im.CapAdd...)
+	sort.Strings(caps)
+	caps = compact(caps)
+	a := map[string]string{
+		"hostname": c.Name, "image": im.Ref, "image_archive": im.Archive, "image_digest": im.Digest,
+		"runc_id": n.RuncID(c.Name), "bundle": n.Bundle(c.Name), "log": n.LogFile(c.Name), "owner": n.Owner(hostName, c.Addr),
+		"args": kinds.CommandAttr(im.Args), "workdir": im.Cwd, "user": fmt.Sprintf("%d:%d", im.UID, im.GID),
+	}
+	if len(im.Env) > 0 {
+		a["env"] = kinds.CommandAttr(im.Env)
+	}
+	if im.Privileged {
+		a["privileged"] = "true"
+	} else {
+		a["caps"] = kinds.CommandAttr(caps)
 	}
 	return a
 }

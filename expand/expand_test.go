@@ -233,7 +233,7 @@ func TestObjectsFromAttrs(t *testing.T) {
 // there would silently never force a replacement.
 func TestForceNewAndParentNameRealAttrs(t *testing.T) {
 	attrs := map[string]map[string]bool{}
-	for _, dir := range []string{"docker", "count_foreach", "kubernetes-flat", "kubernetes-flat-host-gw", "sdn", "vms", "providers", "isolation"} {
+	for _, dir := range []string{"docker", "count_foreach", "kubernetes-flat", "kubernetes-flat-host-gw", "sdn", "vms", "providers", "isolation", "images"} {
 		for _, r := range Lab(load(t, "../config/testdata/valid/"+dir, nil)) {
 			if attrs[r.Kind] == nil {
 				attrs[r.Kind] = map[string]bool{}

@@ -26,11 +26,12 @@ type Container struct {
 	Bridge   string // bridge ifname
 	Address  netip.Addr
 	Bits     int
-	Gateway  netip.Addr // invalid: no default route (tenant segments)
-	MTU      int        // 0: the kernel's default
-	Host     string     // the host resource it is on, for messages
-	Shape    Shaping    // egress shaping of eth0
-	Iso      *Isolation // its own mount and UTS namespaces (top-level containers); nil for VMs and pods
+	Gateway  netip.Addr     // invalid: no default route (tenant segments)
+	MTU      int            // 0: the kernel's default
+	Host     string         // the host resource it is on, for messages
+	Shape    Shaping        // egress shaping of eth0
+	Iso      *Isolation     // its own mount and UTS namespaces (top-level containers); nil for VMs and pods
+	Runc     *RuncContainer // run by runc from an image (Iso is nil then)
 }
 
 // Process is a long-running command in a host's or a guest's namespace.
@@ -217,6 +218,11 @@ func (c Container) Judge(n Names, k *Observed) Verdict {
 			v.Drift = append(v.Drift, d...)
 			v.Unrepairable = v.Unrepairable || unrepairable
 		}
+		if c.Runc != nil {
+			d, unrepairable := c.Runc.Drift(k)
+			v.Drift = append(v.Drift, d...)
+			v.Unrepairable = v.Unrepairable || unrepairable
+		}
 		return v
 	}
 	if veth, ok := k.Links[c.HostVeth]; !ok {
@@ -257,6 +263,11 @@ func (c Container) Judge(n Names, k *Observed) Verdict {
 	}
 	if c.Iso != nil {
 		d, unrepairable := c.isoDrift(n, k)
+		v.Drift = append(v.Drift, d...)
+		v.Unrepairable = v.Unrepairable || unrepairable
+	}
+	if c.Runc != nil {
+		d, unrepairable := c.Runc.Drift(k)
 		v.Drift = append(v.Drift, d...)
 		v.Unrepairable = v.Unrepairable || unrepairable
 	}

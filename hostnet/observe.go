@@ -71,6 +71,11 @@ type Observed struct {
 	// containers' mount and UTS namespaces are bound.
 	IsoFiles map[string]bool
 	Iso      map[string]*IsoSeen // by mount namespace file: what was read inside
+	// Image containers: runc's containers by id, the images unpacked
+	// (by digest) and the overlay mount points under the lab's run dir.
+	Runc     map[string]*RuncSeen
+	Images   map[string]bool
+	Overlays []string
 }
 
 // Route in the host namespace.
@@ -140,6 +145,9 @@ type Reads struct {
 	Procs    bool              // the lab's processes on the host
 	IsoList  bool              // list the lab's isolation dir
 	Iso      []IsoRead         // containers' mount and UTS namespaces read inside
+	Runc     []string          // runc containers read by id (runc state)
+	Images   []string          // image digests whose unpacked rootfs is looked for
+	Overlays bool              // the overlay mounts under the lab's run dir
 }
 
 // Strays lists, sorted, the host veths of going guests (r.Gone) whose
@@ -256,6 +264,15 @@ func ObserveScript(n Names, hostName string, r Reads) string {
 	if r.Procs {
 		fmt.Fprintf(&b, "echo @@procs\n%s || true\n", readOwned(n.Owner(hostName, "")))
 	}
+	for _, id := range r.Runc {
+		fmt.Fprintf(&b, "echo %s; runc state %s 2>/dev/null; echo\n", remote.Quote("@@runc "+id), remote.Quote(id))
+	}
+	for _, d := range r.Images {
+		fmt.Fprintf(&b, "[ -e %s ] && echo %s\n", remote.Quote(ImageDir(d)+"/"+imageComplete), remote.Quote("@@image "+d))
+	}
+	if r.Overlays {
+		fmt.Fprintf(&b, "echo @@overlays\nawk -v d=%s '$3 == \"overlay\" && index($2, d) == 1 { print $2 }' /proc/self/mounts\n", remote.Quote(n.RunDir()+"/"))
+	}
 	b.WriteString("echo @@end\n")
 	return b.String()
 }
@@ -279,7 +296,7 @@ var observeMain string
 // ParseObserved reads ObserveScript's output.
 func ParseObserved(out []byte) (*Observed, error) {
 	o := &Observed{Links: map[string]Link{}, Netns: map[string]*Netns{}, Procs: map[string][]int{}, Fdb: map[string][]Fdb{},
-		IsoFiles: map[string]bool{}, Iso: map[string]*IsoSeen{}}
+		IsoFiles: map[string]bool{}, Iso: map[string]*IsoSeen{}, Runc: map[string]*RuncSeen{}, Images: map[string]bool{}}
 	sections := splitSections(out)
 	seenEnd := false
 	for _, s := range sections {
@@ -401,6 +418,19 @@ func ParseObserved(out []byte) (*Observed, error) {
 				return nil, fmt.Errorf("iso %s: %w", strings.TrimPrefix(s.name, "iso "), err)
 			}
 			o.Iso[strings.TrimPrefix(s.name, "iso ")] = seen
+		case strings.HasPrefix(s.name, "runc "):
+			if len(bytes.TrimSpace(s.body)) == 0 {
+				continue // no such container
+			}
+			seen, err := parseRuncState(s.body)
+			if err != nil {
+				return nil, fmt.Errorf("runc %s: %w", strings.TrimPrefix(s.name, "runc "), err)
+			}
+			o.Runc[strings.TrimPrefix(s.name, "runc ")] = seen
+		case strings.HasPrefix(s.name, "image "):
+			o.Images[strings.TrimPrefix(s.name, "image ")] = true
+		case s.name == "overlays":
+			o.Overlays = strings.Fields(string(s.body))
 		case s.name == "end":
 			seenEnd = true
 		}
@@ -812,6 +842,10 @@ func SweepScript(n Names, hostName string, o *Observed) string {
 		fmt.Fprintf(&b, "ip link del dev %s 2>/dev/null || true\n", remote.Quote(l.Name))
 	}
 	b.WriteString(NftDeleteShell(n) + "\n")
+	// Image containers, found by their runc id, then their overlays.
+	b.WriteString(remote.Join("sh", "-c", `command -v runc >/dev/null || exit 0
+runc list -q 2>/dev/null | while read -r id; do case $id in "$1"*) runc delete -f "$id" >/dev/null 2>&1;; esac; done
+awk -v d="$2/" '$3 == "overlay" && index($2, d) == 1 { print $2 }' /proc/self/mounts | while read -r m; do umount -l "$m"; done`, "labnet-sweep", n.RuncPrefix(), n.RunDir()) + "\n")
 	// The isolation dir is a mount: letting go of it lets go of the
 	// containers' namespace files bound under it (rm cannot remove those).
 	fmt.Fprintf(&b, "umount -l %s 2>/dev/null; rm -rf %s\n", remote.Quote(n.IsoDir()), remote.Quote(n.RunDir()))

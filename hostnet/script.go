@@ -20,6 +20,15 @@ type Step struct {
 	// mount and UTS namespaces), by one python3 for every step, after
 	// the batch.
 	Unbind *Unbind
+	// Image: an image the step needs on the host; apply ships it (once
+	// per digest per script) ahead of the first step that needs it.
+	Image *ImageNeed
+}
+
+// ImageNeed is an image a step needs on its host, read from Archive
+// (Transport: docker-archive or oci-archive) on the machine labnet runs on.
+type ImageNeed struct {
+	Digest, Transport, Archive string
 }
 
 // Script is everything one host does in one stage: one SSH exchange.

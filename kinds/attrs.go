@@ -22,8 +22,8 @@ type parser struct {
 	a   Attrs
 	err error
 	// The attributes present and read, each once: an array, not a slice,
-	// so that a parse allocates nothing for it (no kind reads 24).
-	read  [24]string
+	// so that a parse allocates nothing for it (no kind reads 64).
+	read  [64]string
 	nread int
 }
 

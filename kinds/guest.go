@@ -24,7 +24,9 @@ func init() {
 	base := []string{"host", "bridge", "bridge_ifname", "netns", "veth"}
 	// A container's own mount and UTS namespaces hold its processes: made
 	// again, they are restarted. New private dirs are empty: likewise.
-	register(guest{Container, 6, append(append([]string{}, base...), "mount_ns", "uts_ns", "private_dirs")})
+	register(guest{Container, 6, append(append([]string{}, base...), "mount_ns", "uts_ns", "private_dirs",
+		// An image container's process and image: made again, it is restarted.
+		"image_digest", "runc_id", "bundle", "args", "env", "workdir", "user", "caps", "privileged", "owner", "log", "hostname")})
 	register(guest{VM, 7, append(append([]string{}, base...), "mode")})
 	register(guest{Pod, 8, append(append([]string{}, base...), "network")})
 }
@@ -59,6 +61,22 @@ type guestSpec struct {
 	Hostname    string     `json:"hostname,omitzero"`
 	PrivateDirs []string   `json:"private_dirs,omitempty"`
 	Files       []fileSpec `json:"files,omitempty"`
+	// A container run by runc from an image (kinds/runc.go).
+	Image        string   `json:"image,omitzero"`
+	ImageArchive string   `json:"image_archive,omitzero"`
+	ImageDigest  string   `json:"image_digest,omitzero"`
+	RuncID       string   `json:"runc_id,omitzero"`
+	Bundle       string   `json:"bundle,omitzero"`
+	Log          string   `json:"log,omitzero"`
+	Owner        string   `json:"owner,omitzero"`
+	Args         []string `json:"args,omitempty"`
+	Env          []string `json:"env,omitempty"`
+	Workdir      string   `json:"workdir,omitzero"`
+	User         string   `json:"user,omitzero"`
+	Caps         []string `json:"caps,omitempty"`
+	Privileged   *bool    `json:"privileged,omitempty"`
+
+	rc *hostnet.RuncContainer // the above, as hostnet runs it
 
 	iso *hostnet.Isolation // the above, as hostnet makes it
 
@@ -73,6 +91,9 @@ func guestSpecOf(addr string, a Attrs, kind string) (*guestSpec, error) {
 		// A container wired by links alone: no eth0.
 		s := &guestSpec{Host: p.str("host"), Netns: p.name("netns")}
 		s.isolation(&p)
+		if a["runc_id"] != "" {
+			s.runc(&p)
+		}
 		return s, p.done(addr)
 	}
 	s := &guestSpec{Host: p.str("host"), Bridge: p.str("bridge"), BridgeIfname: p.name("bridge_ifname"),
@@ -90,6 +111,9 @@ func guestSpecOf(addr string, a Attrs, kind string) (*guestSpec, error) {
 	}
 	if kind == Container {
 		s.isolation(&p)
+		if a["runc_id"] != "" {
+			s.runc(&p)
+		}
 	}
 	return s, p.done(addr)
 }
@@ -114,6 +138,7 @@ func (s *guestSpec) Attrs() Attrs {
 	o.str("mount_ns", s.MountNS)
 	o.str("uts_ns", s.UTSNS)
 	o.str("hostname", s.Hostname)
+	s.runcAttrs(o)
 	if len(s.PrivateDirs) > 0 {
 		o.str("private_dirs", CommandAttr(s.PrivateDirs))
 	}
@@ -138,7 +163,7 @@ func GuestOf(addr string, a Attrs) (hostnet.Container, error) {
 	}
 	s, err := guestSpecOf(addr, a, kind)
 	return hostnet.Container{Addr: addr, Netns: s.Netns, HostVeth: s.Veth, Bridge: s.BridgeIfname, Address: s.Address,
-		Bits: s.Bits, Gateway: s.Gateway, MTU: s.MTU, Host: s.Host, Shape: s.shape, Iso: s.iso}, err
+		Bits: s.Bits, Gateway: s.Gateway, MTU: s.MTU, Host: s.Host, Shape: s.shape, Iso: s.iso, Runc: s.rc}, err
 }
 
 // Port is a published port of a guest: HostPort on its host forwards to
@@ -198,6 +223,9 @@ func (guest) Reads(r *Reads, a Attrs) {
 		if a["mount_ns"] != "" {
 			r.Iso(isoRead(a))
 		}
+		if a["runc_id"] != "" {
+			r.Runc(a["runc_id"], a["image_digest"])
+		}
 	case a["veth"] != "":
 		r.Gone(a["veth"], a["netns"])
 	}
@@ -253,6 +281,9 @@ func (guest) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, er
 		if m := a["mount_ns"]; m != "" && (k == nil || hostnet.IsoThere(k, m, a["uts_ns"])) {
 			s.Unbind = hostnet.IsoUnbind(m, a["uts_ns"])
 		}
+		if id := a["runc_id"]; id != "" {
+			s.Shell = hostnet.RuncDeleteShell(id, a["bundle"])
+		}
 		return s, nil
 	}
 	ct, err := GuestOf(op.Addr, a)
@@ -278,6 +309,9 @@ func (guest) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, er
 		shape = ct.ShapeShell()
 	}
 	s.Shell = thenShell(iso, shape)
+	if ct.Runc != nil {
+		runcStep(&s, ct, a, op, k)
+	}
 	return s, nil
 }
 
@@ -318,7 +352,8 @@ func NeedsNetem(kind string, a Attrs) bool {
 // RemovableWithTheRead says whether a going resource is removed by
 // deleting its namespace alone (see plan.EarlyRemovals).
 func RemovableWithTheRead(kind string, before Attrs) bool {
-	return Of(kind).Guest && before["netns"] != ""
+	// An image container's runc container and overlay do not go with it.
+	return Of(kind).Guest && before["netns"] != "" && before["runc_id"] == ""
 }
 
 // ForgetRemoved drops from a read what it listed of a guest that was

@@ -14,6 +14,7 @@ type Reads struct {
 	links, inside, fdbs map[string]bool
 	kept                map[string]bool // guest namespaces the lab keeps
 	iso                 map[string]*hostnet.IsoRead
+	runc, images        map[string]bool
 }
 
 func (r *Reads) Link(names ...string) {
@@ -34,6 +35,16 @@ func (r *Reads) Neigh()              { r.r.Neigh = true }
 func (r *Reads) Nft()                { r.r.Nft = true }
 func (r *Reads) Procs()              { r.r.Procs = true }
 func (r *Reads) IsoList()            { r.r.IsoList = true }
+
+// Runc reads an image container: its runc state, whether its image is
+// unpacked on the host, and the lab's overlay mounts.
+func (r *Reads) Runc(id, digest string) {
+	if r.runc == nil {
+		r.runc, r.images = map[string]bool{}, map[string]bool{}
+	}
+	r.runc[id], r.images[digest] = true, true
+	r.r.Overlays = true
+}
 
 // Iso reads a container's own namespaces; what the lab and the state say
 // of one container (they differ when its files change) is read together.
@@ -106,6 +117,7 @@ func HostReads(want, prior []Res) map[string]*hostnet.Reads {
 	for host, h := range hosts {
 		r := h.r
 		r.Links, r.Inside, r.Fdb = sortedSet(h.links), sortedSet(h.inside), sortedSet(h.fdbs)
+		r.Runc, r.Images = sortedSet(h.runc), sortedSet(h.images)
 		for _, m := range slices.Sorted(maps.Keys(h.iso)) {
 			r.Iso = append(r.Iso, *h.iso[m])
 		}

@@ -38,6 +38,7 @@ type Conn struct {
 	started string
 
 	exchanges atomic.Int64
+	sent      atomic.Int64 // bytes of scripts run
 }
 
 // HostKey is the key the host presented.
@@ -45,6 +46,9 @@ func (c *Conn) HostKey() ssh.PublicKey { return c.hostKey }
 
 // Exchanges counts the scripts run and sessions opened on this connection.
 func (c *Conn) Exchanges() int64 { return c.exchanges.Load() }
+
+// Sent counts the bytes of the scripts run on this connection.
+func (c *Conn) Sent() int64 { return c.sent.Load() }
 
 // Host is the resource address of the host this connection reaches.
 func (c *Conn) Host() string { return c.target.Host }
@@ -129,6 +133,7 @@ func (e *ExitError) Error() string {
 func (c *Conn) Run(ctx context.Context, script string) (Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.sent.Add(int64(len(script)))
 	if c.broken != nil {
 		return Result{}, c.broken
 	}

@@ -288,7 +288,7 @@ func (p *Provider) CreateHost(ctx context.Context, lab string, h provider.Host, 
 	// /sys would list the machine's interfaces (a lab process reading
 	// /sys/class/net/eth0/address got the machine's MAC).
 	holder := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "--",
-		"/bin/sh", "-c", "mount -t tmpfs -o mode=0755 labnet-run /run && mount -t sysfs labnet-sys /sys && mkdir -p /run/netns "+sshdDir+" /run/sshd && chmod 700 "+sshdDir+" && exec sleep infinity")
+		"/bin/sh", "-c", "mount -t tmpfs -o mode=0755 labnet-run /run && "+keepCgroups+" && mkdir -p /run/netns "+sshdDir+" /run/sshd && chmod 700 "+sshdDir+" && exec sleep infinity")
 	holder.Env = []string{OwnerEnv + "=" + owner(lab, h.Name) + "holder", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	holder.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := holder.Start(); err != nil {
@@ -584,3 +584,11 @@ func waitFor(ctx context.Context, d time.Duration, ok func() bool) error {
 	}
 	return nil
 }
+
+// keepCgroups mounts the holder's own sysfs on /sys (its network
+// namespace's links), keeping the machine's cgroup hierarchies visible
+// under it as on a real machine: runc (image containers) places its
+// containers in cgroups, and a bare sysfs on /sys hides them. They are
+// bound aside before the new sysfs covers them, then moved back.
+const keepCgroups = `mkdir /run/.labnet-cg && mount --rbind /sys/fs/cgroup /run/.labnet-cg && mount -t sysfs labnet-sys /sys && ` +
+	`mount --move /run/.labnet-cg /sys/fs/cgroup && rmdir /run/.labnet-cg`

@@ -1,0 +1,202 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/labnet-dev/labnet/image"
+)
+
+// ContainerImage is what a container with an image runs: the archive it
+// comes from, its digest, and its process (the image's config overridden
+// by the container's entrypoint, command, env and workdir).
+type ContainerImage struct {
+	Ref        string // as written: TRANSPORT:PATH
+	Transport  string
+	Archive    string // absolute path of the archive
+	Digest     string // sha256:HEX of its manifest
+	Args       []string
+	Env        []string // NAME=VALUE, the image's overridden by the container's
+	Cwd        string
+	UID, GID   uint32
+	Privileged bool
+	CapAdd     []string // CAP_ names added to Docker's default set
+}
+
+// imageOnly are the container arguments that need an image.
+var imageOnly = []string{"entrypoint", "command", "env", "workdir", "privileged", "cap_add"}
+
+var capRe = regexp.MustCompile(`^(CAP_)?[A-Z_]{2,32}$`)
+
+// decodeImage reads a container's image and what overrides its process;
+// nil when it has none. The archive is opened now: a missing, truncated
+// or corrupt one is reported at its argument, before any host is touched.
+func (l *loader) decodeImage(d *dec, addr string) *ContainerImage {
+	if !d.has("image") {
+		for _, a := range imageOnly {
+			if d.has(a) {
+				d.fail(a, "Argument needs an image", "%s sets %s, which only a container with image = \"...\" has.", addr, a)
+			}
+		}
+		return nil
+	}
+	s, ok := d.str("image")
+	if !ok {
+		return nil
+	}
+	ref, err := image.ParseRef(s)
+	if err != nil {
+		d.fail("image", "Invalid image", "The image of %s: %v.", addr, err)
+		return nil
+	}
+	path := ref.Path
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(l.absDir, path)
+	}
+	im, err := image.Open(ref.Transport, path)
+	if err != nil {
+		d.fail("image", "Cannot read image", "The image %q of %s cannot be read as a %s: %v.", s, addr, ref.Transport, err)
+		return nil
+	}
+	defer im.Close()
+	ci := &ContainerImage{Ref: s, Transport: ref.Transport, Archive: path, Digest: im.Digest}
+	cfg := im.Config
+	entry, cmd := cfg.Entrypoint, cfg.Cmd
+	if d.has("entrypoint") {
+		// As with Docker, a new entrypoint drops the image's cmd.
+		entry, cmd = d.strList("entrypoint"), nil
+	}
+	if d.has("command") {
+		cmd = d.strList("command")
+	}
+	ci.Args = append(append([]string{}, entry...), cmd...)
+	if len(ci.Args) == 0 && d.ok {
+		d.fail("image", "Nothing to run", "The image %q of %s has no entrypoint or cmd; set command = [...].", s, addr)
+	}
+	env := map[string]string{}
+	var order []string
+	for _, e := range cfg.Env {
+		k, v, _ := strings.Cut(e, "=")
+		if _, seen := env[k]; !seen {
+			order = append(order, k)
+		}
+		env[k] = v
+	}
+	if d.has("env") {
+		m, err := convert.Convert(d.vals["env"], cty.Map(cty.String))
+		if err != nil || m.IsNull() {
+			d.fail("env", "Incorrect attribute value type", "The env must be a map of strings: %v.", err)
+		} else {
+			keys := []string{}
+			for k := range m.AsValueMap() {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				v := m.AsValueMap()[k]
+				switch {
+				case k == "" || strings.ContainsAny(k, "=\x00") || v.IsNull() || strings.ContainsRune(v.AsString(), 0):
+					d.fail("env", "Invalid env", "env[%q]: a name has no = or NUL, a value no NUL, and neither is null.", k)
+					continue
+				case k == "LABNET_OWNER":
+					d.fail("env", "Invalid env", "env[%q] is labnet's mark of its processes.", k)
+					continue
+				}
+				if _, seen := env[k]; !seen {
+					order = append(order, k)
+				}
+				env[k] = v.AsString()
+			}
+		}
+	}
+	for _, k := range order {
+		ci.Env = append(ci.Env, k+"="+env[k])
+	}
+	ci.Cwd = cfg.WorkingDir
+	if w, ok := d.str("workdir"); ok {
+		ci.Cwd = w
+	}
+	if ci.Cwd == "" {
+		ci.Cwd = "/"
+	}
+	if why := isoPathProblem(ci.Cwd); ci.Cwd != "/" && why != "" {
+		at := "workdir"
+		if !d.has("workdir") {
+			at = "image"
+		}
+		d.fail(at, "Invalid workdir", "The working directory %q of %s %s.", ci.Cwd, addr, why)
+	}
+	uid, gid, err := numericUser(cfg.User)
+	if err != nil {
+		d.fail("image", "Unsupported image user", "The image %q of %s runs as user %q: %v.", s, addr, cfg.User, err)
+	}
+	ci.UID, ci.GID = uid, gid
+	if p, ok := d.boolean("privileged"); ok {
+		ci.Privileged = p
+	}
+	if d.has("cap_add") {
+		for _, c := range d.strList("cap_add") {
+			c = strings.ToUpper(c)
+			if !strings.HasPrefix(c, "CAP_") {
+				c = "CAP_" + c
+			}
+			if !capRe.MatchString(c) {
+				d.fail("cap_add", "Invalid capability", "%q is not a capability name like \"NET_ADMIN\".", c)
+				continue
+			}
+			if !slices.Contains(ci.CapAdd, c) {
+				ci.CapAdd = append(ci.CapAdd, c)
+			}
+		}
+	}
+	return ci
+}
+
+// numericUser reads an image's user: empty or root is 0:0, otherwise
+// UID or UID:GID in numbers (names would need the image's /etc/passwd,
+// which this slice does not read).
+func numericUser(u string) (uint32, uint32, error) {
+	if u == "" || u == "root" || u == "0" {
+		return 0, 0, nil
+	}
+	us, gs, hasG := strings.Cut(u, ":")
+	uid, err := strconv.ParseUint(us, 10, 32)
+	if err != nil {
+		return 0, 0, fmt.Errorf("only numeric users (UID or UID:GID) are supported yet")
+	}
+	gid := uid
+	if hasG {
+		g, err := strconv.ParseUint(gs, 10, 32)
+		if err != nil {
+			return 0, 0, fmt.Errorf("only numeric groups are supported yet")
+		}
+		gid = g
+	}
+	return uint32(uid), uint32(gid), nil
+}
+
+// strList decodes a list of strings (no NUL, none null).
+func (d *dec) strList(name string) []string {
+	v, err := convert.Convert(d.vals[name], cty.List(cty.String))
+	if err != nil || v.IsNull() {
+		d.fail(name, "Incorrect attribute value type", "The %s must be a list of strings.", name)
+		return nil
+	}
+	var out []string
+	for i, e := range v.AsValueSlice() {
+		if e.IsNull() || strings.ContainsRune(e.AsString(), 0) {
+			d.fail(name, "Invalid value", "%s[%d] must be a string without NUL.", name, i)
+			continue
+		}
+		out = append(out, e.AsString())
+	}
+	return out
+}

@@ -1,0 +1,27 @@
+# Containers run by runc from images in archives (images/ holds a tiny
+# docker-archive and oci-archive built with image.Build).
+network "lan" { cidr = "192.168.50.0/24" }
+host "node" { network = network.lan }
+bridge "docker0" {
+  host = host.node
+  cidr = "172.17.0.0/16"
+}
+
+container "app" {
+  host         = host.node
+  bridge       = bridge.docker0
+  image        = "docker-archive:images/tiny.tar"
+  command      = ["--serve"]
+  env          = { MODE = "test" }
+  workdir      = "/srv"
+  cap_add      = ["NET_ADMIN"]
+  private_dirs = ["/etc/app"]
+  file "/etc/app/app.conf" { content = "port 80\n" }
+}
+
+container "tool" {
+  host       = host.node
+  image      = "oci-archive:images/tiny-oci.tar"
+  entrypoint = ["/bin/app", "tool"]
+  privileged = true
+}

@@ -1,0 +1,143 @@
+package kinds
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/labnet-dev/labnet/hostnet"
+)
+
+// A container with an image runs it with runc (hostnet.RuncContainer):
+// its spec holds the image (as written, the archive's path on the machine
+// labnet runs on, and the digest), the runc id, bundle and log, the
+// process (args, env, working directory, user) and its capabilities.
+// Its private dirs and files are in its own layer; it has no mount or UTS
+// namespace files (runc makes its namespaces).
+
+// ImageNeed is what a step needs on its host before it runs: the image
+// with Digest, read from Archive (Transport) on the machine labnet runs on.
+type ImageNeed = hostnet.ImageNeed
+
+var (
+	digestRe = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	userRe   = regexp.MustCompile(`^[0-9]{1,10}:[0-9]{1,10}$`)
+	capRe    = regexp.MustCompile(`^CAP_[A-Z_]{2,32}$`)
+)
+
+// runc reads an image container's attributes into its spec.
+func (s *guestSpec) runc(p *parser) {
+	s.Image, s.ImageArchive, s.ImageDigest = p.str("image"), p.str("image_archive"), p.str("image_digest")
+	if s.ImageDigest != "" && !digestRe.MatchString(s.ImageDigest) {
+		p.fail("image_digest", fmt.Errorf("not sha256:<64 hex digits>"))
+	}
+	if t, _, _ := strings.Cut(s.Image, ":"); t != "docker-archive" && t != "oci-archive" {
+		p.fail("image", fmt.Errorf("not docker-archive:PATH or oci-archive:PATH"))
+	}
+	s.RuncID, s.Bundle, s.Log, s.Owner = p.name("runc_id"), p.path("bundle"), p.path("log"), p.str("owner")
+	s.Hostname = p.name("hostname")
+	p.json("args", &s.Args)
+	if p.get("env") != "" {
+		p.json("env", &s.Env)
+	}
+	s.Workdir = p.str("workdir")
+	if s.Workdir != "/" {
+		s.Workdir = p.path("workdir")
+	}
+	s.User = p.str("user")
+	if s.User != "" && !userRe.MatchString(s.User) {
+		p.fail("user", fmt.Errorf("not UID:GID"))
+	}
+	if p.get("privileged") != "" {
+		s.Privileged = p.boolean("privileged")
+	}
+	if p.get("caps") != "" {
+		p.json("caps", &s.Caps)
+		for _, c := range s.Caps {
+			if !capRe.MatchString(c) {
+				p.fail("caps", fmt.Errorf("%q is not a capability", c))
+			}
+		}
+	}
+	if p.a["private_dirs"] != "" {
+		p.json("private_dirs", &s.PrivateDirs)
+		for _, d := range s.PrivateDirs {
+			if !isoPathRe.MatchString(d) {
+				p.fail("private_dirs", fmt.Errorf("%q is not an absolute path of letters, digits and . _ @ + -", d))
+			}
+		}
+	}
+	var keys []string
+	for k := range p.a {
+		if strings.HasPrefix(k, FilePrefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	r := &hostnet.RuncContainer{ID: s.RuncID, Bundle: s.Bundle, Netns: s.Netns, Hostname: s.Hostname, Digest: s.ImageDigest,
+		Args: s.Args, Env: s.Env, Cwd: s.Workdir, Caps: s.Caps, Dirs: s.PrivateDirs, Owner: s.Owner, Log: s.Log}
+	if s.Privileged != nil {
+		r.Privileged = *s.Privileged
+	}
+	if u, g, ok := strings.Cut(s.User, ":"); ok {
+		uid, _ := strconv.ParseUint(u, 10, 32)
+		gid, _ := strconv.ParseUint(g, 10, 32)
+		r.UID, r.GID = uint32(uid), uint32(gid)
+	}
+	for _, k := range keys {
+		f, err := parseFile(strings.TrimPrefix(k, FilePrefix), p.get(k), s.PrivateDirs)
+		if err != nil {
+			p.fail(k, err)
+			continue
+		}
+		r.Files = append(r.Files, f)
+		s.Files = append(s.Files, fileSpec{Path: f.Path, Mode: f.Mode, Content: f.Content})
+	}
+	if len(s.Args) == 0 && p.err == nil {
+		p.fail("args", fmt.Errorf("empty"))
+	}
+	s.rc = r
+}
+
+// runcAttrs are an image container's attributes (Attrs' share).
+func (s *guestSpec) runcAttrs(o out) {
+	o.str("image", s.Image)
+	o.str("image_archive", s.ImageArchive)
+	o.str("image_digest", s.ImageDigest)
+	o.str("runc_id", s.RuncID)
+	o.str("bundle", s.Bundle)
+	o.str("log", s.Log)
+	o.str("owner", s.Owner)
+	if len(s.Args) > 0 {
+		o.str("args", jsonAttr(s.Args))
+	}
+	if len(s.Env) > 0 {
+		o.str("env", jsonAttr(s.Env))
+	}
+	o.str("workdir", s.Workdir)
+	o.str("user", s.User)
+	if len(s.Caps) > 0 {
+		o.str("caps", jsonAttr(s.Caps))
+	}
+	o.boolean("privileged", s.Privileged)
+}
+
+// runcStep is an image container's share of its step: the image shipped
+// when its host lacks it, the bundle made and the container started (on
+// create, and on an update that found it not running as made).
+func runcStep(s *hostnet.Step, ct hostnet.Container, a Attrs, op Op, k *hostnet.Observed) {
+	r := ct.Runc
+	if op.Update && k != nil {
+		if d, _ := r.Drift(k); len(d) == 0 {
+			return
+		}
+	}
+	if k == nil || !k.Images[r.Digest] {
+		t, _, _ := strings.Cut(a["image"], ":")
+		s.Image = &hostnet.ImageNeed{Digest: r.Digest, Transport: t, Archive: a["image_archive"]}
+	}
+	s.Shell = thenShell(s.Shell, r.CreateShell())
+	s.Verify = r.Verify()
+}
