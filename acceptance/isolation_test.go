@@ -39,6 +39,16 @@ func TestIsolatedContainers(t *testing.T) {
 			t.Errorf("hostname of container.%s: %q", c, got)
 		}
 	}
+	// Its hostname resolves without DNS: looking its own name up (as
+	// python's http.server does when it starts) took 10 s of DNS timeouts.
+	if got := strings.Fields(in("container.a", "getent", "hosts", "a")); len(got) != 2 || got[0] != "127.0.1.1" {
+		t.Errorf("getent hosts a in container.a: %q", got)
+	}
+	start := time.Now()
+	in("container.a", "python3", "-c", "import socket; socket.getfqdn('')")
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("container.a looked its own name up in %v", d)
+	}
 	pidA, pidB := ownedPIDs(t, l.name, "process.a"), ownedPIDs(t, l.name, "process.b")
 	if a, b := in("container.a", "cat", "/var/run/demo/pid"), in("container.b", "cat", "/var/run/demo/pid"); a != pidA || b != pidB || a == b {
 		t.Fatalf("/var/run/demo/pid: container.a has %q (its process %s), container.b %q (its process %s)", a, pidA, b, pidB)

@@ -307,7 +307,7 @@ func TestStepGolden(t *testing.T) {
 	web := dockerChange(t, "container.web[0]", plan.Create)
 	veth, netns := web.After["veth"], web.After["netns"]
 	// web-0's mount and UTS namespaces as its create makes them.
-	webIso := map[string]*hostnet.IsoSeen{n.MountNS("web-0"): {Mount: true, UTS: true, Hostname: "web-0", SysMAC: n.MAC("container.web[0]")}}
+	webIso := map[string]*hostnet.IsoSeen{n.MountNS("web-0"): {Mount: true, UTS: true, Hostname: "web-0", Hosts: true, SysMAC: n.MAC("container.web[0]")}}
 	webIsoFiles := map[string]bool{"web-0.mnt": true, "web-0.uts": true}
 	obsAll := &hostnet.Observed{Links: map[string]hostnet.Link{veth: {Name: veth}, "docker0": {Name: "docker0"}}, Netns: map[string]*hostnet.Netns{netns: {}},
 		Iso: webIso, IsoFiles: webIsoFiles}
@@ -327,7 +327,7 @@ func TestStepGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := &hostnet.IsoSeen{Mount: true, UTS: true, Hostname: "r-0", SysMAC: in.MAC("container.r[0]"), Tmpfs: c.Iso.Dirs, Files: map[string]hostnet.FileSeen{}}
+		s := &hostnet.IsoSeen{Mount: true, UTS: true, Hostname: "r-0", Hosts: true, SysMAC: in.MAC("container.r[0]"), Tmpfs: c.Iso.Dirs, Files: map[string]hostnet.FileSeen{}}
 		for _, f := range c.Iso.Files {
 			s.Files[f.Path] = hostnet.FileSeen{SHA256: f.Digest(), Mode: f.Mode}
 		}

@@ -43,11 +43,24 @@ func netnsPath(netns string) string { return "/run/netns/" + netns }
 
 // isoSetup runs in the container's mount, UTS and network namespaces: $1
 // the hostname, $2 the lab's isolation dir, then the private dirs.
+// isoHosts makes the container's hostname resolve without DNS (python's
+// http.server, sudo and the like look their own name up: 10 s of DNS
+// timeouts otherwise): its /etc/hosts is the host's with the name on
+// 127.0.1.1 (as Debian names a machine), kept in a tmpfs of its own view
+// on the isolation dir's path ($2, which it no longer sees), so that a
+// repair finds it there too. $1 is the hostname.
+const isoHosts = `if [ -e /etc/hosts ]; then
+  mountpoint -q "$2" || mount -t tmpfs -o mode=0755,size=1m labnet "$2"
+  umount /etc/hosts 2>/dev/null || true
+  { cat /etc/hosts; printf '127.0.1.1\t%s\n' "$1"; } >"$2/hosts" && mount --bind "$2/hosts" /etc/hosts
+fi`
+
 const isoSetup = `set -e
 hostname "$1"
 # The host's namespace files, copied into this view, would keep other
 # guests' namespaces alive after they are deleted: let go of them.
 umount -l /run/netns "$2" 2>/dev/null || true
+` + isoHosts + `
 shift 2
 # /sys shows this network namespace's links, as under ip netns exec.
 mount -t sysfs labnet /sys
@@ -94,7 +107,7 @@ func (c Container) IsoCreateShell(n Names) string {
 		"sh", "-c", isoSetup, "labnet-iso", i.Hostname, n.IsoDir()}, i.Dirs...)...)
 	cpu := remote.Quote(n.IsoDir() + "/" + isoDirCPU)
 	mk := fmt.Sprintf(`%s && : >%s && : >%s &&
-{ read cpu <%s 2>/dev/null || cpu=''; } &&
+{ { read cpu <%s; } 2>/dev/null || cpu=''; } &&
 if ${cpu:+taskset -c "$cpu"} %s; then :
 elif mountpoint -q %s; then false
 else
@@ -171,6 +184,9 @@ func (c Container) IsoRepairShell(n Names, k *Observed, gone []string) string {
 	if seen == nil || seen.Hostname != i.Hostname {
 		cmds = append(cmds, shellCmd{line: remote.Join("nsenter", "--uts="+i.UTSNS, "--", "hostname", i.Hostname)})
 	}
+	if seen == nil || !seen.Hosts {
+		cmds = append(cmds, shellCmd{line: remote.Join("nsenter", "--mount="+i.MountNS, "--", "sh", "-c", isoHosts, "labnet-iso", i.Hostname, n.IsoDir())})
+	}
 	if seen == nil || !c.sysRight(n, k, seen) {
 		// Ours goes first if it is there (mount refuses the same one twice).
 		cmds = append(cmds, shellCmd{line: remote.Join("nsenter", "--net="+netnsPath(c.Netns), "--mount="+i.MountNS, "--", "sh", "-c",
@@ -243,6 +259,7 @@ type IsoSeen struct {
 	Mount    bool                // the mount namespace file holds a mount namespace
 	UTS      bool                // the UTS namespace file holds a UTS namespace
 	Hostname string              // in the UTS namespace
+	Hosts    bool                // the hostname is in the view's /etc/hosts
 	SysMAC   string              // eth0's MAC as its /sys shows it: whose network namespace /sys shows
 	Tmpfs    []string            // private dirs that are a tmpfs mount point labnet made
 	Files    map[string]FileSeen // by path: files that are there
@@ -256,10 +273,11 @@ type FileSeen struct {
 
 // IsoRead is what refresh reads inside one container's namespaces.
 type IsoRead struct {
-	MountNS string   `json:"mnt"`
-	UTSNS   string   `json:"uts"`
-	Dirs    []string `json:"dirs"`
-	Files   []string `json:"files"`
+	MountNS  string   `json:"mnt"`
+	UTSNS    string   `json:"uts"`
+	Hostname string   `json:"name"` // looked for in its /etc/hosts
+	Dirs     []string `json:"dirs"`
+	Files    []string `json:"files"`
 }
 
 // IsoThere says whether either namespace file of the container is listed.
@@ -281,6 +299,9 @@ func (c Container) isoDrift(n Names, k *Observed) (drift []string, unrepairable 
 	}
 	if seen.Hostname != i.Hostname {
 		drift = append(drift, fmt.Sprintf("hostname is %q, wants %q", seen.Hostname, i.Hostname))
+	}
+	if !seen.Hosts {
+		drift = append(drift, "hostname "+i.Hostname+" is not in /etc/hosts")
 	}
 	if !c.sysRight(n, k, seen) {
 		drift = append(drift, fmt.Sprintf("/sys shows another network namespace (eth0 MAC %q)", seen.SysMAC))
@@ -315,6 +336,7 @@ func parseIsoJSON(body []byte) (*IsoSeen, error) {
 		Mount    bool     `json:"mnt"`
 		UTS      bool     `json:"uts"`
 		Hostname string   `json:"hostname"`
+		Hosts    bool     `json:"hosts"`
 		SysMAC   string   `json:"sysmac"`
 		Tmpfs    []string `json:"tmpfs"`
 		Files    map[string]struct {
@@ -325,7 +347,7 @@ func parseIsoJSON(body []byte) (*IsoSeen, error) {
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return nil, err
 	}
-	seen := &IsoSeen{Mount: raw.Mount, UTS: raw.UTS, Hostname: raw.Hostname, SysMAC: strings.ToLower(raw.SysMAC), Tmpfs: raw.Tmpfs,
+	seen := &IsoSeen{Mount: raw.Mount, UTS: raw.UTS, Hostname: raw.Hostname, Hosts: raw.Hosts, SysMAC: strings.ToLower(raw.SysMAC), Tmpfs: raw.Tmpfs,
 		Files: map[string]FileSeen{}}
 	for p, f := range raw.Files {
 		seen.Files[p] = FileSeen{SHA256: f.SHA256, Mode: f.Mode}

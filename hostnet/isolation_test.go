@@ -51,7 +51,7 @@ func TestIsoShellsCarryNoUserText(t *testing.T) {
 	}
 	// Nothing to repair: no command at all (an update for another reason
 	// costs no process).
-	seen := &IsoSeen{Mount: true, UTS: true, Hostname: "c", SysMAC: n.MAC("container.c"), Tmpfs: c.Iso.Dirs, Files: map[string]FileSeen{}}
+	seen := &IsoSeen{Mount: true, UTS: true, Hostname: "c", Hosts: true, SysMAC: n.MAC("container.c"), Tmpfs: c.Iso.Dirs, Files: map[string]FileSeen{}}
 	for _, f := range c.Iso.Files {
 		seen.Files[f.Path] = FileSeen{SHA256: f.Digest(), Mode: f.Mode}
 	}
@@ -87,7 +87,7 @@ func TestIsolationOnKernel(t *testing.T) {
 	sb.write("create.sh", "set -e\nip netns add "+c.Netns+"\nip link add lnt-iso type veth peer name eth0 address "+mac+" netns "+c.Netns+"\n"+
 		"ip netns add "+other.Netns+"\nmkdir -p "+n.RunDir()+"\n"+c.IsoCreateShell(n)+"\n"+other.IsoCreateShell(n)+"\n")
 	sb.write("observe.sh", ObserveScript(n, "h", Reads{Inside: []string{c.Netns}, IsoList: true,
-		Iso: []IsoRead{{MountNS: c.Iso.MountNS, UTSNS: c.Iso.UTSNS, Dirs: c.Iso.Dirs, Files: []string{"/etc/demo/a b", "/var/run/demo/sub/x.conf"}}}}))
+		Iso: []IsoRead{{MountNS: c.Iso.MountNS, UTSNS: c.Iso.UTSNS, Hostname: "c", Dirs: c.Iso.Dirs, Files: []string{"/etc/demo/a b", "/var/run/demo/sub/x.conf"}}}}))
 	// Deleted as a stage deletes them: the unbinder in the host's script.
 	del := Script{Steps: []Step{{ID: 4, Unbind: IsoUnbind(c.Iso.MountNS, c.Iso.UTSNS)}}}
 	sb.write("delete.sh", del.Render())
@@ -96,6 +96,7 @@ func TestIsolationOnKernel(t *testing.T) {
 sh observe.sh >observed
 nsenter --mount=` + c.Iso.MountNS + ` cat '/etc/demo/a b' >content
 nsenter --uts=` + c.Iso.UTSNS + ` hostname >hostname
+nsenter --mount=` + c.Iso.MountNS + ` getent hosts c >resolved
 { ls -d /etc/demo/a\ b /var/run/demo/sub 2>/dev/null || true; } >host-sees
 sh delete.sh >deleted
 { grep -c /run/labnet/isotest/ns/c /proc/self/mountinfo || true; } >mounts-after
@@ -110,6 +111,9 @@ if [ -e /run/labnet/isotest/ns ]; then echo there; else echo gone; fi >dir-last`
 	if got := string(sb.read("hostname")); got != "c\n" {
 		t.Errorf("hostname %q", got)
 	}
+	if got := strings.Fields(string(sb.read("resolved"))); len(got) != 2 || got[0] != "127.0.1.1" || got[1] != "c" {
+		t.Errorf("getent hosts c in the container: %q", got)
+	}
 	if got := string(sb.read("host-sees")); got != "" {
 		t.Errorf("the host sees the container's private files: %q", got)
 	}
@@ -118,11 +122,11 @@ if [ -e /run/labnet/isotest/ns ]; then echo there; else echo gone; fi >dir-last`
 		t.Fatal(err)
 	}
 	seen := k.Iso[c.Iso.MountNS]
-	if seen == nil || !seen.Mount || !seen.UTS || seen.Hostname != "c" || seen.SysMAC != mac || strings.Join(seen.Tmpfs, " ") != "/etc/demo /var/run/demo" ||
+	if seen == nil || !seen.Mount || !seen.UTS || seen.Hostname != "c" || !seen.Hosts || seen.SysMAC != mac || strings.Join(seen.Tmpfs, " ") != "/etc/demo /var/run/demo" ||
 		seen.Files["/var/run/demo/sub/x.conf"].Mode != 0o600 || seen.Files["/etc/demo/a b"].SHA256 != c.Iso.Files[0].Digest() {
 		t.Errorf("read back %+v", seen)
 	}
-	if !k.IsoFiles["c.mnt"] || !k.IsoFiles["c.uts"] {
+	if !k.IsoFiles["c.mnt"] || !k.IsoFiles["c.uts"] || len(k.IsoFiles) != 4 {
 		t.Errorf("namespace files not listed: %v", k.IsoFiles)
 	}
 	if d, _ := c.isoDrift(n, k); len(d) > 0 {
@@ -158,14 +162,14 @@ if [ -e /run/labnet/isotest/ns ]; then echo there; else echo gone; fi >dir-last`
 // TestParseIso reads the refresh reader's iso sections.
 func TestParseIso(t *testing.T) {
 	out := "@@isofile c.mnt\n@@isofile c.uts\n@@iso /run/labnet/l/ns/c.mnt\n" +
-		`{"mnt": true, "uts": true, "hostname": "c", "tmpfs": ["/etc/demo"], "sysmac": "02:AA:bb:cc:dd:ee", "files": {"/etc/demo/a": {"sha256": "ab", "mode": 416}}}` +
+		`{"mnt": true, "uts": true, "hostname": "c", "hosts": true, "tmpfs": ["/etc/demo"], "sysmac": "02:AA:bb:cc:dd:ee", "files": {"/etc/demo/a": {"sha256": "ab", "mode": 416}}}` +
 		"\n@@iso /run/labnet/l/ns/d.mnt\n{\"mnt\": false, \"uts\": false}\n@@end\n"
 	k, err := ParseObserved([]byte(out))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := k.Iso["/run/labnet/l/ns/c.mnt"]
-	if c == nil || !c.Mount || !c.UTS || c.Hostname != "c" || c.SysMAC != "02:aa:bb:cc:dd:ee" || c.Tmpfs[0] != "/etc/demo" ||
+	if c == nil || !c.Mount || !c.UTS || c.Hostname != "c" || !c.Hosts || c.SysMAC != "02:aa:bb:cc:dd:ee" || c.Tmpfs[0] != "/etc/demo" ||
 		c.Files["/etc/demo/a"] != (FileSeen{SHA256: "ab", Mode: 0o640}) {
 		t.Errorf("c = %+v", c)
 	}

@@ -9,7 +9,7 @@
 # its default routes as two JSON arrays; and "@@tc NAME" with eth0's qdisc
 # where it is tbf or netem.
 # With argv[4] "iso", stdin lists containers' mount and UTS namespaces to
-# read, one JSON object a line ({"mnt", "uts", "dirs", "files"}): for each,
+# read, one JSON object a line ({"mnt", "uts", "name", "dirs", "files"}): for each,
 # "@@iso MNT" and one JSON object with what is there (read_iso).
 # (hostnet/netlink.py comes first: Netlink, attrs, the constants.)
 prefix, inside = sys.argv[1], set(sys.argv[2].split())
@@ -130,8 +130,9 @@ def mounts():
 
 def read_iso(r, home_mnt, home_uts):
     """What is in one container's namespaces: whether each file holds its
-    namespace, the hostname, eth0's MAC as its /sys shows it, which private
-    dirs are labnet's tmpfs, and each file's digest and mode."""
+    namespace, the hostname and whether its /etc/hosts has it, eth0's MAC
+    as its /sys shows it, which private dirs are labnet's tmpfs, and each
+    file's digest and mode."""
     res = {"mnt": False, "uts": False}
     try:
         fd = os.open(r["uts"], os.O_RDONLY)
@@ -153,6 +154,12 @@ def read_iso(r, home_mnt, home_uts):
         res["mnt"] = True
         m = mounts()
         res["tmpfs"] = [d for d in r.get("dirs") or [] if m.get(os.path.realpath(d)) == ("tmpfs", "labnet")]
+        res["hosts"] = False
+        try:
+            with open("/etc/hosts") as f:
+                res["hosts"] = any(r.get("name") in line.split("#")[0].split()[1:] for line in f)
+        except OSError:
+            pass
         try:
             with open("/sys/class/net/eth0/address") as f:
                 res["sysmac"] = f.read().strip()

@@ -429,7 +429,7 @@ func TestObserveScriptGolden(t *testing.T) {
 	// namespaces too (the list on python3's stdin), and the namespace
 	// files of the lab listed (a going container's are only listed).
 	iso := ObserveScript(n, "node-0", Reads{Links: []string{"lnaa"}, Inside: []string{"ln.docker.web-0"}, IsoList: true,
-		Iso: []IsoRead{{MountNS: n.MountNS("web-0"), UTSNS: n.UTSNS("web-0"), Dirs: []string{"/etc/frr"}, Files: []string{"/etc/frr/frr.conf"}}}, Procs: true})
+		Iso: []IsoRead{{MountNS: n.MountNS("web-0"), UTSNS: n.UTSNS("web-0"), Hostname: "web-0", Dirs: []string{"/etc/frr"}, Files: []string{"/etc/frr/frr.conf"}}}, Procs: true})
 	checkSyntax(t, iso)
 	golden(t, "observe_isolation.golden", []byte(ElidePrograms(iso)))
 }

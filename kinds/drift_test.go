@@ -184,6 +184,8 @@ ip link set flannel.1 address "$mac" mtu 1450 alias ` + "labnet:kubernetes-flat:
 		{"link host end down", links, "ip link set lk0 down", `^lk0 on the host is down$`, []string{"Up"}},
 		{"nic veth MTU", sdn, "ip link set " + nicVeth + " mtu 1400", `veth ` + nicVeth + ` has MTU 1400, wants 1450`, []string{"MTU"}},
 		{"hostname", iso, "nsenter --uts=" + uts + " hostname other", `^hostname is "other", wants "r-0"$`, []string{"Iso.Hostname"}},
+		{"hosts entry", iso, inMnt("umount /etc/hosts"), `^hostname r-0 is not in /etc/hosts$`, []string{"Iso.Hosts"}},
+		{"hosts entry edited", iso, inMnt("printf \"127.0.0.1 localhost\\n\" >/etc/hosts"), `^hostname r-0 is not in /etc/hosts$`, []string{"Iso.Hosts"}},
 		{"private dir unmounted", iso, inMnt("umount /var/run/frr"), `^private dir /var/run/frr is not mounted$`, []string{"Iso.Tmpfs"}},
 		{"private dir of another filesystem", iso, inMnt("umount /var/run/frr && mount -t ramfs labnet /var/run/frr"), `^private dir /var/run/frr is not mounted$`, []string{"Iso.Tmpfs"}},
 		// The host's own /etc/frr shows through (this machine may have
@@ -368,13 +370,15 @@ var isoCommands = map[string]string{
 	"mount -t tmpfs":       "Iso.Tmpfs",
 	"base64":               "File.SHA256",
 	"chmod":                "File.Mode",
-	"mkdir":                "", // where a mount point or a file goes
-	"mountpoint":           "", // whether the isolation dir is bound already
-	"mount --bind":         "", // the isolation dir, bound once per lab: judged by the namespace files bound in it
-	"mount --make-private": "", // likewise
-	":":                    "", // the empty files the namespaces are bound on
-	"nsenter":              "", // enters the container's namespaces
-	"sh":                   "", // runs one of these scripts
+	"mkdir":                "",          // where a mount point or a file goes
+	"mountpoint":           "",          // whether the isolation dir is bound already
+	"mount --bind":         "Iso.Hosts", // its /etc/hosts
+	"cat":                  "Iso.Hosts", // the host's /etc/hosts, copied into it
+	"printf":               "Iso.Hosts", // its hostname, added
+	"mount --make-private": "",          // the isolation dir, mounted once per lab: judged by the namespace files in it
+	":":                    "",          // the empty files the namespaces are bound on
+	"nsenter":              "",          // enters the container's namespaces
+	"sh":                   "",          // runs one of these scripts
 	"set":                  "",
 	"shift":                "",
 	"umount":               "", // lets go of the host's namespace files copied into the new view
@@ -417,7 +421,7 @@ func shellCommands(text string) []string {
 	for _, part := range shellSplit.Split(text, -1) {
 		w := strings.Fields(part)
 		if len(w) == 0 || strings.HasPrefix(w[0], "#") || slices.Contains([]string{"while", "done", "for", "fi", "if", "elif", "[", "break"}, w[0]) || strings.HasPrefix(w[0], "(") ||
-			strings.HasPrefix(w[0], "n=") || strings.HasPrefix(w[0], "c=") || strings.HasPrefix(w[0], "ok=") || strings.HasPrefix(w[0], "cpu=") || strings.HasPrefix(w[0], "labnet-") {
+			strings.HasPrefix(w[0], "n=") || strings.HasPrefix(w[0], "c=") || strings.HasPrefix(w[0], "ok=") || strings.HasPrefix(w[0], "cpu=") || strings.HasPrefix(strings.TrimLeft(w[0], "0123456789"), ">") || strings.HasPrefix(w[0], "labnet-") {
 			continue
 		}
 		cmd := w[0]
@@ -425,6 +429,9 @@ func shellCommands(text string) []string {
 			cmd = after // ${v:+cmd ...}: cmd runs when v is set
 		}
 		if (cmd == "mount" || cmd == "unshare") && len(w) > 1 {
+			if w[1] == "-c" && len(w) > 2 { // no canonical paths: says nothing of what it mounts
+				w = append(w[:1], w[2:]...)
+			}
 			opt := w[1]
 			if opt == "-t" && len(w) > 2 {
 				opt += " " + w[2]

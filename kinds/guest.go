@@ -237,7 +237,7 @@ func (guest) Reads(r *Reads, a Attrs) {
 // isoRead is what refresh reads in a container's own namespaces: its
 // private dirs and files, by path (the attributes are parsed by Check).
 func isoRead(a Attrs) hostnet.IsoRead {
-	ir := hostnet.IsoRead{MountNS: a["mount_ns"], UTSNS: a["uts_ns"]}
+	ir := hostnet.IsoRead{MountNS: a["mount_ns"], UTSNS: a["uts_ns"], Hostname: a["hostname"]}
 	if a["private_dirs"] != "" {
 		_ = json.Unmarshal([]byte(a["private_dirs"]), &ir.Dirs)
 	}
@@ -363,6 +363,7 @@ func ForgetRemoved(before Attrs, k *hostnet.Observed, r *hostnet.Reads) {
 	delete(k.Netns, before["netns"])
 	delete(k.Links, before["veth"])
 	delete(r.Gone, before["veth"])
-	delete(k.IsoFiles, path.Base(before["mount_ns"]))
-	delete(k.IsoFiles, path.Base(before["uts_ns"]))
+	for _, f := range hostnet.IsoUnbind(before["mount_ns"], before["uts_ns"]).Files {
+		delete(k.IsoFiles, path.Base(f))
+	}
 }

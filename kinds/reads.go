@@ -54,7 +54,7 @@ func (r *Reads) Iso(ir hostnet.IsoRead) {
 	}
 	cur := r.iso[ir.MountNS]
 	if cur == nil {
-		cur = &hostnet.IsoRead{MountNS: ir.MountNS, UTSNS: ir.UTSNS}
+		cur = &hostnet.IsoRead{MountNS: ir.MountNS, UTSNS: ir.UTSNS, Hostname: ir.Hostname}
 		r.iso[ir.MountNS] = cur
 	}
 	cur.Dirs = union(cur.Dirs, ir.Dirs)

@@ -96,6 +96,7 @@ func TestIsolationDriftIsRepairedInPlace(t *testing.T) {
 		{"file replaced by a directory", func(s *hostnet.IsoSeen) { s.Files["/etc/frr/daemons"] = hostnet.FileSeen{Mode: 0o755} }, "file /etc/frr/daemons is not a regular file", Update},
 		{"private dir unmounted", func(s *hostnet.IsoSeen) { s.Tmpfs = []string{"/etc/frr"} }, "private dir /var/run/frr is not mounted", Update},
 		{"hostname", func(s *hostnet.IsoSeen) { s.Hostname = "h" }, `hostname is "h", wants "r-0"`, Update},
+		{"hosts entry", func(s *hostnet.IsoSeen) { s.Hosts = false }, "hostname r-0 is not in /etc/hosts", Update},
 		{"sysfs", func(s *hostnet.IsoSeen) { s.SysMAC = "02:00:00:00:00:01" }, `/sys shows another network namespace (eth0 MAC "02:00:00:00:00:01")`, Update},
 		{"uts namespace gone", func(s *hostnet.IsoSeen) { s.UTS = false }, "uts namespace " + n.UTSNS("r-0") + " is missing", Replace},
 		{"mount namespace gone", func(s *hostnet.IsoSeen) { s.Mount = false }, "mount namespace " + n.MountNS("r-0") + " is missing", Replace},

@@ -110,7 +110,7 @@ func observedLab(lab string, want []*expand.Resource) Observations {
 				if k(w.Host).Iso == nil {
 					k(w.Host).Iso, k(w.Host).IsoFiles = map[string]*hostnet.IsoSeen{}, map[string]bool{}
 				}
-				seen := &hostnet.IsoSeen{Mount: true, UTS: true, Hostname: i.Hostname, SysMAC: names.MAC(w.Addr), Tmpfs: i.Dirs, Files: map[string]hostnet.FileSeen{}}
+				seen := &hostnet.IsoSeen{Mount: true, UTS: true, Hostname: i.Hostname, Hosts: true, SysMAC: names.MAC(w.Addr), Tmpfs: i.Dirs, Files: map[string]hostnet.FileSeen{}}
 				for _, f := range i.Files {
 					seen.Files[f.Path] = hostnet.FileSeen{SHA256: f.Digest(), Mode: f.Mode}
 				}
