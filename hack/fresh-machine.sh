@@ -63,6 +63,10 @@ mount --make-rprivate "$root"
 mount -t tmpfs none "$root/run"
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
+# What a booted machine (or a container runtime) has and debootstrap does
+# not make: the cgroup2 hierarchy (runc needs it) and an /etc/hosts.
+mount -t cgroup2 none "$root/sys/fs/cgroup"
+[ -e "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n' >"$root/etc/hosts"
 mount -t tmpfs -o mode=755 none "$root/dev"
 for d in null zero full random urandom tty; do
 	touch "$root/dev/$d" && mount --bind "/dev/$d" "$root/dev/$d"

@@ -158,6 +158,11 @@ def read_iso(r, home_mnt, home_uts):
         try:
             with open("/etc/hosts") as f:
                 res["hosts"] = any(r.get("name") in line.split("#")[0].split()[1:] for line in f)
+        except FileNotFoundError:
+            # A machine without /etc/hosts (a minimal Debian): the setup
+            # binds none over it (it has nothing to add the name to), and
+            # there is nothing to judge.
+            res["hosts"] = True
         except OSError:
             pass
         try:
