@@ -213,16 +213,7 @@ func (c Container) Judge(n Names, k *Observed) Verdict {
 				v.Drift = append(v.Drift, "lo is down")
 			}
 		}
-		if c.Iso != nil {
-			d, unrepairable := c.isoDrift(n, k)
-			v.Drift = append(v.Drift, d...)
-			v.Unrepairable = v.Unrepairable || unrepairable
-		}
-		if c.Runc != nil {
-			d, unrepairable := c.Runc.Drift(k)
-			v.Drift = append(v.Drift, d...)
-			v.Unrepairable = v.Unrepairable || unrepairable
-		}
+		c.namespacesDrift(n, k, &v)
 		return v
 	}
 	if veth, ok := k.Links[c.HostVeth]; !ok {
@@ -261,17 +252,23 @@ func (c Container) Judge(n Names, k *Observed) Verdict {
 		// The root qdisc is replaced in place.
 		v.Drift = append(v.Drift, c.ShapeDrift(ns)...)
 	}
-	if c.Iso != nil {
-		d, unrepairable := c.isoDrift(n, k)
-		v.Drift = append(v.Drift, d...)
-		v.Unrepairable = v.Unrepairable || unrepairable
-	}
-	if c.Runc != nil {
-		d, unrepairable := c.Runc.Drift(k)
-		v.Drift = append(v.Drift, d...)
-		v.Unrepairable = v.Unrepairable || unrepairable
-	}
+	c.namespacesDrift(n, k, &v)
 	return v
+}
+
+// namespacesDrift adds to v how a container's own namespaces (its mount
+// and UTS ones, or its runc container's) differ from what its steps make.
+func (c Container) namespacesDrift(n Names, k *Observed, v *Verdict) {
+	var d []string
+	unrepairable := false
+	switch {
+	case c.Iso != nil:
+		d, unrepairable = c.isoDrift(n, k)
+	case c.Runc != nil:
+		d, unrepairable = c.Runc.Drift(k)
+	}
+	v.Drift = append(v.Drift, d...)
+	v.Unrepairable = v.Unrepairable || unrepairable
 }
 
 // DeleteBatch removes what exists of a guest: deleting one veth end removes

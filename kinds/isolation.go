@@ -38,9 +38,6 @@ func (p *parser) path(key string) string {
 	return v
 }
 
-// isolation reads a container's own mount and UTS namespaces, hostname,
-// private dirs and files; nil when it has none (VMs, pods, and containers
-// applied before containers had them).
 // fileSpec is a file of a container, as its spec holds it.
 type fileSpec struct {
 	Path    string `json:"path"`
@@ -56,9 +53,19 @@ func (s *guestSpec) isolation(p *parser) {
 		return
 	}
 	i := &hostnet.Isolation{MountNS: p.path("mount_ns"), UTSNS: p.path("uts_ns"), Hostname: p.name("hostname")}
+	i.Files = s.dirsAndFiles(p)
+	i.Dirs = s.PrivateDirs
+	s.MountNS, s.UTSNS, s.Hostname, s.iso = i.MountNS, i.UTSNS, i.Hostname, i
+}
+
+// dirsAndFiles reads a container's private dirs and its files (the file:
+// attributes, in path order) into its spec, and gives the files as hostnet
+// writes them: containers with their own namespaces and image containers
+// alike.
+func (s *guestSpec) dirsAndFiles(p *parser) []hostnet.File {
 	if p.a["private_dirs"] != "" {
-		p.json("private_dirs", &i.Dirs)
-		for _, d := range i.Dirs {
+		p.json("private_dirs", &s.PrivateDirs)
+		for _, d := range s.PrivateDirs {
 			if !isoPathRe.MatchString(d) {
 				p.fail("private_dirs", fmt.Errorf("%q is not an absolute path of letters, digits and . _ @ + -", d))
 			}
@@ -71,16 +78,17 @@ func (s *guestSpec) isolation(p *parser) {
 		}
 	}
 	sort.Strings(keys)
+	var files []hostnet.File
 	for _, k := range keys {
-		f, err := parseFile(strings.TrimPrefix(k, FilePrefix), p.get(k), i.Dirs)
+		f, err := parseFile(strings.TrimPrefix(k, FilePrefix), p.get(k), s.PrivateDirs)
 		if err != nil {
 			p.fail(k, err)
 			continue
 		}
-		i.Files = append(i.Files, f)
+		files = append(files, f)
 		s.Files = append(s.Files, fileSpec{Path: f.Path, Mode: f.Mode, Content: f.Content})
 	}
-	s.MountNS, s.UTSNS, s.Hostname, s.PrivateDirs, s.iso = i.MountNS, i.UTSNS, i.Hostname, i.Dirs, i
+	return files
 }
 
 // parseFile reads one file attribute.

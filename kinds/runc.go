@@ -3,7 +3,6 @@ package kinds
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -61,21 +60,7 @@ func (s *guestSpec) runc(p *parser) {
 			}
 		}
 	}
-	if p.a["private_dirs"] != "" {
-		p.json("private_dirs", &s.PrivateDirs)
-		for _, d := range s.PrivateDirs {
-			if !isoPathRe.MatchString(d) {
-				p.fail("private_dirs", fmt.Errorf("%q is not an absolute path of letters, digits and . _ @ + -", d))
-			}
-		}
-	}
-	var keys []string
-	for k := range p.a {
-		if strings.HasPrefix(k, FilePrefix) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
+	files := s.dirsAndFiles(p)
 	r := &hostnet.RuncContainer{ID: s.RuncID, Bundle: s.Bundle, Netns: s.Netns, Hostname: s.Hostname, Digest: s.ImageDigest,
 		Args: s.Args, Env: s.Env, Cwd: s.Workdir, Caps: s.Caps, Dirs: s.PrivateDirs, Owner: s.Owner, Log: s.Log}
 	if s.Privileged != nil {
@@ -86,15 +71,7 @@ func (s *guestSpec) runc(p *parser) {
 		gid, _ := strconv.ParseUint(g, 10, 32)
 		r.UID, r.GID = uint32(uid), uint32(gid)
 	}
-	for _, k := range keys {
-		f, err := parseFile(strings.TrimPrefix(k, FilePrefix), p.get(k), s.PrivateDirs)
-		if err != nil {
-			p.fail(k, err)
-			continue
-		}
-		r.Files = append(r.Files, f)
-		s.Files = append(s.Files, fileSpec{Path: f.Path, Mode: f.Mode, Content: f.Content})
-	}
+	r.Files = files
 	if len(s.Args) == 0 && p.err == nil {
 		p.fail("args", fmt.Errorf("empty"))
 	}
