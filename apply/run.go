@@ -362,14 +362,11 @@ func (e *Engine) runHost(ctx context.Context, hostAddr string, nodes []*node, st
 	if len(script.Steps) == 0 {
 		return out
 	}
-	r, err := conn.Run(ctx, script.Render())
+	outcome, err := script.Run(ctx, conn)
 	if err != nil {
 		return fail(err)
 	}
-	if r.Code != 0 {
-		return fail(fmt.Errorf("script exited %d: %s", r.Code, strings.TrimSpace(string(r.Stderr))))
-	}
-	for id, serr := range script.ParseOutcome(r.Stdout) {
+	for id, serr := range outcome {
 		if serr != nil && id >= 0 && id < len(nodes) {
 			out[nodes[id]] = serr
 		}

@@ -130,11 +130,10 @@ func doFault(ctx context.Context, e *apply.Engine, st *state.State, lab, target,
 			s.step.ID = i
 			script.Steps = append(script.Steps, s.step)
 		}
-		res, err := c.Run(ctx, script.Render())
+		out, err := script.Run(ctx, c)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("%s %s on %s: %w", target, action, h, err)
 		}
-		out := script.ParseOutcome(res.Stdout)
 		for i, s := range byHost[h] {
 			if err := out[i]; err != nil {
 				return 0, fmt.Errorf("%s %s: %s on %s: %v", target, action, s.addr, h, err)

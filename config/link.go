@@ -336,12 +336,8 @@ func (l *loader) ownNets(inst *instance) []ownedPrefix {
 	case *Host:
 		add(l.networkCIDR(r.Network), r.Network)
 	case *Container:
-		if r.Bridge != "" {
-			for _, b := range l.lab.Bridges {
-				if b.Addr == r.Bridge {
-					add(b.CIDR, b.Addr)
-				}
-			}
+		if b := resource[*Bridge](l, r.Bridge); b != nil {
+			add(b.CIDR, b.Addr)
 		}
 		add(l.segmentCIDR(r.Segment), r.Segment)
 		nics(r.NICs)
@@ -360,42 +356,41 @@ func (l *loader) ownNets(inst *instance) []ownedPrefix {
 		}
 		nics(r.NICs)
 	case *Pod:
-		for _, pn := range l.lab.PodNetworks {
-			if pn.Addr == r.Network {
-				add(pn.Subnets[r.Host], r.Network)
-			}
+		if pn := resource[*PodNetwork](l, r.Network); pn != nil {
+			add(pn.Subnets[r.Host], r.Network)
 		}
 		nics(r.NICs)
 	}
 	return out
 }
 
+// resource is the decoded resource at addr, of type T (the zero T when
+// there is none: an address that names nothing yet has no subnet).
+func resource[T any](l *loader, addr string) T {
+	var zero T
+	inst := l.instances[addr]
+	if inst == nil {
+		return zero
+	}
+	r, _ := inst.res.(T)
+	return r
+}
+
 func (l *loader) networkCIDR(addr string) netip.Prefix {
-	for _, nw := range l.lab.Networks {
-		if nw.Addr == addr {
-			return nw.CIDR
-		}
+	if nw := resource[*Network](l, addr); nw != nil {
+		return nw.CIDR
 	}
 	return netip.Prefix{}
 }
 
 func (l *loader) segmentCIDR(addr string) netip.Prefix {
-	for _, sg := range l.lab.Segments {
-		if sg.Addr == addr {
-			return sg.CIDR
-		}
+	if sg := resource[*Segment](l, addr); sg != nil {
+		return sg.CIDR
 	}
 	return netip.Prefix{}
 }
 
-func (l *loader) hostByAddr(addr string) *Host {
-	for _, h := range l.lab.Hosts {
-		if h.Addr == addr {
-			return h
-		}
-	}
-	return nil
-}
+func (l *loader) hostByAddr(addr string) *Host { return resource[*Host](l, addr) }
 
 func (l *loader) takeIfname(node, ifname, owner string) {
 	if l.linkIfnames[node] == nil {

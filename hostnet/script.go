@@ -3,10 +3,13 @@ package hostnet
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/labnet-dev/labnet/remote"
 )
 
 // Step is one change's share of a host's script for one stage.
@@ -178,6 +181,19 @@ func (e *StepError) Error() string {
 		return "failed without a message"
 	}
 	return strings.Join(e.Lines, "; ")
+}
+
+// Run sends the script to its host in one exchange and reads each step's
+// outcome; an error is the connection's, or the script as a whole failing.
+func (s Script) Run(ctx context.Context, conn *remote.Conn) (Outcome, error) {
+	r, err := conn.Run(ctx, s.Render())
+	if err != nil {
+		return nil, err
+	}
+	if r.Code != 0 {
+		return nil, fmt.Errorf("script exited %d: %s", r.Code, strings.TrimSpace(string(r.Stderr)))
+	}
+	return s.ParseOutcome(r.Stdout), nil
 }
 
 // ParseOutcome reads a rendered script's output. Steps that report nothing
