@@ -132,7 +132,21 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 		o["host"], o["network"], o["address"] = p.Host, p.Network, p.Address.String()
 		var cs []obj
 		for _, c := range p.Containers {
-			cs = append(cs, obj{"name": c.Name, "command": c.Command, "range": rng(c.Range)})
+			co := obj{"name": c.Name, "command": c.Command, "range": rng(c.Range)}
+			if c.Image != nil {
+				co["image"], co["env"], co["workdir"], co["cap_add"] = c.Image.Ref, c.Image.Env, c.Image.Cwd, c.Image.CapAdd
+			}
+			if len(c.PrivateDirs) > 0 {
+				co["private_dirs"] = c.PrivateDirs
+			}
+			var files []string
+			for _, f := range c.Files {
+				files = append(files, fmt.Sprintf("%s %04o %q @ %s", f.Path, f.Mode, f.Content, rng(f.Range)))
+			}
+			if files != nil {
+				co["files"] = files
+			}
+			cs = append(cs, co)
 		}
 		o["containers"] = cs
 		addShaping(o, p.Shaping)

@@ -44,6 +44,7 @@ type subBlock struct {
 	typ   string // block type: "port", "ssh", "lima", "container"
 	block *hcl.Block
 	attrs hcl.Attributes
+	subs  []*subBlock // blocks nested in it (a pod container's files)
 }
 
 // blocksOf returns n's nested blocks of type typ, in source order.
@@ -84,6 +85,9 @@ func (n *node) exprs() []namedExpr {
 	add("", n.attrs)
 	for _, b := range n.subs {
 		add(b.typ+".", b.attrs)
+		for _, c := range b.subs {
+			add(b.typ+"."+c.typ+".", c.attrs)
+		}
 	}
 	return out
 }

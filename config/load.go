@@ -123,7 +123,7 @@ var (
 		"port":      portSchema,
 		"ssh":       {attrs: []string{"user", "private_key_file", "port", "host_key", "known_hosts", "netns"}},
 		"lima":      {attrs: []string{"cpus", "memory", "disk", "template", "image", "network", "provision"}},
-		"container": {attrs: []string{"command"}, required: []string{"command"}}, // in a pod
+		"container": {attrs: []string{"command", "image", "entrypoint", "env", "workdir", "privileged", "cap_add", "private_dirs"}, blocks: []hcl.BlockHeaderSchema{fileBlockHeader}}, // in a pod; command is required without image (decodePodContainer)
 		"nic":       {attrs: []string{"segment", "address"}, required: []string{"segment"}},
 		"endpoint":  {attrs: []string{"node", "ifname", "address", "gateway"}, required: []string{"node", "ifname"}},
 		"step":      {attrs: []string{"name", "fault", "on", "checks"}},
@@ -551,7 +551,16 @@ func (l *loader) collectResource(b *hcl.Block) {
 		if diags.HasErrors() {
 			n.bad = true
 		}
-		n.subs = append(n.subs, &subBlock{typ: sb.Type, block: sb, attrs: sc.Attributes})
+		blk := &subBlock{typ: sb.Type, block: sb, attrs: sc.Attributes}
+		for _, nb := range sc.Blocks { // a pod container's file blocks
+			nc, diags := subSchemas[nb.Type].content(nb.Body, nb.DefRange, fmt.Sprintf("a%s %s block", an(nb.Type), nb.Type))
+			l.diags = append(l.diags, diags...)
+			if diags.HasErrors() {
+				n.bad = true
+			}
+			blk.subs = append(blk.subs, &subBlock{typ: nb.Type, block: nb, attrs: nc.Attributes})
+		}
+		n.subs = append(n.subs, blk)
 	}
 	if kind == kindPod {
 		l.checkPodContainers(n)

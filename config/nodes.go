@@ -383,14 +383,13 @@ func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, 
 	var cvals []cty.Value
 	for _, sb := range n.blocksOf("container") {
 		label := sb.block.Labels[0] // checked by checkPodContainers
-		cd := l.newDec(sb.attrs, ctx)
-		cd.required("command")
-		cmd := cd.command("command")
-		if !cd.ok {
+		pc := l.decodePodContainer(sb, ctx, res.Addr+"/"+label)
+		if pc == nil {
 			d.ok = false
 			continue
 		}
-		containers = append(containers, &PodContainer{Name: label, Command: cmd, Range: sb.block.DefRange})
+		containers = append(containers, pc)
+		cmd := pc.Command
 		cmdVals := make([]cty.Value, len(cmd))
 		for i, s := range cmd {
 			cmdVals[i] = cty.StringVal(s)
@@ -435,6 +434,49 @@ func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, 
 		l.take(l.podTaken, pool, addr, res.Addr)
 		l.lab.Pods = append(l.lab.Pods, pod)
 	}
+}
+
+// decodePodContainer reads one container block of a pod: a command run in
+// the pod's namespace, or an image (with what overrides its process, its
+// private dirs and files) run by runc in the pod's network and UTS
+// namespaces. nil after reporting errors.
+func (l *loader) decodePodContainer(sb *subBlock, ctx *hcl.EvalContext, addr string) *PodContainer {
+	cd := l.newDec(sb.attrs, ctx)
+	pc := &PodContainer{Name: sb.block.Labels[0], Range: sb.block.DefRange}
+	files := &node{subs: sb.subs} // decodeFiles reads a node's file blocks
+	if !cd.has("image") {
+		if _, ok := sb.attrs["command"]; !ok && cd.ok {
+			r := sb.block.DefRange
+			l.errorf(&r, "Missing required argument",
+				"The argument \"command\" is required in a pod's container block without image, but no definition was found.")
+			return nil
+		}
+		cd.required("command")
+		for _, a := range append(slices.Clone(imageOnly), "private_dirs") {
+			if a != "command" && cd.has(a) {
+				cd.fail(a, "Argument needs an image", "%s sets %s, which only a container with image = \"...\" has.", addr, a)
+			}
+		}
+		for _, fb := range files.blocksOf("file") {
+			l.errorf(&fb.block.DefRange, "File without an image",
+				"%s has a file block, which only a container with image = \"...\" has (it is written in the container's own layer).", addr)
+			cd.ok = false
+		}
+		pc.Command = cd.command("command")
+		if !cd.ok {
+			return nil
+		}
+		return pc
+	}
+	before := len(l.diags.Errs())
+	pc.Image = l.decodeImage(cd, addr)
+	pc.PrivateDirs = cd.privateDirs("private_dirs")
+	pc.Files, _ = l.decodeFiles(cd, files, ctx, pc.PrivateDirs, len(l.diags.Errs()) == before, addr)
+	if !cd.ok || pc.Image == nil {
+		return nil
+	}
+	pc.Command = pc.Image.Args
+	return pc
 }
 
 // checkPodContainers checks the labels of a pod's container blocks once

@@ -128,11 +128,18 @@ type Pod struct {
 	NICs       []NIC // nic blocks: eth1, eth2, ... on tenant segments
 }
 
-// PodContainer is a `container "app" { command = [...] }` block inside a pod.
+// PodContainer is a `container "app" { ... }` block inside a pod: a
+// process in the pod's namespace (command), or a container run from an
+// image that shares the pod's network and UTS namespaces (Image).
 type PodContainer struct {
 	Name    string // label, [a-z][a-z0-9_-]*
 	Command []string
 	Range   hcl.Range
+	// Image: run by runc from an image (Command is then its arguments),
+	// with PrivateDirs and Files in its own layer.
+	Image       *ContainerImage
+	PrivateDirs []string
+	Files       []File
 }
 
 // Segment is an L2 segment stretched across hosts over VXLAN (a tenant network).
