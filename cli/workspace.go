@@ -208,6 +208,11 @@ func (w *workspace) nodes(st *state.State) map[string]check.Node {
 				}
 				m[r.Addr] = n
 			}
+		case r.Kind == kinds.PodContainer:
+			// A pod's image container: exec, ssh and logs run in it.
+			if rc, err := kinds.PodContainerOf(r.Addr, r.Attrs); err == nil {
+				m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Host, Netns: rc.Netns, Runc: rc.ID, Log: rc.Log, Owner: names.Owner(hostName[r.Host], "check")}
+			}
 		}
 	}
 	return m

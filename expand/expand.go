@@ -353,10 +353,24 @@ func Lab(lab *config.Lab) []*Resource {
 	for _, p := range lab.Processes {
 		process(p.Addr, p.Name, p.On, p.Command, deps(p.Addr, p.On))
 	}
-	// A pod's containers are processes sharing the pod's namespace.
+	// A pod's containers are processes sharing the pod's namespace, or
+	// containers run from images sharing its network and UTS namespaces.
 	for _, p := range lab.Pods {
 		for _, c := range p.Containers {
-			process(p.Addr+"/"+c.Name, p.Name+"."+c.Name, p.Addr, c.Command, []string{p.Addr})
+			addr, name := p.Addr+"/"+c.Name, p.Name+"."+c.Name
+			if c.Image == nil {
+				process(addr, name, p.Addr, c.Command, []string{p.Addr})
+				continue
+			}
+			a := runcAttrs(n, c.Image, name, addr, hosts[p.Host].Name)
+			a["pod"], a["host"], a["netns"], a["uts_ns"], a["hostname"] = p.Addr, p.Host, n.Netns(p.Name), n.PodUTSNS(p.Name), p.Name
+			if len(c.PrivateDirs) > 0 {
+				a["private_dirs"] = kinds.CommandAttr(c.PrivateDirs)
+			}
+			for _, f := range c.Files {
+				a[kinds.FilePrefix+f.Path] = kinds.FileAttr(f.Mode, f.Content)
+			}
+			res = append(res, &Resource{Addr: addr, Kind: kinds.PodContainer, Host: p.Host, Attrs: a, Deps: []string{p.Addr}})
 		}
 	}
 	// One nat table per host that has rules.
@@ -457,13 +471,20 @@ func shapingAttrs(s config.Shaping) map[string]string {
 
 // imageAttrs are the attributes of a container run by runc from an image.
 func imageAttrs(n hostnet.Names, c *config.Container, hostName string) map[string]string {
-	im := c.Image
+	a := runcAttrs(n, c.Image, c.Name, c.Addr, hostName)
+	a["hostname"] = c.Name
+	return a
+}
+
+// runcAttrs are the attributes of an image container named name (its runc
+// id, bundle and log are named after it) at addr.
+func runcAttrs(n hostnet.Names, im *config.ContainerImage, name, addr, hostName string) map[string]string {
 	caps := append(append([]string{}, hostnet.DefaultCaps...), im.CapAdd...)
 	sort.Strings(caps)
 	caps = compact(caps)
 	a := map[string]string{
-		"hostname": c.Name, "image": im.Ref, "image_archive": im.Archive, "image_digest": im.Digest,
-		"runc_id": n.RuncID(c.Name), "bundle": n.Bundle(c.Name), "log": n.LogFile(c.Name), "owner": n.Owner(hostName, c.Addr),
+		"image": im.Ref, "image_archive": im.Archive, "image_digest": im.Digest,
+		"runc_id": n.RuncID(name), "bundle": n.Bundle(name), "log": n.LogFile(name), "owner": n.Owner(hostName, addr),
 		"args": kinds.CommandAttr(im.Args), "workdir": im.Cwd, "user": fmt.Sprintf("%d:%d", im.UID, im.GID),
 	}
 	if len(im.Env) > 0 {

@@ -57,6 +57,9 @@ type RuncContainer struct {
 	Files      []File   // written in its own layer before it starts
 	Owner      string   // LABNET_OWNER in its environment: netns hosts kill it with theirs
 	Log        string   // its stdout and stderr
+	// UTSNS: a UTS namespace to join (a pod's, see podrunc.go) instead of
+	// a new one; it holds the hostname, which Hostname then does not set.
+	UTSNS string
 }
 
 // DefaultCaps are Docker's default capabilities.
@@ -109,6 +112,14 @@ func (r RuncContainer) Spec() *specs.Spec {
 			},
 			Resources: &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: r.Privileged, Access: "rwm"}}},
 		},
+	}
+	if r.UTSNS != "" {
+		s.Hostname = ""
+		for i := range s.Linux.Namespaces {
+			if s.Linux.Namespaces[i].Type == specs.UTSNamespace {
+				s.Linux.Namespaces[i].Path = r.UTSNS
+			}
+		}
 	}
 	if !r.Privileged {
 		s.Linux.MaskedPaths = []string{"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",

@@ -19,7 +19,7 @@ func sample(t *testing.T) []*expand.Resource {
 	t.Helper()
 	var out []*expand.Resource
 	for _, dir := range []string{"config/testdata/valid/docker", "config/testdata/valid/kubernetes-flat", "config/testdata/valid/kubernetes-flat-host-gw",
-		"config/testdata/valid/sdn", "config/testdata/valid/vms", "config/testdata/valid/providers", "config/testdata/valid/isolation", "labs/sdn", "acceptance/testdata/links"} {
+		"config/testdata/valid/sdn", "config/testdata/valid/vms", "config/testdata/valid/providers", "config/testdata/valid/isolation", "config/testdata/valid/images", "labs/sdn", "acceptance/testdata/links"} {
 		lab, _, diags := config.Load(filepath.Join("..", dir), config.Options{})
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", dir, diags)
