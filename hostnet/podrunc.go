@@ -37,11 +37,11 @@ func PodUTSShell(n Names, file, hostname string) string {
 }
 
 // podUTSRelease lets go of the UTS namespace bound on $1 when no bundle in
-// $2 joins it any more (their config.json names the file), and of the
-// lab's isolation dir $3 when no namespace file is left in it (as
-// unbind.py does).
+// $2 joins it any more (their config.json names the file), of $2 when it
+// is empty, and of the lab's isolation dir $3 when no namespace file is
+// left in it (as unbind.py does).
 const podUTSRelease = `for c in "$2"/*/config.json; do grep -qsF "\"$1\"" "$c" && exit 0; done
-umount "$1" 2>/dev/null; rm -f "$1"
+umount "$1" 2>/dev/null; rm -f "$1"; rmdir "$2" 2>/dev/null
 cd "$3" 2>/dev/null || exit 0
 for f in *; do [ -e "$f" ] && exit 0; done
 cd / && umount "$3" && rmdir "$3"`

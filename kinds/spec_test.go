@@ -31,9 +31,9 @@ func everyLab(t *testing.T) map[string][]*expand.Resource {
 			t.Fatal(err)
 		}
 		for _, d := range m {
-			// acceptance/testdata/images's archive is built by its test
+			// acceptance/testdata/images's and podimages' archives are built by their tests
 			// (config/testdata/valid/images has the same members).
-			if fi, err := os.Stat(d); err == nil && fi.IsDir() && d != "../acceptance/testdata/images" {
+			if fi, err := os.Stat(d); err == nil && fi.IsDir() && d != "../acceptance/testdata/images" && d != "../acceptance/testdata/podimages" {
 				dirs = append(dirs, d)
 			}
 		}
