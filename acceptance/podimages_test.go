@@ -48,7 +48,9 @@ func TestPodImages(t *testing.T) {
 	}
 	l.must(0, "plan", "-detailed-exitcode")
 
-	in := func(c string, argv ...string) string { return l.must(0, append([]string{"exec", "pod.web/" + c, "--"}, argv...)...) }
+	in := func(c string, argv ...string) string {
+		return l.must(0, append([]string{"exec", "pod.web/" + c, "--"}, argv...)...)
+	}
 	host := func(script string) string { return l.must(0, "exec", "host.node[0]", "--", "sh", "-c", script) }
 
 	// The shell reaches httpd on localhost, with the image's wget.
