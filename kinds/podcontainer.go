@@ -167,6 +167,9 @@ func removeFilesShell(root string, paths []string) string {
 for p in "$@"; do d=$r${p%/*}; [ "$(realpath "$d" 2>/dev/null)" = "$d" ] && rm -f "$r$p"; done; true`, "labnet-files", root}, paths...)...)
 }
 
+// Describe: inspect lists it, in its pod (whose address it has).
+func (podContainer) Describe(a Attrs) []string { return []string{"in " + a["pod"]} }
+
 // Faults: its process can be killed (it stays, stopped: drift), and started
 // again.
 func (podContainer) Faults() []string { return []string{"stop", "start"} }

@@ -49,6 +49,9 @@ func TestPodContainerAttrs(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, a[k], want)
 		}
 	}
+	if d, ok := kinds.DescriberOf(kinds.PodContainer); !ok || d.Describe(a)[0] != "in pod.web" {
+		t.Errorf("inspect does not list it in its pod")
+	}
 	rc, err := kinds.PodContainerOf("pod.web/app", a)
 	if err != nil {
 		t.Fatal(err)
