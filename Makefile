@@ -8,6 +8,7 @@ GO      ?= $(shell ./hack/go)
 needgo   = $(if $(GO),,$(error no Go toolchain: hack/go could not install one (its message is above)))
 PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client tcpdump frr runc busybox-static
 BIN     := bin/labnet
+DOCKER_IMAGE := labs/docker/images/busybox.tar
 
 .PHONY: deps test-deps build demo demo-destroy test unit vet fuzz images
 
@@ -38,7 +39,8 @@ test-deps:
 build:
 	$(needgo)CGO_ENABLED=0 $(GO) build -o $(BIN) .
 
-demo: deps build
+# The image labs/docker's containers run, built when it is missing.
+demo: deps build $(DOCKER_IMAGE)
 	$(BIN) -chdir=labs/docker apply -auto-approve
 	$(BIN) -chdir=labs/docker test
 	@echo; echo "The lab is up. Try: $(BIN) -chdir=labs/docker plan; remove it with: make demo-destroy"
@@ -74,6 +76,9 @@ unit:
 	$(needgo)$(GO) test -count=1 ./...
 
 # A busybox image built offline from Debian's busybox-static (git-ignored):
-# for labs that run containers from an image.
+# labs/docker's containers run it. No registry is involved.
 images: deps
-	$(needgo)$(GO) run ./hack/mkimage -busybox /bin/busybox -o images/busybox.tar
+	$(needgo)$(GO) run ./hack/mkimage -busybox /bin/busybox -o $(DOCKER_IMAGE)
+
+$(DOCKER_IMAGE):
+	$(MAKE) images

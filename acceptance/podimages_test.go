@@ -13,7 +13,8 @@ import (
 )
 
 // busyboxImage builds images/busybox.tar in a lab's directory from the
-// machine's busybox-static, as `make images` does.
+// machine's busybox-static, as `make images` does (newLab does it for the
+// labs that name it).
 func busyboxImage(t *testing.T, dir string) {
 	t.Helper()
 	testutil.NeedTools(t, "runc", "busybox")
@@ -40,8 +41,7 @@ func busyboxImage(t *testing.T, dir string) {
 // namespace, removing the pod leaves no runc container, overlay, bundle or
 // namespace file.
 func TestPodImages(t *testing.T) {
-	l := newLab(t, "testdata/podimages")
-	busyboxImage(t, l.dir)
+	l := newLab(t, "testdata/podimages") // with images/busybox.tar
 	l.must(0, "apply", "-auto-approve")
 	if out := l.must(0, "test"); !strings.Contains(out, "2 passed, 0 failed") {
 		t.Fatalf("checks:\n%s", out)

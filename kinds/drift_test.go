@@ -118,7 +118,8 @@ type mutation struct {
 // without a judge and a row here fails.
 func TestDriftOfEveryProperty(t *testing.T) {
 	testutil.NeedRoot(t)
-	docker := hostSetOf(t, "docker", "host.node[0]", kinds.Bridge, kinds.Container)
+	// The docker model with host binaries (labs/docker's run images).
+	docker := hostSetOf(t, "config/testdata/valid/docker", "host.node[0]", kinds.Bridge, kinds.Container)
 	flat := hostSetOf(t, "kubernetes-flat", "host.node[0]", kinds.PodNet, kinds.Pod)
 	sdn := hostSetOf(t, "sdn", "host.node[0]", kinds.SegmentLink, kinds.Container, kinds.VM, kinds.NIC)
 	links := hostSetOf(t, "acceptance/testdata/links", "host.h[0]", kinds.Bridge, kinds.Container, kinds.Link)
