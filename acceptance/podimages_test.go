@@ -1,6 +1,7 @@
 package acceptance
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,12 +18,19 @@ import (
 // labs that name it).
 func busyboxImage(t *testing.T, dir string) {
 	t.Helper()
+	busyboxImageWith(t, dir, nil)
+}
+
+// busyboxImageWith is busyboxImage with extra files in the image.
+func busyboxImageWith(t *testing.T, dir string, extra map[string]image.File) {
+	t.Helper()
 	testutil.NeedTools(t, "runc", "busybox")
 	bb, _ := exec.LookPath("busybox")
 	files, err := image.BusyboxFiles(bb, func() ([]byte, error) { return exec.Command(bb, "--list").Output() })
 	if err != nil {
 		t.Fatal(err)
 	}
+	maps.Copy(files, extra)
 	if err := os.MkdirAll(filepath.Join(dir, "images"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +157,29 @@ func TestPodImages(t *testing.T) {
 		t.Fatalf("checks after the repair:\n%s", out)
 	}
 	l.must(0, "plan", "-detailed-exitcode")
+
+	// Another image (another digest) replaces both containers, and only
+	// them; they run it.
+	busyboxImageWith(t, l.dir, map[string]image.File{"/etc/variant": {Mode: 0o644, Content: []byte("two\n")}})
+	if im, err := image.Open(image.DockerArchive, filepath.Join(l.dir, "images", "busybox.tar")); err == nil {
+		// Labnet keeps unpacked images as a cache; this one is the test's.
+		dir := "/var/lib/labnet/images/" + strings.TrimPrefix(im.Digest, "sha256:")
+		im.Close()
+		t.Cleanup(func() { os.RemoveAll(dir) })
+	}
+	out = l.must(2, "plan", "-detailed-exitcode")
+	if add, change, destroy := planCounts(t, out); add != 2 || change != 0 || destroy != 2 || !strings.Contains(out, "image_digest") {
+		t.Errorf("plan after the image changed: %d/%d/%d, want both containers replaced for their image_digest:\n%s", add, change, destroy, out)
+	}
+	l.must(0, "apply", "-auto-approve")
+	for _, c := range []string{"httpd", "shell"} {
+		if out := in(c, "cat", "/etc/variant"); out != "two\n" {
+			t.Errorf("%s does not run the new image: %q", c, out)
+		}
+	}
+	if out := l.must(0, "test"); !strings.Contains(out, "2 passed, 0 failed") {
+		t.Fatalf("checks after the new image:\n%s", out)
+	}
 
 	// One container goes: the pod's UTS namespace stays for the other.
 	main := filepath.Join(l.dir, "main.hcl")

@@ -2,6 +2,7 @@ package kinds_test
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,6 +49,17 @@ func TestPodContainerAttrs(t *testing.T) {
 		if a[k] != want {
 			t.Errorf("%s = %q, want %q", k, a[k], want)
 		}
+	}
+	// What replaces it: an image container's image, process and layer,
+	// and its place in the pod; nothing of a bridge.
+	fn := kinds.Of(kinds.PodContainer).ForceNew
+	for _, want := range []string{"pod", "host", "netns", "uts_ns", "hostname", "image_digest", "args", "env", "caps", "private_dirs"} {
+		if !slices.Contains(fn, want) {
+			t.Errorf("ForceNew %v lacks %s", fn, want)
+		}
+	}
+	if slices.Contains(fn, "bridge") || slices.Contains(fn, "mount_ns") {
+		t.Errorf("ForceNew %v names a bridge container's attribute", fn)
 	}
 	if d, ok := kinds.DescriberOf(kinds.PodContainer); !ok || d.Describe(a)[0] != "in pod.web" {
 		t.Errorf("inspect does not list it in its pod")
