@@ -599,7 +599,7 @@ var (
 // machines of the other hosts the lab names (ssh).
 func (w *workspace) sweep(ctx context.Context, e *apply.Engine) error {
 	used := map[string]bool{provider.Default: true} // the default costs nothing to sweep
-	for _, h := range w.lab.Hosts {
+	for _, h := range w.lab.Hosts() {
 		used[h.Provider] = true
 	}
 	for _, name := range sortedKeys(e.Providers()) {
@@ -651,7 +651,7 @@ func (u *ui) test(ctx context.Context, args []string) int {
 	}
 	inScenario := scenarioChecks(w.lab)
 	var plain []*config.Check
-	for _, c := range w.lab.Checks {
+	for _, c := range w.lab.Checks() {
 		if !inScenario[c.Addr] {
 			plain = append(plain, c)
 		}
@@ -662,7 +662,7 @@ func (u *ui) test(ctx context.Context, args []string) int {
 		return 1
 	}
 	var scenarios []*config.Scenario
-	for _, sc := range w.lab.Scenarios {
+	for _, sc := range w.lab.Scenarios() {
 		if *runRE == "" || regexp.MustCompile(*runRE).MatchString(sc.Name) {
 			scenarios = append(scenarios, sc)
 		}

@@ -42,7 +42,7 @@ func (u *ui) graph(args []string) int {
 		for _, note := range w.providerNotes(st) {
 			u.warnf("%s", note)
 		}
-		for _, h := range w.lab.Hosts {
+		for _, h := range w.lab.Hosts() {
 			if r := st.Get(h.Addr); r != nil && r.Attrs["provider"] != "" {
 				h.Provider = r.Attrs["provider"]
 			}

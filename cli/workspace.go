@@ -238,7 +238,7 @@ func sortedKeys[M ~map[string]V, V any](m M) []string {
 // state's provider, and plan replaces them.
 func (w *workspace) providerNotes(st *state.State) []string {
 	var notes []string
-	for _, h := range w.lab.Hosts {
+	for _, h := range w.lab.Hosts() {
 		r := st.Get(h.Addr)
 		if r == nil {
 			continue

@@ -92,7 +92,7 @@ func TestContainerImage(t *testing.T) {
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", c.args, diags)
 		}
-		got := *lab.Containers[0].Image
+		got := *lab.Containers()[0].Image
 		if !strings.HasPrefix(got.Digest, "sha256:") || !strings.HasPrefix(got.Archive, dir) {
 			t.Errorf("%s: digest %q archive %q", c.args, got.Digest, got.Archive)
 		}

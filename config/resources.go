@@ -199,17 +199,6 @@ func (d *dec) ipv4List(name string) []netip.Addr {
 	return out
 }
 
-var kindArticle = map[string]string{
-	kindNetwork: "a network", kindHost: "a host", kindBridge: "a bridge",
-	kindContainer: "a container", kindProcess: "a process", kindCheck: "a check",
-	kindVM: "a vm", kindPodNetwork: "a pod_network", kindPod: "a pod", kindSegment: "a segment",
-	kindLink: "a link", kindScenario: "a scenario",
-}
-
-// nodeKinds are the kinds with an address of their own: what a process
-// runs on and what a check probes from and to.
-var nodeKinds = []string{kindHost, kindContainer, kindVM, kindPod}
-
 // orList joins words as "a, b or c".
 func orList(words []string) string {
 	if len(words) <= 1 {
@@ -225,7 +214,7 @@ func (d *dec) ref(name string, kinds ...string) *instance {
 	}
 	var wants []string
 	for _, k := range kinds {
-		wants = append(wants, kindArticle[k])
+		wants = append(wants, article(k))
 	}
 	want := orList(wants)
 	v := d.vals[name]
@@ -399,15 +388,8 @@ func (l *loader) decodeInstance(n *node, ctx *hcl.EvalContext, addr, name string
 	if a, ok := n.attrs["for_each"]; ok {
 		nameRange = a.Expr.Range()
 	}
-	maxLen := MaxNodeName
-	switch n.rkind {
-	case kindHost:
-		maxLen = MaxHostName
-	case kindSegment:
-		maxLen = MaxSegmentName
-	case kindPodNetwork:
-		maxLen = MaxPodNetworkName
-	}
+	def := kindDefs[n.rkind]
+	maxLen := def.maxName
 	nameOK := true
 	if len(name) > maxLen {
 		l.errorf(&nameRange, "Name too long",
@@ -420,36 +402,9 @@ func (l *loader) decodeInstance(n *node, ctx *hcl.EvalContext, addr, name string
 	}
 
 	d := l.newDec(n.attrs, ctx)
-	d.required(resourceSchemas[n.rkind].required...)
+	d.required(def.schema.required...)
 	id := cty.StringVal(addr)
-	var inst *instance
-	var commit func()
-	switch n.rkind {
-	case kindNetwork:
-		inst, commit = l.decodeNetwork(d, res, id)
-	case kindHost:
-		inst, commit = l.decodeHost(d, n, ctx, res, id)
-	case kindBridge:
-		inst, commit = l.decodeBridge(d, n, res, id)
-	case kindContainer:
-		inst, commit = l.decodeContainer(d, n, ctx, res, id)
-	case kindProcess:
-		inst, commit = l.decodeProcess(d, res, id)
-	case kindCheck:
-		inst, commit = l.decodeCheck(d, n, res, id)
-	case kindVM:
-		inst, commit = l.decodeVM(d, n, ctx, res, id)
-	case kindPodNetwork:
-		inst, commit = l.decodePodNetwork(d, n, res, id)
-	case kindPod:
-		inst, commit = l.decodePod(d, n, ctx, res, id)
-	case kindSegment:
-		inst, commit = l.decodeSegment(d, n, res, id)
-	case kindLink:
-		inst, commit = l.decodeLink(d, n, ctx, res, id)
-	case kindScenario:
-		inst, commit = l.decodeScenario(d, n, ctx, res, id)
-	}
+	inst, commit := def.decode(l, d, n, ctx, res, id)
 	if !d.ok || !nameOK || inst == nil {
 		return nil, nil
 	}
@@ -464,12 +419,24 @@ func (l *loader) decodeInstance(n *node, ctx *hcl.EvalContext, addr, name string
 	return inst, d.refs
 }
 
-func (l *loader) decodeNetwork(d *dec, res Resource, id cty.Value) (*instance, func()) {
+const kindNetwork = "network"
+
+func init() {
+	registerKind(kindDef{
+		name: kindNetwork, seq: 1, decode: (*loader).decodeNetwork,
+		schema: blockSchema{attrs: []string{"cidr"}, required: []string{"cidr"}},
+	})
+}
+
+// Networks are the lab's network blocks' instances, in declaration order.
+func (l *Lab) Networks() []*Network { return listOf[*Network](l, kindNetwork) }
+
+func (l *loader) decodeNetwork(d *dec, _ *node, _ *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	p, ok := d.prefix("cidr")
 	if !ok {
 		return nil, nil
 	}
-	for _, o := range l.lab.Networks {
+	for _, o := range l.lab.Networks() {
 		if o.CIDR.Overlaps(p) {
 			d.fail("cidr", "Overlapping networks", "The cidr %s of %s overlaps %s (%s).", p, res.Addr, o.Addr, o.CIDR)
 			return nil, nil
@@ -482,13 +449,34 @@ func (l *loader) decodeNetwork(d *dec, res Resource, id cty.Value) (*instance, f
 		"cidr":    cty.StringVal(p.String()),
 		"gateway": cty.StringVal(NetworkGateway(p).String()),
 	})
-	return &instance{value: v, res: nw}, func() { l.lab.Networks = append(l.lab.Networks, nw) }
+	return &instance{value: v, res: nw}, func() { add(l.lab, kindNetwork, nw) }
 }
 
 // DefaultNatCIDR is a host's nat_network when it sets none (libvirt's default).
 var DefaultNatCIDR = netip.MustParsePrefix("192.168.122.0/24")
 
 var providers = []string{"netns", "ssh", "lima"}
+
+const kindHost = "host"
+
+func init() {
+	registerKind(kindDef{
+		name: kindHost, seq: 2, decode: (*loader).decodeHost, maxName: MaxHostName, node: true,
+		faults: []string{"stop", "start"},
+		schema: blockSchema{
+			attrs:    []string{"network", "address", "provider", "nat_network"},
+			required: []string{"network"},
+			blocks: []nested{
+				{hcl.BlockHeaderSchema{Type: "ssh"}, blockSchema{attrs: []string{"user", "private_key_file", "port", "host_key", "known_hosts", "netns"}}},
+				{hcl.BlockHeaderSchema{Type: "lima"}, blockSchema{attrs: []string{"cpus", "memory", "disk", "template", "image", "network", "provision"}}},
+			},
+			single: []string{"ssh", "lima"},
+		},
+	})
+}
+
+// Hosts are the lab's host blocks' instances, in declaration order.
+func (l *Lab) Hosts() []*Host { return listOf[*Host](l, kindHost) }
 
 func (l *loader) decodeHost(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	netInst := d.ref("network", kindNetwork)
@@ -571,7 +559,7 @@ func (l *loader) decodeHost(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 	return &instance{value: v, res: h}, func() {
 		l.take(l.netTaken, nw.Addr, addr, res.Addr)
 		l.natDefault[res.Addr] = !natSet
-		l.lab.Hosts = append(l.lab.Hosts, h)
+		add(l.lab, kindHost, h)
 	}
 }
 
@@ -713,7 +701,19 @@ func (l *loader) decodeLima(d *dec, sb *subBlock, ctx *hcl.EvalContext) *LimaCon
 	return cfg
 }
 
-func (l *loader) decodeBridge(d *dec, n *node, res Resource, id cty.Value) (*instance, func()) {
+const kindBridge = "bridge"
+
+func init() {
+	registerKind(kindDef{
+		name: kindBridge, seq: 3, decode: (*loader).decodeBridge,
+		schema: blockSchema{attrs: []string{"host", "cidr", "masquerade", "name"}, required: []string{"host", "cidr"}},
+	})
+}
+
+// Bridges are the lab's bridge blocks' instances, in declaration order.
+func (l *Lab) Bridges() []*Bridge { return listOf[*Bridge](l, kindBridge) }
+
+func (l *loader) decodeBridge(d *dec, n *node, _ *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	hostInst := d.ref("host", kindHost)
 	p, _ := d.prefix("cidr")
 	masq, _ := d.boolean("masquerade")
@@ -764,7 +764,7 @@ func (l *loader) decodeBridge(d *dec, n *node, res Resource, id cty.Value) (*ins
 			l.ifnames[h.Addr] = map[string]string{}
 		}
 		l.ifnames[h.Addr][ifname] = res.Addr
-		l.lab.Bridges = append(l.lab.Bridges, br)
+		add(l.lab, kindBridge, br)
 	}
 }
 
@@ -781,7 +781,7 @@ func (l *loader) decodePorts(d *dec, n *node, ctx *hcl.EvalContext, host, owner 
 	hostPorts := l.hostPorts[host]
 	for _, pb := range n.blocksOf("port") {
 		pd := l.newDec(pb.attrs, ctx)
-		pd.required(portSchema.required...)
+		pd.required(portBlock.schema.required...)
 		hp, _ := pd.port("host_port")
 		cp, _ := pd.port("port")
 		proto := "tcp"
@@ -838,6 +838,23 @@ func (l *loader) noPorts(d *dec, n *node, summary, format string, args ...any) {
 		d.ok = false
 	}
 }
+
+// A container needs exactly one of bridge and segment, or neither when
+// links alone wire it; decodeContainer checks that.
+const kindContainer = "container"
+
+func init() {
+	registerKind(kindDef{
+		name: kindContainer, seq: 4, decode: (*loader).decodeContainer, node: true,
+		faults: []string{"stop", "start"},
+		schema: blockSchema{attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss", "private_dirs",
+			"image", "entrypoint", "command", "env", "workdir", "privileged", "cap_add"}, required: []string{"host"},
+			blocks: []nested{portBlock, nicBlock, fileBlock}},
+	})
+}
+
+// Containers are the lab's container blocks' instances, in declaration order.
+func (l *Lab) Containers() []*Container { return listOf[*Container](l, kindContainer) }
 
 func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	hostInst := d.ref("host", kindHost)
@@ -946,7 +963,7 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 			l.take(pools, pool, addr, res.Addr)
 		}
 		l.publishPorts(c.Host, published, res.Addr)
-		l.lab.Containers = append(l.lab.Containers, c)
+		add(l.lab, kindContainer, c)
 	}
 }
 
@@ -988,8 +1005,20 @@ func (d *dec) command(name string) []string {
 	return command
 }
 
-func (l *loader) decodeProcess(d *dec, res Resource, id cty.Value) (*instance, func()) {
-	on := d.ref("on", nodeKinds...)
+const kindProcess = "process"
+
+func init() {
+	registerKind(kindDef{
+		name: kindProcess, seq: 11, decode: (*loader).decodeProcess,
+		schema: blockSchema{attrs: []string{"on", "command"}, required: []string{"on", "command"}},
+	})
+}
+
+// Processes are the lab's process blocks' instances, in declaration order.
+func (l *Lab) Processes() []*Process { return listOf[*Process](l, kindProcess) }
+
+func (l *loader) decodeProcess(d *dec, _ *node, _ *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
+	on := d.ref("on", nodeKinds()...)
 	command := d.command("command")
 	if !d.ok || on == nil {
 		return nil, nil
@@ -1010,12 +1039,27 @@ func (l *loader) decodeProcess(d *dec, res Resource, id cty.Value) (*instance, f
 		"on":      on.value,
 		"command": cty.ListVal(cmd),
 	})
-	return &instance{value: v, res: p}, func() { l.lab.Processes = append(l.lab.Processes, p) }
+	return &instance{value: v, res: p}, func() { add(l.lab, kindProcess, p) }
 }
 
-func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*instance, func()) {
-	from := d.ref("from", nodeKinds...)
-	to := d.ref("to", nodeKinds...)
+const kindCheck = "check"
+
+func init() {
+	registerKind(kindDef{
+		name: kindCheck, seq: 12, decode: (*loader).decodeCheck,
+		schema: blockSchema{
+			attrs:    []string{"from", "to", "ping", "tcp", "udp", "exec", "address", "expect", "source", "timeout", "within", "expect_output", "route", "nexthops", "via"},
+			required: []string{"from"},
+		},
+	})
+}
+
+// Checks are the lab's check blocks' instances, in declaration order.
+func (l *Lab) Checks() []*Check { return listOf[*Check](l, kindCheck) }
+
+func (l *loader) decodeCheck(d *dec, n *node, _ *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
+	from := d.ref("from", nodeKinds()...)
+	to := d.ref("to", nodeKinds()...)
 
 	// Exactly one probe.
 	var probes []string
@@ -1180,5 +1224,5 @@ func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*inst
 		"nexthops":      nullOr(hopsSet, c.Nexthops, num, cty.Number),
 		"via":           viaVal,
 	})
-	return &instance{value: v, res: c}, func() { l.lab.Checks = append(l.lab.Checks, c) }
+	return &instance{value: v, res: c}, func() { add(l.lab, kindCheck, c) }
 }

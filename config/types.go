@@ -18,20 +18,11 @@ type Lab struct {
 	Name string // lab name, [a-z][a-z0-9-]*, at most MaxLabName chars
 	Dir  string // directory the lab was loaded from
 
-	Networks   []*Network
-	Hosts      []*Host
-	Bridges    []*Bridge
-	Containers []*Container
-	Processes  []*Process
-	Checks     []*Check
-	Outputs    []*Output
+	Outputs []*Output
 
-	VMs         []*VM
-	PodNetworks []*PodNetwork
-	Pods        []*Pod
-	Segments    []*Segment
-	Links       []*Link
-	Scenarios   []*Scenario
+	// lists holds each kind's instances, []*T by block type, in
+	// declaration order; each kind's file has its accessor (Lab.Links).
+	lists map[string]any
 
 	// Deps maps a resource instance address (e.g. "container.web[0]") to the
 	// addresses of the resource instances it references, sorted.
@@ -238,28 +229,6 @@ const (
 type Count struct {
 	Kind string // singular noun, as in the lab file: "host", "pod container"
 	N    int
-}
-
-// Counts lists every kind the lab declares at least one of, in the order
-// the language reference presents them.
-func (l *Lab) Counts() []Count {
-	podContainers := 0
-	for _, p := range l.Pods {
-		podContainers += len(p.Containers)
-	}
-	all := []Count{
-		{"network", len(l.Networks)}, {"host", len(l.Hosts)}, {"bridge", len(l.Bridges)},
-		{"container", len(l.Containers)}, {"vm", len(l.VMs)}, {"pod network", len(l.PodNetworks)},
-		{"pod", len(l.Pods)}, {"pod container", podContainers}, {"segment", len(l.Segments)}, {"link", len(l.Links)}, {"scenario", len(l.Scenarios)},
-		{"process", len(l.Processes)}, {"check", len(l.Checks)}, {"output", len(l.Outputs)},
-	}
-	var found []Count
-	for _, c := range all {
-		if c.N > 0 {
-			found = append(found, c)
-		}
-	}
-	return found
 }
 
 // String is "3 hosts" or "1 vm".

@@ -35,7 +35,7 @@ func Lab(lab *config.Lab) []*Resource {
 		return compact(d)
 	}
 	networks := map[string]*config.Network{}
-	for _, nw := range lab.Networks {
+	for _, nw := range lab.Networks() {
 		networks[nw.Addr] = nw
 		res = append(res, &Resource{Addr: nw.Addr, Kind: kinds.Network, Attrs: map[string]string{
 			"name": nw.Name, "cidr": nw.CIDR.String(), "gateway": Gateway(nw.CIDR).String(),
@@ -45,7 +45,7 @@ func Lab(lab *config.Lab) []*Resource {
 	// A network is made by the provider of its hosts: netns builds the LAN
 	// itself; ssh and lima hosts have one already.
 	networkProvider := map[string]string{}
-	for _, h := range lab.Hosts {
+	for _, h := range lab.Hosts() {
 		hosts[h.Addr] = h
 		nw := networks[h.Network]
 		a := map[string]string{
@@ -68,7 +68,7 @@ func Lab(lab *config.Lab) []*Resource {
 	}
 	bridges := map[string]*config.Bridge{}
 	rules := map[string][]hostnet.NatRule{}
-	for _, b := range lab.Bridges {
+	for _, b := range lab.Bridges() {
 		bridges[b.Addr] = b
 		res = append(res, &Resource{Addr: b.Addr, Kind: kinds.Bridge, Host: b.Host, Attrs: map[string]string{
 			"host": b.Host, "ifname": b.Ifname, "cidr": b.CIDR.String(), "gateway": b.Gateway.String(),
@@ -92,7 +92,7 @@ func Lab(lab *config.Lab) []*Resource {
 	}
 	nodes := map[string]string{} // node address -> netns ("" for hosts)
 	nodeHost := map[string]string{}
-	for _, h := range lab.Hosts {
+	for _, h := range lab.Hosts() {
 		nodes[h.Addr], nodeHost[h.Addr] = "", h.Addr
 	}
 	guest := func(g guestSpec) {
@@ -124,7 +124,7 @@ func Lab(lab *config.Lab) []*Resource {
 		res = append(res, &Resource{Addr: g.addr, Kind: g.kind, Host: g.host, Attrs: a, Deps: deps(g.addr, append(g.deps, g.host, g.parent)...)})
 	}
 	segments := map[string]*config.Segment{}
-	for _, sg := range lab.Segments {
+	for _, sg := range lab.Segments() {
 		segments[sg.Addr] = sg
 		for _, h := range sg.Hosts {
 			var peers []string
@@ -143,7 +143,7 @@ func Lab(lab *config.Lab) []*Resource {
 	// Every container has its own mount and UTS namespaces (VMs and pods
 	// do not): their files, hostname, private dirs and files.
 	isolated := map[string]map[string]string{} // container address -> its isolation attributes
-	for _, c := range lab.Containers {
+	for _, c := range lab.Containers() {
 		iso := map[string]string{"mount_ns": n.MountNS(c.Name), "uts_ns": n.UTSNS(c.Name), "hostname": c.Name}
 		if c.Image != nil {
 			// runc makes its namespaces: no namespace files of labnet's.
@@ -180,7 +180,7 @@ func Lab(lab *config.Lab) []*Resource {
 	// VMs: bridged ones join the LAN through the host's LAN bridge; nat
 	// ones sit behind the host's NAT bridge ("virtual router").
 	lanBridged, natted := map[string]bool{}, map[string]bool{}
-	for _, v := range lab.VMs {
+	for _, v := range lab.VMs() {
 		h := hosts[v.Host]
 		if v.Mode == "segment" {
 			sg := segments[v.Segment]
@@ -219,7 +219,7 @@ func Lab(lab *config.Lab) []*Resource {
 	// address and, for vxlan, a flannel-style device; each knows every
 	// other host's subnet, address and VTEP MAC.
 	podNets := map[string]*config.PodNetwork{}
-	for _, pn := range lab.PodNetworks {
+	for _, pn := range lab.PodNetworks() {
 		podNets[pn.Addr] = pn
 		var nodeAddrs []netip.Addr
 		for _, h := range pn.Hosts {
@@ -260,7 +260,7 @@ func Lab(lab *config.Lab) []*Resource {
 			rules[h] = append(rules[h], hostnet.NatRule{Owner: owner, Kind: "masquerade", Source: sub})
 		}
 	}
-	for _, p := range lab.Pods {
+	for _, p := range lab.Pods() {
 		pn := podNets[p.Network]
 		sub := pn.Subnets[p.Host]
 		mtu := 0
@@ -282,17 +282,17 @@ func Lab(lab *config.Lab) []*Resource {
 			}, Deps: []string{guestAddr, SegmentLinkAddr(sg.Name, hosts[host].Name)}})
 		}
 	}
-	for _, c := range lab.Containers {
+	for _, c := range lab.Containers() {
 		nic(c.Addr, c.Name, c.Host, c.NICs)
 	}
-	for _, v := range lab.VMs {
+	for _, v := range lab.VMs() {
 		nic(v.Addr, v.Name, v.Host, v.NICs)
 	}
-	for _, p := range lab.Pods {
+	for _, p := range lab.Pods() {
 		nic(p.Addr, p.Name, p.Host, p.NICs)
 	}
 	// Links: a veth pair on one host; across hosts an end on each, tunnelled.
-	for _, k := range lab.Links {
+	for _, k := range lab.Links() {
 		end := func(side string, e config.Endpoint, a map[string]string) {
 			var addrs []string
 			for _, p := range e.Addresses {
@@ -350,17 +350,17 @@ func Lab(lab *config.Lab) []*Resource {
 		}
 		res = append(res, &Resource{Addr: addr, Kind: kinds.Process, Host: host, Attrs: a, Deps: deps})
 	}
-	for _, p := range lab.Processes {
+	for _, p := range lab.Processes() {
 		process(p.Addr, p.Name, p.On, p.Command, deps(p.Addr, p.On))
 	}
 	// A pod's containers are processes sharing the pod's namespace.
-	for _, p := range lab.Pods {
+	for _, p := range lab.Pods() {
 		for _, c := range p.Containers {
 			process(p.Addr+"/"+c.Name, p.Name+"."+c.Name, p.Addr, c.Command, []string{p.Addr})
 		}
 	}
 	// One nat table per host that has rules.
-	for _, h := range lab.Hosts {
+	for _, h := range lab.Hosts() {
 		rs := rules[h.Addr]
 		if len(rs) == 0 {
 			continue

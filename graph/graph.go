@@ -34,17 +34,17 @@ func id(addr string) string {
 
 func build(lab *config.Lab) model {
 	m := model{groups: map[string]string{}}
-	for _, n := range lab.Networks {
+	for _, n := range lab.Networks() {
 		m.nodes = append(m.nodes, node{id(n.Addr), fmt.Sprintf("%s\n%s", n.Addr, n.CIDR), "ellipse", ""})
 	}
 	hostName := map[string]string{}
-	for _, h := range lab.Hosts {
+	for _, h := range lab.Hosts() {
 		hostName[h.Addr] = h.Name
 		m.groups[h.Addr] = fmt.Sprintf("%s (%s)", h.Addr, h.Provider)
 		m.nodes = append(m.nodes, node{id(h.Addr), fmt.Sprintf("%s\n%s", h.Addr, h.Address), "box", h.Addr})
 		m.edges = append(m.edges, edge{from: id(h.Addr), to: id(h.Network), label: "eth0"})
 	}
-	for _, b := range lab.Bridges {
+	for _, b := range lab.Bridges() {
 		label := fmt.Sprintf("%s\n%s %s", b.Ifname, b.CIDR, map[bool]string{true: "NAT", false: ""}[b.Masquerade])
 		m.nodes = append(m.nodes, node{id(b.Addr), strings.TrimSpace(label), "hexagon", b.Host})
 		m.edges = append(m.edges, edge{from: id(b.Addr), to: id(b.Host)})
@@ -56,7 +56,7 @@ func build(lab *config.Lab) model {
 		}
 		return strings.Join(s, " ")
 	}
-	for _, c := range lab.Containers {
+	for _, c := range lab.Containers() {
 		if c.Bridge == "" && c.Segment == "" {
 			m.nodes = append(m.nodes, node{id(c.Addr), c.Addr, "component", c.Host}) // wired by links alone
 			continue
@@ -70,7 +70,7 @@ func build(lab *config.Lab) model {
 	}
 	natDone := map[string]bool{}
 	lanBr := map[string]bool{}
-	for _, v := range lab.VMs {
+	for _, v := range lab.VMs() {
 		m.nodes = append(m.nodes, node{id(v.Addr), fmt.Sprintf("%s (%s)\n%s", v.Addr, v.Mode, v.Address), "box3d", v.Host})
 		if v.Mode == "bridged" {
 			br := "lanbr@" + v.Host
@@ -85,7 +85,7 @@ func build(lab *config.Lab) model {
 		br := "virbr0@" + v.Host
 		if !natDone[v.Host] {
 			natDone[v.Host] = true
-			for _, h := range lab.Hosts {
+			for _, h := range lab.Hosts() {
 				if h.Addr == v.Host {
 					m.nodes = append(m.nodes, node{id(br), fmt.Sprintf("virbr0\n%s NAT", h.NatCIDR), "hexagon", v.Host})
 				}
@@ -94,7 +94,7 @@ func build(lab *config.Lab) model {
 		}
 		m.edges = append(m.edges, edge{from: id(v.Addr), to: id(br), label: ports(v.Ports)})
 	}
-	for _, pn := range lab.PodNetworks {
+	for _, pn := range lab.PodNetworks() {
 		hosts := append([]string{}, pn.Hosts...)
 		for _, h := range hosts {
 			cni := "cni0@" + h
@@ -111,11 +111,11 @@ func build(lab *config.Lab) model {
 			}
 		}
 	}
-	for _, p := range lab.Pods {
+	for _, p := range lab.Pods() {
 		m.nodes = append(m.nodes, node{id(p.Addr), fmt.Sprintf("%s\n%s", p.Addr, p.Address), "component", p.Host})
 		m.edges = append(m.edges, edge{from: id(p.Addr), to: id("cni0@" + p.Host)})
 	}
-	for _, s := range lab.Segments {
+	for _, s := range lab.Segments() {
 		for _, h := range s.Hosts {
 			sid := s.Addr + "@" + h
 			m.nodes = append(m.nodes, node{id(sid), fmt.Sprintf("lns-%s\nVNI %d %s", s.Name, s.VNI, s.CIDR), "hexagon", h})
@@ -129,7 +129,7 @@ func build(lab *config.Lab) model {
 	}
 	// Links: a wire between two nodes, its ends' names and addresses on
 	// the edge; a tunnel across hosts dashed.
-	for _, k := range lab.Links {
+	for _, k := range lab.Links() {
 		end := func(e config.Endpoint) string {
 			var a []string
 			for _, p := range e.Addresses {

@@ -94,7 +94,7 @@ func TestUpgradeV1(t *testing.T) {
 					records++
 				}
 			}
-			if hosts := len(lab.Hosts); records != hosts {
+			if hosts := len(lab.Hosts()); records != hosts {
 				t.Errorf("%d records kept, want one per host (%d)", records, hosts)
 			}
 			// What -refresh=false plans: nothing to do but give containers
