@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
@@ -107,7 +106,7 @@ func (e *Engine) Close() {
 // if the state leads to the same target, and the host presents the key
 // the state pinned (remote.Early). Hosts whose provider needs the state's
 // record to be found at all (Lima VMs) are left to Conn.
-func (e *Engine) DialEarly(ctx context.Context, hosts []*expand.Resource) {
+func (e *Engine) DialEarly(ctx context.Context, hosts []*kinds.Resource) {
 	for _, h := range hosts {
 		p, err := e.providers.For(h.Addr, h.Attrs)
 		if err != nil {
@@ -254,7 +253,7 @@ func record(r *state.Resource) provider.Record {
 // to make in the same exchange, after the read: the observations list
 // those done in Removed (and events report them), a failed one is left to
 // the plan, judged from the read like any other.
-func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *state.State, remove map[string][]*plan.Change) (plan.Observations, error) {
+func (e *Engine) Refresh(ctx context.Context, want []*kinds.Resource, prior *state.State, remove map[string][]*plan.Change) (plan.Observations, error) {
 	obs := plan.Observations{Networks: map[string]plan.Status{}, Hosts: map[string]provider.Status{}, Kernel: map[string]*hostnet.Observed{}, Removed: map[string]bool{}}
 	if prior == nil {
 		prior = &state.State{}
@@ -326,7 +325,7 @@ func (e *Engine) parallel(jobs []func()) {
 // checkNetem stops a plan before anything changes when the lab asks for
 // delay or loss on a host whose kernel has no netem: it tries a netem qdisc
 // in a throwaway namespace of the lab's on each such host that exists.
-func (e *Engine) checkNetem(ctx context.Context, want []*expand.Resource, prior *state.State, obs plan.Observations) error {
+func (e *Engine) checkNetem(ctx context.Context, want []*kinds.Resource, prior *state.State, obs plan.Observations) error {
 	need := map[string]bool{}
 	for _, w := range want {
 		if kinds.NeedsNetem(w.Kind, w.Attrs) {

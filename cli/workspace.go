@@ -16,7 +16,6 @@ import (
 	"github.com/labnet-dev/labnet/apply"
 	"github.com/labnet-dev/labnet/check"
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
@@ -50,20 +49,20 @@ type workspace struct {
 	lab   *config.Lab
 	files map[string]*hcl.File
 	dir   state.Dir
-	want  []*expand.Resource // the lab expanded, made once (resources)
+	want  []*kinds.Resource // the lab expanded, made once (resources)
 }
 
 // resources is the lab expanded into resources.
-func (w *workspace) resources() []*expand.Resource {
+func (w *workspace) resources() []*kinds.Resource {
 	if w.want == nil {
-		w.want = expand.Lab(w.lab)
+		w.want = kinds.Expand(w.lab)
 	}
 	return w.want
 }
 
 // hosts are the lab's host resources.
-func (w *workspace) hosts() []*expand.Resource {
-	var hs []*expand.Resource
+func (w *workspace) hosts() []*kinds.Resource {
+	var hs []*kinds.Resource
 	for _, r := range w.resources() {
 		if kinds.Of(r.Kind).Provider == "host" {
 			hs = append(hs, r)

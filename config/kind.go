@@ -112,10 +112,22 @@ func topSchema() *hcl.BodySchema {
 // add appends a decoded instance to its kind's list in the lab.
 func add[T any](lab *Lab, kind string, v T) {
 	if lab.lists == nil {
-		lab.lists = map[string]any{}
+		lab.lists, lab.byAddr = map[string]any{}, map[string]any{}
 	}
 	s, _ := lab.lists[kind].([]T)
 	lab.lists[kind] = append(s, v)
+	if r, ok := any(v).(interface{ resource() *Resource }); ok {
+		lab.byAddr[r.resource().Addr] = v
+	}
+}
+
+func (r *Resource) resource() *Resource { return r }
+
+// Find returns the instance at addr when it is a T (a *Host, a *Bridge),
+// and the zero T when there is none.
+func Find[T any](lab *Lab, addr string) T {
+	v, _ := lab.byAddr[addr].(T)
+	return v
 }
 
 // listOf is a kind's decoded instances, in declaration order.

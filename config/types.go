@@ -22,7 +22,8 @@ type Lab struct {
 
 	// lists holds each kind's instances, []*T by block type, in
 	// declaration order; each kind's file has its accessor (Lab.Links).
-	lists map[string]any
+	lists  map[string]any
+	byAddr map[string]any // instance address -> its *T
 
 	// Deps maps a resource instance address (e.g. "container.web[0]") to the
 	// addresses of the resource instances it references, sorted.

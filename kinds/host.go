@@ -1,7 +1,11 @@
 package kinds
 
 import (
+	"fmt"
 	"net/netip"
+	"strconv"
+
+	"github.com/labnet-dev/labnet/config"
 
 	"github.com/labnet-dev/labnet/provider"
 )
@@ -9,7 +13,32 @@ import (
 // host: a machine on the LAN, made and read by its provider.
 type host struct{ providerMade }
 
-func init() { register(host{}) }
+func init() {
+	register(host{})
+	expands(phaseUnderlay, expandHosts)
+	draws(1, drawHosts)
+}
+
+func expandHosts(x *Expansion) {
+	for _, h := range x.Lab.Hosts() {
+		nw := config.Find[*config.Network](x.Lab, h.Network)
+		a := Attrs{
+			"name": h.Name, "network": h.Network, "address": h.Address.String(), "provider": h.Provider,
+			"network_name": nw.Name, "network_cidr": nw.CIDR.String(), "network_gateway": Gateway(nw.CIDR).String(),
+		}
+		if s := h.SSH; s != nil {
+			a["ssh_user"], a["ssh_port"], a["ssh_private_key_file"] = s.User, strconv.Itoa(s.Port), s.PrivateKeyFile
+			a["ssh_host_key"], a["ssh_known_hosts"], a["ssh_netns"] = s.HostKey, s.KnownHosts, s.Netns
+		}
+		if l := h.Lima; l != nil {
+			a["lima_cpus"], a["lima_memory"], a["lima_disk"] = strconv.Itoa(l.CPUs), l.Memory, l.Disk
+			a["lima_template"], a["lima_image"], a["lima_network"] = l.Template, l.Image, l.Network
+			a["lima_provision"] = l.Provision
+		}
+		x.node(h.Addr, h.Addr, "", nil)
+		x.add(&Resource{Addr: h.Addr, Kind: Host, Host: h.Addr, Attrs: a, Deps: x.deps(h.Addr, h.Network)})
+	}
+}
 
 func (host) Info() Info {
 	return Info{Name: Host, Order: 1, Parents: []string{"network"}, Provider: "host", Node: true,
@@ -86,4 +115,12 @@ func HostOf(addr string, a Attrs) (provider.Host, error) {
 	s, err := hostSpecOf(addr, a)
 	return provider.Host{Addr: addr, Name: s.Name, Address: s.Address,
 		Network: provider.Network{Addr: s.Network, Name: s.NetworkName, CIDR: s.NetworkCIDR, Gateway: s.NetworkGateway}}, err
+}
+
+func drawHosts(d *Drawing) {
+	for _, h := range d.Lab.Hosts() {
+		d.Hosts[h.Addr] = fmt.Sprintf("%s (%s)", h.Addr, h.Provider)
+		d.shape(h.Addr, fmt.Sprintf("%s\n%s", h.Addr, h.Address), "box", h.Addr)
+		d.line(h.Addr, h.Network, "eth0", false)
+	}
 }

@@ -3,9 +3,11 @@ package kinds
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/hostnet"
 )
 
@@ -117,4 +119,26 @@ func runcStep(s *hostnet.Step, ct hostnet.Container, a Attrs, op Op, k *hostnet.
 	}
 	s.Shell = thenShell(s.Shell, r.CreateShell())
 	s.Verify = r.Verify()
+}
+
+// imageAttrs are the attributes of a container run by runc from an image.
+func imageAttrs(n hostnet.Names, c *config.Container, hostName string) Attrs {
+	im := c.Image
+	caps := append(append([]string{}, hostnet.DefaultCaps...), im.CapAdd...)
+	sort.Strings(caps)
+	caps = compact(caps)
+	a := Attrs{
+		"hostname": c.Name, "image": im.Ref, "image_archive": im.Archive, "image_digest": im.Digest,
+		"runc_id": n.RuncID(c.Name), "bundle": n.Bundle(c.Name), "log": n.LogFile(c.Name), "owner": n.Owner(hostName, c.Addr),
+		"args": CommandAttr(im.Args), "workdir": im.Cwd, "user": fmt.Sprintf("%d:%d", im.UID, im.GID),
+	}
+	if len(im.Env) > 0 {
+		a["env"] = CommandAttr(im.Env)
+	}
+	if im.Privileged {
+		a["privileged"] = "true"
+	} else {
+		a["caps"] = CommandAttr(caps)
+	}
+	return a
 }

@@ -12,13 +12,12 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/kinds"
 )
 
 // everyLab expands every lab there is: labs/, the labs of config's,
 // acceptance's and these tests, with the variables those need.
-func everyLab(t *testing.T) map[string][]*expand.Resource {
+func everyLab(t *testing.T) map[string][]*kinds.Resource {
 	t.Helper()
 	vars := map[string]map[string]string{
 		"../config/testdata/valid/variables": {"e": "1", "g": "x"},
@@ -38,13 +37,13 @@ func everyLab(t *testing.T) map[string][]*expand.Resource {
 			}
 		}
 	}
-	out := map[string][]*expand.Resource{}
+	out := map[string][]*kinds.Resource{}
 	add := func(name, dir string, v map[string]string) {
 		lab, _, diags := config.Load(dir, config.Options{Vars: v})
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", dir, diags)
 		}
-		out[name] = expand.Lab(lab)
+		out[name] = kinds.Expand(lab)
 	}
 	for _, d := range dirs {
 		add(d, d, vars[d])

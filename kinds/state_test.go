@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/state"
@@ -62,14 +61,14 @@ func TestUpgradeV1(t *testing.T) {
 			if diags.HasErrors() {
 				t.Fatal(diags.Error())
 			}
-			want := expand.Lab(lab)
+			want := kinds.Expand(lab)
 			// What containers gained after version 1 (their own mount and
 			// UTS namespaces): a version 1 state has none of it, and plan
 			// remakes them and their processes for it.
 			isolation := func(k string) bool {
 				return k == "mount_ns" || k == "uts_ns" || k == "hostname" || k == "private_dirs" || k == "node_files" || strings.HasPrefix(k, kinds.FilePrefix)
 			}
-			lab1 := make([]*expand.Resource, len(want))
+			lab1 := make([]*kinds.Resource, len(want))
 			for i, w := range want {
 				c := *w
 				c.Attrs = maps.Clone(w.Attrs)
