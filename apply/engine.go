@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -301,6 +302,9 @@ func (e *Engine) Refresh(ctx context.Context, want []*kinds.Resource, prior *sta
 	}
 	e.parallel(jobs)
 	if firstErr == nil {
+		firstErr = checkTools(want, obs)
+	}
+	if firstErr == nil {
 		firstErr = e.checkNetem(ctx, want, prior, obs)
 	}
 	return obs, firstErr
@@ -320,6 +324,35 @@ func (e *Engine) parallel(jobs []func()) {
 		}()
 	}
 	wg.Wait()
+}
+
+// checkTools stops a plan before anything changes when a host that was
+// read lacks a program the lab's resources there run (an ssh host without
+// runc for an image container, without tc for shaping), naming the host,
+// the programs, their Debian packages and a resource that needs each.
+func checkTools(want []*kinds.Resource, obs plan.Observations) error {
+	type need struct{ host, tool string }
+	first := map[need]string{}
+	for _, w := range want {
+		k := obs.Kernel[w.Host]
+		if k == nil || len(k.Missing) == 0 {
+			continue
+		}
+		for _, t := range kinds.ToolsOf(w.Kind, w.Attrs) {
+			if n := (need{w.Host, t}); slices.Contains(k.Missing, t) && first[n] == "" {
+				first[n] = w.Addr
+			}
+		}
+	}
+	if len(first) == 0 {
+		return nil
+	}
+	var lines []string
+	for n, by := range first {
+		lines = append(lines, fmt.Sprintf("%s has no %s (Debian package %s), which %s needs", n.host, n.tool, hostnet.ToolPackage(n.tool), by))
+	}
+	sort.Strings(lines)
+	return fmt.Errorf("missing programs; install them on the host (apt-get install PACKAGE) and try again:\n  %s", strings.Join(lines, "\n  "))
 }
 
 // checkNetem stops a plan before anything changes when the lab asks for

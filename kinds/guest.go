@@ -222,6 +222,13 @@ func (p *parser) ports(key string) []Port {
 // Reads: a kept guest is read inside; of one that goes, only whether its
 // namespace is listed (and its veth, when the namespace is not).
 func (guest) Reads(r *Reads, a Attrs) {
+	r.Tool("ip", "python3") // its namespace is wired by inside.py
+	if a["runc_id"] != "" {
+		r.Tool("runc")
+	}
+	if a["rate"]+a["delay"]+a["loss"] != "" {
+		r.Tool("tc")
+	}
 	switch {
 	case a["netns"] == "":
 	case r.Kept(a["netns"]):

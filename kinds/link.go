@@ -223,6 +223,10 @@ func (link) Describe(a Attrs) []string {
 // Reads: each end is read in its node's namespace (the host's links for a
 // host's end).
 func (link) Reads(r *Reads, a Attrs) {
+	r.Tool("ip")
+	if a["rate"]+a["delay"]+a["loss"] != "" {
+		r.Tool("tc")
+	}
 	for _, side := range []string{"a", "b"} {
 		ifname, netns := a[side+"_ifname"], a[side+"_netns"]
 		switch {

@@ -103,7 +103,10 @@ func rulesOf(addr string, a Attrs) ([]hostnet.NatRule, error) {
 	return rs, err
 }
 
-func (natTable) Reads(r *Reads, a Attrs) { r.Nft() }
+func (natTable) Reads(r *Reads, a Attrs) {
+	r.Nft()
+	r.Tool("nft")
+}
 
 func (natTable) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
 	if !k.NftPresent {
