@@ -19,9 +19,7 @@ import (
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/provider"
-	"github.com/labnet-dev/labnet/provider/lima"
-	"github.com/labnet-dev/labnet/provider/netns"
-	"github.com/labnet-dev/labnet/provider/ssh"
+	_ "github.com/labnet-dev/labnet/provider/all" // every provider registers itself
 	"github.com/labnet-dev/labnet/remote"
 	"github.com/labnet-dev/labnet/state"
 )
@@ -68,7 +66,7 @@ func (e *Engine) Pinned() bool {
 // New makes an engine for a lab.
 func New(lab string, dir state.Dir, keys provider.Keys) *Engine {
 	return &Engine{Lab: lab, Dir: dir, Keys: keys, Parallelism: 10,
-		providers: provider.NewSet(netns.New(), ssh.New(), lima.New()),
+		providers: provider.Registered(),
 		conns:     map[string]*remote.Conn{}, early: map[string]*remote.Early{}, earlyUsed: map[string]bool{}}
 }
 

@@ -69,19 +69,21 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 		o := res(h.Resource)
 		o["network"], o["address"], o["provider"] = h.Network, h.Address.String(), h.Provider
 		o["nat_network"] = h.NatCIDR.String()
-		if h.SSH != nil {
-			pk := h.SSH.PrivateKeyFile
+		set := h.Settings
+		num := func(k string) int { n, _ := strconv.Atoi(set[k]); return n }
+		switch h.Provider {
+		case "ssh":
+			pk := set["private_key_file"]
 			absDir, _ := filepath.Abs(dir)
 			if rel, err := filepath.Rel(absDir, pk); err == nil && filepath.IsAbs(pk) && !strings.HasPrefix(rel, "..") {
 				pk = "<lab>/" + filepath.ToSlash(rel)
 			}
-			o["ssh"] = obj{"user": h.SSH.User, "private_key_file": pk, "port": h.SSH.Port, "host_key": h.SSH.HostKey, "known_hosts": h.SSH.KnownHosts}
-		}
-		if h.Lima != nil {
-			o["lima"] = obj{"cpus": h.Lima.CPUs, "memory": h.Lima.Memory, "disk": h.Lima.Disk,
-				"template": h.Lima.Template, "image": h.Lima.Image, "network": h.Lima.Network}
-			if h.Lima.Provision != "" {
-				o["lima"].(obj)["provision"] = h.Lima.Provision
+			o["ssh"] = obj{"user": set["user"], "private_key_file": pk, "port": num("port"), "host_key": set["host_key"], "known_hosts": set["known_hosts"]}
+		case "lima":
+			o["lima"] = obj{"cpus": num("cpus"), "memory": set["memory"], "disk": set["disk"],
+				"template": set["template"], "image": set["image"], "network": set["network"]}
+			if set["provision"] != "" {
+				o["lima"].(obj)["provision"] = set["provision"]
 			}
 		}
 		out.Hosts = append(out.Hosts, o)

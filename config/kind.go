@@ -13,10 +13,14 @@ import (
 // kind registers its own next to its decoder (registerKind), so the loader
 // holds no list or switch of kinds: adding a kind adds a file.
 type kindDef struct {
-	name    string      // block type: "link"
-	seq     int         // place in the language reference (and in Lab.Counts)
-	schema  blockSchema // its arguments and nested blocks
-	maxName int         // longest instance name (0: MaxNodeName)
+	name   string      // block type: "link"
+	seq    int         // place in the language reference (and in Lab.Counts)
+	schema blockSchema // its arguments and nested blocks
+	// moreBlocks adds nested blocks, at most one of each type, known only
+	// once every package has registered what it brings (the hosts'
+	// provider blocks).
+	moreBlocks func() []nested
+	maxName    int // longest instance name (0: MaxNodeName)
 	// after lists the kinds whose every instance is evaluated before any of
 	// this kind's although it need not refer to them (their addresses,
 	// VNIs or ports are taken first).
@@ -46,6 +50,20 @@ func registerKind(k kindDef) {
 		k.maxName = MaxNodeName
 	}
 	kindDefs[k.name] = &k
+}
+
+// fullSchema is the kind's schema with every nested block.
+func (k *kindDef) fullSchema() blockSchema {
+	s := k.schema
+	if k.moreBlocks != nil {
+		more := k.moreBlocks()
+		s.blocks = append(append([]nested{}, s.blocks...), more...)
+		s.single = append([]string{}, s.single...)
+		for _, b := range more {
+			s.single = append(s.single, b.hdr.Type)
+		}
+	}
+	return s
 }
 
 // resourceKinds lists the kinds in the language reference's order.

@@ -447,7 +447,7 @@ func (l *loader) collectResource(b *hcl.Block) {
 			"The %s name %q must start with a lowercase letter and contain only lowercase letters, digits, '-' and '_' (%s).", kind, label, labelRe)
 		return
 	}
-	schema := kindDefs[kind].schema
+	schema := kindDefs[kind].fullSchema()
 	schema.meta = true
 	content, diags := schema.content(b.Body, b.DefRange, fmt.Sprintf("a %s block", kind))
 	l.diags = append(l.diags, diags...)

@@ -8,14 +8,15 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/labnet-dev/labnet/provider"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
-	"golang.org/x/crypto/ssh"
 )
 
 // dec holds the evaluated arguments of one block and reports bad values at
@@ -402,7 +403,7 @@ func (l *loader) decodeInstance(n *node, ctx *hcl.EvalContext, addr, name string
 	}
 
 	d := l.newDec(n.attrs, ctx)
-	d.required(def.schema.required...)
+	d.required(def.schema.required...) // required arguments are the kind's own
 	id := cty.StringVal(addr)
 	inst, commit := def.decode(l, d, n, ctx, res, id)
 	if !d.ok || !nameOK || inst == nil {
@@ -455,8 +456,6 @@ func (l *loader) decodeNetwork(d *dec, _ *node, _ *hcl.EvalContext, res Resource
 // DefaultNatCIDR is a host's nat_network when it sets none (libvirt's default).
 var DefaultNatCIDR = netip.MustParsePrefix("192.168.122.0/24")
 
-var providers = []string{"netns", "ssh", "lima"}
-
 const kindHost = "host"
 
 func init() {
@@ -466,13 +465,27 @@ func init() {
 		schema: blockSchema{
 			attrs:    []string{"network", "address", "provider", "nat_network"},
 			required: []string{"network"},
-			blocks: []nested{
-				{hcl.BlockHeaderSchema{Type: "ssh"}, blockSchema{attrs: []string{"user", "private_key_file", "port", "host_key", "known_hosts", "netns"}}},
-				{hcl.BlockHeaderSchema{Type: "lima"}, blockSchema{attrs: []string{"cpus", "memory", "disk", "template", "image", "network", "provision"}}},
-			},
-			single: []string{"ssh", "lima"},
 		},
+		moreBlocks: providerBlocks,
 	})
+}
+
+// providerBlocks are the settings blocks of the registered providers
+// (ssh { ... }, lima { ... }), at most one of each in a host.
+func providerBlocks() []nested {
+	var out []nested
+	for _, name := range provider.Names() {
+		b := provider.BlockOf(name)
+		if b == nil {
+			continue
+		}
+		s := blockSchema{}
+		for _, a := range b.Args {
+			s.attrs = append(s.attrs, a.Name)
+		}
+		out = append(out, nested{hcl.BlockHeaderSchema{Type: name}, s})
+	}
+	return out
 }
 
 // Hosts are the lab's host blocks' instances, in declaration order.
@@ -480,12 +493,12 @@ func (l *Lab) Hosts() []*Host { return listOf[*Host](l, kindHost) }
 
 func (l *loader) decodeHost(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	netInst := d.ref("network", kindNetwork)
-	provider := "netns"
+	prov := provider.Default
 	if s, ok := d.str("provider"); ok {
-		if !slices.Contains(providers, s) {
-			d.fail("provider", "Unsupported provider", "The provider %q is not supported; use \"netns\", \"ssh\" or \"lima\".", s)
+		if !slices.Contains(provider.Names(), s) {
+			d.fail("provider", "Unsupported provider", "The provider %q is not supported; use %s.", s, orList(quoteAll(provider.Names())))
 		}
-		provider = s
+		prov = s
 	}
 	natCIDR, natSet := DefaultNatCIDR, d.has("nat_network")
 	if natSet {
@@ -496,43 +509,31 @@ func (l *loader) decodeHost(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 	if explicit {
 		addr, _ = d.ipv4("address")
 	}
-	var sshCfg *SSHConfig
-	var limaCfg *LimaConfig
-	// A host may carry an ssh and a lima block whatever its provider, so
+	// A host may carry every provider's block whatever its provider, so
 	// that one lab runs on every provider by changing only the provider
 	// (`lima { template = var.lima_template }` on a netns host). Each block
 	// is decoded and checked always, and used only when the host's
-	// provider is the block's.
+	// provider is the block's; a host of a provider with a block and
+	// without one gets the block's defaults.
+	var settings map[string]string
+	written := false
 	for _, sb := range n.subs {
-		switch sb.typ {
-		case "ssh":
-			if c := l.decodeSSH(d, sb, ctx); provider == "ssh" {
-				sshCfg = c
-			}
-		case "lima":
-			if c := l.decodeLima(d, sb, ctx); provider == "lima" {
-				limaCfg = c
+		if b := provider.BlockOf(sb.typ); b != nil {
+			if v := l.decodeProviderBlock(d, sb, ctx, b); sb.typ == prov {
+				settings, written = v, true
 			}
 		}
 	}
-	switch provider {
-	case "ssh":
-		if sshCfg == nil {
-			sshCfg = &SSHConfig{User: "root", Port: 22}
-		}
-		// An ssh host is a machine that exists. Without an address it is
-		// the one allocated like a netns host's, so a lab switches to
-		// machines that have those addresses by changing only its provider.
-	case "lima":
-		if limaCfg == nil {
-			limaCfg = defaultLima()
-		}
-		// A lima host's address is allocated (or checked) like a netns
-		// host's, but it means nothing before the VM boots: Lima's network
-		// hands out the real address, and labnet reads it from the running
-		// VM later. Allocating keeps the pool and every later allocation
-		// identical to a netns lab.
+	if b := provider.BlockOf(prov); b != nil && !written {
+		settings = providerDefaults(b)
 	}
+	// An ssh host is a machine that exists. Without an address it is the
+	// one allocated like a netns host's, so a lab switches to machines
+	// that have those addresses by changing only its provider. A lima
+	// host's address is allocated (or checked) likewise, but it means
+	// nothing before the VM boots: Lima's network hands out the real
+	// address, and labnet reads it from the running VM later. Allocating
+	// keeps the pool and every later allocation identical to a netns lab.
 	if !d.ok || netInst == nil {
 		return nil, nil
 	}
@@ -547,13 +548,13 @@ func (l *loader) decodeHost(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 	if !d.ok {
 		return nil, nil
 	}
-	h := &Host{Resource: res, Network: nw.Addr, Address: addr, Provider: provider, NatCIDR: natCIDR, SSH: sshCfg, Lima: limaCfg}
+	h := &Host{Resource: res, Network: nw.Addr, Address: addr, Provider: prov, NatCIDR: natCIDR, Settings: settings}
 	v := cty.ObjectVal(map[string]cty.Value{
 		"id":          id,
 		"name":        cty.StringVal(res.Name),
 		"network":     netInst.value,
 		"address":     cty.StringVal(addr.String()),
-		"provider":    cty.StringVal(provider),
+		"provider":    cty.StringVal(prov),
 		"nat_network": cty.StringVal(natCIDR.String()),
 	})
 	return &instance{value: v, res: h}, func() {
@@ -561,6 +562,83 @@ func (l *loader) decodeHost(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 		l.natDefault[res.Addr] = !natSet
 		add(l.lab, kindHost, h)
 	}
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = strconv.Quote(v)
+	}
+	return out
+}
+
+// providerDefaults are the settings of a host of the provider that wrote
+// no block for it.
+func providerDefaults(b *provider.Block) map[string]string {
+	v := map[string]string{}
+	for _, a := range b.Args {
+		if a.Default != "" {
+			v[a.Name] = a.Default
+		}
+	}
+	return v
+}
+
+// decodeProviderBlock decodes a provider's block of a host by the
+// provider's own rules: each argument by its type and check (the error
+// at the argument), then the block's rules for them together, over the
+// defaults. Errors clear d.ok.
+func (l *loader) decodeProviderBlock(d *dec, sb *subBlock, ctx *hcl.EvalContext, b *provider.Block) map[string]string {
+	pd := l.newDec(sb.attrs, ctx)
+	v, set := providerDefaults(b), map[string]bool{}
+	for _, a := range b.Args {
+		if !pd.has(a.Name) {
+			continue
+		}
+		var s string
+		switch a.Type {
+		case provider.IntArg:
+			n, ok := pd.intRange(a.Name, int64(a.Min), int64(a.Max))
+			if !ok {
+				continue
+			}
+			s = strconv.Itoa(n)
+		default:
+			var ok bool
+			if s, ok = pd.str(a.Name); !ok {
+				continue
+			}
+		}
+		if a.Check != nil {
+			if err := a.Check(s); err != nil {
+				pd.fail(a.Name, "Invalid "+sb.typ+" setting", "%s", err)
+				continue
+			}
+		}
+		if a.Type == provider.PathArg {
+			s = l.labPath(s)
+		}
+		v[a.Name], set[a.Name] = s, true
+	}
+	if b.Finish != nil && pd.ok {
+		if arg, err := b.Finish(v, set); err != nil {
+			if _, ok := sb.attrs[arg]; ok {
+				pd.fail(arg, "Invalid "+sb.typ+" block", "%s", err)
+			} else {
+				l.errorf(&sb.block.DefRange, "Invalid "+sb.typ+" block", "%s", err)
+				pd.ok = false
+			}
+		}
+	}
+	if !pd.ok {
+		d.ok = false
+	}
+	for k, s := range v {
+		if s == "" {
+			delete(v, k)
+		}
+	}
+	return v
 }
 
 // take records that owner holds address a in the pool key of m.
@@ -578,127 +656,6 @@ func (l *loader) labPath(p string) string {
 		return p
 	}
 	return filepath.Join(l.absDir, p)
-}
-
-var sshUserRe = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$`)
-
-// decodeSSH decodes a host's ssh block; errors clear d.ok.
-func (l *loader) decodeSSH(d *dec, sb *subBlock, ctx *hcl.EvalContext) *SSHConfig {
-	sd := l.newDec(sb.attrs, ctx)
-	cfg := &SSHConfig{User: "root", Port: 22}
-	if s, ok := sd.str("user"); ok {
-		if !sshUserRe.MatchString(s) {
-			sd.fail("user", "Invalid user", "The ssh user %q must match %s.", s, sshUserRe)
-		}
-		cfg.User = s
-	}
-	if s, ok := sd.str("private_key_file"); ok {
-		if s == "" {
-			sd.fail("private_key_file", "Invalid path", "private_key_file must not be empty; remove it to use the lab's own key.")
-		}
-		cfg.PrivateKeyFile = l.labPath(s)
-	}
-	if p, ok := sd.port("port"); ok {
-		cfg.Port = p
-	}
-	if s, ok := sd.str("host_key"); ok {
-		if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(s)); err != nil {
-			sd.fail("host_key", "Invalid host key",
-				"The host_key must be a public key in authorized_keys form, like \"ssh-ed25519 AAAA...\": %v.", err)
-		}
-		cfg.HostKey = s
-	}
-	if s, ok := sd.str("known_hosts"); ok {
-		if s == "" {
-			sd.fail("known_hosts", "Invalid path", "known_hosts must not be empty.")
-		} else if sd.has("host_key") {
-			sd.fail("known_hosts", "Conflicting host key settings",
-				"Set either host_key (a pinned key) or known_hosts (a file to check against), not both.")
-		}
-		cfg.KnownHosts = l.labPath(s)
-	}
-	if s, ok := sd.str("netns"); ok {
-		if !strings.HasPrefix(s, "/") || strings.ContainsAny(s, "\n\x00") {
-			sd.fail("netns", "Invalid network namespace", "netns must be the absolute path of a network namespace file, like /run/netns/mgmt.")
-		}
-		cfg.Netns = s
-	}
-	if !sd.ok {
-		d.ok = false
-	}
-	return cfg
-}
-
-// DefaultLimaTemplate is Lima's Debian 12 image template (Lima 1.1+; the
-// image is downloaded). It is the image alone: Lima's template://debian-12
-// also mounts the user's home directory into the VM (Lima appends a base's
-// mounts to the VM's own `mounts: []`), which a lab VM must not have.
-const DefaultLimaTemplate = "template://_images/debian-12"
-
-// defaultLima: a lab switched to Lima with only `-var provider=lima` gets
-// Lima's Debian image template.
-func defaultLima() *LimaConfig {
-	return &LimaConfig{CPUs: 1, Memory: "1GiB", Disk: "10GiB", Network: "user-v2", Template: DefaultLimaTemplate}
-}
-
-var (
-	sizeRe     = regexp.MustCompile(`(?i)^[0-9]+(\.[0-9]+)?\s*([kmgtp]i?b?|b)?$`)
-	limaNameRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
-)
-
-// decodeLima decodes a host's lima block; errors clear d.ok.
-func (l *loader) decodeLima(d *dec, sb *subBlock, ctx *hcl.EvalContext) *LimaConfig {
-	ld := l.newDec(sb.attrs, ctx)
-	cfg := defaultLima()
-	if ld.has("cpus") {
-		cfg.CPUs, _ = ld.intRange("cpus", 1, 1024)
-	}
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"memory", &cfg.Memory}, {"disk", &cfg.Disk}} {
-		if s, ok := ld.str(f.name); ok {
-			if !sizeRe.MatchString(s) {
-				ld.fail(f.name, "Invalid size", "The %s %q is not a size like \"2GiB\" or \"512MiB\".", f.name, s)
-			}
-			*f.dst = s
-		}
-	}
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"template", &cfg.Template}, {"image", &cfg.Image}} {
-		if s, ok := ld.str(f.name); ok {
-			if s == "" {
-				ld.fail(f.name, "Invalid value", "%s must not be empty.", f.name)
-			}
-			*f.dst = s
-		}
-	}
-	if ld.has("image") && !ld.has("template") {
-		cfg.Template = "" // an image replaces the default template
-	}
-	if ld.has("template") && ld.has("image") {
-		later := "image"
-		if ld.attrs["image"].Range.Start.Byte < ld.attrs["template"].Range.Start.Byte {
-			later = "template"
-		}
-		ld.fail(later, "Conflicting template and image",
-			"A lima block sets either template (a Lima template) or image (a disk image), not both.")
-	}
-	if s, ok := ld.str("provision"); ok {
-		cfg.Provision = s
-	}
-	if s, ok := ld.str("network"); ok {
-		if !limaNameRe.MatchString(s) {
-			ld.fail("network", "Invalid network", "The Lima network name %q must match %s.", s, limaNameRe)
-		}
-		cfg.Network = s
-	}
-	if !ld.ok {
-		d.ok = false
-	}
-	return cfg
 }
 
 const kindBridge = "bridge"

@@ -42,7 +42,7 @@ var topLevelSchemas = map[string]blockSchema{
 // know (which would be a bug in this file).
 func blockSchemaOf(typ string) (s blockSchema, ok bool) {
 	if isResourceKind(typ) {
-		s = kindDefs[typ].schema
+		s = kindDefs[typ].fullSchema()
 		s.meta = true // collectResource sets it for every resource
 		return s, true
 	}

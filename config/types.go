@@ -46,39 +46,14 @@ type Host struct {
 	Resource
 	Network  string     // address of the network, e.g. "network.lan"
 	Address  netip.Addr // LAN address (allocated when omitted)
-	Provider string     // "netns" (default), "ssh", "lima"
+	Provider string     // a registered provider's name (provider.Names); default provider.Default
 
 	// NatCIDR is the NAT bridge ("virtual router") of the host's nat-mode
 	// VMs: attribute nat_network, default 192.168.122.0/24.
 	NatCIDR netip.Prefix
-	SSH     *SSHConfig  // provider = "ssh": block ssh { ... }
-	Lima    *LimaConfig // provider = "lima": block lima { ... }
-}
-
-// SSHConfig says how to reach an existing machine.
-type SSHConfig struct {
-	User           string // default "root"; non-root users run labnet's commands through sudo
-	PrivateKeyFile string // default: the lab's own key
-	Port           int    // default 22
-	HostKey        string // pinned host key, authorized_keys form ("ssh-ed25519 AAAA...")
-	KnownHosts     string // or a known_hosts file to check against
-	// Netns: dial from inside this network namespace (a management
-	// namespace, or another lab's underlay in labnet's own tests).
-	Netns string
-}
-
-// LimaConfig describes a Lima VM labnet creates.
-type LimaConfig struct {
-	CPUs     int    // default 1
-	Memory   string // default "1GiB"
-	Disk     string // default "10GiB"
-	Template string // a Lima template name or file ("template://debian-12", "/path/x.yaml"); or:
-	Image    string // a local or remote disk image location
-	Network  string // Lima network shared by the lab's VMs, default "user-v2"
-	// Provision is a shell script Lima runs as root at every boot (a
-	// "system" provision step), e.g. to install what the lab's processes
-	// need; it should do nothing when that is there already.
-	Provision string
+	// Settings are its provider's block's arguments (ssh { user = ... }),
+	// defaults included, by name; nil for a provider without a block.
+	Settings map[string]string
 }
 
 // VM is a guest with the plumbing of a real VM's NIC.

@@ -17,19 +17,19 @@ func init() {
 	draws(0, drawNetworks)
 }
 
-// expandNetworks: a network is made by the provider of its hosts (netns
-// builds the LAN itself; ssh and lima hosts have one already).
+// expandNetworks: a network is made by the provider of its hosts (the
+// default builds the LAN itself; the others' hosts have one already).
 func expandNetworks(x *Expansion) {
-	provider := map[string]string{}
+	by := map[string]string{}
 	for _, h := range x.Lab.Hosts() {
-		if provider[h.Network] == "" {
-			provider[h.Network] = h.Provider
+		if by[h.Network] == "" {
+			by[h.Network] = h.Provider
 		}
 	}
 	for _, nw := range x.Lab.Networks() {
-		p := provider[nw.Addr]
+		p := by[nw.Addr]
 		if p == "" {
-			p = "netns"
+			p = provider.Default
 		}
 		x.add(&Resource{Addr: nw.Addr, Kind: Network, Attrs: Attrs{
 			"name": nw.Name, "cidr": nw.CIDR.String(), "gateway": Gateway(nw.CIDR).String(), "provider": p,

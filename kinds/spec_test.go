@@ -127,11 +127,18 @@ func TestSpecRoundTrip(t *testing.T) {
 
 // specMembers are the JSON member names of a spec type.
 func specMembers(s kinds.Spec) []string {
-	t := reflect.TypeOf(s).Elem()
+	return structMembers(reflect.TypeOf(s).Elem())
+}
+
+func structMembers(t reflect.Type) []string {
 	var out []string
 	for i := range t.NumField() {
-		if f := t.Field(i); f.IsExported() {
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case f.Anonymous && f.Type.Kind() == reflect.Struct:
+			out = append(out, structMembers(f.Type)...) // its fields are the spec's
+		case f.IsExported() && name != "-":
 			out = append(out, name)
 		}
 	}

@@ -245,6 +245,14 @@ func TestBrokenStateNamesResourceAndAttribute(t *testing.T) {
 		{"v2 unknown member inside", v2, in("nat_table.node-0", "spec", func(m map[string]any) {
 			m["rules"].([]any)[0].(map[string]any)["colour"] = "red"
 		}), `nat_table.node-0: attribute "rules": /rules/0/colour: unknown member`},
+		{"v2 a provider setting out of range", v2, in("host.node[0]", "spec", set("ssh_port", 70000)),
+			`host.node[0]: attribute "ssh_port" ("70000"): must be a whole number from 1 to 65535`},
+		{"v2 a provider setting its provider refuses", v2, in("host.node[0]", "spec", set("ssh_user", "no body")),
+			`host.node[0]: attribute "ssh_user" ("no body"): The ssh user "no body" must match`},
+		{"v2 a provider setting of another type", v2, in("host.node[0]", "spec", set("ssh_user", true)),
+			`host.node[0]: attribute "ssh_user" ("JSON true"): The ssh user "JSON true" must match`},
+		{"v2 no provider's setting", v2, in("host.node[0]", "spec", set("vbox_cpus", 2)),
+			`host.node[0]: attribute "vbox_cpus" ("2"): not an attribute of this kind`},
 		{"v1 unknown kind", v1, func(st map[string]any) { resource(t, st, web)["kind"] = "widget" },
 			`state.json: upgrading from version 1: container.web[0]: unknown kind "widget"`},
 		{"v2 unknown kind", v2, func(st map[string]any) { resource(t, st, web)["kind"] = "widget" },
