@@ -25,9 +25,9 @@ install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="
 # ps, etcd (labs/bare-metal's registry), tcpdump (labnet capture), frr
 # (labs/routing's routers: zebra, ospfd, bgpd, vtysh), runc (containers
 # from images), busybox-static (the images target's busybox) and
-# docker-registry (the registry the tests of docker:// images push to and
-# start on loopback themselves; on a booted machine the package also
-# enables its own service, on :5000 with htpasswd auth).
+# docker-registry (a real registry that the tests of docker:// images
+# start on loopback with their own config; the package's own service,
+# which a booted machine starts, is not used).
 deps:
 	@$(call install,$(PKGS))
 

@@ -261,15 +261,19 @@ func registryErr(reg, what string, err error) error {
 	var ne net.Error
 	switch {
 	case errors.As(err, &te):
+		// The status and the registry's error codes say it; the rest of
+		// its message repeats the request.
+		said := fmt.Sprint(te.StatusCode)
 		codes := map[transport.ErrorCode]bool{}
 		for _, d := range te.Errors {
 			codes[d.Code] = true
+			said += " " + string(d.Code)
 		}
 		switch {
 		case te.StatusCode == http.StatusNotFound || codes[transport.ManifestUnknownErrorCode] || codes[transport.NameUnknownErrorCode] || codes[transport.BlobUnknownErrorCode]:
-			return fmt.Errorf("registry %s has no %s (%v)", reg, what, te)
+			return fmt.Errorf("registry %s has no %s (%s)", reg, what, said)
 		case te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden:
-			return fmt.Errorf("registry %s refuses %s to labnet (%v): labnet uses Docker's credentials (docker login)", reg, what, te)
+			return fmt.Errorf("registry %s refuses %s to labnet (%s): labnet uses Docker's credentials (docker login)", reg, what, said)
 		}
 		return fmt.Errorf("registry %s, %s: %v", reg, what, te)
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):

@@ -79,6 +79,17 @@ func (s *guestSpec) runc(p *parser) {
 	s.rc = r
 }
 
+// imageWhy says why an image container is replaced when its image, as
+// written, is another digest now: a tag a registry moved, an archive or
+// layout rebuilt (the plan shows the attributes, not what that means).
+func imageWhy(before, after Attrs) []string {
+	was, is := before["image_digest"], after["image_digest"]
+	if was == "" || is == "" || was == is || before["image"] != after["image"] {
+		return nil
+	}
+	return []string{fmt.Sprintf("the image %s is %s now, was %s", after["image"], is, was)}
+}
+
 // runcAttrs are an image container's attributes (Attrs' share).
 func (s *guestSpec) runcAttrs(o out) {
 	o.str("image", s.Image)
