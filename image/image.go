@@ -128,7 +128,8 @@ func OpenRef(r Ref, dir string) (*Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		return openDocker(ref)
+		// What was pulled now was checked as it was written.
+		return openDocker(ref, false)
 	}
 	path := r.Path
 	if !filepath.IsAbs(path) {
@@ -146,7 +147,7 @@ func Open(transport, location string) (*Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		return openDocker(ref)
+		return openDocker(ref, true)
 	case OCI, OCIArchive:
 		if m := pinnedRe.FindString(location); m != "" {
 			return open(transport, strings.TrimSuffix(location, m), m)
@@ -182,7 +183,7 @@ func open(transport, path, sel string) (*Image, error) {
 		err = fmt.Errorf("unknown transport %q", transport)
 	}
 	if err == nil {
-		err = im.read()
+		err = im.read(true)
 	}
 	if err != nil {
 		im.Close()
@@ -194,20 +195,36 @@ func open(transport, path, sel string) (*Image, error) {
 	return im, nil
 }
 
-func openDocker(ref name.Reference) (*Image, error) {
+// openDocker opens a registry's image from the cache, pulling what it
+// lacks; verify: check the cached layers' digests (apply, before it ships
+// them; a load trusts what the cache checked when it was written, and
+// saves hashing every layer on every command).
+func openDocker(ref name.Reference, verify bool) (*Image, error) {
 	img, s, err := pullDocker(ref)
 	if err != nil {
 		return nil, err
 	}
 	im := &Image{img: img, stored: &s}
-	if err := im.read(); err != nil {
-		return nil, fmt.Errorf("%s: %w", ref, err)
+	if err := im.read(verify); err != nil {
+		var bad *blobMismatch
+		if !errors.As(err, &bad) {
+			return nil, fmt.Errorf("%s: %w", ref, err)
+		}
+		// A cached blob damaged since it was written: pulled again.
+		os.Remove(s.path(bad.digest))
+		if img, s, err = pullDocker(ref); err != nil {
+			return nil, err
+		}
+		im = &Image{img: img, stored: &s}
+		if err := im.read(verify); err != nil {
+			return nil, fmt.Errorf("%s: %w", ref, err)
+		}
 	}
 	im.Location = ref.Context().Digest(im.Digest).String()
 	return im, nil
 }
 
-func (im *Image) read() error {
+func (im *Image) read(verify bool) error {
 	d, err := im.img.Digest()
 	if err != nil {
 		return fmt.Errorf("manifest: %w", err)
@@ -222,7 +239,8 @@ func (im *Image) read() error {
 	if cf.Architecture != "" && cf.Architecture != Platform.Architecture {
 		return fmt.Errorf("the image is for %s/%s; labnet runs %s images (the architecture of the machine it runs on)", cf.OS, cf.Architecture, platformString())
 	}
-	if im.stored != nil {
+	switch {
+	case im.stored != nil && verify:
 		// Layouts and the cache are read by digest: every layer is
 		// checked against its digest now, before any host is changed.
 		m, err := im.img.Manifest()
@@ -234,7 +252,7 @@ func (im *Image) read() error {
 				return err
 			}
 		}
-	} else {
+	case im.stored == nil:
 		layers, err := im.img.Layers()
 		if err != nil {
 			return fmt.Errorf("layers: %w", err)

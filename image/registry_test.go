@@ -97,6 +97,24 @@ func TestRegistryPull(t *testing.T) {
 	if n := strings.Count(reg.Log(), "GET /v2/"); n != gets {
 		t.Errorf("opening a cached image by digest asked the registry (%d GETs, was %d)", n, gets)
 	}
+	// A cached layer damaged since it was pulled: apply's Open finds it,
+	// and pulls it again.
+	m, _ := first.Manifest()
+	cached := filepath.Join(os.Getenv(CacheEnv), "blobs", "sha256", m.Layers[0].Digest.Hex)
+	cb, err := os.ReadFile(cached)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb[len(cb)/2] ^= 1
+	os.WriteFile(cached, cb, 0o644)
+	pulled = reg.BlobGets()
+	again, err = Open(Docker, pinned)
+	if err != nil || again.Digest != im.Digest {
+		t.Fatalf("open %s with a damaged cache: %v", pinned, err)
+	}
+	if n := reg.BlobGets(); n != pulled+1 {
+		t.Errorf("the damaged layer was not pulled again (%d blob GETs, was %d)", n, pulled)
+	}
 	var b bytes.Buffer
 	if err := again.Rootfs(&b); err != nil {
 		t.Fatal(err)

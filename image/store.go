@@ -137,14 +137,22 @@ func (v *verifier) Read(p []byte) (int, error) {
 	v.n += int64(n)
 	if errors.Is(err, io.EOF) {
 		if v.size >= 0 && v.n != v.size {
-			return n, fmt.Errorf("blob %s in %s has %d bytes, its descriptor says %d", v.want, v.what, v.n, v.size)
+			return n, &blobMismatch{v.want, fmt.Sprintf("blob %s in %s has %d bytes, its descriptor says %d", v.want, v.what, v.n, v.size)}
 		}
 		if got := hex.EncodeToString(v.sha.Sum(nil)); got != v.want.Hex {
-			return n, fmt.Errorf("blob %s in %s does not match its digest (its content is sha256:%s)", v.want, v.what, got)
+			return n, &blobMismatch{v.want, fmt.Sprintf("blob %s in %s does not match its digest (its content is sha256:%s)", v.want, v.what, got)}
 		}
 	}
 	return n, err
 }
+
+// blobMismatch is a blob whose content is not what its digest says.
+type blobMismatch struct {
+	digest v1.Hash
+	msg    string
+}
+
+func (e *blobMismatch) Error() string { return e.msg }
 
 func (v *verifier) Close() error {
 	if v.c != nil {
