@@ -115,8 +115,11 @@ func pick(ds []v1.Descriptor, sel string) (v1.Descriptor, error) {
 	// Several: the one for this platform, if the index says which.
 	d, err := forPlatform(found, "")
 	if err != nil {
-		return v1.Descriptor{}, fmt.Errorf("the layout holds %d images%s; name one as PATH:TAG (its tags: %s) or PATH:@N (N from 0)",
-			len(found), map[bool]string{true: " tagged " + strconv.Quote(sel)}[sel != ""], listOrNone(tags))
+		tagged := ""
+		if sel != "" {
+			tagged = " tagged " + strconv.Quote(sel)
+		}
+		return v1.Descriptor{}, fmt.Errorf("the layout holds %d images%s; name one as PATH:TAG (its tags: %s) or PATH:@N (N from 0)", len(found), tagged, listOrNone(tags))
 	}
 	return d, nil
 }
