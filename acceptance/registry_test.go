@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/labnet-dev/labnet/hostnet"
@@ -42,12 +44,23 @@ check "http" {
   exec          = "busybox wget -qO- http://${container.web.address}/"
   expect_output = "hello from a registry"
 }
+container "local" {
+  host    = host.node
+  bridge  = bridge.br
+  image   = "oci:images/busybox:v1"
+  command = ["sleep", "1000000"]
+}
+check "local-to-web" {
+  from          = container.local
+  exec          = "busybox wget -qO- http://${container.web.address}/"
+  expect_output = "hello from a registry"
+}
 `
 
 // TestRegistryImages runs containers from a real registry (Debian's
-// docker-registry on loopback): labnet resolves the tag, pulls the image
-// into its cache and ships it to the host, where traffic proves the
-// containers run. The tag is then pushed to another image: plan shows the
+// docker-registry on loopback) and one from an OCI layout directory:
+// labnet resolves the tag, pulls the image into its cache and ships it to
+// the host, where traffic proves the containers run. The tag is then pushed to another image: plan shows the
 // replacement and why, apply makes it (the new image's file is seen
 // inside), and a second apply moves no image bytes, neither from the
 // registry nor to the host. Images the registry does not serve, serves
@@ -93,6 +106,15 @@ func TestRegistryImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// container.local's image: an OCI layout directory in the lab.
+	local, digestLocal := build("local")
+	p, err := layout.Write(filepath.Join(l.dir, "images", "busybox"), empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(local, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "v1"})); err != nil {
+		t.Fatal(err)
+	}
 	first, digest1 := build("one")
 	if err := remote.Write(tag, first); err != nil {
 		t.Fatal(err)
@@ -131,6 +153,10 @@ func TestRegistryImages(t *testing.T) {
 	runs("client", digest1)
 	if out := l.must(0, "exec", "container.client", "--", "cat", "/etc/version"); out != l.name+" one\n" {
 		t.Errorf("the client's /etc/version: %q", out)
+	}
+	runs("local", digestLocal)
+	if out := l.must(0, "exec", "container.local", "--", "cat", "/etc/version"); out != l.name+" local\n" {
+		t.Errorf("the local container's /etc/version: %q", out)
 	}
 	pulls := reg.BlobGets()
 	if pulls != 2 {
