@@ -132,6 +132,7 @@ func TestRegistryImages(t *testing.T) {
 			Sent map[string]int64 `json:"sent_bytes"`
 		}
 		json.Unmarshal(b, &s)
+		t.Logf("the apply sent %d bytes to host.node (an image's layer is %d)", s.Sent["host.node"], layerSize)
 		return s.Sent["host.node"]
 	}
 	t.Setenv("LABNET_STATS", stats)
