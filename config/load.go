@@ -198,6 +198,7 @@ type loader struct {
 	natDefault  map[string]bool                  // host addr -> nat_network not set
 	podNetOf    map[string]string                // host addr -> pod_network addr
 	hostBridges map[string][]*Bridge             // host addr -> bridges on it
+	images      map[string]*openedImage          // image reference -> the image it opened (image.go)
 	linkIfnames map[string]map[string]string     // node addr -> link interface name -> link addr
 	nodeNets    map[string][]ownedPrefix         // node addr -> its links' addresses
 	nodeGateway map[string]string                // node addr -> the link its default route takes

@@ -39,7 +39,11 @@ func init() {
 }
 
 func (g guest) Info() Info {
-	return Info{Name: g.name, Order: g.order, Parents: []string{"bridge"}, WithHost: true, Guest: true, Node: true, ForceNew: g.forceNew}
+	i := Info{Name: g.name, Order: g.order, Parents: []string{"bridge"}, WithHost: true, Guest: true, Node: true, ForceNew: g.forceNew}
+	if g.name == Container {
+		i.Why = imageWhy
+	}
+	return i
 }
 
 // guestSpec is a container's, VM's or pod's typed spec.

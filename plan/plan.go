@@ -236,10 +236,14 @@ func targeted(all []*Change, targets []string) map[string]bool {
 }
 
 func decide(c *Change, tainted bool) {
-	for _, k := range kinds.Of(c.Kind).ForceNew {
+	info := kinds.Of(c.Kind)
+	for _, k := range info.ForceNew {
 		if c.Before[k] != c.After[k] {
 			c.Forced = append(c.Forced, k)
 		}
+	}
+	if info.Why != nil {
+		c.Reasons = append(c.Reasons, info.Why(c.Before, c.After)...)
 	}
 	st := c.Status
 	switch {
