@@ -269,4 +269,21 @@ func TestRegistryImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs("web", digest2)
+
+	// With the registry away, what makes nothing from images still works
+	// (test, exec, a full destroy); plan says why it cannot.
+	away := strings.Replace(good, reg.Addr+"/lab/busybox:stable", refusing+"/lab/busybox:stable", 1)
+	if err := os.WriteFile(hclPath, []byte(away), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := l.run("plan"); code != 1 || !strings.Contains(errOut, "cannot reach registry "+refusing) {
+		t.Errorf("plan with the registry away: exit %d, want 1 naming it:\n%s", code, errOut)
+	}
+	l.must(0, "test")
+	if out := l.must(0, "exec", "container.web", "--", "cat", "/etc/version"); out != l.name+" two\n" {
+		t.Errorf("exec with the registry away: %q", out)
+	}
+	if out := l.must(0, "destroy", "-auto-approve"); !strings.Contains(out, "destroyed") {
+		t.Errorf("destroy with the registry away:\n%s", out)
+	}
 }

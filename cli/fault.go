@@ -33,7 +33,7 @@ func (u *ui) fault(ctx context.Context, args []string) int {
 		u.errorf("%v", err)
 		return 1
 	}
-	w, st, e, done, ok := u.open(ctx, rf, "fault", false)
+	w, st, e, done, ok := u.open(ctx, rf, "fault", false, true)
 	if !ok {
 		return 1
 	}

@@ -72,12 +72,15 @@ func (w *workspace) hosts() []*kinds.Resource {
 }
 
 // load reads and validates the lab; diagnostics are printed.
-func (u *ui) load(vars varFlags, varFiles []string, statePath string) (*workspace, bool) {
+// images: open the lab's images (digests and configurations are needed:
+// plan, apply, validate); commands that make nothing from them do not, so
+// that they work while a registry is away.
+func (u *ui) load(vars varFlags, varFiles []string, statePath string, images bool) (*workspace, bool) {
 	// *.auto.vars files (HCL, name = value) are read first, as Terraform
 	// reads *.auto.tfvars; -var-file and -var override them.
 	auto, _ := filepath.Glob("*.auto.vars")
 	sort.Strings(auto)
-	lab, files, diags := config.Load(".", config.Options{Vars: vars, VarFiles: append(auto, varFiles...), Env: os.Environ()})
+	lab, files, diags := config.Load(".", config.Options{Vars: vars, VarFiles: append(auto, varFiles...), Env: os.Environ(), NoImages: !images})
 	if len(diags) > 0 {
 		_ = config.WriteDiagnostics(u.stderr, files, diags, u.color)
 	}

@@ -85,7 +85,9 @@ func (l *loader) decodeImage(d *dec, addr string) *ContainerImage {
 	im := l.images[ref.String()]
 	if im == nil {
 		im = &openedImage{}
-		if o, err := image.OpenRef(ref, l.absDir); err != nil {
+		if l.opts.NoImages {
+			// Not opened: the command makes nothing from it.
+		} else if o, err := image.OpenRef(ref, l.absDir); err != nil {
 			im.err = err
 		} else {
 			im.digest, im.location, im.config = o.Digest, o.Location, o.Config
@@ -108,7 +110,7 @@ func (l *loader) decodeImage(d *dec, addr string) *ContainerImage {
 		cmd = d.strList("command")
 	}
 	ci.Args = append(append([]string{}, entry...), cmd...)
-	if len(ci.Args) == 0 && d.ok {
+	if len(ci.Args) == 0 && d.ok && !l.opts.NoImages {
 		d.fail("image", "Nothing to run", "The image %q of %s has no entrypoint or cmd; set command = [...].", s, addr)
 	}
 	env := map[string]string{}

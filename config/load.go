@@ -22,6 +22,11 @@ type Options struct {
 	Vars     map[string]string // -var NAME=VALUE, raw text
 	VarFiles []string          // -var-file paths (HCL: name = value)
 	Env      []string          // os.Environ()-style; LABNET_VAR_<name>=value are variable values
+	// NoImages: images are checked as written but not opened (no archive
+	// read, no registry asked): their digest and configuration stay
+	// unknown. For commands that make nothing from them (a full destroy,
+	// exec, test), which must work when a registry is away.
+	NoImages bool
 }
 
 // EnvVarPrefix prefixes environment variables that set lab variables.
