@@ -6,7 +6,7 @@
 # Expanded where a recipe uses it; needgo stops the recipe when there is none.
 GO      ?= $(shell ./hack/go)
 needgo   = $(if $(GO),,$(error no Go toolchain: hack/go could not install one (its message is above)))
-PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client tcpdump frr runc busybox-static
+PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client tcpdump frr runc busybox-static docker-registry
 BIN     := bin/labnet
 DOCKER_IMAGE := labs/docker/images/busybox.tar
 
@@ -25,7 +25,10 @@ install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="
 # the hosts' netlink readers), ping, unshare/nsenter/mount (util-linux),
 # ps, etcd (labs/bare-metal's registry), tcpdump (labnet capture), frr
 # (labs/routing's routers: zebra, ospfd, bgpd, vtysh), runc (containers
-# from images) and busybox-static (the images target's busybox).
+# from images), busybox-static (the images target's busybox) and
+# docker-registry (a real registry that the tests of docker:// images
+# start on loopback with their own config; the package's own service,
+# which a booted machine starts, is not used).
 deps:
 	@$(call install,$(PKGS))
 

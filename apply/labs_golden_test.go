@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
@@ -39,7 +38,7 @@ func TestLabScriptsGolden(t *testing.T) {
 			if diags.HasErrors() {
 				t.Fatal(diags.Error())
 			}
-			want := expand.Lab(lab)
+			want := kinds.Expand(lab)
 			p := plan.Make(lab.Name, want, state.New(lab.Name), plan.Observations{}, plan.Options{})
 			names := hostnet.Names{Lab: lab.Name}
 			var b strings.Builder

@@ -48,7 +48,7 @@ func TestPodImageContainers(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	cs := lab.Pods[0].Containers
+	cs := lab.Pods()[0].Containers
 	if len(cs) != 3 {
 		t.Fatalf("%d containers", len(cs))
 	}

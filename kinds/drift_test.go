@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/internal/testutil"
 	"github.com/labnet-dev/labnet/kinds"
@@ -25,7 +24,7 @@ type hostSet struct {
 	names   hostnet.Names
 	host    string
 	address string // the host's LAN address with its prefix length
-	res     []*expand.Resource
+	res     []*kinds.Resource
 }
 
 func hostSetOf(t *testing.T, lab, host string, kindsWanted ...string) hostSet {
@@ -39,7 +38,7 @@ func hostSetOf(t *testing.T, lab, host string, kindsWanted ...string) hostSet {
 		t.Fatal(diags)
 	}
 	hs := hostSet{names: hostnet.Names{Lab: l.Name}, host: host}
-	for _, r := range expand.Lab(l) {
+	for _, r := range kinds.Expand(l) {
 		if r.Addr == host {
 			hs.address = r.Attrs["address"] + "/" + strings.Split(r.Attrs["network_cidr"], "/")[1]
 		}

@@ -69,6 +69,10 @@ type Info struct {
 	// (container, vm, pod): a node commands and checks run in, removed
 	// with its namespace.
 	Guest bool
+	// Why, when set, gives the plan's reasons for a change between the
+	// state's attributes and the lab's that the attributes alone do not
+	// say (an image reference unchanged whose digest is another now).
+	Why func(before, after Attrs) []string
 }
 
 // Kind is one kind of resource.

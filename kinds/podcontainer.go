@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/remote"
 )
@@ -18,7 +19,32 @@ const PodContainer = "pod_container"
 
 type podContainer struct{}
 
-func init() { register(podContainer{}) }
+func init() {
+	register(podContainer{})
+	expands(phaseOnNodes, expandPodContainers)
+}
+
+// expandPodContainers: a pod's containers with an image; named, as runc
+// containers, POD.NAME.
+func expandPodContainers(x *Expansion) {
+	for _, p := range x.Lab.Pods() {
+		for _, c := range p.Containers {
+			if c.Image == nil {
+				continue // a process (process.go)
+			}
+			addr, at := p.Addr+"/"+c.Name, x.nodes[p.Addr]
+			a := imageAttrs(x.Names, &config.Container{Resource: config.Resource{Addr: addr, Name: p.Name + "." + c.Name}, Image: c.Image}, x.host(at.host).Name)
+			a["pod"], a["host"], a["netns"], a["uts_ns"], a["hostname"] = p.Addr, at.host, at.netns, x.Names.PodUTSNS(p.Name), p.Name
+			if len(c.PrivateDirs) > 0 {
+				a["private_dirs"] = CommandAttr(c.PrivateDirs)
+			}
+			for _, f := range c.Files {
+				a[FilePrefix+f.Path] = FileAttr(f.Mode, f.Content)
+			}
+			x.add(&Resource{Addr: addr, Kind: PodContainer, Host: at.host, Attrs: a, Deps: []string{p.Addr}})
+		}
+	}
+}
 
 func (podContainer) Info() Info {
 	return Info{Name: PodContainer, Order: 13, Parents: []string{"pod"}, WithHost: true, ForceNew: podContainerForceNew()}
@@ -84,6 +110,7 @@ func PodContainerOf(addr string, a Attrs) (*hostnet.RuncContainer, error) {
 // Reads: its runc container, image and overlay, and the pod's UTS
 // namespace.
 func (podContainer) Reads(r *Reads, a Attrs) {
+	r.Tool("runc", "nsenter", "unshare") // unshare makes the pod's UTS namespace, nsenter names it
 	r.Runc(a["runc_id"], a["image_digest"])
 	r.Iso(hostnet.PodUTSRead(a["uts_ns"], a["hostname"]))
 }

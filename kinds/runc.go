@@ -3,16 +3,19 @@ package kinds
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/hostnet"
 )
 
 // A container with an image runs it with runc (hostnet.RuncContainer):
-// its spec holds the image (as written, the archive's path on the machine
-// labnet runs on, and the digest), the runc id, bundle and log, the
-// process (args, env, working directory, user) and its capabilities.
+// its spec holds the image (as written, where labnet reads it on the
+// machine it runs on: image.Open's location, and the digest), the runc
+// id, bundle and log, the process (args, env, working directory, user)
+// and its capabilities.
 // Its private dirs and files are in its own layer; it has no mount or UTS
 // namespace files (runc makes its namespaces).
 
@@ -32,8 +35,8 @@ func (s *guestSpec) runc(p *parser) {
 	if s.ImageDigest != "" && !digestRe.MatchString(s.ImageDigest) {
 		p.fail("image_digest", fmt.Errorf("not sha256:<64 hex digits>"))
 	}
-	if t, _, _ := strings.Cut(s.Image, ":"); t != "docker-archive" && t != "oci-archive" {
-		p.fail("image", fmt.Errorf("not docker-archive:PATH or oci-archive:PATH"))
+	if t, _, _ := strings.Cut(s.Image, ":"); t != "docker-archive" && t != "oci-archive" && t != "oci" && t != "docker" {
+		p.fail("image", fmt.Errorf("not docker-archive:PATH, oci-archive:PATH, oci:DIR or docker://NAME"))
 	}
 	s.RuncID, s.Bundle, s.Log, s.Owner = p.name("runc_id"), p.path("bundle"), p.path("log"), p.str("owner")
 	s.Hostname = p.name("hostname")
@@ -78,6 +81,17 @@ func (s *guestSpec) runc(p *parser) {
 	s.rc = r
 }
 
+// imageWhy says why an image container is replaced when its image, as
+// written, is another digest now: a tag a registry moved, an archive or
+// layout rebuilt (the plan shows the attributes, not what that means).
+func imageWhy(before, after Attrs) []string {
+	was, is := before["image_digest"], after["image_digest"]
+	if was == "" || is == "" || was == is || before["image"] != after["image"] {
+		return nil
+	}
+	return []string{fmt.Sprintf("the image %s is %s now, was %s", after["image"], is, was)}
+}
+
 // runcAttrs are an image container's attributes (Attrs' share).
 func (s *guestSpec) runcAttrs(o out) {
 	o.str("image", s.Image)
@@ -117,4 +131,26 @@ func runcStep(s *hostnet.Step, ct hostnet.Container, a Attrs, op Op, k *hostnet.
 	}
 	s.Shell = thenShell(s.Shell, r.CreateShell())
 	s.Verify = r.Verify()
+}
+
+// imageAttrs are the attributes of a container run by runc from an image.
+func imageAttrs(n hostnet.Names, c *config.Container, hostName string) Attrs {
+	im := c.Image
+	caps := append(append([]string{}, hostnet.DefaultCaps...), im.CapAdd...)
+	sort.Strings(caps)
+	caps = compact(caps)
+	a := Attrs{
+		"hostname": c.Name, "image": im.Ref, "image_archive": im.Archive, "image_digest": im.Digest,
+		"runc_id": n.RuncID(c.Name), "bundle": n.Bundle(c.Name), "log": n.LogFile(c.Name), "owner": n.Owner(hostName, c.Addr),
+		"args": CommandAttr(im.Args), "workdir": im.Cwd, "user": fmt.Sprintf("%d:%d", im.UID, im.GID),
+	}
+	if len(im.Env) > 0 {
+		a["env"] = CommandAttr(im.Env)
+	}
+	if im.Privileged {
+		a["privileged"] = "true"
+	} else {
+		a["caps"] = CommandAttr(caps)
+	}
+	return a
 }
