@@ -70,8 +70,6 @@ host "node" {
     template = var.lima_template # used only on Lima
     cpus     = 1
     memory   = "1GiB"
-    # runc runs the containers.
-    provision = "command -v runc >/dev/null || { apt-get update -qq && apt-get install -y -qq runc; }"
   }
 }
 
