@@ -191,31 +191,13 @@ func (w *workspace) nodes(st *state.State) map[string]check.Node {
 		}
 	}
 	for _, r := range st.Resources {
-		info := kinds.Of(r.Kind)
-		switch {
-		case info.Provider == "host":
-			h, err := kinds.HostOf(r.Addr, r.Attrs)
-			if err == nil {
-				m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Addr, Address: h.Address, Owner: names.Owner(h.Name, "check")}
-			}
-		case info.Guest:
-			c, err := kinds.GuestOf(r.Addr, r.Attrs)
-			if err == nil {
-				n := check.Node{Addr: r.Addr, Host: r.Host, Netns: c.Netns, Address: c.Address, Owner: names.Owner(hostName[r.Host], "check")}
-				if c.Iso != nil {
-					n.MountNS, n.UTSNS = c.Iso.MountNS, c.Iso.UTSNS
-				}
-				if c.Runc != nil {
-					n.Runc, n.Log = c.Runc.ID, c.Runc.Log
-				}
-				m[r.Addr] = n
-			}
-		case r.Kind == kinds.PodContainer:
-			// A pod's image container: exec, ssh and logs run in it.
-			if rc, err := kinds.PodContainerOf(r.Addr, r.Attrs); err == nil {
-				m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Host, Netns: rc.Netns, Runc: rc.ID, Log: rc.Log, Owner: names.Owner(hostName[r.Host], "check")}
-			}
+		p, isNode, err := kinds.PlaceOf(r.Kind, r.Addr, r.Attrs)
+		if !isNode || err != nil {
+			continue
 		}
+		owner := names.Owner(hostName[r.Host], "check")
+		m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Host, Netns: p.Netns, MountNS: p.MountNS, UTSNS: p.UTSNS,
+			Runc: p.Runc, Log: p.Log, Address: p.Address, Owner: owner}
 	}
 	return m
 }

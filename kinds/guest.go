@@ -595,3 +595,19 @@ func drawPods(d *Drawing) {
 		d.line(p.Addr, "cni0@"+p.Host, "", false)
 	}
 }
+
+// Place: a guest's network namespace, and a container's own.
+func (guest) Place(addr string, a Attrs) (Place, error) {
+	c, err := GuestOf(addr, a)
+	if err != nil {
+		return Place{}, err
+	}
+	p := Place{Netns: c.Netns, Address: c.Address}
+	if c.Iso != nil {
+		p.MountNS, p.UTSNS = c.Iso.MountNS, c.Iso.UTSNS
+	}
+	if c.Runc != nil {
+		p.Runc, p.Log = c.Runc.ID, c.Runc.Log
+	}
+	return p, nil
+}

@@ -177,3 +177,12 @@ func drawHosts(d *Drawing) {
 		d.line(h.Addr, h.Network, "eth0", false)
 	}
 }
+
+// Place: commands run in the host's own namespaces.
+func (host) Place(addr string, a Attrs) (Place, error) {
+	s, err := hostSpecOf(addr, a)
+	if err != nil {
+		return Place{}, err
+	}
+	return Place{Address: s.Address}, nil
+}

@@ -212,3 +212,13 @@ func (podContainer) Fault(n hostnet.Names, addr string, a Attrs, action string) 
 	start := thenShell(hostnet.PodUTSShell(n, s.UTSNS, s.Hostname), s.rc.CreateShell())
 	return hostnet.Step{Shell: "if " + hostnet.RuncRunning(s.RuncID) + "; then :; else\n" + start + "\nfi", Verify: s.rc.Verify()}, nil
 }
+
+
+// Place: a pod's image container; exec, ssh and logs run in it.
+func (podContainer) Place(addr string, a Attrs) (Place, error) {
+	rc, err := PodContainerOf(addr, a)
+	if err != nil {
+		return Place{}, err
+	}
+	return Place{Netns: rc.Netns, Runc: rc.ID, Log: rc.Log}, nil
+}
