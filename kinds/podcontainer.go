@@ -213,7 +213,6 @@ func (podContainer) Fault(n hostnet.Names, addr string, a Attrs, action string) 
 	return hostnet.Step{Shell: "if " + hostnet.RuncRunning(s.RuncID) + "; then :; else\n" + start + "\nfi", Verify: s.rc.Verify()}, nil
 }
 
-
 // Place: a pod's image container; exec, ssh and logs run in it.
 func (podContainer) Place(addr string, a Attrs) (Place, error) {
 	rc, err := PodContainerOf(addr, a)
