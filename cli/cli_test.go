@@ -260,6 +260,17 @@ func TestInitAndCompletion(t *testing.T) {
 			t.Fatalf("init -list lacks %s: %q", l, out)
 		}
 	}
+	// The docker lab's image is built on the machine: the new lab validates.
+	ddir := filepath.Join(t.TempDir(), "dlab")
+	if err := os.Mkdir(ddir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := run(t, ddir, "", "init", "docker"); code != 0 || !strings.Contains(out, "built images/busybox.tar") {
+		t.Fatalf("init docker: %d %q %q", code, out, errOut)
+	}
+	if out, errOut, code := run(t, ddir, "", "validate"); code != 0 {
+		t.Fatalf("the docker lab made by init does not validate: %q %q", out, errOut)
+	}
 	if _, _, code := run(t, dir, "", "init", "sdn"); code != 0 {
 		t.Fatal("init sdn failed")
 	}

@@ -237,6 +237,13 @@ func (u *ui) initCmd(args []string) int {
 		}
 		fmt.Fprintf(u.stdout, "wrote %s\n", rel)
 	}
+	for _, im := range labs.Built[tmpl] {
+		if err := im.Build(im.Path); err != nil {
+			u.errorf("the lab runs %s, which could not be built here (it is built from Debian's %s package): %v", im.Path, im.Needs, err)
+			return 1
+		}
+		fmt.Fprintf(u.stdout, "built %s\n", im.Path)
+	}
 	fmt.Fprintf(u.stdout, "\nA new lab %q from the %s template. Next: labnet validate && labnet apply\n", name, tmpl)
 	return 0
 }
