@@ -141,7 +141,7 @@ var (
 		kindBridge: {attrs: []string{"host", "cidr", "masquerade", "name"}, required: []string{"host", "cidr"}},
 		// Exactly one of bridge and segment is required; decodeContainer checks that.
 		kindContainer: {attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss", "private_dirs",
-			"image", "entrypoint", "command", "env", "workdir", "privileged", "cap_add"}, required: []string{"host"},
+			"image", "entrypoint", "command", "env", "workdir", "privileged", "cap_add", "memory", "cpus"}, required: []string{"host"},
 			blocks: []hcl.BlockHeaderSchema{portBlockHeader, nicBlockHeader, fileBlockHeader}},
 		kindProcess: {attrs: []string{"on", "command"}, required: []string{"on", "command"}},
 		kindCheck: {

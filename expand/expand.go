@@ -465,6 +465,13 @@ func imageAttrs(n hostnet.Names, c *config.Container, hostName string) map[strin
 		"hostname": c.Name, "image": im.Ref, "image_archive": im.Archive, "image_digest": im.Digest,
 		"runc_id": n.RuncID(c.Name), "bundle": n.Bundle(c.Name), "log": n.LogFile(c.Name), "owner": n.Owner(hostName, c.Addr),
 		"args": kinds.CommandAttr(im.Args), "workdir": im.Cwd, "user": fmt.Sprintf("%d:%d", im.UID, im.GID),
+		"cgroup": n.Cgroup(hostName, c.Name),
+	}
+	if im.Limits.Memory > 0 {
+		a["memory"] = hostnet.FormatMemory(im.Limits.Memory)
+	}
+	if im.Limits.CPUQuota > 0 {
+		a["cpus"] = hostnet.FormatCPUs(float64(im.Limits.CPUQuota) / config.CPUPeriod)
 	}
 	if len(im.Env) > 0 {
 		a["env"] = kinds.CommandAttr(im.Env)

@@ -278,6 +278,9 @@ func (p *Provider) CreateHost(ctx context.Context, lab string, h provider.Host, 
 	if err := killOwned(owner(lab, h.Name)); err != nil {
 		return provider.Record{}, err
 	}
+	if err := removeCgroups(ctx, lab, h.Name); err != nil {
+		return provider.Record{}, err
+	}
 	ns := UnderlayNS(lab)
 	if linkExists(ctx, ns, uplinkName(h)) {
 		_ = run(ctx, nil, "ip", "-n", ns, "link", "del", "dev", uplinkName(h))
@@ -463,7 +466,26 @@ func (p *Provider) DestroyHost(ctx context.Context, lab string, h provider.Host,
 	// removes both ends of the uplink with it (deleting the uplink here
 	// first would cost a link deletion of its own). CreateHost removes an
 	// uplink that still lingers from a namespace being torn down.
-	return killOwned(owner(lab, h.Name))
+	if err := killOwned(owner(lab, h.Name)); err != nil {
+		return err
+	}
+	return removeCgroups(ctx, lab, h.Name)
+}
+
+// removeCgroups removes the cgroups of the image containers of a host of
+// the lab ("": of every host), which live in the machine's hierarchies and
+// do not go with the holder. Their processes are gone already (killOwned).
+func removeCgroups(ctx context.Context, lab, host string) error {
+	n := hostnet.Names{Lab: lab}
+	mounts, _ := os.ReadFile("/proc/self/mounts")
+	for _, l := range strings.Split(string(mounts), "\n") {
+		if f := strings.Fields(l); len(f) > 2 && (f[2] == "cgroup" || f[2] == "cgroup2") {
+			if _, err := os.Stat(f[1] + n.CgroupDir(host)); err == nil {
+				return run(ctx, nil, "sh", "-c", hostnet.CgroupRemoveShell(n.CgroupDir(host), n.CgroupDir("")))
+			}
+		}
+	}
+	return nil
 }
 
 func (p *Provider) Target(lab string, h provider.Host, rec provider.Record, keys provider.Keys) (remote.Target, error) {
@@ -489,6 +511,9 @@ func (p *Provider) Target(lab string, h provider.Host, rec provider.Record, keys
 // hosts' namespaces, links, nft tables and /run files go with their holders.
 func (p *Provider) Sweep(ctx context.Context, lab string) error {
 	if err := killOwned(lab + "/"); err != nil {
+		return err
+	}
+	if err := removeCgroups(ctx, lab, ""); err != nil {
 		return err
 	}
 	if nsExists(UnderlayNS(lab)) {
