@@ -18,6 +18,13 @@ import (
 // busybox-static and returns its digest's hex.
 func buildBusybox(t *testing.T, dir string) string {
 	t.Helper()
+	return buildBusyboxWith(t, dir, nil)
+}
+
+// buildBusyboxWith is buildBusybox with extra files in the image (an image
+// of a digest of its own).
+func buildBusyboxWith(t *testing.T, dir string, extra map[string]image.File) string {
+	t.Helper()
 	bb, err := exec.LookPath("busybox")
 	if err != nil {
 		t.Fatal(err)
@@ -25,6 +32,9 @@ func buildBusybox(t *testing.T, dir string) string {
 	files, err := image.BusyboxFiles(bb, func() ([]byte, error) { return exec.Command(bb, "--list").Output() })
 	if err != nil {
 		t.Fatal(err)
+	}
+	for p, f := range extra {
+		files[p] = f
 	}
 	os.MkdirAll(filepath.Join(dir, "images"), 0o755)
 	archive := filepath.Join(dir, "images", "busybox.tar")
@@ -179,7 +189,7 @@ func TestImageLifecycle(t *testing.T) {
 	cgroup := func(name string) string { return "/labnet/" + l.name + "/node/" + name }
 
 	// Namespaces, hostname, pid 1, capabilities.
-	if out := l.must(0, "exec", "container.web", "--", "sh", "-c", "hostname; cat /lab/boot-hostname; tr '\\0' ' ' </proc/1/cmdline; echo; grep CapEff /proc/1/status"); out != "web\nweb\nhttpd -f -p 80 -h /www \nCapEff:\t00000000a80425fb\n" {
+	if out := l.must(0, "exec", "container.web", "--", "sh", "-c", "hostname; cat /lab/boot-hostname; tr '\\0' ' ' </proc/1/cmdline; echo; grep -E '^Cap(Prm|Eff|Bnd)' /proc/1/status"); out != "web\nweb\nhttpd -f -p 80 -h /www \nCapPrm:\t00000000a80425fb\nCapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\n" {
 		t.Errorf("inside web: %q (want hostname web, pid 1 httpd, Docker's capabilities)", out)
 	}
 	if boot := l.must(0, "exec", "container.web", "--", "cat", "/lab/boot-addr"); !strings.Contains(boot, "eth0") || !strings.Contains(boot, "inet 172.29.0.") {
