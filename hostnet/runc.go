@@ -216,20 +216,21 @@ s=${s##*) }; set -- $s; [ "$1" != Z ] && shift 19 && [ "$1" = "$t" ] && echo "$p
 // runcRun (re)starts the container: $1 the bundle, $2 its id, $3 its log,
 // $4 its owner mark, then the cgroup controllers its limits need. An old
 // supervisor goes first (it would record the old container's end), then
-// the old container. The supervisor starts the new one and answers once
-// runc has; its stdio and runc's are the log, so the container's process
-// writes there.
+// the old container. The new supervisor starts in the background, so the
+// supervisors and runc of a stage's containers start at once; Verify waits
+// for each to say how runc did.
 const runcRun = supervisorOf + `
 b=$1 id=$2 log=$3 owner=$4; shift 4
 p=$(labnet_sup "$b") && kill -9 "$p" 2>/dev/null
 runc delete -f "$id" >/dev/null 2>&1
+rm -f "$b/exit" "$b/pid" "$b/started" "$b/supervisor"
 for c in "$@"; do
   if [ -f /sys/fs/cgroup/cgroup.controllers ]; then grep -qw "$c" /sys/fs/cgroup/cgroup.controllers
   else awk -v c="$c" '$3 == "cgroup" { n = split($4, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) f = 1 } END { exit !f }' /proc/self/mounts
   fi || { echo "this host has no $c cgroup controller: the container's $c limit cannot be set" >&2; exit 1; }
 done
-out=$(env ` + OwnerEnvName + `="$owner" python3 -S "$b/supervise.py" "$b" "$id" "$log" </dev/null 2>&1) || {
-  echo "runc run failed ($out); last lines of $log:" >&2; tail -n 5 "$log" >&2; exit 1; }`
+command -v python3 >/dev/null || { echo "python3 is not on the host: it supervises image containers" >&2; exit 1; }
+(cd / && exec env ` + OwnerEnvName + `="$owner" python3 -S "$b/supervise.py" "$b" "$id" "$log") </dev/null >/dev/null 2>&1 &`
 
 //go:embed supervise.py
 var supervisepy []byte
@@ -288,14 +289,27 @@ func dirOf(p string) string {
 	return ""
 }
 
-// exitText turns the supervisor's record ($x) into words.
-const exitText = `case $x in "exit "*) x="exit code ${x#exit }";; "signal "*) x="killed by signal ${x#signal }";; *) x="its end was not recorded";; esac`
+// verifyRunc waits (up to 10 s) for the supervisor of bundle $1 to say
+// how runc did, then fails, with how the container ended and the tail of
+// its log $3, unless container $2 runs.
+const verifyRunc = `b=$1 i=0
+until [ -e "$b/started" ]; do i=$((i + 1)); [ $i -le 1000 ] || break; sleep 0.01; done
+s=; read -r s <"$b/started" 2>/dev/null
+case $s in
+started*) runc state "$2" 2>/dev/null | grep -q '"status": "running"' && exit 0
+  i=0; until [ -e "$b/exit" ]; do i=$((i + 1)); [ $i -le 100 ] || break; sleep 0.01; done
+  x=; read -r x <"$b/exit" 2>/dev/null
+  case $x in "exit "*) x="exit code ${x#exit }";; "signal "*) x="killed by signal ${x#signal }";; *) x="its end was not recorded";; esac
+  echo "container exited at once ($x); last lines of $3:";;
+"") echo "its supervisor did not start it in 10s; last lines of $3:";;
+*) echo "runc did not start it (${s#failed: }); last lines of $3:";;
+esac
+tail -n 5 "$3"; exit 1`
 
 // Verify fails, with how it ended and the tail of its log, when the
 // container is not running.
 func (r RuncContainer) Verify() string {
-	return fmt.Sprintf("if runc state %s 2>/dev/null | grep -q '\"status\": \"running\"'; then :; else x=; read -r x <%s 2>/dev/null; %s; echo \"container exited at once ($x); last lines of %s:\"; tail -n 5 %s; exit 1; fi",
-		remote.Quote(r.ID), remote.Quote(r.Bundle+"/exit"), exitText, r.Log, remote.Quote(r.Log))
+	return remote.Join("sh", "-c", verifyRunc, "labnet-verify", r.Bundle, r.ID, r.Log)
 }
 
 // cgroupRemove is a shell function: labnet_cgrm CGROUP removes the cgroup
@@ -319,14 +333,6 @@ const cgroupRemove = `labnet_cgrm() {
   done
 }
 labnet_cgrmdir() { for m in $(awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts); do rmdir "$m$1" 2>/dev/null; done; true; }`
-
-// CgroupRemoveShell removes the cgroup dir (Names.CgroupDir) with every
-// cgroup below it from every hierarchy, then each of parents that is left
-// empty.
-func CgroupRemoveShell(dir string, parents ...string) string {
-	return remote.Join(append([]string{"sh", "-c", cgroupRemove + `
-labnet_cgrm "$1" || exit 1; shift; for d in "$@"; do labnet_cgrmdir "$d"; done`, "labnet-cgroup", dir}, parents...)...)
-}
 
 // RuncDeleteShell removes a runc container, its supervisor, its overlay,
 // its bundle (its own layer with it) and its cgroup, and its host's
