@@ -336,3 +336,27 @@ func TestImageLifecycle(t *testing.T) {
 		t.Errorf("destroy left:\n%s", strings.Join(left, "\n"))
 	}
 }
+
+// TestImageLimitWithoutController: on a host whose kernel shows no memory
+// controller (labnet and its netns host run in a mount namespace where
+// the memory hierarchy is unmounted, or on cgroup v2 where no hierarchy
+// is mounted at all), a container with a memory limit fails its apply
+// with a message that says so, before runc runs.
+func TestImageLimitWithoutController(t *testing.T) {
+	testutil.NeedRoot(t)
+	testutil.NeedTools(t, "runc", "busybox", "unshare")
+	l := newLab(t, "testdata/images-limit")
+	buildBusybox(t, l.dir)
+	hide := "mount -t tmpfs labnet-test /sys/fs/cgroup" // cgroup v2: one hierarchy, hidden whole
+	if mem, ok := cgroupMounts(t)["memory"]; ok {
+		hide = "umount -l " + mem
+	}
+	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", hide+` && exec "$0" "$@"`,
+		labnetBin, "-chdir="+l.dir, "apply", "-auto-approve")
+	out, err := cmd.CombinedOutput()
+	t.Logf("$ unshare -m ... %s labnet apply\n%s", hide, out)
+	if err == nil || !strings.Contains(string(out), "container.worker") ||
+		!strings.Contains(string(out), "this host has no memory cgroup controller: the container's memory limit cannot be set") {
+		t.Errorf("apply without a memory controller: %v", err)
+	}
+}

@@ -210,7 +210,7 @@ base64 -d >"$2.labnet-new" && chmod "$3" "$2.labnet-new" && { [ -f "$2" ] || [ !
 // the bundle's supervisor when it is alive (not a zombie: killed, it may
 // wait for a parent that does not reap). Its pid file holds its start
 // time too, so a pid reused by another process is not taken for it.
-const supervisorOf = `labnet_sup() { read -r p t <"$1/supervisor" 2>/dev/null && read -r s <"/proc/$p/stat" 2>/dev/null || return 1
+const supervisorOf = `labnet_sup() { read -r p t 2>/dev/null <"$1/supervisor" && read -r s 2>/dev/null <"/proc/$p/stat" || return 1
 s=${s##*) }; set -- $s; [ "$1" != Z ] && shift 19 && [ "$1" = "$t" ] && echo "$p"; }`
 
 // runcRun (re)starts the container: $1 the bundle, $2 its id, $3 its log,
@@ -294,11 +294,11 @@ func dirOf(p string) string {
 // its log $3, unless container $2 runs.
 const verifyRunc = `b=$1 i=0
 until [ -e "$b/started" ]; do i=$((i + 1)); [ $i -le 1000 ] || break; sleep 0.01; done
-s=; read -r s <"$b/started" 2>/dev/null
+s=; read -r s 2>/dev/null <"$b/started"
 case $s in
 started*) runc state "$2" 2>/dev/null | grep -q '"status": "running"' && exit 0
   i=0; until [ -e "$b/exit" ]; do i=$((i + 1)); [ $i -le 100 ] || break; sleep 0.01; done
-  x=; read -r x <"$b/exit" 2>/dev/null
+  x=; read -r x 2>/dev/null <"$b/exit"
   case $x in "exit "*) x="exit code ${x#exit }";; "signal "*) x="killed by signal ${x#signal }";; *) x="its end was not recorded";; esac
   echo "container exited at once ($x); last lines of $3:";;
 "") echo "its supervisor did not start it in 10s; last lines of $3:";;
@@ -399,14 +399,14 @@ labnet_runc() {
   echo "@@runc $1"
   runc state "$1" 2>/dev/null || return 0
   echo
-  read -r x <"$b/exit" 2>/dev/null && echo "=exit $x"
+  read -r x 2>/dev/null <"$b/exit" && echo "=exit $x"
   labnet_sup "$b" >/dev/null && echo "=supervised"
   [ -n "$cg" ] || return 0
   if [ -n "$cgm" ]; then m=$cgm$cg/memory.limit_in_bytes e=$cgm$cg/memory.oom_control
   else m=$cg2$cg/memory.max e=$cg2$cg/memory.events; fi
-  read -r x <"$m" 2>/dev/null && echo "=memory $x" && while read -r k v; do [ "$k" = oom_kill ] && echo "=oom $v"; done <"$e"
-  if [ -n "$cgc" ]; then read -r q <"$cgc$cg/cpu.cfs_quota_us" 2>/dev/null && read -r x <"$cgc$cg/cpu.cfs_period_us" && echo "=cpu $q $x"
-  elif [ -z "$cgm" ]; then read -r x <"$cg2$cg/cpu.max" 2>/dev/null && echo "=cpu $x"; fi
+  read -r x 2>/dev/null <"$m" && echo "=memory $x" && while read -r k v; do [ "$k" = oom_kill ] && echo "=oom $v"; done <"$e"
+  if [ -n "$cgc" ]; then read -r q 2>/dev/null <"$cgc$cg/cpu.cfs_quota_us" && read -r x <"$cgc$cg/cpu.cfs_period_us" && echo "=cpu $q $x"
+  elif [ -z "$cgm" ]; then read -r x 2>/dev/null <"$cg2$cg/cpu.max" && echo "=cpu $x"; fi
   return 0
 }`
 
