@@ -318,6 +318,18 @@ func TestImageLifecycle(t *testing.T) {
 	l.must(0, "plan", "-detailed-exitcode")
 	l.must(0, "test")
 
+	// A file changed in the lab is written into web's layer, and web
+	// restarts to serve it.
+	out = l.must(2, "plan", "-detailed-exitcode", "-var", "greeting=hello again")
+	if add, change, destroy := planCounts(t, out); add != 0 || change != 1 || destroy != 0 {
+		t.Errorf("a changed file is not one update:\n%s", out)
+	}
+	l.must(0, "apply", "-auto-approve", "-var", "greeting=hello again")
+	if out := l.must(0, "test", "-var", "greeting=hello again"); !strings.Contains(out, "1 passed, 0 failed") {
+		t.Errorf("web does not serve its new file:\n%s", out)
+	}
+	l.must(0, "plan", "-detailed-exitcode", "-var", "greeting=hello again")
+
 	// Removing the containers removes their cgroups (the host's dir too).
 	os.WriteFile(filepath.Join(l.dir, "main.hcl"), []byte(strings.SplitN(mustRead(t, filepath.Join(l.dir, "main.hcl")), "# Notes what", 2)[0]), 0o644)
 	l.must(0, "apply", "-auto-approve")

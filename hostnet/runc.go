@@ -282,6 +282,18 @@ func (r RuncContainer) UpdateShell() string {
 	})
 }
 
+// RemoveFilesShell removes files of the container's layer (paths in the
+// container) that the lab no longer has; one whose directory resolves
+// elsewhere (a symlink of the image) is left alone: nothing outside the
+// container is touched.
+func (r RuncContainer) RemoveFilesShell(paths []string) string {
+	args := []string{"sh", "-c", `for f; do d=${f%/*}; [ "$(realpath "$d" 2>/dev/null)" = "$d" ] && rm -f "$f"; done; true`, "labnet-rm"}
+	for _, p := range paths {
+		args = append(args, r.Bundle+"/rootfs"+p)
+	}
+	return remote.Join(args...)
+}
+
 func dirOf(p string) string {
 	if i := strings.LastIndex(p, "/"); i > 0 {
 		return p[:i]

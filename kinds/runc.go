@@ -132,7 +132,15 @@ func (s *guestSpec) runcAttrs(o out) {
 func runcStep(s *hostnet.Step, ct hostnet.Container, a Attrs, op Op, k *hostnet.Observed) {
 	r := ct.Runc
 	sh := r.CreateShell()
-	if op.Update && k != nil {
+	switch {
+	case op.Update && filesChanged(op.Before, op.After):
+		// Its files are not read back: changed in the lab, they are
+		// written into its layer (gone ones removed) and it restarts, as
+		// a container's processes do when its files change.
+		if gone := goneFiles(op.Before, op.After); len(gone) > 0 {
+			sh = thenShell(r.RemoveFilesShell(gone), sh)
+		}
+	case op.Update && k != nil:
 		// Nothing, the limits in place, or a restart: as refresh found it.
 		if sh = r.RepairShell(k); sh == "" {
 			return
@@ -144,4 +152,15 @@ func runcStep(s *hostnet.Step, ct hostnet.Container, a Attrs, op Op, k *hostnet.
 	}
 	s.Shell = thenShell(s.Shell, sh)
 	s.Verify = r.Verify()
+}
+
+// filesChanged says whether a container's files differ between two sets
+// of its attributes.
+func filesChanged(before, after Attrs) bool {
+	for k, v := range after {
+		if strings.HasPrefix(k, FilePrefix) && before[k] != v {
+			return true
+		}
+	}
+	return len(goneFiles(before, after)) > 0
 }

@@ -8,6 +8,10 @@ variable "memory" {
   type    = string
   default = "64MiB"
 }
+variable "greeting" {
+  type    = string
+  default = "hello from web"
+}
 variable "cpus" {
   type    = number
   default = 0.5
@@ -27,7 +31,7 @@ container "web" {
   memory       = var.memory
   cpus         = var.cpus
   private_dirs = ["/www", "/lab"]
-  file "/www/index.html" { content = "hello from web\n" }
+  file "/www/index.html" { content = "${var.greeting}\n" }
   file "/lab/boot.sh" {
     content = <<-EOT
       ip -o -4 addr show dev eth0 >/lab/boot-addr
@@ -79,5 +83,5 @@ container "client" {
 check "http" {
   from          = container.client
   exec          = "busybox wget -qO- http://${container.web.address}/"
-  expect_output = "hello from web"
+  expect_output = var.greeting
 }
