@@ -102,6 +102,36 @@ func cgroupLimits(t *testing.T, cgroup string) (memory, cpu string) {
 	return read(m[""] + cgroup + "/memory.max"), read(m[""] + cgroup + "/cpu.max")
 }
 
+// cpuUsage reads how much CPU time a cgroup's processes used, and how
+// many periods the kernel throttled them in, from cgroup v1 or v2.
+func cpuUsage(t *testing.T, cgroup string) (used time.Duration, throttled int) {
+	t.Helper()
+	m := cgroupMounts(t)
+	stat := func(p string) map[string]int64 {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int64{}
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) == 2 {
+				out[f[0]], _ = strconv.ParseInt(f[1], 10, 64)
+			}
+		}
+		return out
+	}
+	if cpu, ok := m["cpu"]; ok {
+		b, err := os.ReadFile(m["cpuacct"] + cgroup + "/cpuacct.usage")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		return time.Duration(ns), int(stat(cpu + cgroup + "/cpu.stat")["nr_throttled"])
+	}
+	s := stat(m[""] + cgroup + "/cpu.stat")
+	return time.Duration(s["usage_usec"]) * time.Microsecond, int(s["nr_throttled"])
+}
+
 // labCgroups lists the cgroup dirs of lab left in any hierarchy.
 func labCgroups(t *testing.T, lab string) []string {
 	var left []string
@@ -220,8 +250,18 @@ func TestImageLifecycle(t *testing.T) {
 	if mem, cpu := cgroupLimits(t, cgroup("web")); mem != "67108864" || cpu != "50000 100000" {
 		t.Errorf("web's cgroup: memory %s cpu %s, wants 67108864 and 50000 100000", mem, cpu)
 	}
-	if mem, cpu := cgroupLimits(t, cgroup("client")); mem != "max" || cpu != "max 100000" {
-		t.Errorf("client's cgroup: memory %s cpu %s, wants no limits", mem, cpu)
+	if mem, cpu := cgroupLimits(t, cgroup("exiter")); mem != "max" || cpu != "max 100000" {
+		t.Errorf("exiter's cgroup: memory %s cpu %s, wants no limits", mem, cpu)
+	}
+	// By effect: a second of busy loop in client (a tenth of a CPU) uses
+	// about a tenth of a second, and is throttled.
+	usage0, _ := cpuUsage(t, cgroup("client"))
+	l.must(0, "exec", "container.client", "--", "sh", "-c", "timeout 1 sh -c 'while :; do :; done'; true")
+	usage1, throttled := cpuUsage(t, cgroup("client"))
+	if used := usage1 - usage0; used > 300*time.Millisecond || throttled == 0 {
+		t.Errorf("a second of busy loop at cpus = 0.1 used %v of CPU, throttled %d times", used, throttled)
+	} else {
+		t.Logf("a second of busy loop at cpus = 0.1 used %v of CPU, throttled %d times", used, throttled)
 	}
 	// A change of both is an update in place.
 	vars := []string{"-var", "memory=128MiB", "-var", "cpus=1.5"}

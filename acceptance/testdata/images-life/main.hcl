@@ -74,11 +74,13 @@ container "hog" {
     EOT
   }
 }
+# A tenth of a CPU: a busy loop in it is throttled.
 container "client" {
   host    = host.node
   bridge  = bridge.br
   image   = "docker-archive:images/busybox.tar"
   command = ["sleep", "1000000"]
+  cpus    = 0.1
 }
 check "http" {
   from          = container.client
