@@ -1,6 +1,7 @@
 package acceptance
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -157,7 +158,10 @@ func labMounts(lab string) []string {
 		for _, l := range strings.Split(string(b), "\n") {
 			if strings.Contains(l, "/run/labnet/"+lab+"/") && !seen[l] {
 				seen[l] = true
-				left = append(left, "pid "+e.Name()+": "+l)
+				cmd, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+				stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+				left = append(left, "pid "+e.Name()+" ("+strings.TrimSpace(string(bytes.ReplaceAll(cmd, []byte{0}, []byte{' '})))+"; stat "+
+					strings.Join(strings.Fields(string(stat))[:min(5, len(strings.Fields(string(stat))))], " ")+"): "+l)
 			}
 		}
 	}
