@@ -6,8 +6,9 @@
 # Expanded where a recipe uses it; needgo stops the recipe when there is none.
 GO      ?= $(shell ./hack/go)
 needgo   = $(if $(GO),,$(error no Go toolchain: hack/go could not install one (its message is above)))
-PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client tcpdump frr runc busybox-static
+PKGS    := iproute2 nftables openssh-server openssh-client python3 iputils-ping procps util-linux etcd-server etcd-client tcpdump frr runc busybox-static docker-registry
 BIN     := bin/labnet
+DOCKER_IMAGE := labs/docker/images/busybox.tar
 
 .PHONY: deps test-deps build demo demo-destroy test unit vet fuzz images
 
@@ -24,7 +25,10 @@ install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="
 # the hosts' netlink readers), ping, unshare/nsenter/mount (util-linux),
 # ps, etcd (labs/bare-metal's registry), tcpdump (labnet capture), frr
 # (labs/routing's routers: zebra, ospfd, bgpd, vtysh), runc (containers
-# from images) and busybox-static (the images target's busybox).
+# from images), busybox-static (the images target's busybox) and
+# docker-registry (a real registry that the tests of docker:// images
+# start on loopback with their own config; the package's own service,
+# which a booted machine starts, is not used).
 deps:
 	@$(call install,$(PKGS))
 
@@ -38,7 +42,8 @@ test-deps:
 build:
 	$(needgo)CGO_ENABLED=0 $(GO) build -o $(BIN) .
 
-demo: deps build
+# The image labs/docker's containers run, built when it is missing.
+demo: deps build $(DOCKER_IMAGE)
 	$(BIN) -chdir=labs/docker apply -auto-approve
 	$(BIN) -chdir=labs/docker test
 	@echo; echo "The lab is up. Try: $(BIN) -chdir=labs/docker plan; remove it with: make demo-destroy"
@@ -74,6 +79,9 @@ unit:
 	$(needgo)$(GO) test -count=1 ./...
 
 # A busybox image built offline from Debian's busybox-static (git-ignored):
-# for labs that run containers from an image.
+# labs/docker's containers run it. No registry is involved.
 images: deps
-	$(needgo)$(GO) run ./hack/mkimage -busybox /bin/busybox -o images/busybox.tar
+	$(needgo)$(GO) run ./hack/mkimage -busybox /bin/busybox -o $(DOCKER_IMAGE)
+
+$(DOCKER_IMAGE):
+	$(MAKE) images

@@ -1,7 +1,9 @@
 package acceptance
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -11,6 +13,10 @@ import (
 // and the plan is empty again.
 func TestDrift(t *testing.T) {
 	l := newLab(t, "docker")
+	// A process beside the lab's image containers, for the processes' drift.
+	if err := os.WriteFile(filepath.Join(l.dir, "probe.hcl"), []byte("process \"probe\" {\n  on      = host.node[0]\n  command = [\"sleep\", \"1000000\"]\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	l.must(0, "apply", "-auto-approve")
 	table := "labnet_" + strings.ReplaceAll(l.name, "-", "_")
 	ns := func(n string) string { return "ln." + l.name + "." + n }
@@ -33,10 +39,11 @@ func TestDrift(t *testing.T) {
 		{"veth moved to another bridge", "node-0", "ip link add lnt-other type bridge && ip link set " + vethOf(t, l, "container.web[0]") + " master lnt-other", "is not on bridge docker0"},
 		{"flushed nft table", "node-0", "nft flush table inet " + table, "rule missing"},
 		{"deleted nft table", "node-1", "nft delete table inet " + table, "is missing"},
-		{"killed process", "", "process.web[1]", "process is not running"},
+		{"killed container", "", "container.web[1]", "runc container labnet." + l.name + ".web-1 is stopped"},
+		{"killed process", "", "process.probe", "process is not running"},
 		// Another program under the process's owner mark: its spec mark says
 		// it is not what the lab started.
-		{"process replaced by another command", "", "replace process.web[0]", "process was started from another command or namespaces"},
+		{"process replaced by another command", "", "replace process.probe", "process was started from another command or namespaces"},
 		{"deleted netns", "node-0", "ip netns del " + ns("client-0"), "netns " + ns("client-0") + " is missing"},
 		{"stopped sshd", "node-1", "kill -9 $(cat /run/labnet-sshd/sshd.pid) && sleep 0.3", "sshd is not running"},
 		{"killed holder", "", "holder node-0", "holder process is gone"},

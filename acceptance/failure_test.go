@@ -15,7 +15,7 @@ func TestFailureNamesResourceHostAndError(t *testing.T) {
 	l := newLab(t, "docker")
 	extra := `
 process "broken" {
-  on      = container.client[1]
+  on      = host.node[1]
   command = ["/nonexistent/program", "--flag"]
 }
 `

@@ -117,6 +117,16 @@ func newLab(t *testing.T, src string) *lab {
 			t.Fatal(err)
 		}
 	}
+	// A lab whose containers run images/busybox.tar (labs/docker) gets it
+	// built as `make images` builds it, unless it came along.
+	for _, f := range files {
+		if b, _ := os.ReadFile(f); bytes.Contains(b, []byte("images/busybox.tar")) {
+			if _, err := os.Stat(filepath.Join(dir, "images", "busybox.tar")); err != nil {
+				busyboxImage(t, dir)
+			}
+			break
+		}
+	}
 	l := &lab{t: t, dir: dir, name: name}
 	before := snapshot(t, name)
 	t.Cleanup(func() {

@@ -112,6 +112,15 @@ func newLimaLab(t *testing.T, src string, vars ...string) *limaLab {
 			t.Fatal(err)
 		}
 	}
+	// labs/docker's image: the one `make images` built, or built here.
+	if b, err := os.ReadFile(filepath.Join(from, "images", "busybox.tar")); err == nil {
+		os.MkdirAll(filepath.Join(dir, "images"), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, "images", "busybox.tar"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else if src == "docker" {
+		busyboxImage(t, dir)
+	}
 	l := &limaLab{t: t, dir: dir, name: name, vars: append([]string{"-var", "provider=lima"}, vars...)}
 	if tpl := os.Getenv("LABNET_LIMA_TEMPLATE"); tpl != "" {
 		l.vars = append(l.vars, "-var", "lima_template="+tpl)

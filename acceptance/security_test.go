@@ -61,8 +61,10 @@ func TestSecurity(t *testing.T) {
 		"process.hostile_host": "/run/labnet-argv-" + tag + "-host.json",
 		"process.hostile_ctr":  "/run/labnet-argv-" + tag + "-ctr.json",
 	}
-	hostileLab := ""
-	for _, p := range []struct{ name, on string }{{"hostile_host", "host.node[0]"}, {"hostile_ctr", "container.client[1]"}} {
+	// A container with host binaries (the lab's run an image) for the
+	// process that runs in a container's namespaces.
+	hostileLab := "container \"plain\" {\n  host   = host.node[1]\n  bridge = bridge.docker0[1]\n}\n\n"
+	for _, p := range []struct{ name, on string }{{"hostile_host", "host.node[0]"}, {"hostile_ctr", "container.plain"}} {
 		code := fmt.Sprintf(`import sys, json, time; open(%q, "w").write(json.dumps(sys.argv)); time.sleep(86400)`, logs["process."+p.name])
 		args := []string{hclString("python3"), hclString("-c"), hclString(code)}
 		for _, h := range hostile {

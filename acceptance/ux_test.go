@@ -20,7 +20,7 @@ func TestUserCommands(t *testing.T) {
 
 	// -target makes only the target and what it needs.
 	out := l.must(0, "apply", "-auto-approve", "-target=container.web[1]")
-	if list := l.must(0, "state", "list"); !strings.Contains(list, "container.web[1]") || strings.Contains(list, "container.web[0]") || strings.Contains(list, "process.web[1]") {
+	if list := l.must(0, "state", "list"); !strings.Contains(list, "container.web[1]") || strings.Contains(list, "container.web[0]") || strings.Contains(list, "container.client[1]") {
 		t.Fatalf("-target applied the wrong resources:\n%s\n%s", list, out)
 	}
 
@@ -90,7 +90,7 @@ func TestUserCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 20; i++ {
-		l.run("exec", "container.client[0]", "--", "python3", "-c", "import urllib.request; urllib.request.urlopen('http://172.17.0.2:8000/', timeout=2)")
+		l.run("exec", "container.client[0]", "--", "wget", "-q", "-O", "/dev/null", "http://172.17.0.2:8000/") // the image's
 		if st, err := os.Stat(pcap); err == nil && st.Size() > 200 {
 			break
 		}
@@ -126,11 +126,11 @@ func TestUserCommands(t *testing.T) {
 	}()
 
 	// -replace remakes one resource and nothing else.
-	before := ownedPIDs(t, l.name, "process.web[1]")
-	out = l.must(0, "apply", "-auto-approve", "-replace=process.web[0]")
+	before := ownedPIDs(t, l.name, "container.web[1]")
+	out = l.must(0, "apply", "-auto-approve", "-replace=container.web[0]")
 	l.must(0, "plan", "-detailed-exitcode")
-	if after := ownedPIDs(t, l.name, "process.web[1]"); after != before {
-		t.Fatalf("-replace of process.web[0] restarted process.web[1]")
+	if after := ownedPIDs(t, l.name, "container.web[1]"); after != before {
+		t.Fatalf("-replace of container.web[0] restarted container.web[1]")
 	}
 	if !strings.Contains(out, "1 added, 0 changed, 1 destroyed") {
 		t.Fatalf("-replace:\n%s", out)

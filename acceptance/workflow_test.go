@@ -55,16 +55,16 @@ func TestWorkflow(t *testing.T) {
 	_ = out
 
 	// Drift: delete a container's veth on the host (through the host's own
-	// namespace, as a user with a shell there would), kill a process, flush
-	// the nat table. Plan names each with a reason; apply repairs them.
+	// namespace, as a user with a shell there would), kill a container's
+	// processes, flush the nat table. Plan names each with a reason; apply repairs them.
 	pid := holderPID(t, l.name, "node-0")
 	hostExec(t, pid, "ip link del "+vethOf(t, l, "container.client[0]"))
 	hostExec(t, pid, "nft flush table inet labnet_"+strings.ReplaceAll(l.name, "-", "_"))
-	for _, p := range strings.Split(ownedPIDs(t, l.name, "process.web[0]"), ",") {
+	for _, p := range strings.Split(ownedPIDs(t, l.name, "container.web[0]"), ",") {
 		exec.Command("kill", "-9", p).Run()
 	}
 	out = l.must(2, append([]string{"plan", "-detailed-exitcode"}, one...)...)
-	for _, want := range []string{"container.client[0] has changed", "is missing", "process.web[0] has changed", "process is not running", "rule missing: dnat tcp"} {
+	for _, want := range []string{"container.client[0] has changed", "is missing", "container.web[0] has changed", "runc container labnet." + l.name + ".web-0 is stopped", "rule missing: dnat tcp"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan does not report %q:\n%s", want, out)
 		}

@@ -9,19 +9,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/provider"
-	"github.com/labnet-dev/labnet/provider/lima"
-	"github.com/labnet-dev/labnet/provider/netns"
-	"github.com/labnet-dev/labnet/provider/ssh"
+	_ "github.com/labnet-dev/labnet/provider/all" // every provider registers itself
 	"github.com/labnet-dev/labnet/remote"
 	"github.com/labnet-dev/labnet/state"
 )
@@ -68,7 +66,7 @@ func (e *Engine) Pinned() bool {
 // New makes an engine for a lab.
 func New(lab string, dir state.Dir, keys provider.Keys) *Engine {
 	return &Engine{Lab: lab, Dir: dir, Keys: keys, Parallelism: 10,
-		providers: provider.NewSet(netns.New(), ssh.New(), lima.New()),
+		providers: provider.Registered(),
 		conns:     map[string]*remote.Conn{}, early: map[string]*remote.Early{}, earlyUsed: map[string]bool{}}
 }
 
@@ -107,7 +105,7 @@ func (e *Engine) Close() {
 // if the state leads to the same target, and the host presents the key
 // the state pinned (remote.Early). Hosts whose provider needs the state's
 // record to be found at all (Lima VMs) are left to Conn.
-func (e *Engine) DialEarly(ctx context.Context, hosts []*expand.Resource) {
+func (e *Engine) DialEarly(ctx context.Context, hosts []*kinds.Resource) {
 	for _, h := range hosts {
 		p, err := e.providers.For(h.Addr, h.Attrs)
 		if err != nil {
@@ -254,7 +252,7 @@ func record(r *state.Resource) provider.Record {
 // to make in the same exchange, after the read: the observations list
 // those done in Removed (and events report them), a failed one is left to
 // the plan, judged from the read like any other.
-func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *state.State, remove map[string][]*plan.Change) (plan.Observations, error) {
+func (e *Engine) Refresh(ctx context.Context, want []*kinds.Resource, prior *state.State, remove map[string][]*plan.Change) (plan.Observations, error) {
 	obs := plan.Observations{Networks: map[string]plan.Status{}, Hosts: map[string]provider.Status{}, Kernel: map[string]*hostnet.Observed{}, Removed: map[string]bool{}}
 	if prior == nil {
 		prior = &state.State{}
@@ -302,6 +300,9 @@ func (e *Engine) Refresh(ctx context.Context, want []*expand.Resource, prior *st
 	}
 	e.parallel(jobs)
 	if firstErr == nil {
+		firstErr = checkTools(want, obs)
+	}
+	if firstErr == nil {
 		firstErr = e.checkNetem(ctx, want, prior, obs)
 	}
 	return obs, firstErr
@@ -323,10 +324,39 @@ func (e *Engine) parallel(jobs []func()) {
 	wg.Wait()
 }
 
+// checkTools stops a plan before anything changes when a host that was
+// read lacks a program the lab's resources there run (an ssh host without
+// runc for an image container, without tc for shaping), naming the host,
+// the programs, their Debian packages and a resource that needs each.
+func checkTools(want []*kinds.Resource, obs plan.Observations) error {
+	type need struct{ host, tool string }
+	first := map[need]string{}
+	for _, w := range want {
+		k := obs.Kernel[w.Host]
+		if k == nil || len(k.Missing) == 0 {
+			continue
+		}
+		for _, t := range kinds.ToolsOf(w.Kind, w.Attrs) {
+			if n := (need{w.Host, t}); slices.Contains(k.Missing, t) && first[n] == "" {
+				first[n] = w.Addr
+			}
+		}
+	}
+	if len(first) == 0 {
+		return nil
+	}
+	var lines []string
+	for n, by := range first {
+		lines = append(lines, fmt.Sprintf("%s has no %s (Debian package %s), which %s needs", n.host, n.tool, hostnet.ToolPackage(n.tool), by))
+	}
+	sort.Strings(lines)
+	return fmt.Errorf("missing programs; install them on the host (apt-get install PACKAGE) and try again:\n  %s", strings.Join(lines, "\n  "))
+}
+
 // checkNetem stops a plan before anything changes when the lab asks for
 // delay or loss on a host whose kernel has no netem: it tries a netem qdisc
 // in a throwaway namespace of the lab's on each such host that exists.
-func (e *Engine) checkNetem(ctx context.Context, want []*expand.Resource, prior *state.State, obs plan.Observations) error {
+func (e *Engine) checkNetem(ctx context.Context, want []*kinds.Resource, prior *state.State, obs plan.Observations) error {
 	need := map[string]bool{}
 	for _, w := range want {
 		if kinds.NeedsNetem(w.Kind, w.Attrs) {

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
@@ -179,7 +178,7 @@ func checkOrder(t *testing.T, st [][]*node) {
 }
 
 // scaleLab writes and loads a lab of n containers, each running a process.
-func scaleLab(t testing.TB, n int) []*expand.Resource {
+func scaleLab(t testing.TB, n int) []*kinds.Resource {
 	t.Helper()
 	dir := t.TempDir()
 	hcl := fmt.Sprintf(`lab { name = "scale" }
@@ -218,7 +217,7 @@ process "p" {
 		_ = config.WriteDiagnostics(&b, files, diags, false)
 		t.Fatal(b.String())
 	}
-	return expand.Lab(lab)
+	return kinds.Expand(lab)
 }
 
 func TestStagesDoNotGrowWithContainers(t *testing.T) {
@@ -286,7 +285,7 @@ func labChange(t *testing.T, dir, addr string, a plan.Action) *plan.Change {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	for _, r := range expand.Lab(lab) {
+	for _, r := range kinds.Expand(lab) {
 		if r.Addr == addr {
 			c := &plan.Change{Addr: r.Addr, Kind: r.Kind, Host: r.Host, Action: a, Deps: r.Deps}
 			if a != plan.Create {

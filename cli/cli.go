@@ -205,7 +205,7 @@ func (u *ui) validate(args []string) int {
 		lab, _, diags := config.Load(".", config.Options{Vars: vars, VarFiles: varFiles, Env: os.Environ()})
 		return validateJSON(u, lab, diags)
 	}
-	w, ok := u.load(vars, varFiles, "")
+	w, ok := u.load(vars, varFiles, "", true)
 	if !ok {
 		return 1
 	}
@@ -267,7 +267,7 @@ func (u *ui) plan(ctx context.Context, args []string) int {
 		u.errorf("-refresh-only and -refresh=false contradict each other")
 		return 1
 	}
-	w, st, e, done, ok := u.open(ctx, rf, "plan", *refresh && !(*destroy && len(rf.targets) == 0))
+	w, st, e, done, ok := u.open(ctx, rf, "plan", *refresh && !(*destroy && len(rf.targets) == 0), !(*destroy && len(rf.targets) == 0))
 	if !ok {
 		return 1
 	}
@@ -388,7 +388,7 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 	if *asJSON {
 		*auto = true
 	}
-	w, st, e, done, ok := u.open(ctx, rf, name, !(destroy && len(rf.targets) == 0))
+	w, st, e, done, ok := u.open(ctx, rf, name, !(destroy && len(rf.targets) == 0), !(destroy && len(rf.targets) == 0))
 	if !ok {
 		return 1
 	}
@@ -540,8 +540,8 @@ func repairedHost(p *plan.Plan) bool {
 // the state and makes the engine; done releases them. With dialEarly the
 // logins to the lab's hosts start before the state is read (a full
 // destroy of netns or Lima hosts logs in to none of them).
-func (u *ui) open(ctx context.Context, rf runFlags, op string, dialEarly bool) (w *workspace, st *state.State, e *apply.Engine, done func(), ok bool) {
-	w, ok = u.load(rf.vars, rf.varFiles, rf.statePath)
+func (u *ui) open(ctx context.Context, rf runFlags, op string, dialEarly, images bool) (w *workspace, st *state.State, e *apply.Engine, done func(), ok bool) {
+	w, ok = u.load(rf.vars, rf.varFiles, rf.statePath, images)
 	if !ok {
 		return nil, nil, nil, nil, false
 	}
@@ -599,7 +599,7 @@ var (
 // machines of the other hosts the lab names (ssh).
 func (w *workspace) sweep(ctx context.Context, e *apply.Engine) error {
 	used := map[string]bool{provider.Default: true} // the default costs nothing to sweep
-	for _, h := range w.lab.Hosts {
+	for _, h := range w.lab.Hosts() {
 		used[h.Provider] = true
 	}
 	for _, name := range sortedKeys(e.Providers()) {
@@ -636,7 +636,7 @@ func (u *ui) test(ctx context.Context, args []string) int {
 	if fs.Parse(args) != nil {
 		return 1
 	}
-	w, ok := u.load(rf.vars, rf.varFiles, rf.statePath)
+	w, ok := u.load(rf.vars, rf.varFiles, rf.statePath, false)
 	if !ok {
 		return 1
 	}
@@ -651,7 +651,7 @@ func (u *ui) test(ctx context.Context, args []string) int {
 	}
 	inScenario := scenarioChecks(w.lab)
 	var plain []*config.Check
-	for _, c := range w.lab.Checks {
+	for _, c := range w.lab.Checks() {
 		if !inScenario[c.Addr] {
 			plain = append(plain, c)
 		}
@@ -662,7 +662,7 @@ func (u *ui) test(ctx context.Context, args []string) int {
 		return 1
 	}
 	var scenarios []*config.Scenario
-	for _, sc := range w.lab.Scenarios {
+	for _, sc := range w.lab.Scenarios() {
 		if *runRE == "" || regexp.MustCompile(*runRE).MatchString(sc.Name) {
 			scenarios = append(scenarios, sc)
 		}
@@ -768,7 +768,7 @@ func (u *ui) output(args []string) int {
 	if fs.Parse(args) != nil {
 		return 1
 	}
-	w, ok := u.load(rf.vars, rf.varFiles, rf.statePath)
+	w, ok := u.load(rf.vars, rf.varFiles, rf.statePath, false)
 	if !ok {
 		return 1
 	}

@@ -76,12 +76,17 @@ func TestVersionAndHelp(t *testing.T) {
 func TestValidateCountsEveryKind(t *testing.T) {
 	for lab, want := range map[string]string{
 		"bare-metal":      "1 network, 3 hosts, 3 processes, 4 checks",
-		"docker":          "1 network, 2 hosts, 2 bridges, 4 containers, 2 processes, 5 checks, 2 outputs",
+		"docker":          "1 network, 2 hosts, 2 bridges, 4 containers, 5 checks, 2 outputs",
 		"kubernetes-flat": "1 network, 4 hosts, 1 pod network, 6 pods, 12 pod containers, 7 checks, 1 output",
 		"sdn":             "1 network, 2 hosts, 5 containers, 1 vm, 3 segments, 6 checks",
 		"vms":             "1 network, 2 hosts, 4 vms, 9 checks, 1 output",
 	} {
-		out, errOut, code := run(t, filepath.Join("..", "labs", lab), "", "validate")
+		args := []string{"validate"}
+		if lab == "docker" {
+			// Its image is built by make images: a tiny one stands in.
+			args = append(args, "-var", "image=docker-archive:../../config/testdata/valid/images/images/tiny.tar")
+		}
+		out, errOut, code := run(t, filepath.Join("..", "labs", lab), "", args...)
 		if line := fmt.Sprintf("Success! Lab %q is valid: %s.\n", lab, want); code != 0 || out != line {
 			t.Errorf("validate %s: exit %d\n got %q\nwant %q\n%s", lab, code, out, line, errOut)
 		}

@@ -33,7 +33,7 @@ func (u *ui) graph(args []string) int {
 	if fs.Parse(args) != nil {
 		return 1
 	}
-	w, ok := u.load(rf.vars, rf.varFiles, rf.statePath)
+	w, ok := u.load(rf.vars, rf.varFiles, rf.statePath, false)
 	if !ok {
 		return 1
 	}
@@ -42,7 +42,7 @@ func (u *ui) graph(args []string) int {
 		for _, note := range w.providerNotes(st) {
 			u.warnf("%s", note)
 		}
-		for _, h := range w.lab.Hosts {
+		for _, h := range w.lab.Hosts() {
 			if r := st.Get(h.Addr); r != nil && r.Attrs["provider"] != "" {
 				h.Provider = r.Attrs["provider"]
 			}
@@ -95,7 +95,7 @@ func (u *ui) inspect(ctx context.Context, args []string) int {
 	if fs.Parse(args) != nil {
 		return 1
 	}
-	w, st, e, done, ok := u.open(ctx, rf, "", true)
+	w, st, e, done, ok := u.open(ctx, rf, "", true, true)
 	if !ok {
 		return 1
 	}

@@ -33,7 +33,7 @@ func (u *ui) fault(ctx context.Context, args []string) int {
 		u.errorf("%v", err)
 		return 1
 	}
-	w, st, e, done, ok := u.open(ctx, rf, "fault", false)
+	w, st, e, done, ok := u.open(ctx, rf, "fault", false, true)
 	if !ok {
 		return 1
 	}
@@ -66,11 +66,11 @@ type faultStep struct {
 func faultSteps(st *state.State, lab, target, action string) ([]faultStep, error) {
 	typ, _, _ := strings.Cut(target, ".")
 	verb, _, _ := strings.Cut(action, " ")
-	if !slices.Contains(config.Faults[typ], verb) {
-		if len(config.Faults[typ]) == 0 {
+	if !slices.Contains(config.Faults(typ), verb) {
+		if len(config.Faults(typ)) == 0 {
 			return nil, fmt.Errorf("%s has no faults: links go down and up, nodes' processes stop and start", target)
 		}
-		return nil, fmt.Errorf("%s has no fault %q; its faults are: %s", target, action, strings.Join(config.Faults[typ], ", "))
+		return nil, fmt.Errorf("%s has no fault %q; its faults are: %s", target, action, strings.Join(config.Faults(typ), ", "))
 	}
 	at := func(r *state.Resource) bool { return r.Addr == target || strings.HasPrefix(r.Addr, target+"/") }
 	if !slices.ContainsFunc(st.Resources, at) {
@@ -147,7 +147,7 @@ func doFault(ctx context.Context, e *apply.Engine, st *state.State, lab, target,
 // their scenarios' steps (a check that a link is down fails otherwise).
 func scenarioChecks(lab *config.Lab) map[string]bool {
 	m := map[string]bool{}
-	for _, sc := range lab.Scenarios {
+	for _, sc := range lab.Scenarios() {
 		for _, st := range sc.Steps {
 			for _, c := range st.Checks {
 				m[c] = true
@@ -162,7 +162,7 @@ func scenarioChecks(lab *config.Lab) map[string]bool {
 // (a JUnit case); so is the undoing, when it fails.
 func runScenario(ctx context.Context, e *apply.Engine, st *state.State, w *workspace, sc *config.Scenario, parallel int) []check.Result {
 	byAddr := map[string]*config.Check{}
-	for _, c := range w.lab.Checks {
+	for _, c := range w.lab.Checks() {
 		byAddr[c.Addr] = c
 	}
 	var out []check.Result

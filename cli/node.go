@@ -33,7 +33,7 @@ func addNodeFlags(fs *flag.FlagSet) nodeFlags {
 
 // nodeSession finds an applied node and opens its host's connection.
 func (u *ui) nodeSession(ctx context.Context, nf nodeFlags, addr string) (*workspace, check.Node, *remote.Conn, func(), bool) {
-	w, ok := u.load(nf.vars, nf.varFiles, *nf.state)
+	w, ok := u.load(nf.vars, nf.varFiles, *nf.state, false)
 	if !ok {
 		return nil, check.Node{}, nil, nil, false
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/labnet-dev/labnet/apply"
 	"github.com/labnet-dev/labnet/check"
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
@@ -50,20 +49,20 @@ type workspace struct {
 	lab   *config.Lab
 	files map[string]*hcl.File
 	dir   state.Dir
-	want  []*expand.Resource // the lab expanded, made once (resources)
+	want  []*kinds.Resource // the lab expanded, made once (resources)
 }
 
 // resources is the lab expanded into resources.
-func (w *workspace) resources() []*expand.Resource {
+func (w *workspace) resources() []*kinds.Resource {
 	if w.want == nil {
-		w.want = expand.Lab(w.lab)
+		w.want = kinds.Expand(w.lab)
 	}
 	return w.want
 }
 
 // hosts are the lab's host resources.
-func (w *workspace) hosts() []*expand.Resource {
-	var hs []*expand.Resource
+func (w *workspace) hosts() []*kinds.Resource {
+	var hs []*kinds.Resource
 	for _, r := range w.resources() {
 		if kinds.Of(r.Kind).Provider == "host" {
 			hs = append(hs, r)
@@ -73,12 +72,15 @@ func (w *workspace) hosts() []*expand.Resource {
 }
 
 // load reads and validates the lab; diagnostics are printed.
-func (u *ui) load(vars varFlags, varFiles []string, statePath string) (*workspace, bool) {
+// images: open the lab's images (digests and configurations are needed:
+// plan, apply, validate); commands that make nothing from them do not, so
+// that they work while a registry is away.
+func (u *ui) load(vars varFlags, varFiles []string, statePath string, images bool) (*workspace, bool) {
 	// *.auto.vars files (HCL, name = value) are read first, as Terraform
 	// reads *.auto.tfvars; -var-file and -var override them.
 	auto, _ := filepath.Glob("*.auto.vars")
 	sort.Strings(auto)
-	lab, files, diags := config.Load(".", config.Options{Vars: vars, VarFiles: append(auto, varFiles...), Env: os.Environ()})
+	lab, files, diags := config.Load(".", config.Options{Vars: vars, VarFiles: append(auto, varFiles...), Env: os.Environ(), NoImages: !images})
 	if len(diags) > 0 {
 		_ = config.WriteDiagnostics(u.stderr, files, diags, u.color)
 	}
@@ -189,26 +191,13 @@ func (w *workspace) nodes(st *state.State) map[string]check.Node {
 		}
 	}
 	for _, r := range st.Resources {
-		info := kinds.Of(r.Kind)
-		switch {
-		case info.Provider == "host":
-			h, err := kinds.HostOf(r.Addr, r.Attrs)
-			if err == nil {
-				m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Addr, Address: h.Address, Owner: names.Owner(h.Name, "check")}
-			}
-		case info.Guest:
-			c, err := kinds.GuestOf(r.Addr, r.Attrs)
-			if err == nil {
-				n := check.Node{Addr: r.Addr, Host: r.Host, Netns: c.Netns, Address: c.Address, Owner: names.Owner(hostName[r.Host], "check")}
-				if c.Iso != nil {
-					n.MountNS, n.UTSNS = c.Iso.MountNS, c.Iso.UTSNS
-				}
-				if c.Runc != nil {
-					n.Runc, n.Log = c.Runc.ID, c.Runc.Log
-				}
-				m[r.Addr] = n
-			}
+		p, isNode, err := kinds.PlaceOf(r.Kind, r.Addr, r.Attrs)
+		if !isNode || err != nil {
+			continue
 		}
+		owner := names.Owner(hostName[r.Host], "check")
+		m[r.Addr] = check.Node{Addr: r.Addr, Host: r.Host, Netns: p.Netns, MountNS: p.MountNS, UTSNS: p.UTSNS,
+			Runc: p.Runc, Log: p.Log, Address: p.Address, Owner: owner}
 	}
 	return m
 }
@@ -238,7 +227,7 @@ func sortedKeys[M ~map[string]V, V any](m M) []string {
 // state's provider, and plan replaces them.
 func (w *workspace) providerNotes(st *state.State) []string {
 	var notes []string
-	for _, h := range w.lab.Hosts {
+	for _, h := range w.lab.Hosts() {
 		r := st.Get(h.Addr)
 		if r == nil {
 			continue

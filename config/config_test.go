@@ -59,39 +59,41 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 	}
 	out.Name = lab.Name
 	out.Deps = lab.Deps
-	for _, n := range lab.Networks {
+	for _, n := range lab.Networks() {
 		o := res(n.Resource)
 		o["cidr"] = n.CIDR.String()
 		o["gateway"] = NetworkGateway(n.CIDR).String()
 		out.Networks = append(out.Networks, o)
 	}
-	for _, h := range lab.Hosts {
+	for _, h := range lab.Hosts() {
 		o := res(h.Resource)
 		o["network"], o["address"], o["provider"] = h.Network, h.Address.String(), h.Provider
 		o["nat_network"] = h.NatCIDR.String()
-		if h.SSH != nil {
-			pk := h.SSH.PrivateKeyFile
+		set := h.Settings
+		num := func(k string) int { n, _ := strconv.Atoi(set[k]); return n }
+		switch h.Provider {
+		case "ssh":
+			pk := set["private_key_file"]
 			absDir, _ := filepath.Abs(dir)
 			if rel, err := filepath.Rel(absDir, pk); err == nil && filepath.IsAbs(pk) && !strings.HasPrefix(rel, "..") {
 				pk = "<lab>/" + filepath.ToSlash(rel)
 			}
-			o["ssh"] = obj{"user": h.SSH.User, "private_key_file": pk, "port": h.SSH.Port, "host_key": h.SSH.HostKey, "known_hosts": h.SSH.KnownHosts}
-		}
-		if h.Lima != nil {
-			o["lima"] = obj{"cpus": h.Lima.CPUs, "memory": h.Lima.Memory, "disk": h.Lima.Disk,
-				"template": h.Lima.Template, "image": h.Lima.Image, "network": h.Lima.Network}
-			if h.Lima.Provision != "" {
-				o["lima"].(obj)["provision"] = h.Lima.Provision
+			o["ssh"] = obj{"user": set["user"], "private_key_file": pk, "port": num("port"), "host_key": set["host_key"], "known_hosts": set["known_hosts"]}
+		case "lima":
+			o["lima"] = obj{"cpus": num("cpus"), "memory": set["memory"], "disk": set["disk"],
+				"template": set["template"], "image": set["image"], "network": set["network"]}
+			if set["provision"] != "" {
+				o["lima"].(obj)["provision"] = set["provision"]
 			}
 		}
 		out.Hosts = append(out.Hosts, o)
 	}
-	for _, b := range lab.Bridges {
+	for _, b := range lab.Bridges() {
 		o := res(b.Resource)
 		o["host"], o["ifname"], o["cidr"], o["gateway"], o["masquerade"] = b.Host, b.Ifname, b.CIDR.String(), b.Gateway.String(), b.Masquerade
 		out.Bridges = append(out.Bridges, o)
 	}
-	for _, c := range lab.Containers {
+	for _, c := range lab.Containers() {
 		o := res(c.Resource)
 		o["host"], o["bridge"], o["address"] = c.Host, c.Bridge, c.Address.String()
 		if c.Segment != "" {
@@ -111,13 +113,13 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 		}
 		out.Containers = append(out.Containers, o)
 	}
-	for _, v := range lab.VMs {
+	for _, v := range lab.VMs() {
 		o := res(v.Resource)
 		o["host"], o["mode"], o["address"], o["ports"] = v.Host, v.Mode, v.Address.String(), portList(v.Ports)
 		addShaping(o, v.Shaping)
 		out.VMs = append(out.VMs, o)
 	}
-	for _, pn := range lab.PodNetworks {
+	for _, pn := range lab.PodNetworks() {
 		o := res(pn.Resource)
 		o["cidr"], o["subnet_bits"], o["backend"], o["vni"], o["port"] = pn.CIDR.String(), pn.SubnetBits, pn.Backend, pn.VNI, pn.Port
 		subnets := map[string]string{}
@@ -127,28 +129,42 @@ func dumpLab(t *testing.T, lab *Lab, dir string) []byte {
 		o["hosts"], o["subnets"] = pn.Hosts, subnets
 		out.PodNetworks = append(out.PodNetworks, o)
 	}
-	for _, p := range lab.Pods {
+	for _, p := range lab.Pods() {
 		o := res(p.Resource)
 		o["host"], o["network"], o["address"] = p.Host, p.Network, p.Address.String()
 		var cs []obj
 		for _, c := range p.Containers {
-			cs = append(cs, obj{"name": c.Name, "command": c.Command, "range": rng(c.Range)})
+			co := obj{"name": c.Name, "command": c.Command, "range": rng(c.Range)}
+			if c.Image != nil {
+				co["image"], co["env"], co["workdir"], co["cap_add"] = c.Image.Ref, c.Image.Env, c.Image.Cwd, c.Image.CapAdd
+			}
+			if len(c.PrivateDirs) > 0 {
+				co["private_dirs"] = c.PrivateDirs
+			}
+			var files []string
+			for _, f := range c.Files {
+				files = append(files, fmt.Sprintf("%s %04o %q @ %s", f.Path, f.Mode, f.Content, rng(f.Range)))
+			}
+			if files != nil {
+				co["files"] = files
+			}
+			cs = append(cs, co)
 		}
 		o["containers"] = cs
 		addShaping(o, p.Shaping)
 		out.Pods = append(out.Pods, o)
 	}
-	for _, s := range lab.Segments {
+	for _, s := range lab.Segments() {
 		o := res(s.Resource)
 		o["vni"], o["cidr"], o["hosts"], o["port"] = s.VNI, s.CIDR.String(), s.Hosts, s.Port
 		out.Segments = append(out.Segments, o)
 	}
-	for _, p := range lab.Processes {
+	for _, p := range lab.Processes() {
 		o := res(p.Resource)
 		o["on"], o["command"] = p.On, p.Command
 		out.Processes = append(out.Processes, o)
 	}
-	for _, c := range lab.Checks {
+	for _, c := range lab.Checks() {
 		o := res(c.Resource)
 		o["from"], o["to"], o["kind"], o["port"], o["exec"] = c.From, c.To, c.Kind, c.Port, c.Exec
 		o["dial"], o["expect"], o["timeout"] = "", c.Expect, c.Timeout.String()

@@ -241,7 +241,7 @@ func TestParseLanguageDoc(t *testing.T) {
 // "Unsupported argument", and one setting an argument Schema does not list
 // is refused.
 func TestSchemaMatchesDecoder(t *testing.T) {
-	for _, hdr := range topSchema.Blocks {
+	for _, hdr := range topSchema().Blocks {
 		if _, ok := blockSchemaOf(hdr.Type); !ok && hdr.Type != "locals" {
 			t.Errorf("top-level block %q has no schema in blockSchemaOf", hdr.Type)
 		}
@@ -252,7 +252,7 @@ func TestSchemaMatchesDecoder(t *testing.T) {
 		if !nested {
 			return s, ok
 		}
-		return subSchemas[sub], ok
+		return s.nestedSchema(sub), ok
 	}
 	decode := func(s blockSchema, attrs []string) hcl.Diagnostics {
 		var src strings.Builder

@@ -69,7 +69,7 @@ func (l *loader) ctx() *hcl.EvalContext {
 		"var":   cty.ObjectVal(l.varVals),
 		"local": cty.ObjectVal(l.localVals),
 	}
-	for _, k := range resourceKinds {
+	for _, k := range resourceKinds() {
 		vars[k] = cty.ObjectVal(l.resVals[k])
 	}
 	return &hcl.EvalContext{Variables: vars, Functions: l.funcs}

@@ -44,6 +44,7 @@ type subBlock struct {
 	typ   string // block type: "port", "ssh", "lima", "container"
 	block *hcl.Block
 	attrs hcl.Attributes
+	subs  []*subBlock // blocks nested in it (a pod container's files)
 }
 
 // blocksOf returns n's nested blocks of type typ, in source order.
@@ -84,6 +85,9 @@ func (n *node) exprs() []namedExpr {
 	add("", n.attrs)
 	for _, b := range n.subs {
 		add(b.typ+".", b.attrs)
+		for _, c := range b.subs {
+			add(b.typ+"."+c.typ+".", c.attrs)
+		}
 	}
 	return out
 }
@@ -117,7 +121,7 @@ func (l *loader) buildGraph() {
 		// evaluation only; they are not references and not in Lab.Deps.
 		if n.kind == nodeResource {
 			for _, m := range l.nodes {
-				if m != n && m.kind == nodeResource && !seen[m] && slices.Contains(evalAfter[n.rkind], m.rkind) {
+				if m != n && m.kind == nodeResource && !seen[m] && slices.Contains(kindDefs[n.rkind].after, m.rkind) {
 					seen[m] = true
 					n.deps = append(n.deps, m)
 					if n.implicit == nil {
@@ -129,14 +133,6 @@ func (l *loader) buildGraph() {
 		}
 		sort.Slice(n.deps, func(i, j int) bool { return n.deps[i].decl < n.deps[j].decl })
 	}
-}
-
-// evalAfter lists, per resource kind, the kinds whose every instance is
-// evaluated before it although it need not refer to them.
-var evalAfter = map[string][]string{
-	kindPodNetwork: {kindNetwork, kindHost, kindBridge},
-	kindSegment:    {kindNetwork, kindPodNetwork},
-	kindLink:       {kindSegment, kindPodNetwork}, // their VNIs and ports are taken first
 }
 
 // resolveRef checks one traversal of node n (found in attribute attr) and
@@ -208,7 +204,7 @@ func (l *loader) resolveRef(n *node, attr string, t hcl.Traversal) (*node, bool)
 	}
 	l.errorf(&rng, "Unknown variable",
 		"There is no variable named %q. References start with var., local., count., each. or a resource kind (%s).",
-		root, strings.Join(resourceKinds, ", "))
+		root, strings.Join(resourceKinds(), ", "))
 	return nil, false
 }
 
@@ -326,7 +322,7 @@ func (l *loader) reportCycles() {
 			}
 			if m.implicit[next] {
 				note = fmt.Sprintf(" (%s -> %s is not a reference: every %s is evaluated after every %s.)",
-					m.addr, next.addr, m.rkind, strings.Replace(orList(evalAfter[m.rkind]), " or ", " and ", 1))
+					m.addr, next.addr, m.rkind, strings.Replace(orList(kindDefs[m.rkind].after), " or ", " and ", 1))
 				break
 			}
 		}

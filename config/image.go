@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -15,13 +14,16 @@ import (
 	"github.com/labnet-dev/labnet/image"
 )
 
-// ContainerImage is what a container with an image runs: the archive it
-// comes from, its digest, and its process (the image's config overridden
-// by the container's entrypoint, command, env and workdir).
+// ContainerImage is what a container with an image runs: where the
+// image comes from, its digest, and its process (the image's config
+// overridden by the container's entrypoint, command, env and workdir).
 type ContainerImage struct {
-	Ref        string // as written: TRANSPORT:PATH
-	Transport  string
-	Archive    string // absolute path of the archive
+	Ref       string // as written: TRANSPORT:PATH, docker://NAME:TAG
+	Transport string
+	// Archive is where apply reads the image again (image.Open): the
+	// archive's absolute path, a layout's followed by @DIGEST, or the
+	// registry reference pinned by digest.
+	Archive    string
 	Digest     string // sha256:HEX of its manifest
 	Args       []string
 	Env        []string // NAME=VALUE, the image's overridden by the container's
@@ -37,9 +39,29 @@ var imageOnly = []string{"entrypoint", "command", "env", "workdir", "privileged"
 
 var capRe = regexp.MustCompile(`^(CAP_)?[A-Z_]{2,32}$`)
 
+// openedImage is an image as read once for every container that names
+// it the same way (a registry is asked once per load).
+type openedImage struct {
+	digest, location string
+	config           image.Config
+	err              error
+}
+
+// imageFailure says, in a diagnostic's words, what kept an image from
+// being had.
+var imageFailure = map[string]string{
+	image.DockerArchive: "cannot be read as a docker-archive",
+	image.OCIArchive:    "cannot be read as an oci-archive",
+	image.OCI:           "cannot be read as an OCI layout",
+	image.Docker:        "cannot be pulled",
+}
+
 // decodeImage reads a container's image and what overrides its process;
-// nil when it has none. The archive is opened now: a missing, truncated
-// or corrupt one is reported at its argument, before any host is touched.
+// nil when it has none. The image is opened now (a registry's tag
+// resolved, its image pulled into the cache): a missing, truncated or
+// corrupt archive, content that does not match its digest, an image for
+// another platform or a registry that cannot be reached is reported at
+// its argument, before any host is touched.
 func (l *loader) decodeImage(d *dec, addr string) *ContainerImage {
 	if !d.has("image") {
 		for _, a := range imageOnly {
@@ -58,18 +80,28 @@ func (l *loader) decodeImage(d *dec, addr string) *ContainerImage {
 		d.fail("image", "Invalid image", "The image of %s: %v.", addr, err)
 		return nil
 	}
-	path := ref.Path
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(l.absDir, path)
+	if l.images == nil {
+		l.images = map[string]*openedImage{}
 	}
-	im, err := image.Open(ref.Transport, path)
-	if err != nil {
-		d.fail("image", "Cannot read image", "The image %q of %s cannot be read as a %s: %v.", s, addr, ref.Transport, err)
+	im := l.images[ref.String()]
+	if im == nil {
+		im = &openedImage{}
+		if l.opts.NoImages {
+			// Not opened: the command makes nothing from it.
+		} else if o, err := image.OpenRef(ref, l.absDir); err != nil {
+			im.err = err
+		} else {
+			im.digest, im.location, im.config = o.Digest, o.Location, o.Config
+			o.Close()
+		}
+		l.images[ref.String()] = im
+	}
+	if im.err != nil {
+		d.fail("image", "Cannot read image", "The image %q of %s %s: %v.", s, addr, imageFailure[ref.Transport], im.err)
 		return nil
 	}
-	defer im.Close()
-	ci := &ContainerImage{Ref: s, Transport: ref.Transport, Archive: path, Digest: im.Digest}
-	cfg := im.Config
+	ci := &ContainerImage{Ref: s, Transport: ref.Transport, Archive: im.location, Digest: im.digest}
+	cfg := im.config
 	entry, cmd := cfg.Entrypoint, cfg.Cmd
 	if d.has("entrypoint") {
 		// As with Docker, a new entrypoint drops the image's cmd.
@@ -79,7 +111,7 @@ func (l *loader) decodeImage(d *dec, addr string) *ContainerImage {
 		cmd = d.strList("command")
 	}
 	ci.Args = append(append([]string{}, entry...), cmd...)
-	if len(ci.Args) == 0 && d.ok {
+	if len(ci.Args) == 0 && d.ok && !l.opts.NoImages {
 		d.fail("image", "Nothing to run", "The image %q of %s has no entrypoint or cmd; set command = [...].", s, addr)
 	}
 	env := map[string]string{}

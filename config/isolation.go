@@ -27,7 +27,10 @@ var (
 // base64-encoded, in the host's script.
 const MaxFileSize = 1 << 20
 
-var fileBlockHeader = hcl.BlockHeaderSchema{Type: "file", LabelNames: []string{"path"}}
+// fileBlock is a file written into a container: exactly one of content
+// and source.
+var fileBlock = nested{hcl.BlockHeaderSchema{Type: "file", LabelNames: []string{"path"}},
+	blockSchema{attrs: []string{"content", "source", "mode"}}}
 
 var fileType = cty.Object(map[string]cty.Type{"path": cty.String, "mode": cty.String})
 

@@ -41,7 +41,7 @@ func TestContainerIsolation(t *testing.T) {
 output "o" { value = [container.r.private_dirs, container.r.file] }
 `, "daemons.txt": "zebra=yes\x00\xff"})
 	lab := loadOK(t, dir, Options{})
-	c := lab.Containers[0]
+	c := lab.Containers()[0]
 	if strings.Join(c.PrivateDirs, " ") != "/etc/frr /var/run/frr" {
 		t.Errorf("private dirs = %q", c.PrivateDirs)
 	}
@@ -264,13 +264,13 @@ func TestFileSourceIsReadAtLoad(t *testing.T) {
   file "/etc/demo/a" { source = "a.txt" }
 }
 `, "a.txt": "one"})
-	if got := string(loadOK(t, dir, Options{}).Containers[0].Files[0].Content); got != "one" {
+	if got := string(loadOK(t, dir, Options{}).Containers()[0].Files[0].Content); got != "one" {
 		t.Fatalf("content %q", got)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "a.txt"), []byte("two"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(loadOK(t, dir, Options{}).Containers[0].Files[0].Content); got != "two" {
+	if got := string(loadOK(t, dir, Options{}).Containers()[0].Files[0].Content); got != "two" {
 		t.Fatalf("content after the change %q", got)
 	}
 }

@@ -23,7 +23,7 @@ func TestContainerLimits(t *testing.T) {
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", args, diags)
 		}
-		if got := lab.Containers[0].Image.Limits; got != want {
+		if got := lab.Containers()[0].Image.Limits; got != want {
 			t.Errorf("%q: %+v, wants %+v", args, got, want)
 		}
 	}

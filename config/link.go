@@ -44,11 +44,26 @@ const (
 )
 
 var (
-	endpointBlockHeader = hcl.BlockHeaderSchema{Type: "endpoint"}
 	// hostIfnames are the names labnet or the netns provider use on a
 	// host: a link end there must not take them.
 	hostIfnames = []string{"eth0", "lo", "lanbr", "virbr0", "cni0"}
 )
+
+const kindLink = "link"
+
+func init() {
+	registerKind(kindDef{
+		name: kindLink, seq: 9, decode: (*loader).decodeLink,
+		schema: blockSchema{attrs: []string{"mtu", "vni", "port", "rate", "delay", "loss"},
+			blocks: []nested{{hcl.BlockHeaderSchema{Type: "endpoint"},
+				blockSchema{attrs: []string{"node", "ifname", "address", "gateway"}, required: []string{"node", "ifname"}}}}},
+		after:  []string{kindSegment, kindPodNetwork}, // their VNIs and ports are taken first
+		faults: []string{"down", "up", "shape", "unshape"},
+	})
+}
+
+// Links are the lab's link blocks' instances, in declaration order.
+func (l *Lab) Links() []*Link { return listOf[*Link](l, kindLink) }
 
 func (l *loader) decodeLink(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	blocks := n.blocksOf("endpoint")
@@ -61,7 +76,7 @@ func (l *loader) decodeLink(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 	for i, eb := range blocks {
 		ed := l.newDec(eb.attrs, ctx)
 		ed.required("node", "ifname")
-		inst := ed.ref("node", nodeKinds...)
+		inst := ed.ref("node", nodeKinds()...)
 		for ref := range ed.refs {
 			d.refs[ref] = true
 		}
@@ -179,7 +194,7 @@ func (l *loader) decodeLink(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 		if k.CrossHost() {
 			l.linkVNIs[vniKey{k.VNI, k.Port}] = res.Addr
 		}
-		l.lab.Links = append(l.lab.Links, k)
+		add(l.lab, kindLink, k)
 	}
 }
 
@@ -419,12 +434,12 @@ func (l *loader) vniOwner(vni, port int) string {
 	if o := l.linkVNIs[vniKey{vni, port}]; o != "" {
 		return o
 	}
-	for _, sg := range l.lab.Segments {
+	for _, sg := range l.lab.Segments() {
 		if sg.VNI == vni && sg.Port == port {
 			return sg.Addr
 		}
 	}
-	for _, pn := range l.lab.PodNetworks {
+	for _, pn := range l.lab.PodNetworks() {
 		if pn.Backend == "vxlan" && pn.VNI == vni && pn.Port == port {
 			return pn.Addr
 		}

@@ -22,6 +22,11 @@ type Options struct {
 	Vars     map[string]string // -var NAME=VALUE, raw text
 	VarFiles []string          // -var-file paths (HCL: name = value)
 	Env      []string          // os.Environ()-style; LABNET_VAR_<name>=value are variable values
+	// NoImages: images are checked as written but not opened (no archive
+	// read, no registry asked): their digest and configuration stay
+	// unknown. For commands that make nothing from them (a full destroy,
+	// exec, test), which must work when a registry is away.
+	NoImages bool
 }
 
 // EnvVarPrefix prefixes environment variables that set lab variables.
@@ -39,64 +44,12 @@ var (
 	maxWithin  = "30m"
 )
 
-// Resource kinds, in the order they are documented.
-const (
-	kindNetwork   = "network"
-	kindHost      = "host"
-	kindBridge    = "bridge"
-	kindContainer = "container"
-	kindProcess   = "process"
-	kindCheck     = "check"
-
-	kindVM         = "vm"
-	kindPodNetwork = "pod_network"
-	kindPod        = "pod"
-	kindSegment    = "segment"
-	kindLink       = "link"
-	kindScenario   = "scenario"
-)
-
-var resourceKinds = []string{
-	kindNetwork, kindHost, kindBridge, kindContainer, kindProcess, kindCheck,
-	kindVM, kindPodNetwork, kindPod, kindSegment, kindLink, kindScenario,
-}
-
-func isResourceKind(s string) bool {
-	for _, k := range resourceKinds {
-		if k == s {
-			return true
-		}
-	}
-	return false
-}
-
-var topSchema = &hcl.BodySchema{
-	Blocks: []hcl.BlockHeaderSchema{
-		{Type: "lab"},
-		{Type: "variable", LabelNames: []string{"name"}},
-		{Type: "locals"},
-		{Type: "output", LabelNames: []string{"name"}},
-		{Type: kindNetwork, LabelNames: []string{"name"}},
-		{Type: kindHost, LabelNames: []string{"name"}},
-		{Type: kindBridge, LabelNames: []string{"name"}},
-		{Type: kindContainer, LabelNames: []string{"name"}},
-		{Type: kindProcess, LabelNames: []string{"name"}},
-		{Type: kindCheck, LabelNames: []string{"name"}},
-		{Type: kindVM, LabelNames: []string{"name"}},
-		{Type: kindPodNetwork, LabelNames: []string{"name"}},
-		{Type: kindPod, LabelNames: []string{"name"}},
-		{Type: kindSegment, LabelNames: []string{"name"}},
-		{Type: kindLink, LabelNames: []string{"name"}},
-		{Type: kindScenario, LabelNames: []string{"name"}},
-	},
-}
-
 // blockSchema describes a block's arguments; required ones are checked by
 // the loader so the error points at the block header.
 type blockSchema struct {
 	attrs    []string
 	required []string
-	blocks   []hcl.BlockHeaderSchema
+	blocks   []nested // the blocks it may hold
 	single   []string // block types that may appear at most once
 	meta     bool     // accepts count and for_each
 }
@@ -106,7 +59,9 @@ func (s blockSchema) hcl() *hcl.BodySchema {
 	for _, a := range s.attrs {
 		bs.Attributes = append(bs.Attributes, hcl.AttributeSchema{Name: a})
 	}
-	bs.Blocks = append(bs.Blocks, s.blocks...)
+	for _, b := range s.blocks {
+		bs.Blocks = append(bs.Blocks, b.hdr)
+	}
 	return bs
 }
 
@@ -114,55 +69,26 @@ var (
 	labSchema      = blockSchema{attrs: []string{"name"}}
 	variableSchema = blockSchema{attrs: []string{"type", "default", "description"}}
 	outputSchema   = blockSchema{attrs: []string{"value", "description", "sensitive"}, required: []string{"value"}}
-	portSchema     = blockSchema{attrs: []string{"host_port", "port", "protocol"}, required: []string{"host_port", "port"}}
-
-	portBlockHeader = hcl.BlockHeaderSchema{Type: "port"}
-
-	// subSchemas describe the blocks nested in resource blocks, by type.
-	subSchemas = map[string]blockSchema{
-		"port":      portSchema,
-		"ssh":       {attrs: []string{"user", "private_key_file", "port", "host_key", "known_hosts", "netns"}},
-		"lima":      {attrs: []string{"cpus", "memory", "disk", "template", "image", "network", "provision"}},
-		"container": {attrs: []string{"command"}, required: []string{"command"}}, // in a pod
-		"nic":       {attrs: []string{"segment", "address"}, required: []string{"segment"}},
-		"endpoint":  {attrs: []string{"node", "ifname", "address", "gateway"}, required: []string{"node", "ifname"}},
-		"step":      {attrs: []string{"name", "fault", "on", "checks"}},
-		"file":      {attrs: []string{"content", "source", "mode"}}, // in a container; exactly one of content and source
-	}
-
-	resourceSchemas = map[string]blockSchema{
-		kindNetwork: {attrs: []string{"cidr"}, required: []string{"cidr"}},
-		kindHost: {
-			attrs:    []string{"network", "address", "provider", "nat_network"},
-			required: []string{"network"},
-			blocks:   []hcl.BlockHeaderSchema{{Type: "ssh"}, {Type: "lima"}},
-			single:   []string{"ssh", "lima"},
-		},
-		kindBridge: {attrs: []string{"host", "cidr", "masquerade", "name"}, required: []string{"host", "cidr"}},
-		// Exactly one of bridge and segment is required; decodeContainer checks that.
-		kindContainer: {attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss", "private_dirs",
-			"image", "entrypoint", "command", "env", "workdir", "privileged", "cap_add", "memory", "cpus"}, required: []string{"host"},
-			blocks: []hcl.BlockHeaderSchema{portBlockHeader, nicBlockHeader, fileBlockHeader}},
-		kindProcess: {attrs: []string{"on", "command"}, required: []string{"on", "command"}},
-		kindCheck: {
-			attrs:    []string{"from", "to", "ping", "tcp", "udp", "exec", "address", "expect", "source", "timeout", "within", "expect_output", "route", "nexthops", "via"},
-			required: []string{"from"},
-		},
-		kindVM: {attrs: []string{"host", "mode", "segment", "address", "rate", "delay", "loss"}, required: []string{"host", "mode"}, blocks: []hcl.BlockHeaderSchema{portBlockHeader, nicBlockHeader}},
-		kindPodNetwork: {
-			attrs:    []string{"cidr", "subnet_bits", "backend", "vni", "port", "hosts"},
-			required: []string{"cidr"},
-		},
-		kindPod: {
-			attrs:    []string{"host", "network", "address", "rate", "delay", "loss"},
-			required: []string{"host", "network"},
-			blocks:   []hcl.BlockHeaderSchema{{Type: "container", LabelNames: []string{"name"}}, nicBlockHeader},
-		},
-		kindSegment:  {attrs: []string{"vni", "cidr", "hosts", "port"}, required: []string{"vni", "cidr", "hosts"}},
-		kindLink:     {attrs: []string{"mtu", "vni", "port", "rate", "delay", "loss"}, blocks: []hcl.BlockHeaderSchema{endpointBlockHeader}},
-		kindScenario: {blocks: []hcl.BlockHeaderSchema{stepBlockHeader}},
-	}
+	// portBlock publishes a guest's port on its host's address.
+	portBlock = nested{hcl.BlockHeaderSchema{Type: "port"},
+		blockSchema{attrs: []string{"host_port", "port", "protocol"}, required: []string{"host_port", "port"}}}
 )
+
+// nested is a block type nested in another, and its schema.
+type nested struct {
+	hdr    hcl.BlockHeaderSchema
+	schema blockSchema
+}
+
+// nestedSchema is the schema of the nested blocks of type typ.
+func (s blockSchema) nestedSchema(typ string) blockSchema {
+	for _, b := range s.blocks {
+		if b.hdr.Type == typ {
+			return b.schema
+		}
+	}
+	return blockSchema{}
+}
 
 // content decodes body against s, reporting unknown and missing arguments.
 func (s blockSchema) content(body hcl.Body, defRange hcl.Range, what string) (*hcl.BodyContent, hcl.Diagnostics) {
@@ -277,6 +203,7 @@ type loader struct {
 	natDefault  map[string]bool                  // host addr -> nat_network not set
 	podNetOf    map[string]string                // host addr -> pod_network addr
 	hostBridges map[string][]*Bridge             // host addr -> bridges on it
+	images      map[string]*openedImage          // image reference -> the image it opened (image.go)
 	linkIfnames map[string]map[string]string     // node addr -> link interface name -> link addr
 	nodeNets    map[string][]ownedPrefix         // node addr -> its links' addresses
 	nodeGateway map[string]string                // node addr -> the link its default route takes
@@ -439,7 +366,7 @@ func (l *loader) constCtx() *hcl.EvalContext {
 
 // collect records the top-level blocks of one file as graph nodes.
 func (l *loader) collect(body hcl.Body) {
-	content, diags := body.Content(topSchema)
+	content, diags := body.Content(topSchema())
 	l.diags = append(l.diags, diags...)
 	for _, b := range content.Blocks {
 		switch b.Type {
@@ -526,7 +453,7 @@ func (l *loader) collectResource(b *hcl.Block) {
 			"The %s name %q must start with a lowercase letter and contain only lowercase letters, digits, '-' and '_' (%s).", kind, label, labelRe)
 		return
 	}
-	schema := resourceSchemas[kind]
+	schema := kindDefs[kind].fullSchema()
 	schema.meta = true
 	content, diags := schema.content(b.Body, b.DefRange, fmt.Sprintf("a %s block", kind))
 	l.diags = append(l.diags, diags...)
@@ -545,16 +472,25 @@ func (l *loader) collectResource(b *hcl.Block) {
 		if first[sb.Type] == nil {
 			first[sb.Type] = sb
 		}
-		sub := subSchemas[sb.Type]
+		sub := schema.nestedSchema(sb.Type)
 		sc, diags := sub.content(sb.Body, sb.DefRange, fmt.Sprintf("a%s %s block", an(sb.Type), sb.Type))
 		l.diags = append(l.diags, diags...)
 		if diags.HasErrors() {
 			n.bad = true
 		}
-		n.subs = append(n.subs, &subBlock{typ: sb.Type, block: sb, attrs: sc.Attributes})
+		blk := &subBlock{typ: sb.Type, block: sb, attrs: sc.Attributes}
+		for _, nb := range sc.Blocks { // a pod container's file blocks
+			nc, diags := sub.nestedSchema(nb.Type).content(nb.Body, nb.DefRange, fmt.Sprintf("a%s %s block", an(nb.Type), nb.Type))
+			l.diags = append(l.diags, diags...)
+			if diags.HasErrors() {
+				n.bad = true
+			}
+			blk.subs = append(blk.subs, &subBlock{typ: nb.Type, block: nb, attrs: nc.Attributes})
+		}
+		n.subs = append(n.subs, blk)
 	}
-	if kind == kindPod {
-		l.checkPodContainers(n)
+	if check := kindDefs[kind].collected; check != nil {
+		check(l, n)
 	}
 	if c, ok := n.attrs["count"]; ok {
 		if f, ok := n.attrs["for_each"]; ok {

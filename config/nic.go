@@ -19,7 +19,9 @@ type NIC struct {
 	Range   hcl.Range
 }
 
-var nicBlockHeader = hcl.BlockHeaderSchema{Type: "nic"}
+// nicBlock is a guest's interface on a tenant segment.
+var nicBlock = nested{hcl.BlockHeaderSchema{Type: "nic"},
+	blockSchema{attrs: []string{"segment", "address"}, required: []string{"segment"}}}
 
 // decodeNICs reads a guest's nic blocks. The returned commit records the
 // addresses once the guest is accepted.

@@ -83,11 +83,11 @@ func (d *dec) refList(name, kind string) ([]refItem, bool) {
 		inst := d.l.instances[id]
 		switch {
 		case !ok:
-			d.l.errorf(rng, "Invalid reference", "%s[%d] must be %s, got %s.", name, i, kindArticle[kind], typeName(e.Type()))
+			d.l.errorf(rng, "Invalid reference", "%s[%d] must be %s, got %s.", name, i, article(kind), typeName(e.Type()))
 		case inst == nil:
-			d.l.errorf(rng, "Invalid reference", "%s[%d] must be %s, got an object with id %q, which is not a resource instance.", name, i, kindArticle[kind], id)
+			d.l.errorf(rng, "Invalid reference", "%s[%d] must be %s, got an object with id %q, which is not a resource instance.", name, i, article(kind), id)
 		case inst.kind != kind:
-			d.l.errorf(rng, "Invalid reference", "%s[%d] must be %s, got %s.", name, i, kindArticle[kind], id)
+			d.l.errorf(rng, "Invalid reference", "%s[%d] must be %s, got %s.", name, i, article(kind), id)
 		case seen[id]:
 			d.l.errorf(rng, "Duplicate reference", "%s lists %s more than once.", name, id)
 		default:
@@ -113,6 +113,20 @@ func instanceValues(items []*instance) cty.Value {
 }
 
 // --- vm ---
+
+const kindVM = "vm"
+
+func init() {
+	registerKind(kindDef{
+		name: kindVM, seq: 5, decode: (*loader).decodeVM, node: true,
+		faults: []string{"stop", "start"},
+		schema: blockSchema{attrs: []string{"host", "mode", "segment", "address", "rate", "delay", "loss"}, required: []string{"host", "mode"},
+			blocks: []nested{portBlock, nicBlock}},
+	})
+}
+
+// VMs are the lab's vm blocks' instances, in declaration order.
+func (l *Lab) VMs() []*VM { return listOf[*VM](l, kindVM) }
 
 func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	hostInst := d.ref("host", kindHost)
@@ -211,7 +225,7 @@ func (l *loader) decodeVM(d *dec, n *node, ctx *hcl.EvalContext, res Resource, i
 		commitNICs()
 		l.take(pools, pool, addr, res.Addr)
 		l.publishPorts(h.Addr, published, res.Addr)
-		l.lab.VMs = append(l.lab.VMs, vm)
+		add(l.lab, kindVM, vm)
 	}
 }
 
@@ -224,7 +238,20 @@ func podSubnet(p netip.Prefix, bits, i int) netip.Prefix {
 	return netip.PrefixFrom(u2a(a2u(p.Addr())+uint32(i)<<(32-nb)), nb)
 }
 
-func (l *loader) decodePodNetwork(d *dec, n *node, res Resource, id cty.Value) (*instance, func()) {
+const kindPodNetwork = "pod_network"
+
+func init() {
+	registerKind(kindDef{
+		name: kindPodNetwork, seq: 6, decode: (*loader).decodePodNetwork, maxName: MaxPodNetworkName,
+		after:  []string{kindNetwork, kindHost, kindBridge},
+		schema: blockSchema{attrs: []string{"cidr", "subnet_bits", "backend", "vni", "port", "hosts"}, required: []string{"cidr"}},
+	})
+}
+
+// PodNetworks are the lab's pod_network blocks' instances, in declaration order.
+func (l *Lab) PodNetworks() []*PodNetwork { return listOf[*PodNetwork](l, kindPodNetwork) }
+
+func (l *loader) decodePodNetwork(d *dec, n *node, _ *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	p, _ := d.prefix("cidr")
 	bits := 8
 	if d.has("subnet_bits") {
@@ -252,7 +279,7 @@ func (l *loader) decodePodNetwork(d *dec, n *node, res Resource, id cty.Value) (
 	} else {
 		// Every host of the lab: evalAfter orders every host before a
 		// pod_network.
-		for _, h := range l.lab.Hosts {
+		for _, h := range l.lab.Hosts() {
 			hosts = append(hosts, refItem{inst: l.instances[h.Addr], rng: &n.rng})
 			d.refs[h.Addr] = true
 		}
@@ -284,19 +311,19 @@ func (l *loader) decodePodNetwork(d *dec, n *node, res Resource, id cty.Value) (
 		}
 		return nil, nil
 	}
-	for _, nw := range l.lab.Networks {
+	for _, nw := range l.lab.Networks() {
 		if nw.CIDR.Overlaps(p) {
 			d.fail("cidr", "Overlapping CIDR", "The pod cidr %s of %s overlaps %s (%s).", p, res.Addr, nw.Addr, nw.CIDR)
 			return nil, nil
 		}
 	}
-	for _, br := range l.lab.Bridges {
+	for _, br := range l.lab.Bridges() {
 		if br.CIDR.Overlaps(p) {
 			d.fail("cidr", "Overlapping CIDR", "The pod cidr %s of %s overlaps %s (%s) on %s.", p, res.Addr, br.Addr, br.CIDR, br.Host)
 			return nil, nil
 		}
 	}
-	for _, h := range l.lab.Hosts {
+	for _, h := range l.lab.Hosts() {
 		if h.NatCIDR.Overlaps(p) {
 			hint := ""
 			if l.natDefault[h.Addr] {
@@ -306,7 +333,7 @@ func (l *loader) decodePodNetwork(d *dec, n *node, res Resource, id cty.Value) (
 			return nil, nil
 		}
 	}
-	for _, o := range l.lab.PodNetworks {
+	for _, o := range l.lab.PodNetworks() {
 		if o.CIDR.Overlaps(p) {
 			d.fail("cidr", "Overlapping CIDR", "The pod cidr %s of %s overlaps %s (%s).", p, res.Addr, o.Addr, o.CIDR)
 			return nil, nil
@@ -362,13 +389,41 @@ func (l *loader) decodePodNetwork(d *dec, n *node, res Resource, id cty.Value) (
 		for _, h := range pn.Hosts {
 			l.podNetOf[h] = res.Addr
 		}
-		l.lab.PodNetworks = append(l.lab.PodNetworks, pn)
+		add(l.lab, kindPodNetwork, pn)
 	}
 }
 
 // --- pod ---
 
 var podContainerType = cty.Object(map[string]cty.Type{"name": cty.String, "command": cty.List(cty.String)})
+
+const kindPod = "pod"
+
+func init() {
+	registerKind(kindDef{
+		name: kindPod, seq: 7, decode: (*loader).decodePod, node: true, collected: (*loader).checkPodContainers,
+		faults: []string{"stop", "start"},
+		schema: blockSchema{attrs: []string{"host", "network", "address", "rate", "delay", "loss"}, required: []string{"host", "network"},
+			blocks: []nested{podContainerBlock, nicBlock}},
+		counts: func(lab *Lab) []Count {
+			n := 0
+			for _, p := range lab.Pods() {
+				n += len(p.Containers)
+			}
+			return []Count{{"pod", len(lab.Pods())}, {"pod container", n}}
+		},
+	})
+}
+
+// Pods are the lab's pod blocks' instances, in declaration order.
+func (l *Lab) Pods() []*Pod { return listOf[*Pod](l, kindPod) }
+
+// podContainerBlock is a process of a pod, sharing its namespace, or a
+// container run from an image, sharing its network and UTS namespaces;
+// command is required without image (decodePodContainer says so).
+var podContainerBlock = nested{hcl.BlockHeaderSchema{Type: "container", LabelNames: []string{"name"}},
+	blockSchema{attrs: []string{"command", "image", "entrypoint", "env", "workdir", "privileged", "cap_add", "private_dirs"},
+		blocks: []nested{fileBlock}}}
 
 func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	hostInst := d.ref("host", kindHost)
@@ -383,14 +438,13 @@ func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, 
 	var cvals []cty.Value
 	for _, sb := range n.blocksOf("container") {
 		label := sb.block.Labels[0] // checked by checkPodContainers
-		cd := l.newDec(sb.attrs, ctx)
-		cd.required("command")
-		cmd := cd.command("command")
-		if !cd.ok {
+		pc := l.decodePodContainer(sb, ctx, res.Addr+"/"+label)
+		if pc == nil {
 			d.ok = false
 			continue
 		}
-		containers = append(containers, &PodContainer{Name: label, Command: cmd, Range: sb.block.DefRange})
+		containers = append(containers, pc)
+		cmd := pc.Command
 		cmdVals := make([]cty.Value, len(cmd))
 		for i, s := range cmd {
 			cmdVals[i] = cty.StringVal(s)
@@ -433,8 +487,51 @@ func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, 
 	return &instance{value: v, res: pod}, func() {
 		commitNICs()
 		l.take(l.podTaken, pool, addr, res.Addr)
-		l.lab.Pods = append(l.lab.Pods, pod)
+		add(l.lab, kindPod, pod)
 	}
+}
+
+// decodePodContainer reads one container block of a pod: a command run in
+// the pod's namespace, or an image (with what overrides its process, its
+// private dirs and files) run by runc in the pod's network and UTS
+// namespaces. nil after reporting errors.
+func (l *loader) decodePodContainer(sb *subBlock, ctx *hcl.EvalContext, addr string) *PodContainer {
+	cd := l.newDec(sb.attrs, ctx)
+	pc := &PodContainer{Name: sb.block.Labels[0], Range: sb.block.DefRange}
+	files := &node{subs: sb.subs} // decodeFiles reads a node's file blocks
+	if !cd.has("image") {
+		if _, ok := sb.attrs["command"]; !ok && cd.ok {
+			r := sb.block.DefRange
+			l.errorf(&r, "Missing required argument",
+				"The argument \"command\" is required in a pod's container block without image, but no definition was found.")
+			return nil
+		}
+		cd.required("command")
+		for _, a := range append(slices.Clone(imageOnly), "private_dirs") {
+			if a != "command" && cd.has(a) {
+				cd.fail(a, "Argument needs an image", "%s sets %s, which only a container with image = \"...\" has.", addr, a)
+			}
+		}
+		for _, fb := range files.blocksOf("file") {
+			l.errorf(&fb.block.DefRange, "File without an image",
+				"%s has a file block, which only a container with image = \"...\" has (it is written in the container's own layer).", addr)
+			cd.ok = false
+		}
+		pc.Command = cd.command("command")
+		if !cd.ok {
+			return nil
+		}
+		return pc
+	}
+	before := len(l.diags.Errs())
+	pc.Image = l.decodeImage(cd, addr)
+	pc.PrivateDirs = cd.privateDirs("private_dirs")
+	pc.Files, _ = l.decodeFiles(cd, files, ctx, pc.PrivateDirs, len(l.diags.Errs()) == before, addr)
+	if !cd.ok || pc.Image == nil {
+		return nil
+	}
+	pc.Command = pc.Image.Args
+	return pc
 }
 
 // checkPodContainers checks the labels of a pod's container blocks once
@@ -468,7 +565,20 @@ func orNone(list []string) string {
 
 // --- segment ---
 
-func (l *loader) decodeSegment(d *dec, n *node, res Resource, id cty.Value) (*instance, func()) {
+const kindSegment = "segment"
+
+func init() {
+	registerKind(kindDef{
+		name: kindSegment, seq: 8, decode: (*loader).decodeSegment, maxName: MaxSegmentName,
+		after:  []string{kindNetwork, kindPodNetwork},
+		schema: blockSchema{attrs: []string{"vni", "cidr", "hosts", "port"}, required: []string{"vni", "cidr", "hosts"}},
+	})
+}
+
+// Segments are the lab's segment blocks' instances, in declaration order.
+func (l *Lab) Segments() []*Segment { return listOf[*Segment](l, kindSegment) }
+
+func (l *loader) decodeSegment(d *dec, n *node, _ *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	vni, _ := d.intRange("vni", 1, 1<<24-1)
 	p, _ := d.prefix("cidr")
 	hosts, _ := d.refList("hosts", kindHost)
@@ -481,19 +591,19 @@ func (l *loader) decodeSegment(d *dec, n *node, res Resource, id cty.Value) (*in
 	}
 	// Segments may overlap each other (tenants are isolated), but not the
 	// underlay: evalAfter orders every network before a segment.
-	for _, nw := range l.lab.Networks {
+	for _, nw := range l.lab.Networks() {
 		if nw.CIDR.Overlaps(p) {
 			d.fail("cidr", "Overlapping CIDR", "The segment cidr %s of %s overlaps %s (%s).", p, res.Addr, nw.Addr, nw.CIDR)
 			return nil, nil
 		}
 	}
-	for _, o := range l.lab.Segments {
+	for _, o := range l.lab.Segments() {
 		if o.VNI == vni {
 			d.fail("vni", "VNI clash", "The vni %d of %s is already used by %s; segment VNIs must be unique.", vni, res.Addr, o.Addr)
 			return nil, nil
 		}
 	}
-	for _, o := range l.lab.PodNetworks {
+	for _, o := range l.lab.PodNetworks() {
 		if o.VNI == vni && o.Port == port {
 			d.fail("vni", "VNI clash",
 				"The vni %d of %s clashes with %s, which uses vni %d on the same VXLAN port %d; change the vni or the port of one of them.",
@@ -515,5 +625,5 @@ func (l *loader) decodeSegment(d *dec, n *node, res Resource, id cty.Value) (*in
 		"hosts": instanceValues(insts),
 		"port":  cty.NumberIntVal(int64(port)),
 	})
-	return &instance{value: v, res: seg}, func() { l.lab.Segments = append(l.lab.Segments, seg) }
+	return &instance{value: v, res: seg}, func() { add(l.lab, kindSegment, seg) }
 }

@@ -73,7 +73,7 @@ pod_network "cluster" {
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}
-			pn := lab.PodNetworks[0]
+			pn := lab.PodNetworks()[0]
 			var got []string
 			for _, h := range pn.Hosts {
 				got = append(got, pn.Subnets[h].String())
@@ -307,13 +307,13 @@ container "b" {
 				t.Fatal(diags)
 			}
 			got := map[string]string{}
-			for _, v := range lab.VMs {
+			for _, v := range lab.VMs() {
 				got[v.Addr] = v.Address.String()
 			}
-			for _, p := range lab.Pods {
+			for _, p := range lab.Pods() {
 				got[p.Addr] = p.Address.String()
 			}
-			for _, c := range lab.Containers {
+			for _, c := range lab.Containers() {
 				got[c.Addr] = c.Address.String()
 			}
 			if !reflect.DeepEqual(got, tt.want) {
@@ -372,8 +372,8 @@ check "vm-to-pod" {
 			t.Errorf("Deps[%s] = %q, want %q", addr, got, w)
 		}
 	}
-	if c := lab.Checks[0]; c.Dial.Addr() != lab.Pods[0].Address {
-		t.Errorf("check dials %v, want the pod's address %v", c.Dial, lab.Pods[0].Address)
+	if c := lab.Checks()[0]; c.Dial.Addr() != lab.Pods()[0].Address {
+		t.Errorf("check dials %v, want the pod's address %v", c.Dial, lab.Pods()[0].Address)
 	}
 }
 
@@ -384,7 +384,7 @@ func TestPodNetworkDeclaredFirst(t *testing.T) {
 host "b" { network = network.lan }
 `
 	lab := loadOK(t, writeLab(t, map[string]string{"main.hcl": src}), Options{})
-	if got := lab.PodNetworks[0].Hosts; !reflect.DeepEqual(got, []string{"host.a", "host.b"}) {
+	if got := lab.PodNetworks()[0].Hosts; !reflect.DeepEqual(got, []string{"host.a", "host.b"}) {
 		t.Errorf("hosts = %v", got)
 	}
 }

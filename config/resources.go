@@ -8,14 +8,15 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/labnet-dev/labnet/provider"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
-	"golang.org/x/crypto/ssh"
 )
 
 // dec holds the evaluated arguments of one block and reports bad values at
@@ -199,17 +200,6 @@ func (d *dec) ipv4List(name string) []netip.Addr {
 	return out
 }
 
-var kindArticle = map[string]string{
-	kindNetwork: "a network", kindHost: "a host", kindBridge: "a bridge",
-	kindContainer: "a container", kindProcess: "a process", kindCheck: "a check",
-	kindVM: "a vm", kindPodNetwork: "a pod_network", kindPod: "a pod", kindSegment: "a segment",
-	kindLink: "a link", kindScenario: "a scenario",
-}
-
-// nodeKinds are the kinds with an address of their own: what a process
-// runs on and what a check probes from and to.
-var nodeKinds = []string{kindHost, kindContainer, kindVM, kindPod}
-
 // orList joins words as "a, b or c".
 func orList(words []string) string {
 	if len(words) <= 1 {
@@ -225,7 +215,7 @@ func (d *dec) ref(name string, kinds ...string) *instance {
 	}
 	var wants []string
 	for _, k := range kinds {
-		wants = append(wants, kindArticle[k])
+		wants = append(wants, article(k))
 	}
 	want := orList(wants)
 	v := d.vals[name]
@@ -399,15 +389,8 @@ func (l *loader) decodeInstance(n *node, ctx *hcl.EvalContext, addr, name string
 	if a, ok := n.attrs["for_each"]; ok {
 		nameRange = a.Expr.Range()
 	}
-	maxLen := MaxNodeName
-	switch n.rkind {
-	case kindHost:
-		maxLen = MaxHostName
-	case kindSegment:
-		maxLen = MaxSegmentName
-	case kindPodNetwork:
-		maxLen = MaxPodNetworkName
-	}
+	def := kindDefs[n.rkind]
+	maxLen := def.maxName
 	nameOK := true
 	if len(name) > maxLen {
 		l.errorf(&nameRange, "Name too long",
@@ -420,36 +403,9 @@ func (l *loader) decodeInstance(n *node, ctx *hcl.EvalContext, addr, name string
 	}
 
 	d := l.newDec(n.attrs, ctx)
-	d.required(resourceSchemas[n.rkind].required...)
+	d.required(def.schema.required...) // required arguments are the kind's own
 	id := cty.StringVal(addr)
-	var inst *instance
-	var commit func()
-	switch n.rkind {
-	case kindNetwork:
-		inst, commit = l.decodeNetwork(d, res, id)
-	case kindHost:
-		inst, commit = l.decodeHost(d, n, ctx, res, id)
-	case kindBridge:
-		inst, commit = l.decodeBridge(d, n, res, id)
-	case kindContainer:
-		inst, commit = l.decodeContainer(d, n, ctx, res, id)
-	case kindProcess:
-		inst, commit = l.decodeProcess(d, res, id)
-	case kindCheck:
-		inst, commit = l.decodeCheck(d, n, res, id)
-	case kindVM:
-		inst, commit = l.decodeVM(d, n, ctx, res, id)
-	case kindPodNetwork:
-		inst, commit = l.decodePodNetwork(d, n, res, id)
-	case kindPod:
-		inst, commit = l.decodePod(d, n, ctx, res, id)
-	case kindSegment:
-		inst, commit = l.decodeSegment(d, n, res, id)
-	case kindLink:
-		inst, commit = l.decodeLink(d, n, ctx, res, id)
-	case kindScenario:
-		inst, commit = l.decodeScenario(d, n, ctx, res, id)
-	}
+	inst, commit := def.decode(l, d, n, ctx, res, id)
 	if !d.ok || !nameOK || inst == nil {
 		return nil, nil
 	}
@@ -464,12 +420,24 @@ func (l *loader) decodeInstance(n *node, ctx *hcl.EvalContext, addr, name string
 	return inst, d.refs
 }
 
-func (l *loader) decodeNetwork(d *dec, res Resource, id cty.Value) (*instance, func()) {
+const kindNetwork = "network"
+
+func init() {
+	registerKind(kindDef{
+		name: kindNetwork, seq: 1, decode: (*loader).decodeNetwork,
+		schema: blockSchema{attrs: []string{"cidr"}, required: []string{"cidr"}},
+	})
+}
+
+// Networks are the lab's network blocks' instances, in declaration order.
+func (l *Lab) Networks() []*Network { return listOf[*Network](l, kindNetwork) }
+
+func (l *loader) decodeNetwork(d *dec, _ *node, _ *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	p, ok := d.prefix("cidr")
 	if !ok {
 		return nil, nil
 	}
-	for _, o := range l.lab.Networks {
+	for _, o := range l.lab.Networks() {
 		if o.CIDR.Overlaps(p) {
 			d.fail("cidr", "Overlapping networks", "The cidr %s of %s overlaps %s (%s).", p, res.Addr, o.Addr, o.CIDR)
 			return nil, nil
@@ -482,22 +450,55 @@ func (l *loader) decodeNetwork(d *dec, res Resource, id cty.Value) (*instance, f
 		"cidr":    cty.StringVal(p.String()),
 		"gateway": cty.StringVal(NetworkGateway(p).String()),
 	})
-	return &instance{value: v, res: nw}, func() { l.lab.Networks = append(l.lab.Networks, nw) }
+	return &instance{value: v, res: nw}, func() { add(l.lab, kindNetwork, nw) }
 }
 
 // DefaultNatCIDR is a host's nat_network when it sets none (libvirt's default).
 var DefaultNatCIDR = netip.MustParsePrefix("192.168.122.0/24")
 
-var providers = []string{"netns", "ssh", "lima"}
+const kindHost = "host"
+
+func init() {
+	registerKind(kindDef{
+		name: kindHost, seq: 2, decode: (*loader).decodeHost, maxName: MaxHostName, node: true,
+		faults: []string{"stop", "start"},
+		schema: blockSchema{
+			attrs:    []string{"network", "address", "provider", "nat_network"},
+			required: []string{"network"},
+		},
+		moreBlocks: providerBlocks,
+	})
+}
+
+// providerBlocks are the settings blocks of the registered providers
+// (ssh { ... }, lima { ... }), at most one of each in a host.
+func providerBlocks() []nested {
+	var out []nested
+	for _, name := range provider.Names() {
+		b := provider.BlockOf(name)
+		if b == nil {
+			continue
+		}
+		s := blockSchema{}
+		for _, a := range b.Args {
+			s.attrs = append(s.attrs, a.Name)
+		}
+		out = append(out, nested{hcl.BlockHeaderSchema{Type: name}, s})
+	}
+	return out
+}
+
+// Hosts are the lab's host blocks' instances, in declaration order.
+func (l *Lab) Hosts() []*Host { return listOf[*Host](l, kindHost) }
 
 func (l *loader) decodeHost(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	netInst := d.ref("network", kindNetwork)
-	provider := "netns"
+	prov := provider.Default
 	if s, ok := d.str("provider"); ok {
-		if !slices.Contains(providers, s) {
-			d.fail("provider", "Unsupported provider", "The provider %q is not supported; use \"netns\", \"ssh\" or \"lima\".", s)
+		if !slices.Contains(provider.Names(), s) {
+			d.fail("provider", "Unsupported provider", "The provider %q is not supported; use %s.", s, orList(quoteAll(provider.Names())))
 		}
-		provider = s
+		prov = s
 	}
 	natCIDR, natSet := DefaultNatCIDR, d.has("nat_network")
 	if natSet {
@@ -508,43 +509,31 @@ func (l *loader) decodeHost(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 	if explicit {
 		addr, _ = d.ipv4("address")
 	}
-	var sshCfg *SSHConfig
-	var limaCfg *LimaConfig
-	// A host may carry an ssh and a lima block whatever its provider, so
+	// A host may carry every provider's block whatever its provider, so
 	// that one lab runs on every provider by changing only the provider
 	// (`lima { template = var.lima_template }` on a netns host). Each block
 	// is decoded and checked always, and used only when the host's
-	// provider is the block's.
+	// provider is the block's; a host of a provider with a block and
+	// without one gets the block's defaults.
+	var settings map[string]string
+	written := false
 	for _, sb := range n.subs {
-		switch sb.typ {
-		case "ssh":
-			if c := l.decodeSSH(d, sb, ctx); provider == "ssh" {
-				sshCfg = c
-			}
-		case "lima":
-			if c := l.decodeLima(d, sb, ctx); provider == "lima" {
-				limaCfg = c
+		if b := provider.BlockOf(sb.typ); b != nil {
+			if v := l.decodeProviderBlock(d, sb, ctx, b); sb.typ == prov {
+				settings, written = v, true
 			}
 		}
 	}
-	switch provider {
-	case "ssh":
-		if sshCfg == nil {
-			sshCfg = &SSHConfig{User: "root", Port: 22}
-		}
-		// An ssh host is a machine that exists. Without an address it is
-		// the one allocated like a netns host's, so a lab switches to
-		// machines that have those addresses by changing only its provider.
-	case "lima":
-		if limaCfg == nil {
-			limaCfg = defaultLima()
-		}
-		// A lima host's address is allocated (or checked) like a netns
-		// host's, but it means nothing before the VM boots: Lima's network
-		// hands out the real address, and labnet reads it from the running
-		// VM later. Allocating keeps the pool and every later allocation
-		// identical to a netns lab.
+	if b := provider.BlockOf(prov); b != nil && !written {
+		settings = providerDefaults(b)
 	}
+	// An ssh host is a machine that exists. Without an address it is the
+	// one allocated like a netns host's, so a lab switches to machines
+	// that have those addresses by changing only its provider. A lima
+	// host's address is allocated (or checked) likewise, but it means
+	// nothing before the VM boots: Lima's network hands out the real
+	// address, and labnet reads it from the running VM later. Allocating
+	// keeps the pool and every later allocation identical to a netns lab.
 	if !d.ok || netInst == nil {
 		return nil, nil
 	}
@@ -559,20 +548,97 @@ func (l *loader) decodeHost(d *dec, n *node, ctx *hcl.EvalContext, res Resource,
 	if !d.ok {
 		return nil, nil
 	}
-	h := &Host{Resource: res, Network: nw.Addr, Address: addr, Provider: provider, NatCIDR: natCIDR, SSH: sshCfg, Lima: limaCfg}
+	h := &Host{Resource: res, Network: nw.Addr, Address: addr, Provider: prov, NatCIDR: natCIDR, Settings: settings}
 	v := cty.ObjectVal(map[string]cty.Value{
 		"id":          id,
 		"name":        cty.StringVal(res.Name),
 		"network":     netInst.value,
 		"address":     cty.StringVal(addr.String()),
-		"provider":    cty.StringVal(provider),
+		"provider":    cty.StringVal(prov),
 		"nat_network": cty.StringVal(natCIDR.String()),
 	})
 	return &instance{value: v, res: h}, func() {
 		l.take(l.netTaken, nw.Addr, addr, res.Addr)
 		l.natDefault[res.Addr] = !natSet
-		l.lab.Hosts = append(l.lab.Hosts, h)
+		add(l.lab, kindHost, h)
 	}
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = strconv.Quote(v)
+	}
+	return out
+}
+
+// providerDefaults are the settings of a host of the provider that wrote
+// no block for it.
+func providerDefaults(b *provider.Block) map[string]string {
+	v := map[string]string{}
+	for _, a := range b.Args {
+		if a.Default != "" {
+			v[a.Name] = a.Default
+		}
+	}
+	return v
+}
+
+// decodeProviderBlock decodes a provider's block of a host by the
+// provider's own rules: each argument by its type and check (the error
+// at the argument), then the block's rules for them together, over the
+// defaults. Errors clear d.ok.
+func (l *loader) decodeProviderBlock(d *dec, sb *subBlock, ctx *hcl.EvalContext, b *provider.Block) map[string]string {
+	pd := l.newDec(sb.attrs, ctx)
+	v, set := providerDefaults(b), map[string]bool{}
+	for _, a := range b.Args {
+		if !pd.has(a.Name) {
+			continue
+		}
+		var s string
+		switch a.Type {
+		case provider.IntArg:
+			n, ok := pd.intRange(a.Name, int64(a.Min), int64(a.Max))
+			if !ok {
+				continue
+			}
+			s = strconv.Itoa(n)
+		default:
+			var ok bool
+			if s, ok = pd.str(a.Name); !ok {
+				continue
+			}
+		}
+		if a.Check != nil {
+			if err := a.Check(s); err != nil {
+				pd.fail(a.Name, "Invalid "+sb.typ+" setting", "%s", err)
+				continue
+			}
+		}
+		if a.Type == provider.PathArg {
+			s = l.labPath(s)
+		}
+		v[a.Name], set[a.Name] = s, true
+	}
+	if b.Finish != nil && pd.ok {
+		if arg, err := b.Finish(v, set); err != nil {
+			if _, ok := sb.attrs[arg]; ok {
+				pd.fail(arg, "Invalid "+sb.typ+" block", "%s", err)
+			} else {
+				l.errorf(&sb.block.DefRange, "Invalid "+sb.typ+" block", "%s", err)
+				pd.ok = false
+			}
+		}
+	}
+	if !pd.ok {
+		d.ok = false
+	}
+	for k, s := range v {
+		if s == "" {
+			delete(v, k)
+		}
+	}
+	return v
 }
 
 // take records that owner holds address a in the pool key of m.
@@ -592,128 +658,19 @@ func (l *loader) labPath(p string) string {
 	return filepath.Join(l.absDir, p)
 }
 
-var sshUserRe = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$`)
+const kindBridge = "bridge"
 
-// decodeSSH decodes a host's ssh block; errors clear d.ok.
-func (l *loader) decodeSSH(d *dec, sb *subBlock, ctx *hcl.EvalContext) *SSHConfig {
-	sd := l.newDec(sb.attrs, ctx)
-	cfg := &SSHConfig{User: "root", Port: 22}
-	if s, ok := sd.str("user"); ok {
-		if !sshUserRe.MatchString(s) {
-			sd.fail("user", "Invalid user", "The ssh user %q must match %s.", s, sshUserRe)
-		}
-		cfg.User = s
-	}
-	if s, ok := sd.str("private_key_file"); ok {
-		if s == "" {
-			sd.fail("private_key_file", "Invalid path", "private_key_file must not be empty; remove it to use the lab's own key.")
-		}
-		cfg.PrivateKeyFile = l.labPath(s)
-	}
-	if p, ok := sd.port("port"); ok {
-		cfg.Port = p
-	}
-	if s, ok := sd.str("host_key"); ok {
-		if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(s)); err != nil {
-			sd.fail("host_key", "Invalid host key",
-				"The host_key must be a public key in authorized_keys form, like \"ssh-ed25519 AAAA...\": %v.", err)
-		}
-		cfg.HostKey = s
-	}
-	if s, ok := sd.str("known_hosts"); ok {
-		if s == "" {
-			sd.fail("known_hosts", "Invalid path", "known_hosts must not be empty.")
-		} else if sd.has("host_key") {
-			sd.fail("known_hosts", "Conflicting host key settings",
-				"Set either host_key (a pinned key) or known_hosts (a file to check against), not both.")
-		}
-		cfg.KnownHosts = l.labPath(s)
-	}
-	if s, ok := sd.str("netns"); ok {
-		if !strings.HasPrefix(s, "/") || strings.ContainsAny(s, "\n\x00") {
-			sd.fail("netns", "Invalid network namespace", "netns must be the absolute path of a network namespace file, like /run/netns/mgmt.")
-		}
-		cfg.Netns = s
-	}
-	if !sd.ok {
-		d.ok = false
-	}
-	return cfg
+func init() {
+	registerKind(kindDef{
+		name: kindBridge, seq: 3, decode: (*loader).decodeBridge,
+		schema: blockSchema{attrs: []string{"host", "cidr", "masquerade", "name"}, required: []string{"host", "cidr"}},
+	})
 }
 
-// DefaultLimaTemplate is Lima's Debian 12 image template (Lima 1.1+; the
-// image is downloaded). It is the image alone: Lima's template://debian-12
-// also mounts the user's home directory into the VM (Lima appends a base's
-// mounts to the VM's own `mounts: []`), which a lab VM must not have.
-const DefaultLimaTemplate = "template://_images/debian-12"
+// Bridges are the lab's bridge blocks' instances, in declaration order.
+func (l *Lab) Bridges() []*Bridge { return listOf[*Bridge](l, kindBridge) }
 
-// defaultLima: a lab switched to Lima with only `-var provider=lima` gets
-// Lima's Debian image template.
-func defaultLima() *LimaConfig {
-	return &LimaConfig{CPUs: 1, Memory: "1GiB", Disk: "10GiB", Network: "user-v2", Template: DefaultLimaTemplate}
-}
-
-var (
-	sizeRe     = regexp.MustCompile(`(?i)^[0-9]+(\.[0-9]+)?\s*([kmgtp]i?b?|b)?$`)
-	limaNameRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
-)
-
-// decodeLima decodes a host's lima block; errors clear d.ok.
-func (l *loader) decodeLima(d *dec, sb *subBlock, ctx *hcl.EvalContext) *LimaConfig {
-	ld := l.newDec(sb.attrs, ctx)
-	cfg := defaultLima()
-	if ld.has("cpus") {
-		cfg.CPUs, _ = ld.intRange("cpus", 1, 1024)
-	}
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"memory", &cfg.Memory}, {"disk", &cfg.Disk}} {
-		if s, ok := ld.str(f.name); ok {
-			if !sizeRe.MatchString(s) {
-				ld.fail(f.name, "Invalid size", "The %s %q is not a size like \"2GiB\" or \"512MiB\".", f.name, s)
-			}
-			*f.dst = s
-		}
-	}
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"template", &cfg.Template}, {"image", &cfg.Image}} {
-		if s, ok := ld.str(f.name); ok {
-			if s == "" {
-				ld.fail(f.name, "Invalid value", "%s must not be empty.", f.name)
-			}
-			*f.dst = s
-		}
-	}
-	if ld.has("image") && !ld.has("template") {
-		cfg.Template = "" // an image replaces the default template
-	}
-	if ld.has("template") && ld.has("image") {
-		later := "image"
-		if ld.attrs["image"].Range.Start.Byte < ld.attrs["template"].Range.Start.Byte {
-			later = "template"
-		}
-		ld.fail(later, "Conflicting template and image",
-			"A lima block sets either template (a Lima template) or image (a disk image), not both.")
-	}
-	if s, ok := ld.str("provision"); ok {
-		cfg.Provision = s
-	}
-	if s, ok := ld.str("network"); ok {
-		if !limaNameRe.MatchString(s) {
-			ld.fail("network", "Invalid network", "The Lima network name %q must match %s.", s, limaNameRe)
-		}
-		cfg.Network = s
-	}
-	if !ld.ok {
-		d.ok = false
-	}
-	return cfg
-}
-
-func (l *loader) decodeBridge(d *dec, n *node, res Resource, id cty.Value) (*instance, func()) {
+func (l *loader) decodeBridge(d *dec, n *node, _ *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	hostInst := d.ref("host", kindHost)
 	p, _ := d.prefix("cidr")
 	masq, _ := d.boolean("masquerade")
@@ -764,7 +721,7 @@ func (l *loader) decodeBridge(d *dec, n *node, res Resource, id cty.Value) (*ins
 			l.ifnames[h.Addr] = map[string]string{}
 		}
 		l.ifnames[h.Addr][ifname] = res.Addr
-		l.lab.Bridges = append(l.lab.Bridges, br)
+		add(l.lab, kindBridge, br)
 	}
 }
 
@@ -781,7 +738,7 @@ func (l *loader) decodePorts(d *dec, n *node, ctx *hcl.EvalContext, host, owner 
 	hostPorts := l.hostPorts[host]
 	for _, pb := range n.blocksOf("port") {
 		pd := l.newDec(pb.attrs, ctx)
-		pd.required(portSchema.required...)
+		pd.required(portBlock.schema.required...)
 		hp, _ := pd.port("host_port")
 		cp, _ := pd.port("port")
 		proto := "tcp"
@@ -838,6 +795,23 @@ func (l *loader) noPorts(d *dec, n *node, summary, format string, args ...any) {
 		d.ok = false
 	}
 }
+
+// A container needs exactly one of bridge and segment, or neither when
+// links alone wire it; decodeContainer checks that.
+const kindContainer = "container"
+
+func init() {
+	registerKind(kindDef{
+		name: kindContainer, seq: 4, decode: (*loader).decodeContainer, node: true,
+		faults: []string{"stop", "start"},
+		schema: blockSchema{attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss", "private_dirs",
+			"image", "entrypoint", "command", "env", "workdir", "privileged", "cap_add", "memory", "cpus"}, required: []string{"host"},
+			blocks: []nested{portBlock, nicBlock, fileBlock}},
+	})
+}
+
+// Containers are the lab's container blocks' instances, in declaration order.
+func (l *Lab) Containers() []*Container { return listOf[*Container](l, kindContainer) }
 
 func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	hostInst := d.ref("host", kindHost)
@@ -946,7 +920,7 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 			l.take(pools, pool, addr, res.Addr)
 		}
 		l.publishPorts(c.Host, published, res.Addr)
-		l.lab.Containers = append(l.lab.Containers, c)
+		add(l.lab, kindContainer, c)
 	}
 }
 
@@ -988,8 +962,20 @@ func (d *dec) command(name string) []string {
 	return command
 }
 
-func (l *loader) decodeProcess(d *dec, res Resource, id cty.Value) (*instance, func()) {
-	on := d.ref("on", nodeKinds...)
+const kindProcess = "process"
+
+func init() {
+	registerKind(kindDef{
+		name: kindProcess, seq: 11, decode: (*loader).decodeProcess,
+		schema: blockSchema{attrs: []string{"on", "command"}, required: []string{"on", "command"}},
+	})
+}
+
+// Processes are the lab's process blocks' instances, in declaration order.
+func (l *Lab) Processes() []*Process { return listOf[*Process](l, kindProcess) }
+
+func (l *loader) decodeProcess(d *dec, _ *node, _ *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
+	on := d.ref("on", nodeKinds()...)
 	command := d.command("command")
 	if !d.ok || on == nil {
 		return nil, nil
@@ -1010,12 +996,27 @@ func (l *loader) decodeProcess(d *dec, res Resource, id cty.Value) (*instance, f
 		"on":      on.value,
 		"command": cty.ListVal(cmd),
 	})
-	return &instance{value: v, res: p}, func() { l.lab.Processes = append(l.lab.Processes, p) }
+	return &instance{value: v, res: p}, func() { add(l.lab, kindProcess, p) }
 }
 
-func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*instance, func()) {
-	from := d.ref("from", nodeKinds...)
-	to := d.ref("to", nodeKinds...)
+const kindCheck = "check"
+
+func init() {
+	registerKind(kindDef{
+		name: kindCheck, seq: 12, decode: (*loader).decodeCheck,
+		schema: blockSchema{
+			attrs:    []string{"from", "to", "ping", "tcp", "udp", "exec", "address", "expect", "source", "timeout", "within", "expect_output", "route", "nexthops", "via"},
+			required: []string{"from"},
+		},
+	})
+}
+
+// Checks are the lab's check blocks' instances, in declaration order.
+func (l *Lab) Checks() []*Check { return listOf[*Check](l, kindCheck) }
+
+func (l *loader) decodeCheck(d *dec, n *node, _ *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
+	from := d.ref("from", nodeKinds()...)
+	to := d.ref("to", nodeKinds()...)
 
 	// Exactly one probe.
 	var probes []string
@@ -1180,5 +1181,5 @@ func (l *loader) decodeCheck(d *dec, n *node, res Resource, id cty.Value) (*inst
 		"nexthops":      nullOr(hopsSet, c.Nexthops, num, cty.Number),
 		"via":           viaVal,
 	})
-	return &instance{value: v, res: c}, func() { l.lab.Checks = append(l.lab.Checks, c) }
+	return &instance{value: v, res: c}, func() { add(l.lab, kindCheck, c) }
 }

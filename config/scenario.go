@@ -28,17 +28,6 @@ type ScenarioStep struct {
 	Range  hcl.Range
 }
 
-// Faults are what `labnet fault` and a scenario's fault step can do, per
-// block type: a link goes down and comes up; a node's processes stop and
-// start (its namespace and interfaces stay).
-var Faults = map[string][]string{
-	kindLink:      {"down", "up", "shape", "unshape"},
-	kindContainer: {"stop", "start"},
-	kindVM:        {"stop", "start"},
-	kindPod:       {"stop", "start"},
-	kindHost:      {"stop", "start"},
-}
-
 // Undo is the fault that undoes a fault ("" when it undoes nothing).
 func Undo(fault string) string {
 	verb, _, _ := strings.Cut(fault, " ")
@@ -83,7 +72,18 @@ func ParseFault(s string) (string, error) {
 	return strings.Join(words, " "), nil
 }
 
-var stepBlockHeader = hcl.BlockHeaderSchema{Type: "step"}
+const kindScenario = "scenario"
+
+func init() {
+	registerKind(kindDef{
+		name: kindScenario, seq: 10, decode: (*loader).decodeScenario,
+		schema: blockSchema{blocks: []nested{{hcl.BlockHeaderSchema{Type: "step"},
+			blockSchema{attrs: []string{"name", "fault", "on", "checks"}}}}},
+	})
+}
+
+// Scenarios are the lab's scenario blocks' instances, in declaration order.
+func (l *Lab) Scenarios() []*Scenario { return listOf[*Scenario](l, kindScenario) }
 
 func (l *loader) decodeScenario(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	blocks := n.blocksOf("step")
@@ -92,7 +92,7 @@ func (l *loader) decodeScenario(d *dec, n *node, ctx *hcl.EvalContext, res Resou
 		return nil, nil
 	}
 	sc := &Scenario{Resource: res}
-	targets := []string{kindLink, kindContainer, kindVM, kindPod, kindHost}
+	targets := faultTargets()
 	for i, sb := range blocks {
 		sd := l.newDec(sb.attrs, ctx)
 		st := ScenarioStep{Range: sb.block.DefRange}
@@ -126,8 +126,8 @@ func (l *loader) decodeScenario(d *dec, n *node, ctx *hcl.EvalContext, res Resou
 			verb, _, _ := strings.Cut(fault, " ")
 			inst := sd.ref("on", targets...)
 			if inst != nil && sd.ok {
-				if !slices.Contains(Faults[inst.kind], verb) {
-					sd.fail("fault", "Unknown fault", "%s has no fault %q; %s %s can be: %s.", inst.addr, fault, kindArticle[inst.kind], inst.addr, strings.Join(Faults[inst.kind], ", "))
+				if !slices.Contains(Faults(inst.kind), verb) {
+					sd.fail("fault", "Unknown fault", "%s has no fault %q; %s %s can be: %s.", inst.addr, fault, article(inst.kind), inst.addr, strings.Join(Faults(inst.kind), ", "))
 				}
 				st.Fault, st.On = fault, inst.addr
 			}
@@ -148,7 +148,7 @@ func (l *loader) decodeScenario(d *dec, n *node, ctx *hcl.EvalContext, res Resou
 		return nil, nil
 	}
 	v := cty.ObjectVal(map[string]cty.Value{"id": id, "name": cty.StringVal(res.Name)})
-	return &instance{value: v, res: sc}, func() { l.lab.Scenarios = append(l.lab.Scenarios, sc) }
+	return &instance{value: v, res: sc}, func() { add(l.lab, kindScenario, sc) }
 }
 
 // stepName is a step's name when the lab gives none: "link.r1-r2 down".

@@ -42,7 +42,7 @@ var topLevelSchemas = map[string]blockSchema{
 // know (which would be a bug in this file).
 func blockSchemaOf(typ string) (s blockSchema, ok bool) {
 	if isResourceKind(typ) {
-		s = resourceSchemas[typ]
+		s = kindDefs[typ].fullSchema()
 		s.meta = true // collectResource sets it for every resource
 		return s, true
 	}
@@ -55,7 +55,7 @@ func blockSchemaOf(typ string) (s blockSchema, ok bool) {
 // loader decodes with.
 func Schema() []SchemaBlock {
 	var out []SchemaBlock
-	for _, hdr := range topSchema.Blocks {
+	for _, hdr := range topSchema().Blocks {
 		s, ok := blockSchemaOf(hdr.Type)
 		b := describe(hdr.Type, hdr.LabelNames, s)
 		if !ok && hdr.Type == "locals" {
@@ -63,7 +63,7 @@ func Schema() []SchemaBlock {
 		}
 		out = append(out, b)
 		for _, sub := range s.blocks {
-			out = append(out, describe(hdr.Type+" > "+sub.Type, sub.LabelNames, subSchemas[sub.Type]))
+			out = append(out, describe(hdr.Type+" > "+sub.hdr.Type, sub.hdr.LabelNames, sub.schema))
 		}
 	}
 	return out
@@ -81,7 +81,7 @@ func describe(path string, labels []string, s blockSchema) SchemaBlock {
 		b.Attrs = append(b.Attrs, metaAttrs...)
 	}
 	for _, sub := range s.blocks {
-		b.Blocks = append(b.Blocks, sub.Type)
+		b.Blocks = append(b.Blocks, sub.hdr.Type)
 	}
 	return b
 }

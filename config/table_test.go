@@ -150,10 +150,10 @@ host "b" {
 				t.Fatal(diags)
 			}
 			got := map[string]string{}
-			for _, h := range lab.Hosts {
+			for _, h := range lab.Hosts() {
 				got[h.Addr] = h.Address.String()
 			}
-			for _, c := range lab.Containers {
+			for _, c := range lab.Containers() {
 				got[c.Addr] = c.Address.String()
 			}
 			if !reflect.DeepEqual(got, tt.want) {
@@ -419,8 +419,8 @@ func TestLabNameAndFiles(t *testing.T) {
 		if len(files) != 2 || files[filepath.Join(dir, "a.hcl")] == nil || files[filepath.Join(dir, "b.hcl")] == nil {
 			t.Errorf("files = %v", files)
 		}
-		if len(lab.Hosts) != 2 || lab.Hosts[0].Addr != "host.a" || lab.Hosts[1].Address.String() != "192.168.50.12" {
-			t.Errorf("hosts not in declaration order: %v %v", lab.Hosts[0], lab.Hosts[1])
+		if len(lab.Hosts()) != 2 || lab.Hosts()[0].Addr != "host.a" || lab.Hosts()[1].Address.String() != "192.168.50.12" {
+			t.Errorf("hosts not in declaration order: %v %v", lab.Hosts()[0], lab.Hosts()[1])
 		}
 	})
 	t.Run("relative dir", func(t *testing.T) {
@@ -430,8 +430,8 @@ func TestLabNameAndFiles(t *testing.T) {
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}
-		if files["main.hcl"] == nil || lab.Name != "lab" || lab.Networks[0].Range.Filename != "main.hcl" {
-			t.Errorf("files = %v, name %q, range %v", files, lab.Name, lab.Networks[0].Range)
+		if files["main.hcl"] == nil || lab.Name != "lab" || lab.Networks()[0].Range.Filename != "main.hcl" {
+			t.Errorf("files = %v, name %q, range %v", files, lab.Name, lab.Networks()[0].Range)
 		}
 	})
 	t.Run("invalid directory name needs a lab block", func(t *testing.T) {
@@ -532,7 +532,7 @@ output "o" {
 	if got != want {
 		t.Errorf("values:\n got %s\nwant %s", got, want)
 	}
-	if c := lab.Checks[0]; c.Port != 80 || c.Dial.String() != "172.17.0.2:80" || c.Kind != "tcp" {
+	if c := lab.Checks()[0]; c.Port != 80 || c.Dial.String() != "172.17.0.2:80" || c.Kind != "tcp" {
 		t.Errorf("check = %+v", c)
 	}
 }

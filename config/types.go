@@ -18,20 +18,12 @@ type Lab struct {
 	Name string // lab name, [a-z][a-z0-9-]*, at most MaxLabName chars
 	Dir  string // directory the lab was loaded from
 
-	Networks   []*Network
-	Hosts      []*Host
-	Bridges    []*Bridge
-	Containers []*Container
-	Processes  []*Process
-	Checks     []*Check
-	Outputs    []*Output
+	Outputs []*Output
 
-	VMs         []*VM
-	PodNetworks []*PodNetwork
-	Pods        []*Pod
-	Segments    []*Segment
-	Links       []*Link
-	Scenarios   []*Scenario
+	// lists holds each kind's instances, []*T by block type, in
+	// declaration order; each kind's file has its accessor (Lab.Links).
+	lists  map[string]any
+	byAddr map[string]any // instance address -> its *T
 
 	// Deps maps a resource instance address (e.g. "container.web[0]") to the
 	// addresses of the resource instances it references, sorted.
@@ -54,39 +46,14 @@ type Host struct {
 	Resource
 	Network  string     // address of the network, e.g. "network.lan"
 	Address  netip.Addr // LAN address (allocated when omitted)
-	Provider string     // "netns" (default), "ssh", "lima"
+	Provider string     // a registered provider's name (provider.Names); default provider.Default
 
 	// NatCIDR is the NAT bridge ("virtual router") of the host's nat-mode
 	// VMs: attribute nat_network, default 192.168.122.0/24.
 	NatCIDR netip.Prefix
-	SSH     *SSHConfig  // provider = "ssh": block ssh { ... }
-	Lima    *LimaConfig // provider = "lima": block lima { ... }
-}
-
-// SSHConfig says how to reach an existing machine.
-type SSHConfig struct {
-	User           string // default "root"; non-root users run labnet's commands through sudo
-	PrivateKeyFile string // default: the lab's own key
-	Port           int    // default 22
-	HostKey        string // pinned host key, authorized_keys form ("ssh-ed25519 AAAA...")
-	KnownHosts     string // or a known_hosts file to check against
-	// Netns: dial from inside this network namespace (a management
-	// namespace, or another lab's underlay in labnet's own tests).
-	Netns string
-}
-
-// LimaConfig describes a Lima VM labnet creates.
-type LimaConfig struct {
-	CPUs     int    // default 1
-	Memory   string // default "1GiB"
-	Disk     string // default "10GiB"
-	Template string // a Lima template name or file ("template://debian-12", "/path/x.yaml"); or:
-	Image    string // a local or remote disk image location
-	Network  string // Lima network shared by the lab's VMs, default "user-v2"
-	// Provision is a shell script Lima runs as root at every boot (a
-	// "system" provision step), e.g. to install what the lab's processes
-	// need; it should do nothing when that is there already.
-	Provision string
+	// Settings are its provider's block's arguments (ssh { user = ... }),
+	// defaults included, by name; nil for a provider without a block.
+	Settings map[string]string
 }
 
 // VM is a guest with the plumbing of a real VM's NIC.
@@ -128,11 +95,18 @@ type Pod struct {
 	NICs       []NIC // nic blocks: eth1, eth2, ... on tenant segments
 }
 
-// PodContainer is a `container "app" { command = [...] }` block inside a pod.
+// PodContainer is a `container "app" { ... }` block inside a pod: a
+// process in the pod's namespace (command), or a container run from an
+// image that shares the pod's network and UTS namespaces (Image).
 type PodContainer struct {
 	Name    string // label, [a-z][a-z0-9_-]*
 	Command []string
 	Range   hcl.Range
+	// Image: run by runc from an image (Command is then its arguments),
+	// with PrivateDirs and Files in its own layer.
+	Image       *ContainerImage
+	PrivateDirs []string
+	Files       []File
 }
 
 // Segment is an L2 segment stretched across hosts over VXLAN (a tenant network).
@@ -238,28 +212,6 @@ const (
 type Count struct {
 	Kind string // singular noun, as in the lab file: "host", "pod container"
 	N    int
-}
-
-// Counts lists every kind the lab declares at least one of, in the order
-// the language reference presents them.
-func (l *Lab) Counts() []Count {
-	podContainers := 0
-	for _, p := range l.Pods {
-		podContainers += len(p.Containers)
-	}
-	all := []Count{
-		{"network", len(l.Networks)}, {"host", len(l.Hosts)}, {"bridge", len(l.Bridges)},
-		{"container", len(l.Containers)}, {"vm", len(l.VMs)}, {"pod network", len(l.PodNetworks)},
-		{"pod", len(l.Pods)}, {"pod container", podContainers}, {"segment", len(l.Segments)}, {"link", len(l.Links)}, {"scenario", len(l.Scenarios)},
-		{"process", len(l.Processes)}, {"check", len(l.Checks)}, {"output", len(l.Outputs)},
-	}
-	var found []Count
-	for _, c := range all {
-		if c.N > 0 {
-			found = append(found, c)
-		}
-	}
-	return found
 }
 
 // String is "3 hosts" or "1 vm".

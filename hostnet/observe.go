@@ -70,7 +70,9 @@ type Observed struct {
 	// IsoFiles: the names in the lab's isolation dir (Names.IsoDir), where
 	// containers' mount and UTS namespaces are bound.
 	IsoFiles map[string]bool
-	Iso      map[string]*IsoSeen // by mount namespace file: what was read inside
+	// Missing: the programs of Reads.Tools the host does not have.
+	Missing []string
+	Iso     map[string]*IsoSeen // by mount namespace file: what was read inside
 	// Image containers: runc's containers by id, the images unpacked
 	// (by digest) and the overlay mount points under the lab's run dir.
 	Runc     map[string]*RuncSeen
@@ -148,6 +150,7 @@ type Reads struct {
 	Runc     []RuncRead        // image containers read (runc state, supervisor, cgroup)
 	Images   []string          // image digests whose unpacked rootfs is looked for
 	Overlays bool              // the overlay mounts under the lab's run dir
+	Tools    []string          // programs the lab's steps run there, looked for on PATH
 }
 
 // Strays lists, sorted, the host veths of going guests (r.Gone) whose
@@ -270,6 +273,10 @@ func ObserveScript(n Names, hostName string, r Reads) string {
 	}
 	if r.Overlays {
 		fmt.Fprintf(&b, "echo @@overlays\nawk -v d=%s '$3 == \"overlay\" && index($2, d) == 1 { print $2 }' /proc/self/mounts\n", remote.Quote(n.RunDir()+"/"))
+	}
+	if len(r.Tools) > 0 {
+		// command -v is a shell builtin: no process per tool.
+		fmt.Fprintf(&b, "for t in %s; do command -v \"$t\" >/dev/null 2>&1 || echo \"@@missing $t\"; done\n", remote.Join(r.Tools...))
 	}
 	b.WriteString("echo @@end\n")
 	return b.String()
@@ -425,6 +432,8 @@ func ParseObserved(out []byte) (*Observed, error) {
 				return nil, fmt.Errorf("runc %s: %w", strings.TrimPrefix(s.name, "runc "), err)
 			}
 			o.Runc[strings.TrimPrefix(s.name, "runc ")] = seen
+		case strings.HasPrefix(s.name, "missing "):
+			o.Missing = append(o.Missing, strings.TrimPrefix(s.name, "missing "))
 		case strings.HasPrefix(s.name, "image "):
 			o.Images[strings.TrimPrefix(s.name, "image ")] = true
 		case s.name == "overlays":

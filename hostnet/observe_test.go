@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -432,4 +433,27 @@ func TestObserveScriptGolden(t *testing.T) {
 		Iso: []IsoRead{{MountNS: n.MountNS("web-0"), UTSNS: n.UTSNS("web-0"), Hostname: "web-0", Dirs: []string{"/etc/frr"}, Files: []string{"/etc/frr/frr.conf"}}}, Procs: true})
 	checkSyntax(t, iso)
 	golden(t, "observe_isolation.golden", []byte(ElidePrograms(iso)))
+}
+
+// TestObserveToolsMissing runs the script's tool probe in a real shell
+// whose PATH holds a directory with one of two programs.
+func TestObserveToolsMissing(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "labnet-have"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := ObserveScript(Names{Lab: "toolprobe"}, "h", Reads{Tools: []string{"labnet-have", "labnet-lack"}})
+	cmd := exec.Command("/bin/sh", "-c", script)
+	cmd.Env = []string{"PATH=" + dir}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	o, err := ParseObserved(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(o.Missing, []string{"labnet-lack"}) {
+		t.Errorf("Missing = %q, want [labnet-lack]\n%s", o.Missing, out)
+	}
 }

@@ -67,8 +67,8 @@ type RuncContainer struct {
 	Bundle   string
 	Netns    string
 	Hostname string
-	// UTSNS, when set, is a UTS namespace (file) it joins instead of
-	// having its own; its hostname is then that namespace's.
+	// UTSNS: a UTS namespace to join (a pod's, see podrunc.go) instead of
+	// a new one; it holds the hostname, which Hostname then does not set.
 	UTSNS    string
 	Digest   string
 	Args     []string
@@ -280,18 +280,6 @@ func (r RuncContainer) UpdateShell() string {
 		{line: "base64 -d >" + remote.Quote(r.Bundle+"/config.json") + " <<'LABNET_SPEC'", heredoc: heredoc(r.SpecJSON(), "LABNET_SPEC")},
 		{line: remote.Join("runc", "update", "-r", "-", r.ID) + " <<'LABNET_LIMITS'", heredoc: string(r.limitsUpdate()) + "\nLABNET_LIMITS\n"},
 	})
-}
-
-// RemoveFilesShell removes files of the container's layer (paths in the
-// container) that the lab no longer has; one whose directory resolves
-// elsewhere (a symlink of the image) is left alone: nothing outside the
-// container is touched.
-func (r RuncContainer) RemoveFilesShell(paths []string) string {
-	args := []string{"sh", "-c", `for f; do d=${f%/*}; [ "$(realpath "$d" 2>/dev/null)" = "$d" ] && rm -f "$f"; done; true`, "labnet-rm"}
-	for _, p := range paths {
-		args = append(args, r.Bundle+"/rootfs"+p)
-	}
-	return remote.Join(args...)
 }
 
 func dirOf(p string) string {

@@ -29,7 +29,8 @@ type Step struct {
 }
 
 // ImageNeed is an image a step needs on its host, read from Archive
-// (Transport: docker-archive or oci-archive) on the machine labnet runs on.
+// (Transport: docker-archive, oci-archive, oci or docker; image.Open's
+// location) on the machine labnet runs on.
 type ImageNeed struct {
 	Digest, Transport, Archive string
 }

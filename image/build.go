@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -26,32 +27,39 @@ type File struct {
 	Link    string
 }
 
-// Build writes a one-layer linux/amd64 image holding files (by absolute
-// path; their parent directories are made) with cfg, as a docker-archive
-// or an oci-archive at out. The layer's timestamps are fixed, so the same
-// files make the same digest. The Makefile builds labs' images with it
-// (hack/mkimage) from Debian packages, offline; tests build theirs.
-func Build(files map[string]File, cfg Config, transport, out string) error {
+// BuildImage makes a one-layer Linux image holding files (by absolute
+// path; their parent directories are made) with cfg, for
+// cfg.Architecture (Platform's when empty). The layer's timestamps are
+// fixed, so the same files make the same digest.
+func BuildImage(files map[string]File, cfg Config) (v1.Image, error) {
 	layerTar, err := layerOf(files)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(layerTar)), nil })
 	if err != nil {
-		return err
+		return nil, err
 	}
 	img, err := mutate.AppendLayers(empty.Image, layer)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", "amd64"
+	cf.OS, cf.Architecture = Platform.OS, cmp.Or(cfg.Architecture, Platform.Architecture)
 	cf.Config = v1.Config{Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd, Env: cfg.Env, WorkingDir: cfg.WorkingDir, User: cfg.User}
-	img, err = mutate.ConfigFile(img, cf)
+	return mutate.ConfigFile(img, cf)
+}
+
+// Build writes the image BuildImage makes as a docker-archive or an
+// oci-archive at out, or as an OCI layout directory (oci) out, where it
+// is tagged "latest". The Makefile builds labs' images with it
+// (hack/mkimage) from Debian packages, offline; tests build theirs.
+func Build(files map[string]File, cfg Config, transport, out string) error {
+	img, err := BuildImage(files, cfg)
 	if err != nil {
 		return err
 	}
@@ -62,6 +70,12 @@ func Build(files map[string]File, cfg Config, transport, out string) error {
 			return err
 		}
 		return tarball.WriteToFile(out, ref, img)
+	case OCI:
+		p, err := layout.Write(out, empty.Index)
+		if err != nil {
+			return err
+		}
+		return p.AppendImage(img, layout.WithAnnotations(map[string]string{refNameAnnotation: "latest"}))
 	case OCIArchive:
 		dir, err := os.MkdirTemp("", "labnet-oci-build-")
 		if err != nil {

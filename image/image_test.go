@@ -104,19 +104,37 @@ func TestOpenBroken(t *testing.T) {
 
 func TestParseRef(t *testing.T) {
 	for in, want := range map[string]string{
-		"docker-archive:images/a.tar": "",
-		"oci-archive:/abs/a.tar":      "",
-		"docker://debian:12":          "not supported yet",
-		"ftp:a.tar":                   `unknown transport "ftp"`,
-		"a.tar":                       "is not TRANSPORT:PATH",
-		"oci-archive:":                "names no file",
+		"docker-archive:images/a.tar":             "",
+		"docker-archive:images/a:b.tar":           "",
+		"oci-archive:/abs/a.tar":                  "",
+		"oci-archive:/abs/a.tar:v1":               "",
+		"oci:images/bb":                           "",
+		"oci:images/bb:v1.2":                      "",
+		"oci:/abs/bb:@3":                          "",
+		"docker://debian:12":                      "",
+		"docker://127.0.0.1:5000/x/bb:v1":         "",
+		"docker://r.example/bb@sha256:" + someHex: "",
+		"docker://r.example/bb@sha256:12":         "is not a registry reference",
+		"docker://Debian":                         "is not a registry reference",
+		"docker://":                               "names no image",
+		"docker:debian":                           "docker://NAME:TAG (with //)",
+		"oci:images/bb:@x":                        "is not an index position",
+		"ftp:a.tar":                               `unknown transport "ftp"`,
+		"a.tar":                                   "is not TRANSPORT:PATH",
+		"oci-archive:":                            "names no file",
+		"oci::v1":                                 "names no file",
 	} {
 		r, err := ParseRef(in)
 		switch {
 		case want == "" && (err != nil || r.String() != in):
-			t.Errorf("%q: %v %v", in, r, err)
+			t.Errorf("%q: %+v %v", in, r, err)
 		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
 			t.Errorf("%q: error %v, wants %q", in, err, want)
 		}
 	}
+	if r, _ := ParseRef("oci:images/bb:v1"); r.Path != "images/bb" || r.Select != "v1" {
+		t.Errorf("oci:images/bb:v1 is %+v", r)
+	}
 }
+
+const someHex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

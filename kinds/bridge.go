@@ -1,7 +1,10 @@
 package kinds
 
 import (
+	"fmt"
 	"net/netip"
+	"strconv"
+	"strings"
 
 	"github.com/labnet-dev/labnet/hostnet"
 )
@@ -10,7 +13,23 @@ import (
 // (docker0, and virbr0 for nat VMs).
 type bridge struct{}
 
-func init() { register(bridge{}) }
+func init() {
+	register(bridge{})
+	expands(phaseUnderlay, expandBridges)
+	draws(2, drawBridges)
+}
+
+func expandBridges(x *Expansion) {
+	for _, b := range x.Lab.Bridges() {
+		x.add(&Resource{Addr: b.Addr, Kind: Bridge, Host: b.Host, Attrs: Attrs{
+			"host": b.Host, "ifname": b.Ifname, "cidr": b.CIDR.String(), "gateway": b.Gateway.String(),
+			"masquerade": strconv.FormatBool(b.Masquerade),
+		}, Deps: x.deps(b.Addr, b.Host)})
+		if b.Masquerade {
+			x.rule(b.Host, hostnet.NatRule{Owner: b.Addr, Kind: "masquerade", Source: b.CIDR, NotDest: b.CIDR})
+		}
+	}
+}
 
 func (bridge) Info() Info {
 	return Info{Name: Bridge, Order: 3, Parents: []string{"host"}, ForceNew: []string{"host", "ifname", "cidr", "gateway"}}
@@ -68,4 +87,12 @@ func (bridge) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, e
 		return hostnet.Step{Batch: b.RepairBatch(n)}, nil
 	}
 	return hostnet.Step{Batch: b.CreateBatch(n)}, nil
+}
+
+func drawBridges(d *Drawing) {
+	for _, b := range d.Lab.Bridges() {
+		label := fmt.Sprintf("%s\n%s %s", b.Ifname, b.CIDR, map[bool]string{true: "NAT", false: ""}[b.Masquerade])
+		d.shape(b.Addr, strings.TrimSpace(label), "hexagon", b.Host)
+		d.line(b.Addr, b.Host, "", false)
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/internal/testutil"
 	"github.com/labnet-dev/labnet/kinds"
@@ -25,7 +24,7 @@ type hostSet struct {
 	names   hostnet.Names
 	host    string
 	address string // the host's LAN address with its prefix length
-	res     []*expand.Resource
+	res     []*kinds.Resource
 }
 
 func hostSetOf(t *testing.T, lab, host string, kindsWanted ...string) hostSet {
@@ -39,7 +38,7 @@ func hostSetOf(t *testing.T, lab, host string, kindsWanted ...string) hostSet {
 		t.Fatal(diags)
 	}
 	hs := hostSet{names: hostnet.Names{Lab: l.Name}, host: host}
-	for _, r := range expand.Lab(l) {
+	for _, r := range kinds.Expand(l) {
 		if r.Addr == host {
 			hs.address = r.Attrs["address"] + "/" + strings.Split(r.Attrs["network_cidr"], "/")[1]
 		}
@@ -118,7 +117,8 @@ type mutation struct {
 // without a judge and a row here fails.
 func TestDriftOfEveryProperty(t *testing.T) {
 	testutil.NeedRoot(t)
-	docker := hostSetOf(t, "docker", "host.node[0]", kinds.Bridge, kinds.Container)
+	// The docker model with host binaries (labs/docker's run images).
+	docker := hostSetOf(t, "config/testdata/valid/docker", "host.node[0]", kinds.Bridge, kinds.Container)
 	flat := hostSetOf(t, "kubernetes-flat", "host.node[0]", kinds.PodNet, kinds.Pod)
 	sdn := hostSetOf(t, "sdn", "host.node[0]", kinds.SegmentLink, kinds.Container, kinds.VM, kinds.NIC)
 	links := hostSetOf(t, "acceptance/testdata/links", "host.h[0]", kinds.Bridge, kinds.Container, kinds.Link)

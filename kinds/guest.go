@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/hostnet"
 )
 
@@ -29,10 +30,20 @@ func init() {
 		"image_digest", "runc_id", "bundle", "args", "env", "workdir", "user", "caps", "privileged", "owner", "log", "hostname", "cgroup")})
 	register(guest{VM, 7, append(append([]string{}, base...), "mode")})
 	register(guest{Pod, 8, append(append([]string{}, base...), "network")})
+	expands(phaseNodes, expandContainers)
+	expands(phaseNodes, expandVMs)
+	expands(phaseNodes, expandPods)
+	draws(3, drawContainers)
+	draws(4, drawVMs)
+	draws(6, drawPods)
 }
 
 func (g guest) Info() Info {
-	return Info{Name: g.name, Order: g.order, Parents: []string{"bridge"}, WithHost: true, Guest: true, Node: true, ForceNew: g.forceNew}
+	i := Info{Name: g.name, Order: g.order, Parents: []string{"bridge"}, WithHost: true, Guest: true, Node: true, ForceNew: g.forceNew}
+	if g.name == Container {
+		i.Why = imageWhy
+	}
+	return i
 }
 
 // guestSpec is a container's, VM's or pod's typed spec.
@@ -234,6 +245,13 @@ func (p *parser) ports(key string) []Port {
 // Reads: a kept guest is read inside; of one that goes, only whether its
 // namespace is listed (and its veth, when the namespace is not).
 func (guest) Reads(r *Reads, a Attrs) {
+	r.Tool("ip", "python3") // its namespace is wired by inside.py
+	if a["runc_id"] != "" {
+		r.Tool("runc")
+	}
+	if a["rate"]+a["delay"]+a["loss"] != "" {
+		r.Tool("tc")
+	}
 	switch {
 	case a["netns"] == "":
 	case r.Kept(a["netns"]):
@@ -385,4 +403,230 @@ func ForgetRemoved(before Attrs, k *hostnet.Observed, r *hostnet.Reads) {
 	for _, f := range hostnet.IsoUnbind(before["mount_ns"], before["uts_ns"]).Files {
 		delete(k.IsoFiles, path.Base(f))
 	}
+}
+
+// guestArgs is what a container, VM or pod expands to: a namespace with
+// eth0 on a bridge.
+type guestArgs struct {
+	addr, kind, name, host, parent, ifname string
+	address                                netip.Addr
+	bits                                   int
+	gateway                                netip.Addr
+	mtu                                    int
+	ports                                  []config.Port
+	shaping                                config.Shaping
+	extra                                  Attrs
+	deps                                   []string
+}
+
+// guest adds a guest, its published ports' rules, and records it as a node.
+func (x *Expansion) guest(g guestArgs) {
+	var ports []Port
+	for _, p := range g.ports {
+		ports = append(ports, Port{HostPort: p.HostPort, Protocol: p.Protocol, Port: p.Port})
+		x.rule(g.host, hostnet.NatRule{Owner: g.addr, Kind: "dnat", Proto: p.Protocol,
+			DstAddr: x.host(g.host).Address, DstPort: p.HostPort, ToAddr: g.address, ToPort: p.Port})
+	}
+	gw := ""
+	if g.gateway.IsValid() {
+		gw = g.gateway.String()
+	}
+	a := Attrs{
+		"host": g.host, "bridge": g.parent, "bridge_ifname": g.ifname, "address": g.address.String(),
+		"bits": strconv.Itoa(g.bits), "gateway": gw, "mtu": itoa(g.mtu),
+		"netns": x.Names.Netns(g.name), "veth": x.Names.HostVeth(g.addr), "ports": PortsAttr(ports),
+	}
+	for k, v := range shapingAttrs(g.shaping) {
+		a[k] = v
+	}
+	for k, v := range g.extra {
+		a[k] = v
+	}
+	x.node(g.addr, g.host, x.Names.Netns(g.name), nil)
+	x.add(&Resource{Addr: g.addr, Kind: g.kind, Host: g.host, Attrs: a, Deps: x.deps(g.addr, append(g.deps, g.host, g.parent)...)})
+}
+
+// nics adds a guest's extra interfaces on tenant segments, eth1 and on.
+func (x *Expansion) nics(guestAddr, guestName, host string, nics []config.NIC) {
+	for i, c := range nics {
+		sg := config.Find[*config.Segment](x.Lab, c.Segment)
+		addr := fmt.Sprintf("%s/nic[%d]", guestAddr, i)
+		link := SegmentLinkAddr(sg.Name, x.host(host).Name)
+		x.add(&Resource{Addr: addr, Kind: NIC, Host: host, Attrs: Attrs{
+			"host": host, "guest": guestAddr, "netns": x.Names.Netns(guestName), "ifname": fmt.Sprintf("eth%d", i+1),
+			"veth": x.Names.HostVeth(addr), "bridge": link, "bridge_ifname": "lns-" + sg.Name,
+			"address": c.Address.String(), "bits": strconv.Itoa(sg.CIDR.Bits()), "mtu": strconv.Itoa(VxlanMTU),
+		}, Deps: []string{guestAddr, link}})
+	}
+}
+
+// expandContainers: every container has its own mount and UTS namespaces
+// (VMs and pods do not): their files, hostname, private dirs and files; or,
+// with an image, what runc runs.
+func expandContainers(x *Expansion) {
+	for _, c := range x.Lab.Containers() {
+		h := x.host(c.Host)
+		iso := Attrs{"mount_ns": x.Names.MountNS(c.Name), "uts_ns": x.Names.UTSNS(c.Name), "hostname": c.Name}
+		if c.Image != nil {
+			// runc makes its namespaces: no namespace files of labnet's.
+			iso = imageAttrs(x.Names, c, h.Name)
+		}
+		if len(c.PrivateDirs) > 0 {
+			iso["private_dirs"] = CommandAttr(c.PrivateDirs)
+		}
+		for _, f := range c.Files {
+			iso[FilePrefix+f.Path] = FileAttr(f.Mode, f.Content)
+		}
+		switch {
+		case c.Segment == "" && c.Bridge == "":
+			// Wired by links alone: a namespace without eth0.
+			a := Attrs{"host": c.Host, "netns": x.Names.Netns(c.Name)}
+			for k, v := range iso {
+				a[k] = v
+			}
+			x.add(&Resource{Addr: c.Addr, Kind: Container, Host: c.Host, Attrs: a, Deps: x.deps(c.Addr, c.Host)})
+		case c.Segment != "":
+			sg := config.Find[*config.Segment](x.Lab, c.Segment)
+			x.guest(guestArgs{addr: c.Addr, kind: Container, name: c.Name, host: c.Host,
+				parent: SegmentLinkAddr(sg.Name, h.Name), ifname: "lns-" + sg.Name,
+				address: c.Address, bits: sg.CIDR.Bits(), mtu: VxlanMTU, shaping: c.Shaping, extra: iso, deps: []string{c.Segment}})
+		default:
+			b := config.Find[*config.Bridge](x.Lab, c.Bridge)
+			x.guest(guestArgs{addr: c.Addr, kind: Container, name: c.Name, host: c.Host, parent: c.Bridge, ifname: b.Ifname,
+				address: c.Address, bits: b.CIDR.Bits(), gateway: b.Gateway, ports: c.Ports, shaping: c.Shaping, extra: iso})
+		}
+		x.node(c.Addr, c.Host, x.Names.Netns(c.Name), iso)
+		x.nics(c.Addr, c.Name, c.Host, c.NICs)
+	}
+}
+
+// expandVMs: bridged VMs join the LAN through the host's LAN bridge; nat
+// ones sit behind the host's NAT bridge ("virtual router").
+func expandVMs(x *Expansion) {
+	lanBridged, natted := map[string]bool{}, map[string]bool{}
+	for _, v := range x.Lab.VMs() {
+		h := x.host(v.Host)
+		mode := Attrs{"mode": v.Mode}
+		switch v.Mode {
+		case "segment":
+			sg := config.Find[*config.Segment](x.Lab, v.Segment)
+			x.guest(guestArgs{addr: v.Addr, kind: VM, name: v.Name, host: h.Addr, parent: SegmentLinkAddr(sg.Name, h.Name),
+				ifname: "lns-" + sg.Name, address: v.Address, bits: sg.CIDR.Bits(), mtu: VxlanMTU, shaping: v.Shaping,
+				extra: mode, deps: []string{v.Segment}})
+		case "bridged":
+			nw := config.Find[*config.Network](x.Lab, h.Network)
+			if !lanBridged[h.Addr] {
+				lanBridged[h.Addr] = true
+				x.add(&Resource{Addr: LanBridgeAddr(h.Name), Kind: LanBridge, Host: h.Addr, Attrs: Attrs{
+					// The LAN interface is the one holding this address on
+					// the host (hostnet.LanBridge finds it there).
+					"host": h.Addr, "ifname": LanBridgeIfname,
+					"address": netip.PrefixFrom(h.Address, nw.CIDR.Bits()).String(),
+				}, Deps: []string{h.Addr}})
+			}
+			x.guest(guestArgs{addr: v.Addr, kind: VM, name: v.Name, host: h.Addr, parent: LanBridgeAddr(h.Name), ifname: LanBridgeIfname,
+				address: v.Address, bits: nw.CIDR.Bits(), gateway: Gateway(nw.CIDR), shaping: v.Shaping, extra: mode})
+		default:
+			gw := h.NatCIDR.Addr().Next()
+			if !natted[h.Addr] {
+				natted[h.Addr] = true
+				x.add(&Resource{Addr: VMNatAddr(h.Name), Kind: Bridge, Host: h.Addr, Attrs: Attrs{
+					"host": h.Addr, "ifname": VMNatIfname, "cidr": h.NatCIDR.String(), "gateway": gw.String(), "masquerade": "true",
+				}, Deps: []string{h.Addr}})
+				x.rule(h.Addr, hostnet.NatRule{Owner: VMNatAddr(h.Name), Kind: "masquerade", Source: h.NatCIDR, NotDest: h.NatCIDR})
+			}
+			x.guest(guestArgs{addr: v.Addr, kind: VM, name: v.Name, host: h.Addr, parent: VMNatAddr(h.Name), ifname: VMNatIfname,
+				address: v.Address, bits: h.NatCIDR.Bits(), gateway: gw, ports: v.Ports, shaping: v.Shaping, extra: mode})
+		}
+		x.nics(v.Addr, v.Name, v.Host, v.NICs)
+	}
+}
+
+// expandPods: a pod is a namespace on its host's share of its pod network.
+func expandPods(x *Expansion) {
+	for _, p := range x.Lab.Pods() {
+		pn := config.Find[*config.PodNetwork](x.Lab, p.Network)
+		sub := pn.Subnets[p.Host]
+		mtu := 0
+		if pn.Backend == "vxlan" {
+			mtu = VxlanMTU
+		}
+		x.guest(guestArgs{addr: p.Addr, kind: Pod, name: p.Name, host: p.Host, parent: PodNetAddr(x.host(p.Host).Name), ifname: PodBridgeIfname,
+			address: p.Address, bits: sub.Bits(), gateway: sub.Addr().Next(), mtu: mtu, shaping: p.Shaping,
+			extra: Attrs{"network": p.Network}, deps: []string{p.Network}})
+		x.nics(p.Addr, p.Name, p.Host, p.NICs)
+	}
+}
+
+// portsLabel is a guest's published ports, as its line is labelled.
+func portsLabel(ps []config.Port) string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, fmt.Sprintf(":%d->%d/%s", p.HostPort, p.Port, p.Protocol))
+	}
+	return strings.Join(s, " ")
+}
+
+func drawContainers(d *Drawing) {
+	for _, c := range d.Lab.Containers() {
+		if c.Bridge == "" && c.Segment == "" {
+			d.shape(c.Addr, c.Addr, "component", c.Host) // wired by links alone
+			continue
+		}
+		d.shape(c.Addr, fmt.Sprintf("%s\n%s", c.Addr, c.Address), "component", c.Host)
+		parent := c.Bridge
+		if c.Segment != "" {
+			parent = c.Segment + "@" + c.Host
+		}
+		d.line(c.Addr, parent, portsLabel(c.Ports), false)
+	}
+}
+
+func drawVMs(d *Drawing) {
+	natDone, lanBr := map[string]bool{}, map[string]bool{}
+	for _, v := range d.Lab.VMs() {
+		d.shape(v.Addr, fmt.Sprintf("%s (%s)\n%s", v.Addr, v.Mode, v.Address), "box3d", v.Host)
+		if v.Mode == "bridged" {
+			br := "lanbr@" + v.Host
+			if !lanBr[v.Host] {
+				lanBr[v.Host] = true
+				d.shape(br, "lanbr (bridged)", "hexagon", v.Host)
+				d.line(br, v.Host, "", false)
+			}
+			d.line(v.Addr, br, "", false)
+			continue
+		}
+		br := "virbr0@" + v.Host
+		if !natDone[v.Host] {
+			natDone[v.Host] = true
+			if h := config.Find[*config.Host](d.Lab, v.Host); h != nil {
+				d.shape(br, fmt.Sprintf("virbr0\n%s NAT", h.NatCIDR), "hexagon", v.Host)
+			}
+			d.line(br, v.Host, "", false)
+		}
+		d.line(v.Addr, br, portsLabel(v.Ports), false)
+	}
+}
+
+func drawPods(d *Drawing) {
+	for _, p := range d.Lab.Pods() {
+		d.shape(p.Addr, fmt.Sprintf("%s\n%s", p.Addr, p.Address), "component", p.Host)
+		d.line(p.Addr, "cni0@"+p.Host, "", false)
+	}
+}
+
+// Place: a guest's network namespace, and a container's own.
+func (guest) Place(addr string, a Attrs) (Place, error) {
+	c, err := GuestOf(addr, a)
+	if err != nil {
+		return Place{}, err
+	}
+	p := Place{Netns: c.Netns, Address: c.Address}
+	if c.Iso != nil {
+		p.MountNS, p.UTSNS = c.Iso.MountNS, c.Iso.UTSNS
+	}
+	if c.Runc != nil {
+		p.Runc, p.Log = c.Runc.ID, c.Runc.Log
+	}
+	return p, nil
 }

@@ -8,6 +8,7 @@ package kinds
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 
 	"github.com/labnet-dev/labnet/hostnet"
@@ -69,6 +70,10 @@ type Info struct {
 	// (container, vm, pod): a node commands and checks run in, removed
 	// with its namespace.
 	Guest bool
+	// Why, when set, gives the plan's reasons for a change between the
+	// state's attributes and the lab's that the attributes alone do not
+	// say (an image reference unchanged whose digest is another now).
+	Why func(before, after Attrs) []string
 }
 
 // Kind is one kind of resource.
@@ -106,6 +111,30 @@ type Faulter interface {
 type Described interface {
 	// Describe is what inspect's ADDRESS column shows of it.
 	Describe(a Attrs) []string
+}
+
+// Place is where commands run in a node: its namespaces on its host.
+type Place struct {
+	Netns          string // "" for the host's own
+	MountNS, UTSNS string // a container's own namespaces ("" for none)
+	Runc, Log      string // an image container's runc id and output file
+	Address        netip.Addr
+}
+
+// Located is a kind that labnet exec, ssh, logs and checks run in.
+type Located interface {
+	Place(addr string, a Attrs) (Place, error)
+}
+
+// PlaceOf says where commands run in a resource; ok is false for a kind
+// that is no node.
+func PlaceOf(kind, addr string, a Attrs) (p Place, ok bool, err error) {
+	l, isNode := registry[kind].(Located)
+	if !isNode {
+		return Place{}, false, nil
+	}
+	p, err = l.Place(addr, a)
+	return p, true, err
 }
 
 // DescriberOf returns the kind's Described, if it is one.

@@ -9,22 +9,21 @@ import (
 	"testing"
 
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 )
 
 // sample expands the sample labs: at least one resource of every kind.
-func sample(t *testing.T) []*expand.Resource {
+func sample(t *testing.T) []*kinds.Resource {
 	t.Helper()
-	var out []*expand.Resource
+	var out []*kinds.Resource
 	for _, dir := range []string{"config/testdata/valid/docker", "config/testdata/valid/kubernetes-flat", "config/testdata/valid/kubernetes-flat-host-gw",
-		"config/testdata/valid/sdn", "config/testdata/valid/vms", "config/testdata/valid/providers", "config/testdata/valid/isolation", "labs/sdn", "acceptance/testdata/links"} {
+		"config/testdata/valid/sdn", "config/testdata/valid/vms", "config/testdata/valid/providers", "config/testdata/valid/isolation", "config/testdata/valid/images", "labs/sdn", "acceptance/testdata/links"} {
 		lab, _, diags := config.Load(filepath.Join("..", dir), config.Options{})
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", dir, diags)
 		}
-		out = append(out, expand.Lab(lab)...)
+		out = append(out, kinds.Expand(lab)...)
 	}
 	return out
 }
@@ -118,7 +117,7 @@ func TestInfo(t *testing.T) {
 // another is drift (replaced); one with none was started before the mark
 // existed and is taken as it is.
 func TestProcessJudgesItsSpecMark(t *testing.T) {
-	var proc *expand.Resource
+	var proc *kinds.Resource
 	for _, r := range sample(t) {
 		if r.Kind == kinds.Process {
 			proc = r

@@ -3,8 +3,10 @@ package kinds
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
+	"github.com/labnet-dev/labnet/config"
 	"github.com/labnet-dev/labnet/hostnet"
 )
 
@@ -14,7 +16,53 @@ import (
 // device to the other host.
 type link struct{}
 
-func init() { register(link{}) }
+func init() {
+	register(link{})
+	expands(phaseOnNodes, expandLinks)
+	draws(8, drawLinks)
+}
+
+// expandLinks: a veth pair on one host; across hosts an end on each,
+// tunnelled.
+func expandLinks(x *Expansion) {
+	for _, k := range x.Lab.Links() {
+		end := func(side string, e config.Endpoint, a Attrs) {
+			var addrs []string
+			for _, p := range e.Addresses {
+				addrs = append(addrs, p.String())
+			}
+			gw := ""
+			if e.Gateway.IsValid() {
+				gw = e.Gateway.String()
+			}
+			a[side+"_node"], a[side+"_netns"], a[side+"_ifname"] = e.Node, x.nodes[e.Node].netns, e.Ifname
+			a[side+"_addrs"], a[side+"_gateway"] = strings.Join(addrs, " "), gw
+		}
+		shaped := func(a Attrs) Attrs {
+			for key, v := range shapingAttrs(k.Shaping) {
+				a[key] = v
+			}
+			return a
+		}
+		if !k.CrossHost() {
+			x0, y := k.Ends[0], k.Ends[1]
+			a := shaped(Attrs{"host": x0.Host, "type": "veth", "mtu": strconv.Itoa(k.MTU)})
+			end("a", x0, a)
+			end("b", y, a)
+			x.add(&Resource{Addr: k.Addr, Kind: Link, Host: x0.Host, Attrs: a, Deps: x.deps(k.Addr, x0.Host)})
+			continue
+		}
+		for i, e := range k.Ends {
+			other := k.Ends[1-i]
+			a := shaped(Attrs{"host": e.Host, "type": "vxlan", "mtu": strconv.Itoa(k.MTU),
+				"vni": strconv.Itoa(k.VNI), "port": strconv.Itoa(k.Port),
+				"local": x.host(e.Host).Address.String(), "remote": x.host(other.Host).Address.String(),
+				"peer": LinkEndAddr(k.Addr, 1-i)})
+			end("a", e, a)
+			x.add(&Resource{Addr: LinkEndAddr(k.Addr, i), Kind: Link, Host: e.Host, Attrs: a, Deps: []string{e.Host, e.Node}})
+		}
+	}
+}
 
 func (link) Info() Info {
 	return Info{Name: Link, Order: 10, Parents: []string{"a_node", "b_node"}, WithHost: true,
@@ -175,6 +223,10 @@ func (link) Describe(a Attrs) []string {
 // Reads: each end is read in its node's namespace (the host's links for a
 // host's end).
 func (link) Reads(r *Reads, a Attrs) {
+	r.Tool("ip")
+	if a["rate"]+a["delay"]+a["loss"] != "" {
+		r.Tool("tc")
+	}
 	for _, side := range []string{"a", "b"} {
 		ifname, netns := a[side+"_ifname"], a[side+"_netns"]
 		switch {
@@ -238,4 +290,23 @@ func (link) Fault(n hostnet.Names, addr string, a Attrs, action string) (hostnet
 		return hostnet.Step{Shell: w.ShapeShell(true)}, nil
 	}
 	return hostnet.Step{Shell: w.DownShell()}, nil
+}
+
+// drawLinks: a wire between two nodes, its ends' names and addresses on the
+// line; a tunnel across hosts dashed.
+func drawLinks(d *Drawing) {
+	for _, k := range d.Lab.Links() {
+		end := func(e config.Endpoint) string {
+			var a []string
+			for _, p := range e.Addresses {
+				a = append(a, p.String())
+			}
+			return strings.TrimSpace(e.Ifname + " " + strings.Join(a, ","))
+		}
+		label := end(k.Ends[0]) + " -- " + end(k.Ends[1])
+		if k.CrossHost() {
+			label += fmt.Sprintf(" (vxlan vni %d)", k.VNI)
+		}
+		d.line(k.Ends[0].Node, k.Ends[1].Node, label, k.CrossHost())
+	}
 }

@@ -12,7 +12,24 @@ import (
 // published ports and pod networks need, replaced as one.
 type natTable struct{}
 
-func init() { register(natTable{}) }
+func init() {
+	register(natTable{})
+	expands(phaseHosts, expandNatTables)
+}
+
+// expandNatTables: one nat table per host that has rules.
+func expandNatTables(x *Expansion) {
+	for _, h := range x.Lab.Hosts() {
+		rs := x.rules[h.Addr]
+		if len(rs) == 0 {
+			continue
+		}
+		hostnet.SortRules(rs)
+		x.add(&Resource{Addr: NatTableAddr(h.Name), Kind: NatTable, Host: h.Addr, Attrs: Attrs{
+			"host": h.Addr, "table": x.Names.Table(), "rules": RulesAttr(rs),
+		}, Deps: []string{h.Addr}})
+	}
+}
 
 func (natTable) Info() Info {
 	return Info{Name: NatTable, Order: 11, Parents: []string{"host"}, ForceNew: []string{"host"}}
@@ -86,7 +103,10 @@ func rulesOf(addr string, a Attrs) ([]hostnet.NatRule, error) {
 	return rs, err
 }
 
-func (natTable) Reads(r *Reads, a Attrs) { r.Nft() }
+func (natTable) Reads(r *Reads, a Attrs) {
+	r.Nft()
+	r.Tool("nft")
+}
 
 func (natTable) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
 	if !k.NftPresent {

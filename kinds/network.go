@@ -11,7 +11,31 @@ import (
 // network: the lab's LAN, made (or found) by its hosts' provider.
 type network struct{ providerMade }
 
-func init() { register(network{}) }
+func init() {
+	register(network{})
+	expands(phaseUnderlay, expandNetworks)
+	draws(0, drawNetworks)
+}
+
+// expandNetworks: a network is made by the provider of its hosts (the
+// default builds the LAN itself; the others' hosts have one already).
+func expandNetworks(x *Expansion) {
+	by := map[string]string{}
+	for _, h := range x.Lab.Hosts() {
+		if by[h.Network] == "" {
+			by[h.Network] = h.Provider
+		}
+	}
+	for _, nw := range x.Lab.Networks() {
+		p := by[nw.Addr]
+		if p == "" {
+			p = provider.Default
+		}
+		x.add(&Resource{Addr: nw.Addr, Kind: Network, Attrs: Attrs{
+			"name": nw.Name, "cidr": nw.CIDR.String(), "gateway": Gateway(nw.CIDR).String(), "provider": p,
+		}, Deps: x.deps(nw.Addr)})
+	}
+}
 
 func (network) Info() Info {
 	return Info{Name: Network, Order: 0, ForceNew: []string{"name", "cidr", "gateway"}, Provider: "network"}
@@ -61,4 +85,10 @@ func (providerMade) Judge(hostnet.Names, string, Attrs, *hostnet.Observed, bool)
 
 func (providerMade) Step(hostnet.Names, Op, *hostnet.Observed) (hostnet.Step, error) {
 	return hostnet.Step{}, fmt.Errorf("made by its provider")
+}
+
+func drawNetworks(d *Drawing) {
+	for _, n := range d.Lab.Networks() {
+		d.shape(n.Addr, fmt.Sprintf("%s\n%s", n.Addr, n.CIDR), "ellipse", "")
+	}
 }

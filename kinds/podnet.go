@@ -3,6 +3,8 @@ package kinds
 import (
 	"fmt"
 	"net/netip"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/labnet-dev/labnet/hostnet"
@@ -12,7 +14,56 @@ import (
 // subnet and, for vxlan, a flannel-style device with an entry per peer.
 type podNet struct{}
 
-func init() { register(podNet{}) }
+func init() {
+	register(podNet{})
+	expands(phaseUnderlay, expandPodNetworks)
+	draws(5, drawPodNetworks)
+}
+
+// expandPodNetworks: every cluster host gets cni0 with its subnet's first
+// address and, for vxlan, a flannel-style device; each knows every other
+// host's subnet, address and VTEP MAC.
+func expandPodNetworks(x *Expansion) {
+	for _, pn := range x.Lab.PodNetworks() {
+		var nodeAddrs []netip.Addr
+		for _, h := range pn.Hosts {
+			nodeAddrs = append(nodeAddrs, x.host(h).Address)
+		}
+		for _, h := range pn.Hosts {
+			hh := x.host(h)
+			var peers []string
+			for _, o := range pn.Hosts {
+				if o == h {
+					continue
+				}
+				mac := ""
+				if pn.Backend == "vxlan" {
+					mac = hostnet.VtepMAC(x.Lab.Name, x.host(o).Name, pn.VNI)
+				}
+				peers = append(peers, hostnet.Peer{Subnet: pn.Subnets[o], Host: x.host(o).Address, MAC: mac}.String())
+			}
+			sort.Strings(peers)
+			a := Attrs{
+				"host": h, "network": pn.Addr, "backend": pn.Backend, "bridge": PodBridgeIfname, "subnet": pn.Subnets[h].String(),
+				"cluster": pn.CIDR.String(), "local": hh.Address.String(), "peers": strings.Join(peers, " "),
+			}
+			if pn.Backend == "vxlan" {
+				a["vxlan"], a["vni"], a["port"] = fmt.Sprintf("flannel.%d", pn.VNI), strconv.Itoa(pn.VNI), strconv.Itoa(pn.Port)
+				a["mac"], a["mtu"] = hostnet.VtepMAC(x.Lab.Name, hh.Name, pn.VNI), strconv.Itoa(VxlanMTU)
+			}
+			x.add(&Resource{Addr: PodNetAddr(hh.Name), Kind: PodNet, Host: h, Attrs: a, Deps: []string{h}})
+			// Pod traffic stays unNATed inside the cluster (pods and nodes);
+			// only what leaves it is masqueraded.
+			owner := PodNetAddr(hh.Name)
+			sub := pn.Subnets[h]
+			x.rule(h, hostnet.NatRule{Owner: owner, Kind: "accept", Source: sub, Dest: pn.CIDR})
+			for _, na := range nodeAddrs {
+				x.rule(h, hostnet.NatRule{Owner: owner, Kind: "accept", Source: sub, Dest: netip.PrefixFrom(na, 32)})
+			}
+			x.rule(h, hostnet.NatRule{Owner: owner, Kind: "masquerade", Source: sub})
+		}
+	}
+}
 
 func (podNet) Info() Info {
 	return Info{Name: PodNet, Order: 4, Parents: []string{"host"},
@@ -182,4 +233,24 @@ func gonePeers(op Op) ([]hostnet.Peer, error) {
 		}
 	}
 	return gone, nil
+}
+
+func drawPodNetworks(d *Drawing) {
+	for _, pn := range d.Lab.PodNetworks() {
+		hosts := pn.Hosts
+		for _, h := range hosts {
+			cni := "cni0@" + h
+			d.shape(cni, fmt.Sprintf("cni0\n%s", pn.Subnets[h]), "hexagon", h)
+			d.line(cni, h, "", false)
+		}
+		for i := range hosts {
+			for j := i + 1; j < len(hosts); j++ {
+				label := "host-gw"
+				if pn.Backend == "vxlan" {
+					label = fmt.Sprintf("vxlan vni %d", pn.VNI)
+				}
+				d.line(hosts[i], hosts[j], label, true)
+			}
+		}
+	}
 }

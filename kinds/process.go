@@ -13,7 +13,47 @@ import (
 // marked with its owner so that refresh and destroy find it.
 type process struct{}
 
-func init() { register(process{}) }
+func init() {
+	register(process{})
+	expands(phaseOnNodes, expandProcesses)
+}
+
+// expandProcesses: process blocks, and a pod's command containers, which
+// are processes sharing the pod's namespace.
+func expandProcesses(x *Expansion) {
+	for _, p := range x.Lab.Processes() {
+		x.process(p.Addr, p.Name, p.On, p.Command, x.deps(p.Addr, p.On))
+	}
+	for _, p := range x.Lab.Pods() {
+		for _, c := range p.Containers {
+			if c.Image != nil {
+				continue // a pod_container (podcontainer.go)
+			}
+			x.process(p.Addr+"/"+c.Name, p.Name+"."+c.Name, p.Addr, c.Command, []string{p.Addr})
+		}
+	}
+}
+
+func (x *Expansion) process(addr, name, on string, command []string, deps []string) {
+	at := x.nodes[on]
+	hn := x.host(at.host).Name
+	a := Attrs{
+		"on": on, "host": at.host, "host_name": hn, "netns": at.netns, "command": CommandAttr(command),
+		"owner": x.Names.Owner(hn, addr), "log": x.Names.LogFile(name),
+	}
+	if at.iso != nil {
+		// It runs in its container's namespaces, and is restarted when the
+		// container's files change.
+		files := Attrs{}
+		for k, v := range at.iso {
+			if strings.HasPrefix(k, FilePrefix) {
+				files[k] = v
+			}
+		}
+		a["mount_ns"], a["uts_ns"], a["node_files"] = at.iso["mount_ns"], at.iso["uts_ns"], FilesDigest(files)
+	}
+	x.add(&Resource{Addr: addr, Kind: Process, Host: at.host, Attrs: a, Deps: deps})
+}
 
 func (process) Info() Info {
 	return Info{Name: Process, Order: 12, Parents: []string{"on"}, WithHost: true,

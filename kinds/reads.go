@@ -16,6 +16,33 @@ type Reads struct {
 	iso                 map[string]*hostnet.IsoRead
 	runc                map[string]hostnet.RuncRead
 	images              map[string]bool
+	tools               map[string]bool
+	wanted              bool // Reads is called for a resource the lab keeps
+}
+
+// Tool says that the resource's steps run these programs on its host:
+// refresh looks for them, and a plan stops naming what a host lacks.
+func (r *Reads) Tool(names ...string) {
+	if !r.wanted {
+		return // going: deleting it needs only what made it
+	}
+	if r.tools == nil {
+		r.tools = map[string]bool{}
+	}
+	for _, n := range names {
+		r.tools[n] = true
+	}
+}
+
+// ToolsOf lists the programs a resource's steps run on its host.
+func ToolsOf(kind string, a Attrs) []string {
+	k, err := Get(kind)
+	if err != nil || k.Info().Provider != "" {
+		return nil
+	}
+	r := &Reads{links: map[string]bool{}, inside: map[string]bool{}, fdbs: map[string]bool{}, kept: map[string]bool{}, wanted: true}
+	k.Reads(r, a)
+	return sortedSet(r.tools)
 }
 
 func (r *Reads) Link(names ...string) {
@@ -96,7 +123,7 @@ func HostReads(want, prior []Res) map[string]*hostnet.Reads {
 		}
 	}
 	hosts := map[string]*Reads{}
-	add := func(res Res) {
+	add := func(res Res, wanted bool) {
 		k, err := Get(res.Kind)
 		if err != nil || res.Host == "" || k.Info().Provider != "" {
 			return
@@ -106,13 +133,14 @@ func HostReads(want, prior []Res) map[string]*hostnet.Reads {
 			h = &Reads{links: map[string]bool{}, inside: map[string]bool{}, fdbs: map[string]bool{}, kept: kept}
 			hosts[res.Host] = h
 		}
+		h.wanted = wanted
 		k.Reads(h, res.Attrs)
 	}
 	for _, w := range want {
-		add(w)
+		add(w, true)
 	}
 	for _, p := range prior {
-		add(p)
+		add(p, false)
 	}
 	out := map[string]*hostnet.Reads{}
 	for host, h := range hosts {
@@ -121,7 +149,7 @@ func HostReads(want, prior []Res) map[string]*hostnet.Reads {
 		for _, id := range slices.Sorted(maps.Keys(h.runc)) {
 			r.Runc = append(r.Runc, h.runc[id])
 		}
-		r.Images = sortedSet(h.images)
+		r.Images, r.Tools = sortedSet(h.images), sortedSet(h.tools)
 		for _, m := range slices.Sorted(maps.Keys(h.iso)) {
 			r.Iso = append(r.Iso, *h.iso[m])
 		}

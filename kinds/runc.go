@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -12,9 +13,10 @@ import (
 )
 
 // A container with an image runs it with runc (hostnet.RuncContainer):
-// its spec holds the image (as written, the archive's path on the machine
-// labnet runs on, and the digest), the runc id, bundle and log, the
-// process (args, env, working directory, user) and its capabilities.
+// its spec holds the image (as written, where labnet reads it on the
+// machine it runs on: image.Open's location, and the digest), the runc
+// id, bundle and log, the process (args, env, working directory, user)
+// and its capabilities.
 // Its private dirs and files are in its own layer; it has no mount or UTS
 // namespace files (runc makes its namespaces).
 
@@ -34,8 +36,8 @@ func (s *guestSpec) runc(p *parser) {
 	if s.ImageDigest != "" && !digestRe.MatchString(s.ImageDigest) {
 		p.fail("image_digest", fmt.Errorf("not sha256:<64 hex digits>"))
 	}
-	if t, _, _ := strings.Cut(s.Image, ":"); t != "docker-archive" && t != "oci-archive" {
-		p.fail("image", fmt.Errorf("not docker-archive:PATH or oci-archive:PATH"))
+	if t, _, _ := strings.Cut(s.Image, ":"); t != "docker-archive" && t != "oci-archive" && t != "oci" && t != "docker" {
+		p.fail("image", fmt.Errorf("not docker-archive:PATH, oci-archive:PATH, oci:DIR or docker://NAME"))
 	}
 	s.RuncID, s.Bundle, s.Log, s.Owner = p.name("runc_id"), p.path("bundle"), p.path("log"), p.str("owner")
 	s.Hostname = p.name("hostname")
@@ -98,6 +100,17 @@ func (s *guestSpec) runc(p *parser) {
 	s.rc = r
 }
 
+// imageWhy says why an image container is replaced when its image, as
+// written, is another digest now: a tag a registry moved, an archive or
+// layout rebuilt (the plan shows the attributes, not what that means).
+func imageWhy(before, after Attrs) []string {
+	was, is := before["image_digest"], after["image_digest"]
+	if was == "" || is == "" || was == is || before["image"] != after["image"] {
+		return nil
+	}
+	return []string{fmt.Sprintf("the image %s is %s now, was %s", after["image"], is, was)}
+}
+
 // runcAttrs are an image container's attributes (Attrs' share).
 func (s *guestSpec) runcAttrs(o out) {
 	o.str("image", s.Image)
@@ -137,9 +150,7 @@ func runcStep(s *hostnet.Step, ct hostnet.Container, a Attrs, op Op, k *hostnet.
 		// Its files are not read back: changed in the lab, they are
 		// written into its layer (gone ones removed) and it restarts, as
 		// a container's processes do when its files change.
-		if gone := goneFiles(op.Before, op.After); len(gone) > 0 {
-			sh = thenShell(r.RemoveFilesShell(gone), sh)
-		}
+		sh = thenShell(removeFilesShell(r.Bundle+"/rootfs", goneFiles(op.Before, op.After)), sh)
 	case op.Update && k != nil:
 		// Nothing, the limits in place, or a restart: as refresh found it.
 		if sh = r.RepairShell(k); sh == "" {
@@ -154,13 +165,31 @@ func runcStep(s *hostnet.Step, ct hostnet.Container, a Attrs, op Op, k *hostnet.
 	s.Verify = r.Verify()
 }
 
-// filesChanged says whether a container's files differ between two sets
-// of its attributes.
-func filesChanged(before, after Attrs) bool {
-	for k, v := range after {
-		if strings.HasPrefix(k, FilePrefix) && before[k] != v {
-			return true
-		}
+// imageAttrs are the attributes of a container run by runc from an image.
+func imageAttrs(n hostnet.Names, c *config.Container, hostName string) Attrs {
+	im := c.Image
+	caps := append(append([]string{}, hostnet.DefaultCaps...), im.CapAdd...)
+	sort.Strings(caps)
+	caps = compact(caps)
+	a := Attrs{
+		"hostname": c.Name, "image": im.Ref, "image_archive": im.Archive, "image_digest": im.Digest,
+		"runc_id": n.RuncID(c.Name), "bundle": n.Bundle(c.Name), "log": n.LogFile(c.Name), "owner": n.Owner(hostName, c.Addr),
+		"args": CommandAttr(im.Args), "workdir": im.Cwd, "user": fmt.Sprintf("%d:%d", im.UID, im.GID),
+		"cgroup": n.Cgroup(hostName, c.Name),
 	}
-	return len(goneFiles(before, after)) > 0
+	if im.Limits.Memory > 0 {
+		a["memory"] = hostnet.FormatMemory(im.Limits.Memory)
+	}
+	if im.Limits.CPUQuota > 0 {
+		a["cpus"] = hostnet.FormatCPUs(float64(im.Limits.CPUQuota) / config.CPUPeriod)
+	}
+	if len(im.Env) > 0 {
+		a["env"] = CommandAttr(im.Env)
+	}
+	if im.Privileged {
+		a["privileged"] = "true"
+	} else {
+		a["caps"] = CommandAttr(caps)
+	}
+	return a
 }

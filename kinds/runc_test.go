@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 )
@@ -20,7 +19,7 @@ func TestImageContainerUpdateStep(t *testing.T) {
 		t.Fatal(diags)
 	}
 	var a kinds.Attrs
-	for _, r := range expand.Lab(lab) {
+	for _, r := range kinds.Expand(lab) {
 		if r.Addr == "container.app" {
 			a = r.Attrs
 		}
@@ -68,14 +67,14 @@ func TestImageContainerUpdateStep(t *testing.T) {
 	sh := step(before, after, good())
 	rm := ""
 	for _, l := range strings.Split(sh, "\n") {
-		if strings.Contains(l, "labnet-rm") {
+		if strings.Contains(l, "labnet-files") {
 			rm = l
 		}
 	}
-	if !restarts(sh) || !strings.Contains(sh, "cG9ydCA4MQo=") || !strings.Contains(rm, a["bundle"]+"/rootfs/etc/app/old.conf") || strings.Contains(rm, "app.conf") {
+	if !restarts(sh) || !strings.Contains(sh, "cG9ydCA4MQo=") || !strings.Contains(rm, a["bundle"]+"/rootfs /etc/app/old.conf") || strings.Contains(rm, "app.conf") {
 		t.Errorf("a change of files (removing %q):\n%s", rm, sh)
 	}
-	if i, j := strings.Index(sh, "labnet-rm"), strings.Index(sh, "supervise.py"); i < 0 || i > j {
+	if i, j := strings.Index(sh, "labnet-files"), strings.Index(sh, "supervise.py"); i < 0 || i > j {
 		t.Errorf("the gone file is not removed before the restart:\n%s", sh)
 	}
 }

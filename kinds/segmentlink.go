@@ -1,7 +1,10 @@
 package kinds
 
 import (
+	"fmt"
 	"net/netip"
+	"strconv"
+	"strings"
 
 	"github.com/labnet-dev/labnet/hostnet"
 )
@@ -10,7 +13,31 @@ import (
 // device flooding to every other host of the segment.
 type segmentLink struct{}
 
-func init() { register(segmentLink{}) }
+func init() {
+	register(segmentLink{})
+	expands(phaseUnderlay, expandSegments)
+	draws(7, drawSegments)
+}
+
+// expandSegments: each host a segment reaches gets its bridge and VXLAN
+// device, knowing the other hosts.
+func expandSegments(x *Expansion) {
+	for _, sg := range x.Lab.Segments() {
+		for _, h := range sg.Hosts {
+			var peers []string
+			for _, o := range sg.Hosts {
+				if o != h {
+					peers = append(peers, hostnet.Peer{Host: x.host(o).Address}.String())
+				}
+			}
+			x.add(&Resource{Addr: SegmentLinkAddr(sg.Name, x.host(h).Name), Kind: SegmentLink, Host: h, Attrs: Attrs{
+				"host": h, "segment": sg.Addr, "bridge": "lns-" + sg.Name, "vxlan": "lnv-" + sg.Name,
+				"vni": strconv.Itoa(sg.VNI), "port": strconv.Itoa(sg.Port), "local": x.host(h).Address.String(),
+				"mtu": strconv.Itoa(VxlanMTU), "peers": strings.Join(peers, " "),
+			}, Deps: []string{h}})
+		}
+	}
+}
 
 func (segmentLink) Info() Info {
 	return Info{Name: SegmentLink, Order: 5, Parents: []string{"host"},
@@ -100,4 +127,19 @@ func (segmentLink) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.St
 	}
 	s.Shell = sl.PeerShell(gone)
 	return s, nil
+}
+
+func drawSegments(d *Drawing) {
+	for _, s := range d.Lab.Segments() {
+		for _, h := range s.Hosts {
+			sid := s.Addr + "@" + h
+			d.shape(sid, fmt.Sprintf("lns-%s\nVNI %d %s", s.Name, s.VNI, s.CIDR), "hexagon", h)
+			d.line(sid, h, "", false)
+		}
+		for i := range s.Hosts {
+			for j := i + 1; j < len(s.Hosts); j++ {
+				d.line(s.Addr+"@"+s.Hosts[i], s.Addr+"@"+s.Hosts[j], fmt.Sprintf("vxlan vni %d", s.VNI), true)
+			}
+		}
+	}
 }

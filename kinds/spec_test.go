@@ -12,17 +12,18 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/kinds"
 )
 
 // everyLab expands every lab there is: labs/, the labs of config's,
 // acceptance's and these tests, with the variables those need.
-func everyLab(t *testing.T) map[string][]*expand.Resource {
+func everyLab(t *testing.T) map[string][]*kinds.Resource {
 	t.Helper()
 	vars := map[string]map[string]string{
 		"../config/testdata/valid/variables": {"e": "1", "g": "x"},
 		"../acceptance/testdata/ssh-docker":  {"addresses": `["192.168.50.11", "192.168.50.12"]`, "key": "/root/.ssh/id_ed25519", "netns": "/run/netns/machines"},
+		// Its image is built by make images: a tiny one stands in.
+		"../labs/docker": {"image": "docker-archive:../../config/testdata/valid/images/images/tiny.tar"},
 	}
 	var dirs []string
 	for _, g := range []string{"../labs/*", "../config/testdata/valid/*", "../acceptance/testdata/*", "testdata/*/*"} {
@@ -31,20 +32,20 @@ func everyLab(t *testing.T) map[string][]*expand.Resource {
 			t.Fatal(err)
 		}
 		for _, d := range m {
-			// acceptance/testdata/images*'s archives are built by their tests
+			// acceptance/testdata/images*'s and podimages' archives are built by their tests
 			// (config/testdata/valid/images has the same members).
-			if fi, err := os.Stat(d); err == nil && fi.IsDir() && !strings.HasPrefix(d, "../acceptance/testdata/images") {
+			if fi, err := os.Stat(d); err == nil && fi.IsDir() && !strings.HasPrefix(d, "../acceptance/testdata/images") && d != "../acceptance/testdata/podimages" {
 				dirs = append(dirs, d)
 			}
 		}
 	}
-	out := map[string][]*expand.Resource{}
+	out := map[string][]*kinds.Resource{}
 	add := func(name, dir string, v map[string]string) {
 		lab, _, diags := config.Load(dir, config.Options{Vars: v})
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", dir, diags)
 		}
-		out[name] = expand.Lab(lab)
+		out[name] = kinds.Expand(lab)
 	}
 	for _, d := range dirs {
 		add(d, d, vars[d])
@@ -117,8 +118,10 @@ func TestSpecRoundTrip(t *testing.T) {
 			isolation := m == "mount_ns" || m == "uts_ns" || m == "hostname" || m == "private_dirs" || m == "files" ||
 				slices.Contains([]string{"image", "image_archive", "image_digest", "runc_id", "bundle", "log", "owner", "args", "env",
 					"workdir", "user", "caps", "privileged", "cgroup", "memory", "cpus"}, m) // image containers'
+			// A pod's image container has no eth0 of its own: it joins its pod's.
+			eth0 := slices.Contains([]string{"bridge", "bridge_ifname", "address", "bits", "gateway", "mtu", "veth", "ports", "rate", "delay", "loss"}, m)
 			return name != kinds.VM && m == "mode" || name != kinds.Pod && m == "network" || name == kinds.Pod && m == "ports" ||
-				name != kinds.Container && isolation
+				name != kinds.Container && isolation || name == kinds.PodContainer && eth0
 		})
 		if len(missing) > 0 {
 			t.Errorf("%s: no lab exercises %s", name, strings.Join(missing, ", "))
@@ -128,11 +131,18 @@ func TestSpecRoundTrip(t *testing.T) {
 
 // specMembers are the JSON member names of a spec type.
 func specMembers(s kinds.Spec) []string {
-	t := reflect.TypeOf(s).Elem()
+	return structMembers(reflect.TypeOf(s).Elem())
+}
+
+func structMembers(t reflect.Type) []string {
 	var out []string
 	for i := range t.NumField() {
-		if f := t.Field(i); f.IsExported() {
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case f.Anonymous && f.Type.Kind() == reflect.Struct:
+			out = append(out, structMembers(f.Type)...) // its fields are the spec's
+		case f.IsExported() && name != "-":
 			out = append(out, name)
 		}
 	}

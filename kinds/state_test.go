@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/plan"
 	"github.com/labnet-dev/labnet/state"
@@ -62,14 +61,14 @@ func TestUpgradeV1(t *testing.T) {
 			if diags.HasErrors() {
 				t.Fatal(diags.Error())
 			}
-			want := expand.Lab(lab)
+			want := kinds.Expand(lab)
 			// What containers gained after version 1 (their own mount and
 			// UTS namespaces): a version 1 state has none of it, and plan
 			// remakes them and their processes for it.
 			isolation := func(k string) bool {
 				return k == "mount_ns" || k == "uts_ns" || k == "hostname" || k == "private_dirs" || k == "node_files" || strings.HasPrefix(k, kinds.FilePrefix)
 			}
-			lab1 := make([]*expand.Resource, len(want))
+			lab1 := make([]*kinds.Resource, len(want))
 			for i, w := range want {
 				c := *w
 				c.Attrs = maps.Clone(w.Attrs)
@@ -94,7 +93,7 @@ func TestUpgradeV1(t *testing.T) {
 					records++
 				}
 			}
-			if hosts := len(lab.Hosts); records != hosts {
+			if hosts := len(lab.Hosts()); records != hosts {
 				t.Errorf("%d records kept, want one per host (%d)", records, hosts)
 			}
 			// What -refresh=false plans: nothing to do but give containers
@@ -246,6 +245,14 @@ func TestBrokenStateNamesResourceAndAttribute(t *testing.T) {
 		{"v2 unknown member inside", v2, in("nat_table.node-0", "spec", func(m map[string]any) {
 			m["rules"].([]any)[0].(map[string]any)["colour"] = "red"
 		}), `nat_table.node-0: attribute "rules": /rules/0/colour: unknown member`},
+		{"v2 a provider setting out of range", v2, in("host.node[0]", "spec", set("ssh_port", 70000)),
+			`host.node[0]: attribute "ssh_port" ("70000"): must be a whole number from 1 to 65535`},
+		{"v2 a provider setting its provider refuses", v2, in("host.node[0]", "spec", set("ssh_user", "no body")),
+			`host.node[0]: attribute "ssh_user" ("no body"): The ssh user "no body" must match`},
+		{"v2 a provider setting of another type", v2, in("host.node[0]", "spec", set("ssh_user", true)),
+			`host.node[0]: attribute "ssh_user" ("JSON true"): The ssh user "JSON true" must match`},
+		{"v2 no provider's setting", v2, in("host.node[0]", "spec", set("vbox_cpus", 2)),
+			`host.node[0]: attribute "vbox_cpus" ("2"): not an attribute of this kind`},
 		{"v1 unknown kind", v1, func(st map[string]any) { resource(t, st, web)["kind"] = "widget" },
 			`state.json: upgrading from version 1: container.web[0]: unknown kind "widget"`},
 		{"v2 unknown kind", v2, func(st map[string]any) { resource(t, st, web)["kind"] = "widget" },

@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/state"
 )
@@ -20,7 +19,7 @@ import (
 // with -target or -refresh-only, guests on a host that goes or is remade,
 // and every guest of a host where the refresh may still refuse the whole
 // plan (netem probed there), because a refused plan must change nothing.
-func EarlyRemovals(lab string, want []*expand.Resource, prior *state.State, opt Options) map[string][]*Change {
+func EarlyRemovals(lab string, want []*kinds.Resource, prior *state.State, opt Options) map[string][]*Change {
 	if prior == nil || len(opt.Targets) > 0 || opt.RefreshOnly {
 		return nil
 	}

@@ -6,13 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labnet-dev/labnet/expand"
+	"github.com/labnet-dev/labnet/kinds"
 )
 
 // without is the docker lab minus the resources whose address has one of
 // the prefixes.
-func without(all []*expand.Resource, prefixes ...string) []*expand.Resource {
-	var out []*expand.Resource
+func without(all []*kinds.Resource, prefixes ...string) []*kinds.Resource {
+	var out []*kinds.Resource
 	for _, w := range all {
 		if !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(w.Addr, p) }) {
 			out = append(out, w)
@@ -35,7 +35,7 @@ func TestEarlyRemovals(t *testing.T) {
 	}
 	cases := []struct {
 		name  string
-		want  []*expand.Resource
+		want  []*kinds.Resource
 		opt   Options
 		taint string
 		out   map[string][]string // host -> guests removed early

@@ -6,18 +6,17 @@ import (
 	"testing"
 
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 )
 
-func isoLab(t *testing.T) []*expand.Resource {
+func isoLab(t *testing.T) []*kinds.Resource {
 	t.Helper()
 	lab, _, diags := config.Load("../config/testdata/valid/isolation", config.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	return expand.Lab(lab)
+	return kinds.Expand(lab)
 }
 
 // TestFileChangeIsAnUpdate: a file's new content or mode updates its

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/provider"
@@ -102,7 +101,7 @@ type Options struct {
 }
 
 // Make diffs wanted resources against prior state and observations.
-func Make(lab string, want []*expand.Resource, prior *state.State, obs Observations, opt Options) *Plan {
+func Make(lab string, want []*kinds.Resource, prior *state.State, obs Observations, opt Options) *Plan {
 	p := &Plan{Lab: lab}
 	names := hostnet.Names{Lab: lab}
 	if prior != nil {
@@ -113,7 +112,7 @@ func Make(lab string, want []*expand.Resource, prior *state.State, obs Observati
 	if opt.Destroy {
 		want = nil
 	}
-	wanted := map[string]*expand.Resource{}
+	wanted := map[string]*kinds.Resource{}
 	for _, w := range want {
 		wanted[w.Addr] = w
 	}
@@ -237,10 +236,14 @@ func targeted(all []*Change, targets []string) map[string]bool {
 }
 
 func decide(c *Change, tainted bool) {
-	for _, k := range kinds.Of(c.Kind).ForceNew {
+	info := kinds.Of(c.Kind)
+	for _, k := range info.ForceNew {
 		if c.Before[k] != c.After[k] {
 			c.Forced = append(c.Forced, k)
 		}
+	}
+	if info.Why != nil {
+		c.Reasons = append(c.Reasons, info.Why(c.Before, c.After)...)
 	}
 	st := c.Status
 	switch {

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/labnet-dev/labnet/config"
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/provider"
@@ -44,13 +43,13 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // dockerLab is the expanded docker lab of the config tests (2 hosts).
-func dockerLab(t *testing.T) []*expand.Resource {
+func dockerLab(t *testing.T) []*kinds.Resource {
 	t.Helper()
 	lab, _, diags := config.Load("../config/testdata/valid/docker", config.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	return expand.Lab(lab)
+	return kinds.Expand(lab)
 }
 
 func copyAttrs(a map[string]string) map[string]string {
@@ -62,7 +61,7 @@ func copyAttrs(a map[string]string) map[string]string {
 }
 
 // applied is the state after a complete apply of want.
-func applied(want []*expand.Resource) *state.State {
+func applied(want []*kinds.Resource) *state.State {
 	s := &state.State{Version: state.Version, Serial: 7, Lineage: "lin", Lab: "docker"}
 	for _, w := range want {
 		s.Put(&state.Resource{Addr: w.Addr, Kind: w.Kind, Host: w.Host, Attrs: copyAttrs(w.Attrs), Deps: append([]string{}, w.Deps...)})
@@ -72,9 +71,9 @@ func applied(want []*expand.Resource) *state.State {
 
 // observed is what refresh reads from hosts carrying exactly want (of
 // the docker lab).
-func observed(want []*expand.Resource) Observations { return observedLab("docker", want) }
+func observed(want []*kinds.Resource) Observations { return observedLab("docker", want) }
 
-func observedLab(lab string, want []*expand.Resource) Observations {
+func observedLab(lab string, want []*kinds.Resource) Observations {
 	o := Observations{Networks: map[string]Status{}, Hosts: map[string]provider.Status{}, Kernel: map[string]*hostnet.Observed{}}
 	names := hostnet.Names{Lab: lab}
 	k := func(host string) *hostnet.Observed {
@@ -154,7 +153,7 @@ func change(p *Plan, addr string) *Change {
 	return nil
 }
 
-func find(want []*expand.Resource, addr string) *expand.Resource {
+func find(want []*kinds.Resource, addr string) *kinds.Resource {
 	for _, w := range want {
 		if w.Addr == addr {
 			return w
@@ -164,7 +163,7 @@ func find(want []*expand.Resource, addr string) *expand.Resource {
 }
 
 // make runs Make, failing the test instead of hanging when it does not end.
-func mk(t *testing.T, want []*expand.Resource, prior *state.State, obs Observations, opt Options) *Plan {
+func mk(t *testing.T, want []*kinds.Resource, prior *state.State, obs Observations, opt Options) *Plan {
 	t.Helper()
 	done := make(chan *Plan, 1)
 	go func() { done <- Make("docker", want, prior, obs, opt) }()
@@ -249,7 +248,7 @@ func TestMakeCases(t *testing.T) {
 	base := dockerLab(t)
 	tests := []struct {
 		name   string
-		edit   func(want []*expand.Resource, st *state.State, obs Observations) []*expand.Resource
+		edit   func(want []*kinds.Resource, st *state.State, obs Observations) []*kinds.Resource
 		opt    Options
 		want   map[string]Action // every change of the plan
 		check  func(t *testing.T, p *Plan)
@@ -257,7 +256,7 @@ func TestMakeCases(t *testing.T) {
 	}{
 		{
 			name: "tainted is replaced, with what lives in it",
-			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource {
+			edit: func(w []*kinds.Resource, st *state.State, o Observations) []*kinds.Resource {
 				st.Get("container.web[0]").Tainted = true
 				return w
 			},
@@ -275,7 +274,7 @@ func TestMakeCases(t *testing.T) {
 		},
 		{
 			name: "forced attribute replaces",
-			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource {
+			edit: func(w []*kinds.Resource, st *state.State, o Observations) []*kinds.Resource {
 				st.Get("container.client[0]").Attrs["bridge"] = "bridge.docker0[1]"
 				return w
 			},
@@ -293,7 +292,7 @@ func TestMakeCases(t *testing.T) {
 		},
 		{
 			name: "other attribute updates in place",
-			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource {
+			edit: func(w []*kinds.Resource, st *state.State, o Observations) []*kinds.Resource {
 				// what was applied (and is seen) had another address
 				st.Get("container.client[1]").Attrs["address"] = "172.17.0.9"
 				setEth0(o, "host.node[1]", "ln.docker.client-1", "172.17.0.9/16")
@@ -309,7 +308,7 @@ func TestMakeCases(t *testing.T) {
 		},
 		{
 			name: "process not running is created again",
-			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource {
+			edit: func(w []*kinds.Resource, st *state.State, o Observations) []*kinds.Resource {
 				delete(o.Kernel["host.node[1]"].Procs, "docker/node-1/process.web[1]")
 				return w
 			},
@@ -327,7 +326,7 @@ func TestMakeCases(t *testing.T) {
 		},
 		{
 			name: "missing bridge is made again, its guests replaced",
-			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource {
+			edit: func(w []*kinds.Resource, st *state.State, o Observations) []*kinds.Resource {
 				delete(o.Kernel["host.node[0]"].Links, "docker0")
 				return w
 			},
@@ -345,7 +344,7 @@ func TestMakeCases(t *testing.T) {
 		},
 		{
 			name: "partial container (netns, no veth) is replaced",
-			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource {
+			edit: func(w []*kinds.Resource, st *state.State, o Observations) []*kinds.Resource {
 				delete(o.Kernel["host.node[0]"].Links, st.Get("container.client[0]").Attrs["veth"])
 				return w
 			},
@@ -363,7 +362,7 @@ func TestMakeCases(t *testing.T) {
 		},
 		{
 			name: "repairable drift is an update",
-			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource {
+			edit: func(w []*kinds.Resource, st *state.State, o Observations) []*kinds.Resource {
 				k := o.Kernel["host.node[1]"]
 				v := st.Get("container.web[1]").Attrs["veth"]
 				l := k.Links[v]
@@ -383,7 +382,7 @@ func TestMakeCases(t *testing.T) {
 		},
 		{
 			name: "nat rule drift is an update",
-			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource {
+			edit: func(w []*kinds.Resource, st *state.State, o Observations) []*kinds.Resource {
 				o.Kernel["host.node[0]"].Nft = o.Kernel["host.node[0]"].Nft[1:]
 				return w
 			},
@@ -392,7 +391,7 @@ func TestMakeCases(t *testing.T) {
 		},
 		{
 			name: "not wanted any more is deleted",
-			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource {
+			edit: func(w []*kinds.Resource, st *state.State, o Observations) []*kinds.Resource {
 				st.Put(&state.Resource{Addr: "container.old[0]", Kind: kinds.Container, Host: "host.node[0]",
 					Attrs: map[string]string{"netns": "ln.docker.old-0", "veth": "ln0000000000", "bridge": "bridge.docker0[0]", "host": "host.node[0]"},
 					Deps:  []string{"bridge.docker0[0]", "host.node[0]"}})
@@ -413,7 +412,7 @@ func TestMakeCases(t *testing.T) {
 		{
 			name: "destroy deletes everything",
 			opt:  Options{Destroy: true},
-			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource { return w },
+			edit: func(w []*kinds.Resource, st *state.State, o Observations) []*kinds.Resource { return w },
 			want: func() map[string]Action {
 				m := map[string]Action{}
 				for _, r := range base {
@@ -433,7 +432,7 @@ func TestMakeCases(t *testing.T) {
 		{
 			name: "refresh only plans nothing but reports drift",
 			opt:  Options{RefreshOnly: true},
-			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource {
+			edit: func(w []*kinds.Resource, st *state.State, o Observations) []*kinds.Resource {
 				ns := o.Kernel["host.node[0]"].Netns["ln.docker.web-0"]
 				eth0 := ns.Links["eth0"]
 				eth0.Up = false
@@ -454,7 +453,7 @@ func TestMakeCases(t *testing.T) {
 		},
 		{
 			name: "host replaced takes everything on it along",
-			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource {
+			edit: func(w []*kinds.Resource, st *state.State, o Observations) []*kinds.Resource {
 				st.Get("host.node[0]").Attrs["address"] = "192.168.50.99"
 				return w
 			},
@@ -474,7 +473,7 @@ func TestMakeCases(t *testing.T) {
 		},
 		{
 			name: "network replaced replaces its hosts and all on them",
-			edit: func(w []*expand.Resource, st *state.State, o Observations) []*expand.Resource {
+			edit: func(w []*kinds.Resource, st *state.State, o Observations) []*kinds.Resource {
 				st.Get("network.lan").Attrs["name"] = "old-lan"
 				return w
 			},
@@ -591,7 +590,7 @@ func TestRenderGolden(t *testing.T) {
 	st := applied(want)
 	obs := observed(want)
 	// create: a container the state does not know and the host lacks
-	extra := &expand.Resource{Addr: "container.extra[0]", Kind: kinds.Container, Host: "host.node[1]",
+	extra := &kinds.Resource{Addr: "container.extra[0]", Kind: kinds.Container, Host: "host.node[1]",
 		Attrs: copyAttrs(find(want, "container.client[1]").Attrs), Deps: []string{"bridge.docker0[1]", "host.node[1]"}}
 	extra.Attrs["address"], extra.Attrs["netns"], extra.Attrs["veth"] = "172.17.0.4", "ln.docker.extra-0", "ln1111111111"
 	n := hostnet.Names{Lab: "docker"}
@@ -694,7 +693,7 @@ func TestMakeRemovalIsNotDrift(t *testing.T) {
 	st := applied(all)
 	obs := observed(all)
 	k := obs.Kernel["host.node[0]"]
-	var want []*expand.Resource
+	var want []*kinds.Resource
 	for _, w := range all {
 		if !strings.HasPrefix(w.Addr, "container.client[") {
 			want = append(want, w)

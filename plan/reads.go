@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"github.com/labnet-dev/labnet/expand"
 	"github.com/labnet-dev/labnet/hostnet"
 	"github.com/labnet-dev/labnet/kinds"
 	"github.com/labnet-dev/labnet/state"
@@ -11,7 +10,7 @@ import (
 // lab's resources on it (want: what the lab keeps, nil when all of it goes;
 // prior: the state): what the kinds' Judge and Step look at, and nothing
 // else (kinds.HostReads).
-func HostReads(want []*expand.Resource, prior *state.State) map[string]*hostnet.Reads {
+func HostReads(want []*kinds.Resource, prior *state.State) map[string]*hostnet.Reads {
 	var w, p []kinds.Res
 	for _, r := range want {
 		w = append(w, kinds.Res{Kind: r.Kind, Host: r.Host, Attrs: r.Attrs})

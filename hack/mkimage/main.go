@@ -1,7 +1,8 @@
 // mkimage builds a small busybox image offline, from a static busybox
 // binary (Debian's busybox-static): /bin/busybox and a symlink in /bin for
-// each of its applets, as a docker-archive or an oci-archive. The Makefile's
-// images target runs it for labs/docker.
+// each of its applets, as a docker-archive, an oci-archive or an OCI layout
+// directory (-format oci). The Makefile's images target runs it for
+// labs/docker.
 //
 //	go run ./hack/mkimage -busybox /bin/busybox -o labs/docker/images/busybox.tar
 package main
@@ -19,7 +20,7 @@ import (
 func main() {
 	bb := flag.String("busybox", "/bin/busybox", "a statically linked busybox")
 	out := flag.String("o", "busybox.tar", "the archive to write")
-	format := flag.String("format", image.DockerArchive, "docker-archive or oci-archive")
+	format := flag.String("format", image.DockerArchive, "docker-archive, oci-archive or oci (a layout directory)")
 	flag.Parse()
 	if err := run(*bb, *out, *format); err != nil {
 		fmt.Fprintln(os.Stderr, "mkimage:", err)

@@ -17,6 +17,10 @@
 # across hosts the only way in is a port the host publishes (8080 -> 80),
 # and the way out is masquerade (the far end sees the host's address).
 #
+# The containers run from an image, images/busybox.tar, which `make images`
+# builds offline from Debian's busybox-static (no registry): busybox's httpd
+# in web, a shell in client.
+#
 #   labnet apply -var provider=lima -var lima_template=/path/template.yaml
 #                                        # the same lab on two Lima VMs
 
@@ -34,6 +38,12 @@ variable "published_port" {
   type        = number
   default     = 8080
   description = "The host port that forwards to port 80 of each web container."
+}
+
+variable "image" {
+  type        = string
+  default     = "docker-archive:images/busybox.tar"
+  description = "The image the containers run (make images builds this one); docker-archive:PATH or oci-archive:PATH, relative to the lab."
 }
 
 variable "provider" {
@@ -70,11 +80,18 @@ bridge "docker0" {
   masquerade = true
 }
 
-# The server container: its port 80 is published on the host's port 8080.
+# The server container: busybox's httpd serves /www on port 8000 (so the
+# checks can listen on 80); its port 80 is published on the host's port 8080.
 container "web" {
-  count  = var.hosts
-  host   = host.node[count.index]
-  bridge = bridge.docker0[count.index]
+  count        = var.hosts
+  host         = host.node[count.index]
+  bridge       = bridge.docker0[count.index]
+  image        = var.image
+  command      = ["httpd", "-f", "-p", "8000", "-h", "/www"]
+  private_dirs = ["/www"]
+  file "/www/index.html" {
+    content = "hello from web ${count.index}\n"
+  }
   port {
     host_port = var.published_port
     port      = 80
@@ -82,16 +99,11 @@ container "web" {
 }
 
 container "client" {
-  count  = var.hosts
-  host   = host.node[count.index]
-  bridge = bridge.docker0[count.index]
-}
-
-# A real server in each web container (port 8000, so the checks can listen on 80).
-process "web" {
   count   = var.hosts
-  on      = container.web[count.index]
-  command = ["python3", "-m", "http.server", "8000", "--bind", "0.0.0.0"]
+  host    = host.node[count.index]
+  bridge  = bridge.docker0[count.index]
+  image   = var.image
+  command = ["sleep", "1000000000"]
 }
 
 # Same host: container to container by container address; the server sees
@@ -103,10 +115,11 @@ check "same-host-by-container-ip" {
   source = container.client[0].address
 }
 
-# The process in the web container serves on its container address.
+# The web container's httpd serves its page on its container address.
 check "web-process-serves" {
-  from = container.client[0]
-  exec = "python3 -c 'import urllib.request; urllib.request.urlopen(\"http://${container.web[0].address}:8000/\", timeout=3)'"
+  from          = container.client[0]
+  exec          = "python3 -c 'import urllib.request; print(urllib.request.urlopen(\"http://${container.web[0].address}:8000/\", timeout=3).read().decode())'"
+  expect_output = "hello from web 0"
   # The server may still be starting right after apply: try for a while.
   within = "15s"
 }

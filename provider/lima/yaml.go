@@ -63,7 +63,7 @@ var keepHostKeys = provision{Mode: "data", Path: "/etc/cloud/cloud.cfg.d/99-labn
 // when something is missing; a failure is left for labnet's own checks to
 // report, so a VM without network access still boots.
 const provisionScript = `#!/bin/sh
-# written by labnet: ensure ip, nft and python3 exist; install nothing else
+# written by labnet: ensure ip, nft, python3 and runc exist; install nothing else
 # The VM's own name resolves (sudo warns "unable to resolve host" on every
 # command otherwise, into the output of labnet exec).
 h=$(hostname)
@@ -74,6 +74,7 @@ missing=""
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v nft >/dev/null 2>&1 || missing="$missing nftables"
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+command -v runc >/dev/null 2>&1 || missing="$missing runc"
 [ -z "$missing" ] && exit 0
 if command -v apt-get >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive

@@ -650,3 +650,7 @@ func waitFor(ctx context.Context, d time.Duration, ok func() bool) error {
 // bound aside before the new sysfs covers them, then moved back.
 const keepCgroups = `mkdir /run/.labnet-cg && mount --rbind /sys/fs/cgroup /run/.labnet-cg && mount -t sysfs labnet-sys /sys && ` +
 	`mount --move /run/.labnet-cg /sys/fs/cgroup && rmdir /run/.labnet-cg`
+
+func init() {
+	provider.Register(provider.Registration{Name: provider.Default, New: func() provider.Provider { return New() }})
+}

@@ -1,7 +1,7 @@
-# error: (docker://) is not supported yet @ 6:11
+# error: is not a registry reference @ 6:11
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 container "c" {
   host  = host.h
-  image = "docker://debian:12"
+  image = "docker://Debian:12"
 }

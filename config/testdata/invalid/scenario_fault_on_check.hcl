@@ -1,4 +1,4 @@
-# error: on must be a link, a container, a vm, a pod or a host, got check.c @ 23:13
+# error: on must be a host, a container, a vm, a pod or a link, got check.c @ 23:13
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 container "r1" { host = host.h }

@@ -1,4 +1,4 @@
-# error: does a fault; on = <link, container, vm, pod or host> says to what @ 21:3
+# error: does a fault; on = <host, container, vm, pod or link> says to what @ 21:3
 network "lan" { cidr = "192.168.50.0/24" }
 host "h" { network = network.lan }
 container "r1" { host = host.h }

@@ -27,3 +27,27 @@ container "tool" {
   entrypoint = ["/bin/app", "tool"]
   privileged = true
 }
+
+# A pod of image containers: they share the pod's network and UTS
+# namespaces; a command container beside them is a process.
+pod_network "cluster" { cidr = "10.244.0.0/16" }
+pod "web" {
+  host    = host.node
+  network = pod_network.cluster
+  container "app" {
+    image        = "docker-archive:images/tiny.tar"
+    command      = ["--serve"]
+    env          = { MODE = "pod" }
+    cap_add      = ["NET_ADMIN"]
+    private_dirs = ["/etc/app"]
+    file "/etc/app/app.conf" { content = "port ${pod_network.cluster.port}\n" }
+  }
+  container "side" {
+    image      = "oci-archive:images/tiny-oci.tar"
+    entrypoint = ["/bin/app", "side"]
+    privileged = true
+  }
+  container "probe" {
+    command = ["sleep", "1000"]
+  }
+}

@@ -1,4 +1,4 @@
-package expand
+package kinds_test
 
 import (
 	"encoding/base64"
@@ -27,8 +27,8 @@ func load(t *testing.T, dir string, vars map[string]string) *config.Lab {
 	return lab
 }
 
-func byAddr(rs []*Resource) map[string]*Resource {
-	m := map[string]*Resource{}
+func byAddr(rs []*kinds.Resource) map[string]*kinds.Resource {
+	m := map[string]*kinds.Resource{}
 	for _, r := range rs {
 		m[r.Addr] = r
 	}
@@ -38,7 +38,7 @@ func byAddr(rs []*Resource) map[string]*Resource {
 func TestDockerLabKinds(t *testing.T) {
 	for _, n := range []int{2, 3, 5} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			rs := Lab(load(t, "../config/testdata/valid/docker", map[string]string{"hosts": fmt.Sprint(n)}))
+			rs := kinds.Expand(load(t, "../config/testdata/valid/docker", map[string]string{"hosts": fmt.Sprint(n)}))
 			count := map[string]int{}
 			for _, r := range rs {
 				count[r.Kind]++
@@ -55,7 +55,7 @@ func TestDockerLabKinds(t *testing.T) {
 }
 
 func TestDockerLabAttrs(t *testing.T) {
-	rs := byAddr(Lab(load(t, "../config/testdata/valid/docker", nil)))
+	rs := byAddr(kinds.Expand(load(t, "../config/testdata/valid/docker", nil)))
 	n := hostnet.Names{Lab: "docker"}
 	tests := []struct {
 		addr, kind, host string
@@ -110,9 +110,9 @@ func TestDockerLabAttrs(t *testing.T) {
 }
 
 func TestDockerLabNatTables(t *testing.T) {
-	rs := byAddr(Lab(load(t, "../config/testdata/valid/docker", nil)))
+	rs := byAddr(kinds.Expand(load(t, "../config/testdata/valid/docker", nil)))
 	for i, addr := range []string{"192.168.50.11", "192.168.50.12"} {
-		r := rs[NatTableAddr(fmt.Sprintf("node-%d", i))]
+		r := rs[kinds.NatTableAddr(fmt.Sprintf("node-%d", i))]
 		if r == nil {
 			t.Fatalf("no nat table for node-%d", i)
 		}
@@ -130,7 +130,7 @@ func TestDockerLabNatTables(t *testing.T) {
 			t.Errorf("%s rules:\n got %v\nwant %v", r.Addr, got, want)
 		}
 	}
-	if got := NatTableAddr("node-0"); got != "nat_table.node-0" {
+	if got := kinds.NatTableAddr("node-0"); got != "nat_table.node-0" {
 		t.Errorf("NatTableAddr = %q", got)
 	}
 }
@@ -138,7 +138,7 @@ func TestDockerLabNatTables(t *testing.T) {
 func TestNoNatTableWithoutRules(t *testing.T) {
 	// count_foreach: bridges without masquerade; only edge hosts have
 	// containers with ports, workers have none.
-	rs := Lab(load(t, "../config/testdata/valid/count_foreach", nil))
+	rs := kinds.Expand(load(t, "../config/testdata/valid/count_foreach", nil))
 	var tables []string
 	for _, r := range rs {
 		if r.Kind == kinds.NatTable {
@@ -185,17 +185,17 @@ func TestGateway(t *testing.T) {
 	}
 	for _, tt := range tests {
 		p := netip.MustParsePrefix(tt.in)
-		if got := Gateway(p); got.String() != tt.want {
+		if got := kinds.Gateway(p); got.String() != tt.want {
 			t.Errorf("Gateway(%s) = %s, want %s", tt.in, got, tt.want)
 		}
-		if got, cfg := Gateway(p), config.NetworkGateway(p.Masked()); got != cfg {
+		if got, cfg := kinds.Gateway(p), config.NetworkGateway(p.Masked()); got != cfg {
 			t.Errorf("Gateway(%s) = %s, config says %s", tt.in, got, cfg)
 		}
 	}
 }
 
 func TestObjectsFromAttrs(t *testing.T) {
-	rs := byAddr(Lab(load(t, "../config/testdata/valid/docker", nil)))
+	rs := byAddr(kinds.Expand(load(t, "../config/testdata/valid/docker", nil)))
 	n := hostnet.Names{Lab: "docker"}
 	c := rs["container.web[0]"]
 	if got, want := mustGuest(t, c.Addr, c.Attrs), (hostnet.Container{Addr: "container.web[0]", Netns: n.Netns("web-0"),
@@ -234,7 +234,7 @@ func TestObjectsFromAttrs(t *testing.T) {
 func TestForceNewAndParentNameRealAttrs(t *testing.T) {
 	attrs := map[string]map[string]bool{}
 	for _, dir := range []string{"docker", "count_foreach", "kubernetes-flat", "kubernetes-flat-host-gw", "sdn", "vms", "providers", "isolation", "images"} {
-		for _, r := range Lab(load(t, "../config/testdata/valid/"+dir, nil)) {
+		for _, r := range kinds.Expand(load(t, "../config/testdata/valid/"+dir, nil)) {
 			if attrs[r.Kind] == nil {
 				attrs[r.Kind] = map[string]bool{}
 			}
@@ -269,7 +269,7 @@ func TestForceNewAndParentNameRealAttrs(t *testing.T) {
 }
 
 func TestSortOrder(t *testing.T) {
-	rs := Lab(load(t, "../config/testdata/valid/docker", nil))
+	rs := kinds.Expand(load(t, "../config/testdata/valid/docker", nil))
 	var got []string
 	for _, r := range rs {
 		got = append(got, r.Addr)
@@ -281,9 +281,9 @@ func TestSortOrder(t *testing.T) {
 		t.Errorf("order:\n got %q\nwant %q", got, want)
 	}
 	// Sort is deterministic whatever the input order.
-	rev := append([]*Resource{}, rs...)
+	rev := append([]*kinds.Resource{}, rs...)
 	slices.Reverse(rev)
-	Sort(rev)
+	kinds.Sort(rev)
 	for i := range rev {
 		if rev[i] != rs[i] {
 			t.Fatalf("Sort of reversed list differs at %d", i)
@@ -300,10 +300,10 @@ func TestShapingAttrs(t *testing.T) {
 			t.Errorf("ForceNew[%s] = %v: shaping must change in place", kind, fn)
 		}
 	}
-	vms := byAddr(Lab(load(t, "../config/testdata/valid/vms", nil)))
-	pods := byAddr(Lab(load(t, "../config/testdata/valid/kubernetes-flat", nil)))
+	vms := byAddr(kinds.Expand(load(t, "../config/testdata/valid/vms", nil)))
+	pods := byAddr(kinds.Expand(load(t, "../config/testdata/valid/kubernetes-flat", nil)))
 	tests := []struct {
-		r                 *Resource
+		r                 *kinds.Resource
 		rate, delay, loss string
 		shape             hostnet.Shaping
 	}{
@@ -348,7 +348,7 @@ func mustGuest(t *testing.T, addr string, a map[string]string) hostnet.Container
 // its namespaces and carry a digest of its files (a container without
 // files: none), so that a changed file restarts exactly them.
 func TestIsolationAttrs(t *testing.T) {
-	rs := byAddr(Lab(load(t, "../config/testdata/valid/isolation", nil)))
+	rs := byAddr(kinds.Expand(load(t, "../config/testdata/valid/isolation", nil)))
 	n := hostnet.Names{Lab: "iso"}
 	r0, r1, plain := rs["container.r[0]"].Attrs, rs["container.r[1]"].Attrs, rs["container.plain"].Attrs
 	want := map[string]string{

@@ -1,0 +1,7 @@
+# error: cannot be read as an OCI layout @ 6:11
+network "lan" { cidr = "192.168.50.0/24" }
+host "h" { network = network.lan }
+container "c" {
+  host  = host.h
+  image = "oci:images/busybox:v1"
+}

@@ -1,0 +1,7 @@
+# error: a registry image is docker://NAME:TAG (with //) @ 6:11
+network "lan" { cidr = "192.168.50.0/24" }
+host "h" { network = network.lan }
+container "c" {
+  host  = host.h
+  image = "docker:debian:12"
+}
