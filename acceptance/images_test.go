@@ -80,7 +80,7 @@ func TestImageContainers(t *testing.T) {
 	// kill -9 of the web container's init: drift, and apply restarts it
 	// without shipping the image again.
 	host(`kill -9 "$(runc state labnet.` + l.name + `.web | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')"; sleep 0.3`)
-	if out, _, _ := l.run("plan"); !strings.Contains(out, "runc container labnet."+l.name+".web is stopped") {
+	if out, _, _ := l.run("plan"); !strings.Contains(out, "runc container labnet."+l.name+".web stopped, killed by signal 9 (SIGKILL)") {
 		t.Errorf("plan does not show the stopped container:\n%s", out)
 	}
 	l.must(0, "apply", "-auto-approve")

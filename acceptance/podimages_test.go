@@ -140,7 +140,7 @@ func TestPodImages(t *testing.T) {
 	// Killing httpd is drift; apply starts it again, and only it.
 	host("kill -9 " + httpdPid + "; sleep 0.3")
 	out, _, _ := l.run("plan", "-detailed-exitcode")
-	if !strings.Contains(out, "runc container labnet."+l.name+".web.httpd is stopped") {
+	if !strings.Contains(out, "runc container labnet."+l.name+".web.httpd stopped, killed by signal 9 (SIGKILL)") {
 		t.Errorf("plan does not show the stopped container:\n%s", out)
 	}
 	if add, change, destroy := planCounts(t, out); add != 0 || change != 1 || destroy != 0 {

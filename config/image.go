@@ -31,10 +31,11 @@ type ContainerImage struct {
 	UID, GID   uint32
 	Privileged bool
 	CapAdd     []string // CAP_ names added to Docker's default set
+	Limits     ContainerLimits
 }
 
 // imageOnly are the container arguments that need an image.
-var imageOnly = []string{"entrypoint", "command", "env", "workdir", "privileged", "cap_add"}
+var imageOnly = []string{"entrypoint", "command", "env", "workdir", "privileged", "cap_add", "memory", "cpus"}
 
 var capRe = regexp.MustCompile(`^(CAP_)?[A-Z_]{2,32}$`)
 
@@ -189,6 +190,7 @@ func (l *loader) decodeImage(d *dec, addr string) *ContainerImage {
 			}
 		}
 	}
+	ci.Limits = d.decodeLimits(addr)
 	return ci
 }
 

@@ -805,7 +805,7 @@ func init() {
 		name: kindContainer, seq: 4, decode: (*loader).decodeContainer, node: true,
 		faults: []string{"stop", "start"},
 		schema: blockSchema{attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss", "private_dirs",
-			"image", "entrypoint", "command", "env", "workdir", "privileged", "cap_add"}, required: []string{"host"},
+			"image", "entrypoint", "command", "env", "workdir", "privileged", "cap_add", "memory", "cpus"}, required: []string{"host"},
 			blocks: []nested{portBlock, nicBlock, fileBlock}},
 	})
 }

@@ -147,7 +147,7 @@ type Reads struct {
 	Procs    bool              // the lab's processes on the host
 	IsoList  bool              // list the lab's isolation dir
 	Iso      []IsoRead         // containers' mount and UTS namespaces read inside
-	Runc     []string          // runc containers read by id (runc state)
+	Runc     []RuncRead        // image containers read (runc state, supervisor, cgroup)
 	Images   []string          // image digests whose unpacked rootfs is looked for
 	Overlays bool              // the overlay mounts under the lab's run dir
 	Tools    []string          // programs the lab's steps run there, looked for on PATH
@@ -267,9 +267,7 @@ func ObserveScript(n Names, hostName string, r Reads) string {
 	if r.Procs {
 		fmt.Fprintf(&b, "echo @@procs\n%s || true\n", readOwned(n.Owner(hostName, "")))
 	}
-	for _, id := range r.Runc {
-		fmt.Fprintf(&b, "echo %s; runc state %s 2>/dev/null; echo\n", remote.Quote("@@runc "+id), remote.Quote(id))
-	}
+	b.WriteString(RuncReadShell(r.Runc))
 	for _, d := range r.Images {
 		fmt.Fprintf(&b, "[ -e %s ] && echo %s\n", remote.Quote(ImageDir(d)+"/"+imageComplete), remote.Quote("@@image "+d))
 	}
@@ -851,10 +849,8 @@ func SweepScript(n Names, hostName string, o *Observed) string {
 		fmt.Fprintf(&b, "ip link del dev %s 2>/dev/null || true\n", remote.Quote(l.Name))
 	}
 	b.WriteString(NftDeleteShell(n) + "\n")
-	// Image containers, found by their runc id, then their overlays.
-	b.WriteString(remote.Join("sh", "-c", `command -v runc >/dev/null || exit 0
-runc list -q 2>/dev/null | while read -r id; do case $id in "$1"*) runc delete -f "$id" >/dev/null 2>&1;; esac; done
-awk -v d="$2/" '$3 == "overlay" && index($2, d) == 1 { print $2 }' /proc/self/mounts | while read -r m; do umount -l "$m"; done`, "labnet-sweep", n.RuncPrefix(), n.RunDir()) + "\n")
+	// Image containers, found by their runc id, their overlays and cgroups.
+	b.WriteString(RuncSweepShell(n, hostName) + "\n")
 	// The isolation dir is a mount: letting go of it lets go of the
 	// containers' namespace files bound under it (rm cannot remove those).
 	fmt.Fprintf(&b, "umount -l %s 2>/dev/null; rm -rf %s\n", remote.Quote(n.IsoDir()), remote.Quote(n.RunDir()))

@@ -27,7 +27,7 @@ func init() {
 	// again, they are restarted. New private dirs are empty: likewise.
 	register(guest{Container, 6, append(append([]string{}, base...), "mount_ns", "uts_ns", "private_dirs",
 		// An image container's process and image: made again, it is restarted.
-		"image_digest", "runc_id", "bundle", "args", "env", "workdir", "user", "caps", "privileged", "owner", "log", "hostname")})
+		"image_digest", "runc_id", "bundle", "args", "env", "workdir", "user", "caps", "privileged", "owner", "log", "hostname", "cgroup")})
 	register(guest{VM, 7, append(append([]string{}, base...), "mode")})
 	register(guest{Pod, 8, append(append([]string{}, base...), "network")})
 	expands(phaseNodes, expandContainers)
@@ -86,6 +86,10 @@ type guestSpec struct {
 	User         string   `json:"user,omitzero"`
 	Caps         []string `json:"caps,omitempty"`
 	Privileged   *bool    `json:"privileged,omitempty"`
+	Cgroup       string   `json:"cgroup,omitzero"`
+	// Memory keeps its unit ("256MiB"), as written in plans.
+	Memory string  `json:"memory,omitzero"`
+	CPUs   float64 `json:"cpus,omitzero"`
 
 	rc *hostnet.RuncContainer // the above, as hostnet runs it
 
@@ -161,6 +165,21 @@ func (s *guestSpec) Attrs() Attrs {
 
 func (g guest) Spec(addr string, a Attrs) (Spec, error) { return guestSpecOf(addr, a, g.name) }
 func (guest) NewSpec() Spec                             { return &guestSpec{} }
+
+// Describe is what inspect shows of a guest besides its state: its
+// address, and for a container run from an image, the image and the start
+// of its digest (how a stopped one ended is in its drift).
+func (guest) Describe(a Attrs) []string {
+	d := []string{a["address"]}
+	if a["image"] != "" {
+		digest := a["image_digest"]
+		if len(digest) > len("sha256:")+12 {
+			digest = digest[:len("sha256:")+12]
+		}
+		d = append(d, "image "+a["image"]+" ("+digest+")")
+	}
+	return d
+}
 
 // GuestOf is a container's, VM's or pod's namespace and eth0.
 func GuestOf(addr string, a Attrs) (hostnet.Container, error) {
@@ -242,7 +261,7 @@ func (guest) Reads(r *Reads, a Attrs) {
 			r.Iso(isoRead(a))
 		}
 		if a["runc_id"] != "" {
-			r.Runc(a["runc_id"], a["image_digest"])
+			r.Runc(hostnet.RuncRead{ID: a["runc_id"], Bundle: a["bundle"], Cgroup: a["cgroup"]}, a["image_digest"])
 		}
 	case a["veth"] != "":
 		r.Gone(a["veth"], a["netns"])
@@ -300,7 +319,7 @@ func (guest) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, er
 			s.Unbind = hostnet.IsoUnbind(m, a["uts_ns"])
 		}
 		if id := a["runc_id"]; id != "" {
-			s.Shell = hostnet.RuncDeleteShell(id, a["bundle"])
+			s.Shell = hostnet.RuncDeleteShell(id, a["bundle"], a["cgroup"])
 		}
 		return s, nil
 	}

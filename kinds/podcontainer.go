@@ -111,7 +111,7 @@ func PodContainerOf(addr string, a Attrs) (*hostnet.RuncContainer, error) {
 // namespace.
 func (podContainer) Reads(r *Reads, a Attrs) {
 	r.Tool("runc", "nsenter", "unshare") // unshare makes the pod's UTS namespace, nsenter names it
-	r.Runc(a["runc_id"], a["image_digest"])
+	r.Runc(hostnet.RuncRead{ID: a["runc_id"], Bundle: a["bundle"], Cgroup: a["cgroup"]}, a["image_digest"])
 	r.Iso(hostnet.PodUTSRead(a["uts_ns"], a["hostname"]))
 }
 
@@ -137,7 +137,7 @@ func (podContainer) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.S
 	a := op.Attrs()
 	if op.Delete {
 		// The pod's UTS namespace goes with its last container.
-		return hostnet.Step{Shell: thenShell(hostnet.RuncDeleteShell(a["runc_id"], a["bundle"]), hostnet.PodUTSReleaseShell(n, a["uts_ns"]))}, nil
+		return hostnet.Step{Shell: thenShell(hostnet.RuncDeleteShell(a["runc_id"], a["bundle"], a["cgroup"]), hostnet.PodUTSReleaseShell(n, a["uts_ns"]))}, nil
 	}
 	s, err := podContainerSpecOf(op.Addr, a)
 	if err != nil {

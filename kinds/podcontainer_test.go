@@ -32,7 +32,8 @@ func podApp(t *testing.T) (kinds.Kind, kinds.Attrs) {
 // healthy is what refresh reads of a running pod container.
 func healthy(a kinds.Attrs) *hostnet.Observed {
 	return &hostnet.Observed{
-		Runc:     map[string]*hostnet.RuncSeen{a["runc_id"]: {Status: "running", Pid: 42, Digest: a["image_digest"], Bundle: a["bundle"]}},
+		Runc: map[string]*hostnet.RuncSeen{a["runc_id"]: {Status: "running", Pid: 42, Digest: a["image_digest"], Bundle: a["bundle"],
+			Supervised: true, Cgroup: true, Memory: -1, CPUQuota: -1, CPUPeriod: 100000}},
 		Images:   map[string]bool{a["image_digest"]: true},
 		Overlays: []string{a["bundle"] + "/rootfs"},
 		Iso:      map[string]*hostnet.IsoSeen{a["uts_ns"]: {UTS: true, Hostname: "web"}},
@@ -96,7 +97,9 @@ func TestPodContainerJudge(t *testing.T) {
 		unrepairable bool
 	}{
 		{"as made", func(o *hostnet.Observed) {}, true, "", false},
-		{"stopped", func(o *hostnet.Observed) { o.Runc[a["runc_id"]].Status = "stopped" }, true, "is stopped", false},
+		{"stopped", func(o *hostnet.Observed) {
+			o.Runc[a["runc_id"]].Status, o.Runc[a["runc_id"]].Exit = "stopped", "exit 2"
+		}, true, "stopped, exit code 2", false},
 		{"gone", func(o *hostnet.Observed) { o.Runc = nil; o.Overlays = nil }, false, "is missing", false},
 		{"other image", func(o *hostnet.Observed) { o.Runc[a["runc_id"]].Digest = "sha256:00" }, true, "runs image", true},
 		{"overlay unmounted", func(o *hostnet.Observed) { o.Overlays = nil }, true, "is not mounted", false},
@@ -127,7 +130,7 @@ func TestPodContainerSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iu, ir := strings.Index(st.Shell, "unshare --uts="), strings.Index(st.Shell, "runc run")
+	iu, ir := strings.Index(st.Shell, "unshare --uts="), strings.Index(st.Shell, "supervise.py")
 	if iu < 0 || ir < 0 || iu > ir || !strings.Contains(st.Shell, uts) || st.Image == nil || st.Image.Digest != a["image_digest"] || st.Verify == "" {
 		t.Errorf("create step: image %+v verify %q shell:\n%s", st.Image, st.Verify, st.Shell)
 	}
@@ -140,14 +143,14 @@ func TestPodContainerSteps(t *testing.T) {
 	o := healthy(a)
 	o.Runc[a["runc_id"]].Status = "stopped"
 	st, _ = k.Step(n, kinds.Op{Addr: "pod.web/app", Update: true, Before: a, After: a}, o)
-	if !strings.Contains(st.Shell, "runc run") || strings.Contains(st.Shell, "unshare") || st.Image != nil {
+	if !strings.Contains(st.Shell, "supervise.py") || strings.Contains(st.Shell, "unshare") || st.Image != nil {
 		t.Errorf("repair of a stopped container: %+v", st)
 	}
 	// A changed hostname is set again, and nothing else.
 	o = healthy(a)
 	o.Iso[uts].Hostname = "x"
 	st, _ = k.Step(n, kinds.Op{Addr: "pod.web/app", Update: true, Before: a, After: a}, o)
-	if !strings.Contains(st.Shell, "hostname") || strings.Contains(st.Shell, "runc run") {
+	if !strings.Contains(st.Shell, "hostname") || strings.Contains(st.Shell, "supervise.py") {
 		t.Errorf("repair of the hostname: %s", st.Shell)
 	}
 	// A changed file restarts it, and a gone file is removed from its layer.
@@ -156,7 +159,7 @@ func TestPodContainerSteps(t *testing.T) {
 	before := maps.Clone(a)
 	before["file:/etc/app/old.conf"] = kinds.FileAttr(0o644, []byte("old\n"))
 	st, _ = k.Step(n, kinds.Op{Addr: "pod.web/app", Update: true, Before: before, After: after}, healthy(a))
-	if !strings.Contains(st.Shell, "runc run") || !strings.Contains(st.Shell, "/etc/app/old.conf") || st.Image != nil {
+	if !strings.Contains(st.Shell, "supervise.py") || !strings.Contains(st.Shell, "/etc/app/old.conf") || st.Image != nil {
 		t.Errorf("file change: %+v", st)
 	}
 	// Delete: the runc container, overlay and bundle, then the pod's UTS
@@ -178,7 +181,7 @@ func TestPodContainerFaults(t *testing.T) {
 	n := hostnet.Names{Lab: "images"}
 	stop, _ := f.Fault(n, "pod.web/app", a, "stop")
 	start, _ := f.Fault(n, "pod.web/app", a, "start")
-	if !strings.Contains(stop.Shell, "runc kill") || !strings.Contains(start.Shell, "runc run") || start.Verify == "" {
+	if !strings.Contains(stop.Shell, "runc kill") || !strings.Contains(start.Shell, "supervise.py") || start.Verify == "" {
 		t.Errorf("stop %q\nstart %q", stop.Shell, start.Shell)
 	}
 }

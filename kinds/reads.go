@@ -14,7 +14,8 @@ type Reads struct {
 	links, inside, fdbs map[string]bool
 	kept                map[string]bool // guest namespaces the lab keeps
 	iso                 map[string]*hostnet.IsoRead
-	runc, images        map[string]bool
+	runc                map[string]hostnet.RuncRead
+	images              map[string]bool
 	tools               map[string]bool
 	wanted              bool // Reads is called for a resource the lab keeps
 }
@@ -63,13 +64,13 @@ func (r *Reads) Nft()                { r.r.Nft = true }
 func (r *Reads) Procs()              { r.r.Procs = true }
 func (r *Reads) IsoList()            { r.r.IsoList = true }
 
-// Runc reads an image container: its runc state, whether its image is
-// unpacked on the host, and the lab's overlay mounts.
-func (r *Reads) Runc(id, digest string) {
+// Runc reads an image container: its runc state, supervisor and cgroup,
+// whether its image is unpacked on the host, and the lab's overlay mounts.
+func (r *Reads) Runc(rr hostnet.RuncRead, digest string) {
 	if r.runc == nil {
-		r.runc, r.images = map[string]bool{}, map[string]bool{}
+		r.runc, r.images = map[string]hostnet.RuncRead{}, map[string]bool{}
 	}
-	r.runc[id], r.images[digest] = true, true
+	r.runc[rr.ID], r.images[digest] = rr, true
 	r.r.Overlays = true
 }
 
@@ -145,7 +146,10 @@ func HostReads(want, prior []Res) map[string]*hostnet.Reads {
 	for host, h := range hosts {
 		r := h.r
 		r.Links, r.Inside, r.Fdb = sortedSet(h.links), sortedSet(h.inside), sortedSet(h.fdbs)
-		r.Runc, r.Images, r.Tools = sortedSet(h.runc), sortedSet(h.images), sortedSet(h.tools)
+		for _, id := range slices.Sorted(maps.Keys(h.runc)) {
+			r.Runc = append(r.Runc, h.runc[id])
+		}
+		r.Images, r.Tools = sortedSet(h.images), sortedSet(h.tools)
 		for _, m := range slices.Sorted(maps.Keys(h.iso)) {
 			r.Iso = append(r.Iso, *h.iso[m])
 		}

@@ -2,6 +2,7 @@ package kinds
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -63,9 +64,27 @@ func (s *guestSpec) runc(p *parser) {
 			}
 		}
 	}
+	if p.get("cgroup") != "" {
+		s.Cgroup = p.path("cgroup")
+	}
+	var mem, quota int64
+	if s.Memory = p.get("memory"); s.Memory != "" {
+		var err error
+		if mem, err = config.ParseMemory(s.Memory); err != nil {
+			p.fail("memory", err)
+		}
+	}
+	if c := p.get("cpus"); c != "" {
+		var err error
+		if s.CPUs, err = strconv.ParseFloat(c, 64); err != nil || s.CPUs <= 0 || s.CPUs > 1024 {
+			p.fail("cpus", fmt.Errorf("not a number of CPUs from 0.01 to 1024"))
+		}
+		quota = int64(math.Round(s.CPUs * hostnet.CPUPeriod))
+	}
 	files := s.dirsAndFiles(p)
 	r := &hostnet.RuncContainer{ID: s.RuncID, Bundle: s.Bundle, Netns: s.Netns, Hostname: s.Hostname, Digest: s.ImageDigest,
-		Args: s.Args, Env: s.Env, Cwd: s.Workdir, Caps: s.Caps, Dirs: s.PrivateDirs, Owner: s.Owner, Log: s.Log}
+		Args: s.Args, Env: s.Env, Cwd: s.Workdir, Caps: s.Caps, Dirs: s.PrivateDirs, Owner: s.Owner, Log: s.Log,
+		Cgroup: s.Cgroup, Memory: mem, CPUQuota: quota}
 	if s.Privileged != nil {
 		r.Privileged = *s.Privileged
 	}
@@ -113,6 +132,11 @@ func (s *guestSpec) runcAttrs(o out) {
 		o.str("caps", jsonAttr(s.Caps))
 	}
 	o.boolean("privileged", s.Privileged)
+	o.str("cgroup", s.Cgroup)
+	o.str("memory", s.Memory)
+	if s.CPUs > 0 {
+		o.str("cpus", hostnet.FormatCPUs(s.CPUs))
+	}
 }
 
 // runcStep is an image container's share of its step: the image shipped
@@ -120,8 +144,16 @@ func (s *guestSpec) runcAttrs(o out) {
 // create, and on an update that found it not running as made).
 func runcStep(s *hostnet.Step, ct hostnet.Container, a Attrs, op Op, k *hostnet.Observed) {
 	r := ct.Runc
-	if op.Update && k != nil {
-		if d, _ := r.Drift(k); len(d) == 0 {
+	sh := r.CreateShell()
+	switch {
+	case op.Update && filesChanged(op.Before, op.After):
+		// Its files are not read back: changed in the lab, they are
+		// written into its layer (gone ones removed) and it restarts, as
+		// a container's processes do when its files change.
+		sh = thenShell(removeFilesShell(r.Bundle+"/rootfs", goneFiles(op.Before, op.After)), sh)
+	case op.Update && k != nil:
+		// Nothing, the limits in place, or a restart: as refresh found it.
+		if sh = r.RepairShell(k); sh == "" {
 			return
 		}
 	}
@@ -129,7 +161,7 @@ func runcStep(s *hostnet.Step, ct hostnet.Container, a Attrs, op Op, k *hostnet.
 		t, _, _ := strings.Cut(a["image"], ":")
 		s.Image = &hostnet.ImageNeed{Digest: r.Digest, Transport: t, Archive: a["image_archive"]}
 	}
-	s.Shell = thenShell(s.Shell, r.CreateShell())
+	s.Shell = thenShell(s.Shell, sh)
 	s.Verify = r.Verify()
 }
 
@@ -143,6 +175,13 @@ func imageAttrs(n hostnet.Names, c *config.Container, hostName string) Attrs {
 		"hostname": c.Name, "image": im.Ref, "image_archive": im.Archive, "image_digest": im.Digest,
 		"runc_id": n.RuncID(c.Name), "bundle": n.Bundle(c.Name), "log": n.LogFile(c.Name), "owner": n.Owner(hostName, c.Addr),
 		"args": CommandAttr(im.Args), "workdir": im.Cwd, "user": fmt.Sprintf("%d:%d", im.UID, im.GID),
+		"cgroup": n.Cgroup(hostName, c.Name),
+	}
+	if im.Limits.Memory > 0 {
+		a["memory"] = hostnet.FormatMemory(im.Limits.Memory)
+	}
+	if im.Limits.CPUQuota > 0 {
+		a["cpus"] = hostnet.FormatCPUs(float64(im.Limits.CPUQuota) / config.CPUPeriod)
 	}
 	if len(im.Env) > 0 {
 		a["env"] = CommandAttr(im.Env)

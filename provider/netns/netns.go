@@ -278,6 +278,9 @@ func (p *Provider) CreateHost(ctx context.Context, lab string, h provider.Host, 
 	if err := killOwned(owner(lab, h.Name)); err != nil {
 		return provider.Record{}, err
 	}
+	if err := removeCgroups(lab, h.Name); err != nil {
+		return provider.Record{}, err
+	}
 	ns := UnderlayNS(lab)
 	if linkExists(ctx, ns, uplinkName(h)) {
 		_ = run(ctx, nil, "ip", "-n", ns, "link", "del", "dev", uplinkName(h))
@@ -463,7 +466,59 @@ func (p *Provider) DestroyHost(ctx context.Context, lab string, h provider.Host,
 	// removes both ends of the uplink with it (deleting the uplink here
 	// first would cost a link deletion of its own). CreateHost removes an
 	// uplink that still lingers from a namespace being torn down.
-	return killOwned(owner(lab, h.Name))
+	if err := killOwned(owner(lab, h.Name)); err != nil {
+		return err
+	}
+	return removeCgroups(lab, h.Name)
+}
+
+// removeCgroups removes the cgroups of the image containers of a host of
+// the lab ("": the lab's whole cgroup dir, when the lab goes), which live
+// in the machine's hierarchies and do not go with the holder. (The lab's
+// dir stays when one host goes: another host's container may be making
+// its cgroup in it at that moment.) Their processes are gone already
+// (killOwned), but the kernel may take a moment to let go of a cgroup: it
+// is tried again for up to 5 s.
+func removeCgroups(lab, host string) error {
+	n := hostnet.Names{Lab: lab}
+	mounts, _ := os.ReadFile("/proc/self/mounts")
+	var roots []string
+	for _, l := range strings.Split(string(mounts), "\n") {
+		if f := strings.Fields(l); len(f) > 2 && (f[2] == "cgroup" || f[2] == "cgroup2") {
+			roots = append(roots, f[1])
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for _, root := range roots {
+		for {
+			err := removeTree(root + n.CgroupDir(host))
+			if err == nil || errors.Is(err, os.ErrNotExist) {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("cgroup of %s: %w", strings.TrimSuffix(owner(lab, host), "/"), err)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// removeTree removes a cgroup and the cgroups below it (rmdir: a cgroup's
+// files are not removed, they go with it).
+func removeTree(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			if err := removeTree(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return syscall.Rmdir(dir)
 }
 
 func (p *Provider) Target(lab string, h provider.Host, rec provider.Record, keys provider.Keys) (remote.Target, error) {
@@ -489,6 +544,9 @@ func (p *Provider) Target(lab string, h provider.Host, rec provider.Record, keys
 // hosts' namespaces, links, nft tables and /run files go with their holders.
 func (p *Provider) Sweep(ctx context.Context, lab string) error {
 	if err := killOwned(lab + "/"); err != nil {
+		return err
+	}
+	if err := removeCgroups(lab, ""); err != nil {
 		return err
 	}
 	if nsExists(UnderlayNS(lab)) {

@@ -16,6 +16,8 @@ container "app" {
   workdir      = "/srv"
   cap_add      = ["NET_ADMIN"]
   private_dirs = ["/etc/app"]
+  memory       = "1.5GiB"
+  cpus         = 0.25
   file "/etc/app/app.conf" { content = "port 80\n" }
 }
 
