@@ -226,3 +226,12 @@ func stringList(ss []string) cty.Value {
 	}
 	return cty.ListVal(vals)
 }
+
+// File is a file written inside a container's mount namespace, under one
+// of its private dirs, before its processes start.
+type File struct {
+	Path    string // absolute and clean
+	Mode    uint32 // permission bits, at most 07777
+	Content []byte // content, or the source file's bytes read at load time
+	Range   hcl.Range
+}

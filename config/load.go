@@ -65,15 +65,6 @@ func (s blockSchema) hcl() *hcl.BodySchema {
 	return bs
 }
 
-var (
-	labSchema      = blockSchema{attrs: []string{"name"}}
-	variableSchema = blockSchema{attrs: []string{"type", "default", "description"}}
-	outputSchema   = blockSchema{attrs: []string{"value", "description", "sensitive"}, required: []string{"value"}}
-	// portBlock publishes a guest's port on its host's address.
-	portBlock = nested{hcl.BlockHeaderSchema{Type: "port"},
-		blockSchema{attrs: []string{"host_port", "port", "protocol"}, required: []string{"host_port", "port"}}}
-)
-
 // nested is a block type nested in another, and its schema.
 type nested struct {
 	hdr    hcl.BlockHeaderSchema
