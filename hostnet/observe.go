@@ -267,8 +267,15 @@ func ObserveScript(n Names, hostName string, r Reads) string {
 	if r.Procs {
 		fmt.Fprintf(&b, "echo @@procs\n%s || true\n", readOwned(n.Owner(hostName, "")))
 	}
-	for _, id := range r.Runc {
-		fmt.Fprintf(&b, "echo %s; runc state %s 2>/dev/null; echo\n", remote.Quote("@@runc "+id), remote.Quote(id))
+	if len(r.Runc) > 0 {
+		// One `runc list` says which containers are there; `runc state`
+		// (a process each) reads only those: a refresh before creating N
+		// containers runs one runc, not N.
+		b.WriteString("runcs=' '; for id in $(runc list -q 2>/dev/null); do runcs=\"$runcs$id \"; done\n")
+		for _, id := range r.Runc {
+			fmt.Fprintf(&b, "case $runcs in *%s*) echo %s; runc state %s 2>/dev/null; echo;; esac\n",
+				remote.Quote(" "+id+" "), remote.Quote("@@runc "+id), remote.Quote(id))
+		}
 	}
 	for _, d := range r.Images {
 		fmt.Fprintf(&b, "[ -e %s ] && echo %s\n", remote.Quote(ImageDir(d)+"/"+imageComplete), remote.Quote("@@image "+d))
