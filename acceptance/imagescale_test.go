@@ -24,7 +24,8 @@ import (
 // the image goes to the host once: the first apply sends it, a second
 // apply, an apply adding containers of the same image and one making
 // them again after their removal send none of it. The containers are
-// proved to run by runc's state and by HTTP between two of them.
+// proved to run by runc's state and by HTTP between two of them; one
+// whose process exits at once fails the apply.
 func TestImageContainersScale(t *testing.T) {
 	testutil.NeedRoot(t)
 	testutil.NeedTools(t, "runc", "busybox")
@@ -142,6 +143,15 @@ func TestImageContainersScale(t *testing.T) {
 	if out := host("grep -F ' /run/labnet/" + l.name + "/runc/' /proc/self/mounts; ls /run/labnet/" + l.name + "/runc 2>/dev/null; true"); strings.TrimSpace(out) != "" {
 		t.Errorf("after the removals the host still has:\n%s", out)
 	}
+
+	// A container whose process ends at once fails the apply, which says
+	// so with the end of its log.
+	out, errOut, code := l.run("apply", "-auto-approve", "-var", "n=1", "-var", `command=["sh", "-c", "echo bye; exit 3"]`)
+	if code != 1 || !strings.Contains(errOut, "container exited at once") || !strings.Contains(errOut, "bye") {
+		t.Errorf("apply of a container that exits at once: exit %d, wants 1 with its log's end:\n%s%s", code, out, errOut)
+	}
+	l.must(0, "apply", "-auto-approve", "-var", "n=0")
+	running(0)
 
 	// Exchanges: making 2 containers (the image sent with them), adding
 	// 10, and making 2 again all cost the host the same; so do removing

@@ -17,6 +17,13 @@ variable "n" {
   default = 0
 }
 
+# What each container runs (acceptance/imagescale_test.go gives one that
+# exits at once).
+variable "command" {
+  type    = list(string)
+  default = ["httpd", "-f", "-p", "80", "-h", "/"]
+}
+
 variable "lan_cidr" {
   type    = string
   default = "192.168.236.0/24"
@@ -45,5 +52,5 @@ container "c" {
   host    = host.h
   bridge  = bridge.ibr
   image   = "docker-archive:images/busybox.tar"
-  command = ["httpd", "-f", "-p", "80", "-h", "/"]
+  command = var.command
 }
