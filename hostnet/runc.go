@@ -187,10 +187,14 @@ func dirOf(p string) string {
 	return ""
 }
 
-// Verify fails, with the tail of its log, when the container is not running.
+// Verify fails, with the tail of its log, when the container is not running:
+// its init (the pid runc run wrote) is gone or a zombie. It reads that
+// with the shell's read, as runc state would (a process each: a tenth of
+// the time of making 100 containers).
 func (r RuncContainer) Verify() string {
-	return fmt.Sprintf("if runc state %s 2>/dev/null | grep -q '\"status\": \"running\"'; then :; else echo 'container exited at once; last lines of %s:'; tail -n 5 %s; exit 1; fi",
-		remote.Quote(r.ID), r.Log, remote.Quote(r.Log))
+	return fmt.Sprintf(`p= s=; read -r p <%s 2>/dev/null; [ -n "$p" ] && read -r s </proc/"$p"/stat 2>/dev/null; s=${s##*) }
+case $s in ''|Z*|X*) echo 'container exited at once; last lines of %s:'; tail -n 5 %s; exit 1;; esac`,
+		remote.Quote(r.Bundle+"/pid"), r.Log, remote.Quote(r.Log))
 }
 
 // RuncDeleteShell removes a runc container, its overlay and its bundle
