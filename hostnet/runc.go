@@ -57,6 +57,10 @@ type RuncContainer struct {
 	Files      []File   // written in its own layer before it starts
 	Owner      string   // LABNET_OWNER in its environment: netns hosts kill it with theirs
 	Log        string   // its stdout and stderr
+	// Fresh: refresh found neither a runc container of its id nor its
+	// overlay, so CreateShell neither deletes an old container nor looks
+	// for a mounted overlay first (two processes a container fewer).
+	Fresh bool
 }
 
 // DefaultCaps are Docker's default capabilities.
@@ -125,14 +129,15 @@ func (r RuncContainer) SpecJSON() []byte {
 }
 
 // runcCreate makes the bundle's rootfs (the overlay, mounted once) and its
-// private dirs: $1 the image dir, $2 the bundle, then the private dirs. A
-// path inside the rootfs that resolves elsewhere (a symlink of the image)
-// is refused: nothing is written outside the container.
+// private dirs: $1 the image dir, $2 the bundle, $3 "fresh" when refresh
+// found no overlay there, then the private dirs. A path inside the rootfs
+// that resolves elsewhere (a symlink of the image) is refused: nothing is
+// written outside the container.
 const runcCreate = `set -e
 [ -e "$1/` + imageComplete + `" ] || { echo "image $1 is not on the host" >&2; exit 1; }
-b=$2; img=$1; shift 2
+b=$2; img=$1; fresh=$3; shift 3
 mkdir -p "$b/upper" "$b/work" "$b/rootfs"
-grep -qs " $b/rootfs overlay " /proc/self/mounts ||
+[ "$fresh" != fresh ] && grep -qs " $b/rootfs overlay " /proc/self/mounts ||
   mount -t overlay -o "lowerdir=$img/rootfs,upperdir=$b/upper,workdir=$b/work" labnet "$b/rootfs"
 for d in "$@"; do
   mkdir -p "$b/rootfs$d"
@@ -144,10 +149,11 @@ done`
 const runcFile = `mkdir -p "$1" && [ "$(realpath "$1")" = "$1" ] || { echo "$1 leaves the container" >&2; exit 1; }
 base64 -d >"$2.labnet-new" && chmod "$3" "$2.labnet-new" && { [ -f "$2" ] || [ ! -e "$2" ] || rm -rf "$2"; } && mv -f "$2.labnet-new" "$2"`
 
-// runcRun (re)starts the container: $1 the bundle, $2 its id, $3 its log.
-// runc's detached mode hands its own stdio to the container's process:
-// the log file, and /dev/null for stdin.
-const runcRun = `runc delete -f "$2" >/dev/null 2>&1
+// runcRun (re)starts the container: $1 the bundle, $2 its id, $3 its log,
+// $4 "fresh" when refresh found no container of that id (nothing to
+// delete first). runc's detached mode hands its own stdio to the
+// container's process: the log file, and /dev/null for stdin.
+const runcRun = `[ "$4" = fresh ] || runc delete -f "$2" >/dev/null 2>&1
 runc run -d --pid-file "$1/pid" -b "$1" "$2" >>"$3" 2>&1 </dev/null || { echo "runc run failed; last lines of $3:" >&2; tail -n 5 "$3" >&2; exit 1; }`
 
 // heredoc is a here-document of content in base64 lines, ended by end.
@@ -170,13 +176,17 @@ func heredoc(content []byte, end string) string {
 // restarts it (a repair).
 func (r RuncContainer) CreateShell() string {
 	root := r.Bundle + "/rootfs"
-	cmds := []shellCmd{{line: remote.Join(append([]string{"sh", "-c", runcCreate, "labnet-runc", ImageDir(r.Digest), r.Bundle}, r.Dirs...)...)}}
+	fresh := "again"
+	if r.Fresh {
+		fresh = "fresh"
+	}
+	cmds := []shellCmd{{line: remote.Join(append([]string{"sh", "-c", runcCreate, "labnet-runc", ImageDir(r.Digest), r.Bundle, fresh}, r.Dirs...)...)}}
 	for _, f := range r.Files {
 		line := remote.Join("sh", "-c", runcFile, "labnet-file", root+dirOf(f.Path), root+f.Path, fmt.Sprintf("%04o", f.Mode))
 		cmds = append(cmds, shellCmd{line: line + " <<'LABNET_FILE'", heredoc: heredoc(f.Content, "LABNET_FILE")})
 	}
 	cmds = append(cmds, shellCmd{line: "base64 -d >" + remote.Quote(r.Bundle+"/config.json") + " <<'LABNET_SPEC'", heredoc: heredoc(r.SpecJSON(), "LABNET_SPEC")})
-	cmds = append(cmds, shellCmd{line: remote.Join("sh", "-c", runcRun, "labnet-runc", r.Bundle, r.ID, r.Log)})
+	cmds = append(cmds, shellCmd{line: remote.Join("sh", "-c", runcRun, "labnet-runc", r.Bundle, r.ID, r.Log, fresh)})
 	return chain(cmds)
 }
 

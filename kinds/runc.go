@@ -3,6 +3,7 @@ package kinds
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -116,6 +117,12 @@ func runcStep(s *hostnet.Step, ct hostnet.Container, a Attrs, op Op, k *hostnet.
 	if k == nil || !k.Images[r.Digest] {
 		t, _, _ := strings.Cut(a["image"], ":")
 		s.Image = &hostnet.ImageNeed{Digest: r.Digest, Transport: t, Archive: a["image_archive"]}
+	}
+	if k != nil && k.Runc[r.ID] == nil && !slices.Contains(k.Overlays, r.Bundle+"/rootfs") {
+		// Nothing of it on the host to delete or look for first.
+		fresh := *r
+		fresh.Fresh = true
+		r = &fresh
 	}
 	s.Shell = thenShell(s.Shell, r.CreateShell())
 	s.Verify = r.Verify()
