@@ -208,9 +208,13 @@ case $s in ''|Z*|X*) echo 'container exited at once; last lines of %s:'; tail -n
 }
 
 // RuncDeleteShell removes a runc container, its overlay and its bundle
-// (its own layer with it); the image stays.
+// (its own layer with it); the image stays. The container is killed
+// before it is deleted: runc delete -f of a running container signals it
+// and then sleeps 100 ms before it looks again, while one killed first is
+// found stopped (a tenth of the time of removing 100 containers, ~6 ms
+// each instead of ~105).
 func RuncDeleteShell(id, bundle string) string {
-	return remote.Join("sh", "-c", `runc delete -f "$1" >/dev/null 2>&1
+	return remote.Join("sh", "-c", `runc kill "$1" KILL >/dev/null 2>&1; runc delete -f "$1" >/dev/null 2>&1
 if grep -qs " $2/rootfs overlay " /proc/self/mounts; then umount "$2/rootfs" 2>/dev/null || umount -l "$2/rootfs"; fi
 rm -rf "$2"`, "labnet-runc", id, bundle)
 }
