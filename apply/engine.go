@@ -53,6 +53,8 @@ type Engine struct {
 	pinned    bool
 	// goneWithHost: netns hosts and Lima VMs this apply removes, whose contents go with them.
 	goneWithHost map[string]bool
+	// imagesSent: per host, the images whose rootfs a script carried (digest -> bytes).
+	imagesSent map[string]map[string]int64
 }
 
 // Pinned says whether a host key was pinned on first use during this run:
@@ -146,6 +148,31 @@ func (e *Engine) Sent() map[string]int64 {
 		m[h] = c.Sent()
 	}
 	return m
+}
+
+// ImagesSent lists, per host, the images this run sent it: digest ->
+// bytes of the flattened rootfs. An image a host already holds is not sent.
+func (e *Engine) ImagesSent() map[string]map[string]int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := map[string]map[string]int64{}
+	for h, ims := range e.imagesSent {
+		m[h] = maps.Clone(ims)
+	}
+	return m
+}
+
+// imageSent records that a script to host carried an image.
+func (e *Engine) imageSent(host, digest string, n int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.imagesSent == nil {
+		e.imagesSent = map[string]map[string]int64{}
+	}
+	if e.imagesSent[host] == nil {
+		e.imagesSent[host] = map[string]int64{}
+	}
+	e.imagesSent[host][digest] += n
 }
 
 // Exchanges counts SSH exchanges per host so far (for tests of batching).

@@ -356,7 +356,8 @@ func (e *Engine) runHost(ctx context.Context, hostAddr string, nodes []*node, st
 	for n, err := range bad {
 		out[n] = err
 	}
-	for id, err := range shipImages(&script) {
+	failed, sent := shipImages(&script)
+	for id, err := range failed {
 		out[nodes[id]] = err
 	}
 	if len(script.Steps) == 0 {
@@ -365,6 +366,9 @@ func (e *Engine) runHost(ctx context.Context, hostAddr string, nodes []*node, st
 	outcome, err := script.Run(ctx, conn)
 	if err != nil {
 		return fail(err)
+	}
+	for d, n := range sent {
+		e.imageSent(hostAddr, d, n)
 	}
 	for id, serr := range outcome {
 		if serr != nil && id >= 0 && id < len(nodes) {
@@ -450,8 +454,9 @@ func (e *Engine) SweepHost(ctx context.Context, host *state.Resource) error {
 // that unpacks it on the host: once per digest per script, and only for
 // what refresh did not find there. A step whose image cannot be read (the
 // archive changed since the lab was loaded) is dropped with its error.
-func shipImages(s *hostnet.Script) map[int]error {
-	failed := map[int]error{}
+// sent has the bytes of each image's rootfs put into the script.
+func shipImages(s *hostnet.Script) (failed map[int]error, sent map[string]int64) {
+	failed, sent = map[int]error{}, map[string]int64{}
 	shipped := map[string]error{}
 	kept := s.Steps[:0]
 	for _, st := range s.Steps {
@@ -464,6 +469,7 @@ func shipImages(s *hostnet.Script) map[int]error {
 				shipped[need.Digest] = err
 				if err == nil {
 					st.Shell = hostnet.ImageShipShell(need.Digest, tar, st.Shell)
+					sent[need.Digest] = int64(len(tar))
 				}
 			}
 			if err != nil {
@@ -474,7 +480,7 @@ func shipImages(s *hostnet.Script) map[int]error {
 		kept = append(kept, st)
 	}
 	s.Steps = kept
-	return failed
+	return failed, sent
 }
 
 // imageRootfs reads an image's archive, checks its digest and flattens it.

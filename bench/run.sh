@@ -4,6 +4,7 @@
 #   bench/run.sh          # N = 100, 500, 1000, the 300-pod lab and the routing grid (~15 min on 2 cores)
 #   bench/run.sh quick    # N = 100 only (~2-3 min); BENCH_NS="1000" for other sizes
 #   bench/run.sh routing  # only the routing grid: 10x10 FRR routers (~2 min); BENCH_GRID=N for NxN
+#   bench/run.sh images   # only image containers: 100 from one busybox image (~3 min); BENCH_IMAGES_N=N
 #
 # Builds labnet and bench/refbatch into a temp dir, copies the labs in
 # bench/labs/ there under unique names, and measures side by side,
@@ -15,13 +16,17 @@
 #   - labnet against Mininet (`--switch lxbr --controller none`) building and
 #     tearing down single,100, and every node pinging one address on the bridge;
 #   - no-op plans (full refresh), peak memory, parallel checks, and whether a
-#     500-container lab's checks pass under the default neighbour-table limits.
+#     500-container lab's checks pass under the default neighbour-table limits;
+#   - N containers run by runc from one image (labnet's own busybox image)
+#     against a hand-written script doing the same with runc directly (netns
+#     and veth, overlay, config.json from `runc spec`, `runc run -d`) over
+#     ONE SSH connection to the same host; the image shipped once.
 # Prints the machine and one table. Everything it creates is destroyed on
 # exit, failure and Ctrl-C included.
 set -euo pipefail
 
 MODE=${1:-full}
-case "$MODE" in quick|full|routing) ;; *) echo "usage: $0 [quick|full|routing]" >&2; exit 2 ;; esac
+case "$MODE" in quick|full|routing|images) ;; *) echo "usage: $0 [quick|full|routing|images]" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespaces)" >&2; exit 1; }
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +36,7 @@ SFX=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 BIN=$WORK/bin
 LABNET=$BIN/labnet
 REF=$BIN/refbatch
+MKIMAGE=$BIN/mkimage
 SAMPLES=$WORK/samples
 ROWS=$WORK/rows.tsv
 APPLIED=()      # lab directories to destroy on exit
@@ -76,10 +82,39 @@ restore_sysctls() {
 	while IFS= read -r kv; do sysctl -qw "$kv" || log "WARNING: could not restore $kv"; done <"$SYSCTL_SAVE"
 }
 
+# The image-container benchmark's own things outside its lab's netns host:
+# the reference's containers (removed over SSH before the host goes, so
+# runc takes their cgroups along), the image it unpacked into the machine's
+# shared cache (an image of its own, see images_bench), and any cgroup
+# named for it that a run killed half-way left.
+IMG_LAB=""     # labnet's lab directory
+IMG_REFDIR=""  # the state copy refbatch dials the host with
+IMG_RNAME=""   # the reference's name
+IMG_CACHE=""   # /var/lib/labnet/images/HEX of the benchmark's image
+images_cleanup() {
+	[ -n "$IMG_LAB" ] && [ -d "$IMG_LAB/.labnet" ] || return 0
+	if [ -n "$IMG_REFDIR" ] && [ -e "$IMG_REFDIR/.labnet/state.json" ]; then
+		ref_images_sweep | "$REF" -dir "$IMG_REFDIR" -host host.h >/dev/null 2>"$WORK/cleanup.log" ||
+			{ log "WARNING: removing the image reference's containers failed:"; tail -5 "$WORK/cleanup.log" >&2; }
+	fi
+	# labnet's containers by labnet (runc delete takes their cgroups), then destroy.
+	"$LABNET" -chdir="$IMG_LAB" apply -auto-approve -var n=0 >"$WORK/cleanup.log" 2>&1 ||
+		{ log "WARNING: removing labnet's image containers failed:"; tail -5 "$WORK/cleanup.log" >&2; }
+}
+images_cleanup_after() {
+	[ -n "$IMG_LAB" ] || return 0
+	case $IMG_CACHE in /var/lib/labnet/images/?*) rm -rf "$IMG_CACHE" "$IMG_CACHE".new.* "$IMG_CACHE".lock ;; esac
+	local d
+	for d in $(find /sys/fs/cgroup -mindepth 1 -maxdepth 5 -depth -type d \( -name "labnet.bi$SFX.*" -o -name "$IMG_RNAME.*" -o -path "*/labnet/bi$SFX*" \) 2>/dev/null); do
+		rmdir "$d" 2>/dev/null || log "WARNING: cgroup $d is left (not empty)"
+	done
+}
+
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	set +e
+	images_cleanup
 	local d
 	for d in "${APPLIED[@]}"; do
 		[ -d "$d/.labnet" ] || continue
@@ -89,6 +124,7 @@ cleanup() {
 	done
 	mininet_cleanup
 	restore_sysctls
+	images_cleanup_after
 	if [ "${KEEP:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 	exit "$rc"
 }
@@ -104,6 +140,9 @@ command -v python3 >/dev/null || need_pkgs+=(python3)
 [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
 command -v nft >/dev/null || need_pkgs+=(nftables)
 [ -x /usr/lib/frr/zebra ] || need_pkgs+=(frr)               # the routing grid's routers
+command -v runc >/dev/null || need_pkgs+=(runc)             # image containers, labnet's and the reference's
+[ -x /bin/busybox ] || need_pkgs+=(busybox-static)          # the image's busybox (make images uses it too)
+command -v jq >/dev/null || need_pkgs+=(jq)                 # the image reference adjusts `runc spec`'s config.json
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	log "installing ${need_pkgs[*]}"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y "${need_pkgs[@]}" >"$WORK/apt.log" 2>&1 ||
@@ -114,9 +153,10 @@ fi
 # Mininet's Python package is Debian's, for Debian's interpreter.
 MNPY=/usr/bin/python3
 
-log "building labnet and refbatch"
-# Both static, as `make build` builds labnet.
-(cd "$ROOT" && CGO_ENABLED=0 go build -o "$LABNET" . && CGO_ENABLED=0 go build -o "$REF" ./bench/refbatch)
+log "building labnet, refbatch and mkimage"
+# Static, as `make build` builds labnet.
+(cd "$ROOT" && CGO_ENABLED=0 go build -o "$LABNET" . && CGO_ENABLED=0 go build -o "$REF" ./bench/refbatch &&
+	CGO_ENABLED=0 go build -o "$MKIMAGE" ./hack/mkimage)
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 sample() { echo "$2" >>"$SAMPLES/$1"; }           # sample KEY VALUE
@@ -149,6 +189,23 @@ lnrun() {
 		tail -30 "$out" >&2
 		return 1
 	fi
+}
+
+noop_plan() {  # noop_plan DIR KEY ARGS...: time a plan that must find nothing to do
+	local dir=$1 key=$2 t0 t1 rc
+	shift 2
+	t0=$(now_ms)
+	set +e
+	"$LABNET" -chdir="$dir" plan -detailed-exitcode "$@" >"$WORK/plan.out" 2>&1
+	rc=$?
+	set -e
+	t1=$(now_ms)
+	if [ $rc -ne 0 ]; then
+		log "plan in $dir was not a no-op (exit $rc):"
+		tail -20 "$WORK/plan.out" >&2
+		return 1
+	fi
+	sample "$key" $((t1 - t0))
 }
 
 # ---------------------------------------------------------------- labs
@@ -284,6 +341,233 @@ grid_rows() {
 	row "  memory a router (PSS of zebra + ospfd), MB" "$n" "$(awk -v k="$(median grid.pss)" 'BEGIN { printf "%.1f", k / 1024 }')" "-" "-" "info" "info"
 	row "  destroy, ms" "$n" "$(median grid.destroy)" "-" "-" "info" "info"
 }
+# ------------------------------------------------ image containers
+# BENCH_IMAGES_N (default 100) containers run by runc from one busybox
+# image (bench/labs/images: one netns host, one bridge, httpd in each), on
+# one host, against a hand-written reference doing the same directly with
+# runc over ONE SSH connection to the same host (bench/refbatch), with
+# objects named for a name of its own (ri<suffix>) on a bridge of its own
+# (rib, 10.82.0.0/16). The image is built here with labnet's own tooling
+# (hack/mkimage, from busybox-static) with an environment variable of this
+# run's, so it is an image of its own (a digest no other lab uses): the
+# first labnet apply (one container) ships it, the measured applies find it
+# on the host, and the cleanup removes it from the host's cache.
+#
+# The reference, per container: netns + veth on the bridge, addressed
+# inside (the `ip -batch` lines of the container reference above), an
+# overlay (lower: the image rootfs labnet unpacked, the same directory
+# labnet's containers use; upper and work dirs of its own), a config.json
+# (made once with `runc spec` and adjusted with jq to what labnet runs:
+# the command, Docker's default capabilities, a writable root, no
+# /sys/fs/cgroup mount; then per container its hostname and the path of
+# its network namespace put in with the shell's printf, no process) and
+# `runc run -d` with a runc --root of its own. Its removal: `runc delete
+# -f` each, one umount of all the overlays, one `ip -batch` of `netns del`,
+# one rm -rf. Everything goes in its own dir /run/<name> on the host (a
+# netns host's /run is its own).
+IMG_N=${BENCH_IMAGES_N:-100}
+case $IMG_N in '' | *[!0-9]* | 0) echo "BENCH_IMAGES_N: not a positive number: $IMG_N" >&2; exit 2 ;; esac
+IMG_CMD='["httpd", "-f", "-p", "80", "-h", "/"]'   # as bench/labs/images runs
+ref_images_create() {  # ref_images_create N ROOTFS
+	local n=$1 img=$2 i a b R=/run/$IMG_RNAME
+	echo "set -e"
+	echo "ip -force -batch - <<'EOF'"
+	for ((i = 0; i < n; i++)); do
+		echo "netns add ln.$IMG_RNAME.c-$i"
+		echo "link add iv$i type veth peer name eth0 netns ln.$IMG_RNAME.c-$i"
+		echo "link set iv$i alias labnet:$IMG_RNAME:container.c[$i]"
+		echo "link set iv$i master rib up"
+	done
+	echo "EOF"
+	for ((i = 0; i < n; i++)); do
+		a=$((i + 2))
+		printf "ip -n ln.%s.c-%d -batch - <<'EOF'\nlink set lo up\naddr add 10.82.%d.%d/16 dev eth0\nlink set eth0 addrgenmode none\nlink set eth0 up\nroute add default via 10.82.0.1 dev eth0\nEOF\n" \
+			"$IMG_RNAME" "$i" $((a / 256)) $((a % 256))
+	done
+	# Every container's dirs in one mkdir.
+	printf 'mkdir -p %s/spec %s/runc' "$R" "$R"
+	for ((i = 0; i < n; i++)); do printf ' %s/c-%d/upper %s/c-%d/work %s/c-%d/rootfs' "$R" $i "$R" $i "$R" $i; done
+	echo
+	cat <<EOS
+cd $R/spec && runc spec && cd /
+jq --argjson args '$IMG_CMD' --argjson caps '["CAP_AUDIT_WRITE","CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID","CAP_KILL","CAP_MKNOD","CAP_NET_BIND_SERVICE","CAP_NET_RAW","CAP_SETFCAP","CAP_SETGID","CAP_SETPCAP","CAP_SETUID","CAP_SYS_CHROOT"]' '
+  .process.terminal = false | .process.args = \$args | .root.readonly = false | .hostname = "@H@"
+  | .process.capabilities = {bounding: \$caps, effective: \$caps, permitted: \$caps}
+  | del(.mounts[] | select(.destination == "/sys/fs/cgroup"))
+  | (.linux.namespaces[] | select(.type == "network")).path = "@NS@"' $R/spec/config.json >$R/spec/template.json
+t=\$(cat $R/spec/template.json)
+case \$t in *@H@*@NS@*) ;; *) echo "config template: placeholders missing or out of order" >&2; exit 1 ;; esac
+pre=\${t%%@H@*} rest=\${t#*@H@}
+mid=\${rest%%@NS@*} post=\${rest#*@NS@}
+EOS
+	for ((i = 0; i < n; i++)); do
+		b=$R/c-$i
+		echo "mount -t overlay -o lowerdir=$img,upperdir=$b/upper,workdir=$b/work $IMG_RNAME $b/rootfs"
+		echo "printf '%s%s%s%s%s\n' \"\$pre\" c-$i \"\$mid\" /run/netns/ln.$IMG_RNAME.c-$i \"\$post\" >$b/config.json"
+		echo "runc --root $R/runc run -d -b $b $IMG_RNAME.c-$i </dev/null >$b.log 2>&1"
+	done
+}
+ref_images_remove() {  # ref_images_remove N [kill]
+	local n=$1 i R=/run/$IMG_RNAME
+	echo "set -e"
+	for ((i = 0; i < n; i++)); do
+		# "kill": SIGKILL first, so that delete -f finds it stopped and
+		# does not sleep its 100 ms (what labnet does).
+		[ "${2:-}" = kill ] && echo "runc --root $R/runc kill $IMG_RNAME.c-$i KILL"
+		echo "runc --root $R/runc delete -f $IMG_RNAME.c-$i"
+	done
+	printf 'umount'
+	for ((i = 0; i < n; i++)); do printf ' %s/c-%d/rootfs' "$R" $i; done
+	echo
+	echo "ip -force -batch - <<'EOF'"
+	for ((i = 0; i < n; i++)); do echo "netns del ln.$IMG_RNAME.c-$i"; done
+	echo "EOF"
+	echo "rm -rf $R"
+}
+# Whatever of the reference is on the host, whatever state it is in (cleanup).
+ref_images_sweep() {
+	local R=/run/$IMG_RNAME
+	cat <<EOS
+if [ -d $R/runc ]; then for id in \$(runc --root $R/runc list -q); do runc --root $R/runc delete -f "\$id"; done; fi
+awk -v d=$R/ '\$3 == "overlay" && index(\$2, d) == 1 { print \$2 }' /proc/self/mounts | while read -r m; do umount "\$m"; done
+for ns in \$(ip netns list | sed -n 's/^\(ln\.$IMG_RNAME\.c-[0-9]*\).*/\1/p'); do ip netns del "\$ns"; done
+rm -rf $R
+EOS
+}
+# The running containers of a runc root, and what one container serves.
+images_verify() {  # images_verify LABEL DIR RUNC_ROOT_ARGS ID_PREFIX N ADDRESS
+	local what=$1 dir=$2 root=$3 pfx=$4 n=$5 addr=$6 out
+	out=$(echo "runc $root list -f json | jq -r '.[] | select(.status == \"running\") | .id' | grep -c '^$pfx'; timeout 5 busybox wget -qO- http://$addr/etc/group" |
+		"$REF" -dir "$dir" -host host.h 2>&1 >/dev/null) || true
+	if ! grep -qx "$n" <<<"$out" || ! grep -q '^root:x:0:' <<<"$out"; then
+		log "$what did not build what it should ($n running containers, httpd on $addr):"
+		echo "$out" >&2
+		return 1
+	fi
+}
+ln_iapply() {  # ln_iapply N KEY [ARGS...]: timed labnet apply of the images lab to N containers
+	local n=$1 key=$2 t0 t1
+	shift 2
+	t0=$(now_ms)
+	LABNET_STATS=$WORK/stats.json lnrun "$IMG_LAB" "$WORK/out" apply -auto-approve "$@" -var n="$n"
+	t1=$(now_ms)
+	sample "$key" $((t1 - t0))
+	sample "$key.rss" "$(jget "$WORK/stats.json" 'd["max_rss_kb"]')"
+	sample "$key.exch" "$(jget "$WORK/stats.json" 'd["exchanges"].get("host.h", 0)')"
+	sample "$key.sent" "$(jget "$WORK/stats.json" 'd["sent_bytes"].get("host.h", 0)')"
+	sample "$key.img" "$(jget "$WORK/stats.json" 'sum((d.get("images_sent") or {}).get("host.h", {}).values())')"
+}
+iref_run() {   # iref_run SCRIPT KEY
+	local t0 t1
+	t0=$(now_ms)
+	"$REF" -dir "$IMG_REFDIR" -host host.h <"$1" >"$WORK/ref.out" 2>"$WORK/ref.err" ||
+		{ log "image reference script failed:"; tail -20 "$WORK/ref.err" >&2; return 1; }
+	t1=$(now_ms)
+	sample "$2" $((t1 - t0))
+}
+images_bench() {
+	local n=$IMG_N rep digest a
+	IMG_LAB=$(newlab images "bi$SFX")
+	IMG_RNAME=ri$SFX
+	mkdir -p "$IMG_LAB/images"
+	"$MKIMAGE" -busybox /bin/busybox -env "LABNET_BENCH=$SFX" -o "$IMG_LAB/images/busybox.tar"
+	APPLIED+=("$IMG_LAB")
+	log "images: applying the host (labnet's lab bi$SFX; the reference's objects are named for $IMG_RNAME)"
+	lnrun "$IMG_LAB" "$WORK/out" apply -auto-approve -var n=0
+	digest=$("$LABNET" -chdir="$IMG_LAB" plan -json -var n=1 | grep -o 'sha256:[0-9a-f]\{64\}' | sort -u)
+	case $digest in sha256:*) ;; *) log "images: no single image digest in the plan: $digest"; return 1 ;; esac
+	IMG_CACHE=/var/lib/labnet/images/${digest#sha256:}
+	[ ! -e "$IMG_CACHE" ] || { log "images: $IMG_CACHE exists before the first apply: the image is not this run's own"; return 1; }
+	# The first container ships the image; a second apply and the apply
+	# of N containers must send none of it.
+	log "images: first apply (1 container, ships $digest)"
+	ln_iapply 1 iship
+	ln_iapply 1 iagain
+	ln_iapply 0 iscratch
+	settle 1
+	# refbatch dials with a copy of the state that holds no container.
+	IMG_REFDIR=$WORK/irefstate
+	mkdir -p "$IMG_REFDIR/.labnet"
+	cp "$IMG_LAB/.labnet/state.json" "$IMG_LAB/.labnet/id_ed25519" "$IMG_REFDIR/.labnet/"
+	printf 'ip link add name rib type bridge\nip addr add 10.82.0.1/16 dev rib\nip link set dev rib up\n' |
+		"$REF" -dir "$IMG_REFDIR" -host host.h >/dev/null 2>"$WORK/ref.err" ||
+		{ log "image reference bridge:"; cat "$WORK/ref.err" >&2; return 1; }
+	ref_images_create "$n" "$IMG_CACHE/rootfs" >"$WORK/iref_create.sh"
+	ref_images_remove "$n" >"$WORK/iref_remove.sh"
+	ref_images_remove "$n" kill >"$WORK/iref_remove_kill.sh"
+	for ((rep = 1; rep <= 6; rep++)); do
+		log "images: N=$n rep $rep/6"
+		if ((rep % 2)); then
+			ln_iapply "$n" icreate; settle "$n"
+			iref_run "$WORK/iref_create.sh" irefcreate; settle "$n"
+		else
+			iref_run "$WORK/iref_create.sh" irefcreate; settle "$n"
+			ln_iapply "$n" icreate; settle "$n"
+		fi
+		if [ "$rep" = 1 ]; then
+			# Both made what they claim: N running containers, the last one serving.
+			a=$((n + 1))
+			images_verify reference "$IMG_REFDIR" "--root /run/$IMG_RNAME/runc" "$IMG_RNAME\\.c-" "$n" "10.82.$((a / 256)).$((a % 256))"
+			images_verify labnet "$IMG_REFDIR" "" "labnet\\.bi$SFX\\.c-" "$n" \
+				"$(jget "$IMG_LAB/.labnet/state.json" '[r for r in d["resources"] if r["addr"] == "container.c['$((n - 1))']"][0]["spec"]["address"]')"
+			for _ in 1 2 3; do noop_plan "$IMG_LAB" iplan -var n="$n"; done
+		fi
+		if ((rep % 2)); then
+			ln_iapply 0 iremove; settle "$n"
+			iref_run "$WORK/iref_remove.sh" irefremove; settle "$n"
+		else
+			iref_run "$WORK/iref_remove.sh" irefremove; settle "$n"
+			ln_iapply 0 iremove; settle "$n"
+		fi
+	done
+	# Informational: the reference removing its containers as labnet does,
+	# each killed before runc delete -f.
+	for rep in 1 2; do
+		log "images: reference removal with runc kill first, rep $rep/2"
+		iref_run "$WORK/iref_create.sh" scratch.i; settle "$n"
+		iref_run "$WORK/iref_remove_kill.sh" irefremovekill; settle "$n"
+	done
+}
+images_rows() {
+	local n=$IMG_N a b
+	a=$(median icreate) b=$(median irefcreate)
+	row "image containers: apply N, ms (vs runc run -d each, 1 SSH)" "$n" "$a" "$b" "$(ratio "$a" "$b")" "<= 1.3x" "$(le "$(ratio "$a" "$b")" 1.3)"
+	a=$(median iremove) b=$(median irefremove)
+	row "image containers: remove N, ms (vs runc delete -f each, 1 SSH)" "$n" "$a" "$b" "$(ratio "$a" "$b")" "<= 1.3x" "$(le "$(ratio "$a" "$b")" 1.3)"
+	b=$(median irefremovekill)
+	row "  same vs a reference that runc kills each before runc delete -f (info)" "$n" "$a" "$b" "$(ratio "$a" "$b")" "info" "info"
+	a=$(median iship.img)
+	row "  first apply, 1 container: ms (MB of image rootfs sent)" 1 "$(median iship) ($(awk -v b="$a" 'BEGIN { printf "%.1f", b / 1e6 }'))" "-" "-" "info" "info"
+	a="$(maxof iagain.img) / $(maxof icreate.img)"
+	row "  image bytes sent: second apply / apply of N (image on the host)" "$n" "$a" "-" "-" "0 / 0" "$([ "$a" = "0 / 0" ] && echo yes || echo no)"
+	a="$(median iship.exch) / $(median icreate.exch) / $(median iremove.exch)"
+	row "  SSH exchanges with the host: apply 1 (ships) / apply N / remove N" "$n" "$a" "1" "-" "constant in N" \
+		"$([ "$(median iship.exch)" = "$(median icreate.exch)" ] && echo yes || echo no)"
+	row "  no-op plan of N image containers (full refresh), ms" "$n" "$(median iplan)" "-" "-" "info" "info"
+	row "  labnet peak RSS (max_rss_kb), MB" "$n" "$(sort -n "$SAMPLES/icreate.rss" "$SAMPLES/iremove.rss" | tail -1 | awk '{ printf "%.1f", $1 / 1024 }')" "-" "-" "info" "info"
+}
+images_samples() {
+	echo "image containers, N=$IMG_N, in run order: apply labnet $(tr '\n' ' ' <"$SAMPLES/icreate")/ reference $(tr '\n' ' ' <"$SAMPLES/irefcreate")ms"
+	echo "image containers, N=$IMG_N, in run order: remove labnet $(tr '\n' ' ' <"$SAMPLES/iremove")/ reference $(tr '\n' ' ' <"$SAMPLES/irefremove")ms"
+	echo "image containers: bytes sent to the host by labnet's apply of N (scripts, no image): $(median icreate.sent)"
+}
+if [ "$MODE" = images ]; then
+	images_bench
+	images_rows
+	{
+		echo
+		echo "machine: $MACHINE"
+		echo "code: $REV; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+		echo "mode: images; medians of 6 reps (ABBA), no-op plans 3; runc $(runc --version | sed -n 's/^runc version //p')"
+		echo
+		(echo -e "WHAT\tN\tLABNET\tREFERENCE\tRATIO\tTARGET\tMET"; cat "$ROWS") | column -t -s $'\t'
+		echo
+		images_samples
+	} | tee "$WORK/table.txt"
+	[ -n "${BENCH_OUT:-}" ] && cp "$WORK/table.txt" "$BENCH_OUT"
+	exit 0
+fi
+
 if [ "$MODE" = routing ]; then
 	grid_bench
 	grid_rows
@@ -349,22 +633,6 @@ ref_run() {    # ref_run SCRIPT KEY
 		{ log "reference script failed:"; tail -20 "$WORK/ref.err" >&2; return 1; }
 	t1=$(now_ms)
 	sample "$2" $((t1 - t0))
-}
-noop_plan() {  # noop_plan DIR KEY ARGS...: time a plan that must find nothing to do
-	local dir=$1 key=$2 t0 t1 rc
-	shift 2
-	t0=$(now_ms)
-	set +e
-	"$LABNET" -chdir="$dir" plan -detailed-exitcode "$@" >"$WORK/plan.out" 2>&1
-	rc=$?
-	set -e
-	t1=$(now_ms)
-	if [ $rc -ne 0 ]; then
-		log "plan in $dir was not a no-op (exit $rc):"
-		tail -20 "$WORK/plan.out" >&2
-		return 1
-	fi
-	sample "$key" $((t1 - t0))
 }
 
 for n in "${NS[@]}"; do
@@ -508,6 +776,7 @@ if [ "$MODE" = full ]; then
 fi
 
 [ "$MODE" = full ] && grid_bench
+[ "$MODE" = full ] && images_bench
 
 # ---------------------------------------------------------------- table
 
@@ -555,6 +824,7 @@ if [ "$MODE" = full ]; then
 fi
 
 [ "$MODE" = full ] && grid_rows
+[ "$MODE" = full ] && images_rows
 
 {
 	echo
@@ -569,6 +839,7 @@ fi
 	done
 	echo "labnet full apply / destroy of single,100 (incl. network, host, sshd): $(median full.100.apply) / $(median full.100.destroy) ms"
 	echo "Mininet failed pings (worst run): $(maxof mnping.fail); labnet ping checks failed (worst run): $(maxof ping.100.fail) of $(median ping.100.total)"
+	[ "$MODE" = full ] && images_samples
 	if [ "$MODE" = full ]; then
 		echo "k8s-style lab apply: $(median k8s.apply) ms"
 		echo "gc_thresh1/2/3 = $(cat /proc/sys/net/ipv4/neigh/default/gc_thresh1)/$(cat /proc/sys/net/ipv4/neigh/default/gc_thresh2)/$(cat /proc/sys/net/ipv4/neigh/default/gc_thresh3)"

@@ -458,6 +458,9 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 	add, change, del := p.Counts()
 	if *asJSON {
 		m := map[string]any{"type": "summary", "add": add, "change": change, "destroy": del, "elapsed_ms": time.Since(start).Milliseconds(), "ok": err == nil}
+		if sent := e.ImagesSent(); len(sent) > 0 {
+			m["images_sent"] = sent
+		}
 		if err != nil {
 			m["error"] = err.Error()
 		}
@@ -485,6 +488,7 @@ func (u *ui) apply(ctx context.Context, args []string, destroy bool) int {
 		fmt.Fprintf(u.stdout, "\nDestroy complete! Resources: %d destroyed. (%s)\n", del, time.Since(start).Round(time.Millisecond))
 		return 0
 	}
+	printImagesSent(u.stdout, e.ImagesSent())
 	fmt.Fprintf(u.stdout, "\nApply complete! Resources: %d added, %d changed, %d destroyed. (%s)\n", add, change, del, time.Since(start).Round(time.Millisecond))
 	if len(w.lab.Outputs) > 0 {
 		fmt.Fprintln(u.stdout, "\nOutputs:")
@@ -507,11 +511,23 @@ func writeStats(e *apply.Engine, start time.Time) {
 	b, _ := json.MarshalIndent(map[string]any{
 		"exchanges":    e.Exchanges(),
 		"sent_bytes":   e.Sent(),
+		"images_sent":  e.ImagesSent(),
 		"early_logins": e.EarlyLogins(),
 		"max_rss_kb":   ru.Maxrss,
 		"apply_ms":     time.Since(start).Milliseconds(),
 	}, "", "  ")
 	_ = os.WriteFile(path, b, 0o644)
+}
+
+// printImagesSent says which images went to which host, and how big:
+// shipping an image is what makes a first apply slow, and an image a host
+// already holds is never sent again.
+func printImagesSent(w io.Writer, sent map[string]map[string]int64) {
+	for _, h := range sortedKeys(sent) {
+		for _, d := range sortedKeys(sent[h]) {
+			fmt.Fprintf(w, "Image %s sent to %s (%.1f MB).\n", d, h, float64(sent[h][d])/1e6)
+		}
+	}
 }
 
 // stillGoing is printed every 10 s for a change that takes long (a booting VM).

@@ -156,3 +156,19 @@ func TestParseRuncState(t *testing.T) {
 		t.Errorf("read %+v %+v %v", s, o.Images, o.Overlays)
 	}
 }
+
+// A container refresh found nothing of is made without deleting an old
+// container or looking for a mounted overlay first; any other is not.
+func TestRuncFreshCreate(t *testing.T) {
+	r := testRunc()
+	// The bundle's script and the run line (its last) say whether to look
+	// for what an earlier container left.
+	last := func(sh string) string { return sh[strings.LastIndex(sh, "\n")+1:] }
+	if sh := r.CreateShell(); !strings.Contains(sh, " /run/labnet/img/runc/web again /www") || !strings.Contains(last(sh), " again") {
+		t.Errorf("a container that may be there is made as if it were not:\n%s", sh)
+	}
+	r.Fresh = true
+	if sh := r.CreateShell(); !strings.Contains(sh, " /run/labnet/img/runc/web fresh /www") || !strings.Contains(last(sh), " fresh") {
+		t.Errorf("a fresh container is not made as one:\n%s", sh)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -144,6 +145,12 @@ func (s *guestSpec) runcAttrs(o out) {
 // create, and on an update that found it not running as made).
 func runcStep(s *hostnet.Step, ct hostnet.Container, a Attrs, op Op, k *hostnet.Observed) {
 	r := ct.Runc
+	if k != nil && k.Runc[r.ID] == nil && !slices.Contains(k.Overlays, r.Bundle+"/rootfs") {
+		// Nothing of it on the host to delete or look for first.
+		fresh := *r
+		fresh.Fresh = true
+		r = &fresh
+	}
 	sh := r.CreateShell()
 	switch {
 	case op.Update && filesChanged(op.Before, op.After):
