@@ -72,6 +72,11 @@ func TestImageContainers(t *testing.T) {
 	if out := l.must(0, "exec", "container.client", "--", "sh", "-c", "test -x /bin/busybox && echo image; test -e /etc/os-release && echo host; hostname"); out != "image\nclient\n" {
 		t.Errorf("exec in the image container printed %q", out)
 	}
+	// The process block's httpd runs in the web container (its PID
+	// namespace: the image's httpd and it, nothing of the host's).
+	if out := l.must(0, "exec", "container.web", "--", "ps", "-o", "pid,args"); strings.Count(out, "httpd -f -p") != 2 || strings.Contains(out, "sshd") {
+		t.Errorf("ps in the web container:\n%s", out)
+	}
 	// A second apply ships nothing like an image.
 	l.must(0, "apply", "-auto-approve")
 	if s := sent(); s >= fi.Size()/4 {
@@ -80,8 +85,9 @@ func TestImageContainers(t *testing.T) {
 	// kill -9 of the web container's init: drift, and apply restarts it
 	// without shipping the image again.
 	host(`kill -9 "$(runc state labnet.` + l.name + `.web | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')"; sleep 0.3`)
-	if out, _, _ := l.run("plan"); !strings.Contains(out, "runc container labnet."+l.name+".web stopped, killed by signal 9 (SIGKILL)") {
-		t.Errorf("plan does not show the stopped container:\n%s", out)
+	if out, _, _ := l.run("plan"); !strings.Contains(out, "runc container labnet."+l.name+".web stopped, killed by signal 9 (SIGKILL)") ||
+		!strings.Contains(out, "process.side") || !strings.Contains(out, "process is not running") {
+		t.Errorf("plan does not show the stopped container and its process block's process:\n%s", out)
 	}
 	l.must(0, "apply", "-auto-approve")
 	if s := sent(); s >= fi.Size()/4 {

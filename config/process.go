@@ -23,11 +23,6 @@ func (l *loader) decodeProcess(d *dec, _ *node, _ *hcl.EvalContext, res Resource
 	if !d.ok || on == nil {
 		return nil, nil
 	}
-	if c, ok := on.res.(*Container); ok && c.Image != nil {
-		d.fail("on", "Process on an image container",
-			"%s runs from an image: its process is the image's (entrypoint, command); process blocks on it are not supported yet.", on.addr)
-		return nil, nil
-	}
 	p := &Process{Resource: res, On: on.addr, Command: command}
 	cmd := make([]cty.Value, len(command))
 	for i, s := range command {

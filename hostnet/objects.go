@@ -42,8 +42,11 @@ type Process struct {
 	// MountNS and UTSNS: the files of its container's own namespaces,
 	// which it enters with the network namespace ("" for none).
 	MountNS, UTSNS string
-	Command        []string
-	Log            string
+	// Runc: the image container it runs in (runc exec -d, in all of the
+	// container's namespaces and its root); "" for none.
+	Runc    string
+	Command []string
+	Log     string
 	// Spec marks what it was started from (SpecEnvName): refresh reads it
 	// back, so a process started otherwise under its owner mark is drift.
 	Spec string
@@ -287,6 +290,20 @@ func (c Container) DeleteBatch(vethExists, netnsExists bool) []string {
 // StartShell starts the process detached, marked with its owner, output
 // appended to its log; Verify then proves it is still running.
 func (p Process) StartShell() string {
+	if p.Runc != "" {
+		// In an image container: runc exec starts it in all of the
+		// container's namespaces and its root, with the marks in its own
+		// environment (runc passes the caller's to nobody). runc stays
+		// its parent and reaps it: an orphan left to a host's init that
+		// does not reap would keep the container's PID namespace, and so
+		// its init, from ever ending.
+		argv := []string{"runc", "exec", "--env", OwnerEnvName + "=" + p.Owner}
+		if p.Spec != "" {
+			argv = append(argv, "--env", SpecEnvName+"="+p.Spec)
+		}
+		argv = append(append(argv, "--", p.Runc), p.Command...)
+		return fmt.Sprintf("(cd / && exec setsid %s) >>%s 2>&1 </dev/null &", remote.Join(argv...), remote.Quote(p.Log))
+	}
 	argv := p.InNamespaces(p.Command)
 	// The group's redirections make the background job let go of the
 	// step's output pipe at once, whatever shell /bin/sh is.
@@ -314,6 +331,11 @@ func (p Process) InNamespaces(argv []string) []string {
 
 // Verify fails, with the tail of the log, when the process is not running.
 func (p Process) Verify() string {
+	if p.Runc != "" {
+		// runc exec takes a moment to start it.
+		return fmt.Sprintf("i=0; until %s >/dev/null; do i=$((i+1)); if [ $i -gt 100 ]; then echo 'process did not start; last lines of %s:'; tail -n 5 %s; exit 1; fi; sleep 0.02; done",
+			FindOwned(p.Owner), p.Log, remote.Quote(p.Log))
+	}
 	return fmt.Sprintf("if %s >/dev/null; then :; else echo 'process exited at once; last lines of %s:'; tail -n 5 %s; exit 1; fi",
 		FindOwned(p.Owner), p.Log, remote.Quote(p.Log))
 }

@@ -41,7 +41,11 @@ func (x *Expansion) process(addr, name, on string, command []string, deps []stri
 		"on": on, "host": at.host, "host_name": hn, "netns": at.netns, "command": CommandAttr(command),
 		"owner": x.Names.Owner(hn, addr), "log": x.Names.LogFile(name),
 	}
-	if at.iso != nil {
+	if id := at.iso["runc_id"]; id != "" {
+		// In an image container: runc exec, in all of its namespaces and
+		// its root, beside the image's process.
+		a["runc_id"] = id
+	} else if at.iso != nil {
 		// It runs in its container's namespaces, and is restarted when the
 		// container's files change.
 		files := Attrs{}
@@ -57,7 +61,7 @@ func (x *Expansion) process(addr, name, on string, command []string, deps []stri
 
 func (process) Info() Info {
 	return Info{Name: Process, Order: 12, Parents: []string{"on"}, WithHost: true,
-		ForceNew: []string{"on", "host", "host_name", "netns", "mount_ns", "uts_ns", "node_files", "command", "owner", "log"}}
+		ForceNew: []string{"on", "host", "host_name", "netns", "mount_ns", "uts_ns", "node_files", "runc_id", "command", "owner", "log"}}
 }
 
 // processSpec is a process's typed spec: where it runs (On, and its
@@ -71,7 +75,9 @@ type processSpec struct {
 	MountNS  string `json:"mount_ns,omitzero"`
 	UTSNS    string `json:"uts_ns,omitzero"`
 	// NodeFiles: a digest of its container's files; a change restarts it.
-	NodeFiles string   `json:"node_files,omitzero"`
+	NodeFiles string `json:"node_files,omitzero"`
+	// RuncID: the image container it runs in (runc exec).
+	RuncID    string   `json:"runc_id,omitzero"`
 	Command   []string `json:"command,omitempty"`
 	Owner     string   `json:"owner,omitzero"`
 	Log       string   `json:"log,omitzero"`
@@ -86,6 +92,7 @@ func processSpecOf(addr string, a Attrs) (*processSpec, error) {
 		s.MountNS, s.UTSNS, s.Netns = p.path("mount_ns"), p.path("uts_ns"), p.name("netns")
 	}
 	s.NodeFiles = p.opt("node_files")
+	s.RuncID = p.optName("runc_id")
 	p.json("command", &s.Command)
 	if p.err == nil && len(s.Command) == 0 {
 		p.fail("command", fmt.Errorf("empty"))
@@ -103,6 +110,7 @@ func (s *processSpec) Attrs() Attrs {
 	o.str("mount_ns", s.MountNS)
 	o.str("uts_ns", s.UTSNS)
 	o.str("node_files", s.NodeFiles)
+	o.str("runc_id", s.RuncID)
 	if len(s.Command) > 0 {
 		o.str("command", CommandAttr(s.Command))
 	}
@@ -120,14 +128,18 @@ func CommandAttr(cmd []string) string { return jsonAttr(cmd) }
 
 func processOf(addr string, a Attrs) (hostnet.Process, error) {
 	s, err := processSpecOf(addr, a)
-	return hostnet.Process{Addr: addr, Owner: s.Owner, Netns: s.Netns, MountNS: s.MountNS, UTSNS: s.UTSNS, Command: s.Command, Log: s.Log,
+	return hostnet.Process{Addr: addr, Owner: s.Owner, Netns: s.Netns, MountNS: s.MountNS, UTSNS: s.UTSNS, Runc: s.RuncID, Command: s.Command, Log: s.Log,
 		Spec: s.mark()}, err
 }
 
 // mark is the digest of what the process is started from: its command,
 // its namespaces, its log and its container's files (SpecEnvName).
 func (s *processSpec) mark() string {
-	sum := sha256.Sum256([]byte(jsonAttr([]any{s.Command, s.Netns, s.MountNS, s.UTSNS, s.Log, s.NodeFiles})))
+	what := []any{s.Command, s.Netns, s.MountNS, s.UTSNS, s.Log, s.NodeFiles}
+	if s.RuncID != "" {
+		what = append(what, s.RuncID) // only then: the marks of the others stay as they were
+	}
+	sum := sha256.Sum256([]byte(jsonAttr(what)))
 	return hex.EncodeToString(sum[:8])
 }
 

@@ -28,3 +28,14 @@ check "http" {
   exec          = "busybox wget -qO- http://${container.web.address}/"
   expect_output = "hello from an image"
 }
+# A second process in the web container, beside the image's (runc exec):
+# it serves the container's own /www on another port.
+process "side" {
+  on      = container.web
+  command = ["httpd", "-f", "-p", "8081", "-h", "/www"]
+}
+check "side-http" {
+  from          = container.client
+  exec          = "busybox wget -qO- http://${container.web.address}:8081/"
+  expect_output = "hello from an image"
+}

@@ -51,3 +51,9 @@ pod "web" {
     command = ["sleep", "1000"]
   }
 }
+
+# A process beside an image's own, in the container (runc exec).
+process "sidecar" {
+  on      = container.app
+  command = ["sleep", "1000"]
+}
