@@ -77,10 +77,10 @@ type processSpec struct {
 	// NodeFiles: a digest of its container's files; a change restarts it.
 	NodeFiles string `json:"node_files,omitzero"`
 	// RuncID: the image container it runs in (runc exec).
-	RuncID    string   `json:"runc_id,omitzero"`
-	Command   []string `json:"command,omitempty"`
-	Owner     string   `json:"owner,omitzero"`
-	Log       string   `json:"log,omitzero"`
+	RuncID  string   `json:"runc_id,omitzero"`
+	Command []string `json:"command,omitempty"`
+	Owner   string   `json:"owner,omitzero"`
+	Log     string   `json:"log,omitzero"`
 }
 
 func processSpecOf(addr string, a Attrs) (*processSpec, error) {
