@@ -19,7 +19,7 @@ func init() {
 		faults: []string{"stop", "start"},
 		schema: blockSchema{attrs: []string{"host", "bridge", "segment", "address", "rate", "delay", "loss", "private_dirs",
 			"image", "entrypoint", "command", "env", "workdir", "privileged", "cap_add", "memory", "cpus"}, required: []string{"host"},
-			blocks: []nested{portBlock, nicBlock, fileBlock}},
+			blocks: []nested{portBlock, nicBlock, fileBlock, mountBlock}},
 	})
 }
 
@@ -63,6 +63,9 @@ func (l *loader) decodeContainer(d *dec, n *node, ctx *hcl.EvalContext, res Reso
 	img := l.decodeImage(d, res.Addr)
 	dirs := d.privateDirs("private_dirs")
 	files, fileVals := l.decodeFiles(d, n, ctx, dirs, len(d.l.diags.Errs()) == before, res.Addr)
+	if mounts := l.decodeMounts(d, n, ctx, img != nil, res.Addr); img != nil {
+		img.Mounts = mounts
+	}
 	var ports []Port
 	var portVals []cty.Value
 	published := map[string]bool{}

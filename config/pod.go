@@ -38,7 +38,7 @@ func (l *Lab) Pods() []*Pod { return listOf[*Pod](l, kindPod) }
 // command is required without image (decodePodContainer says so).
 var podContainerBlock = nested{hcl.BlockHeaderSchema{Type: "container", LabelNames: []string{"name"}},
 	blockSchema{attrs: []string{"command", "image", "entrypoint", "env", "workdir", "privileged", "cap_add", "private_dirs"},
-		blocks: []nested{fileBlock}}}
+		blocks: []nested{fileBlock, mountBlock}}}
 
 func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, id cty.Value) (*instance, func()) {
 	hostInst := d.ref("host", kindHost)
@@ -132,6 +132,7 @@ func (l *loader) decodePodContainer(sb *subBlock, ctx *hcl.EvalContext, addr str
 				"%s has a file block, which only a container with image = \"...\" has (it is written in the container's own layer).", addr)
 			cd.ok = false
 		}
+		l.decodeMounts(cd, files, ctx, false, addr) // refused: no image
 		pc.Command = cd.command("command")
 		if !cd.ok {
 			return nil
@@ -142,10 +143,12 @@ func (l *loader) decodePodContainer(sb *subBlock, ctx *hcl.EvalContext, addr str
 	pc.Image = l.decodeImage(cd, addr)
 	pc.PrivateDirs = cd.privateDirs("private_dirs")
 	pc.Files, _ = l.decodeFiles(cd, files, ctx, pc.PrivateDirs, len(l.diags.Errs()) == before, addr)
+	mounts := l.decodeMounts(cd, files, ctx, true, addr)
 	if !cd.ok || pc.Image == nil {
 		return nil
 	}
 	pc.Command = pc.Image.Args
+	pc.Image.Mounts = mounts
 	return pc
 }
 

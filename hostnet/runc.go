@@ -82,6 +82,7 @@ type RuncContainer struct {
 	Dirs       []string // private dirs: directories of its own layer
 	Files      []File   // written in its own layer before it starts
 	Owner      string   // LABNET_OWNER in its environment: netns hosts kill it with theirs
+	Mounts     []BindMount
 	Log        string   // its stdout and stderr
 	Cgroup     string   // its cgroup (Names.Cgroup)
 	// Memory is its memory limit in bytes, CPUQuota its CPU time per
@@ -91,6 +92,13 @@ type RuncContainer struct {
 	// overlay, so CreateShell neither deletes an old container nor looks
 	// for a mounted overlay first (two processes a container fewer).
 	Fresh bool
+}
+
+// BindMount is a host path bound into the container.
+type BindMount struct {
+	Source   string `json:"source"`
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"read_only,omitempty"`
 }
 
 // DefaultCaps are Docker's default capabilities.
@@ -147,6 +155,13 @@ func (r RuncContainer) Spec() *specs.Spec {
 	}
 	if r.UTSNS != "" {
 		s.Hostname = "" // runc sets none in a namespace it joins
+	}
+	for _, m := range r.Mounts {
+		mode := "rw"
+		if m.ReadOnly {
+			mode = "ro"
+		}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: m.Target, Type: "bind", Source: m.Source, Options: []string{"rbind", "rprivate", mode}})
 	}
 	if !r.Privileged {
 		s.Linux.MaskedPaths = []string{"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
@@ -399,6 +414,7 @@ base64 -d | tar -x --numeric-owner -p -C "$d.new/rootfs" && : >"$d.new/` + image
 // ID, how its supervisor saw it end (in Bundle), and its Cgroup's limits.
 type RuncRead struct {
 	ID, Bundle, Cgroup string
+	Mounts             []string // the targets of its bind mounts
 }
 
 // runcReader defines labnet_runc ID BUNDLE CGROUP, which prints `runc
@@ -418,6 +434,12 @@ labnet_runc() {
   echo
   read -r x 2>/dev/null <"$b/exit" && echo "=exit $x"
   labnet_sup "$b" >/dev/null && echo "=supervised"
+  # runc's pid file has no newline: read fails at its end, yet reads it.
+  p=; read -r p 2>/dev/null <"$b/pid"
+  if [ $# -gt 3 ] && [ -n "$p" ]; then
+    shift 3
+    for t in "$@"; do awk -v t="$t" '$5 == t { print "=mount " $5 " " $6 }' "/proc/$p/mountinfo" 2>/dev/null; done
+  fi
   [ -n "$cg" ] || return 0
   if [ -n "$cgm" ]; then m=$cgm$cg/memory.limit_in_bytes e=$cgm$cg/memory.oom_control
   else m=$cg2$cg/memory.max e=$cg2$cg/memory.events; fi
@@ -438,7 +460,7 @@ func RuncReadShell(rs []RuncRead) string {
 	// containers runs one runc, not N.
 	b.WriteString(runcReader + "\nruncs=' '; for id in $(runc list -q 2>/dev/null); do runcs=\"$runcs$id \"; done\n")
 	for _, r := range rs {
-		b.WriteString(remote.Join("labnet_runc", r.ID, r.Bundle, r.Cgroup) + "\n")
+		b.WriteString(remote.Join(append([]string{"labnet_runc", r.ID, r.Bundle, r.Cgroup}, r.Mounts...)...) + "\n")
 	}
 	return b.String()
 }
@@ -454,6 +476,9 @@ type RuncSeen struct {
 	// the supervisor still waits for it.
 	Exit       string
 	Supervised bool
+	// Mounts: the bind mounts found in its init's mount table, target ->
+	// options ("ro,relatime").
+	Mounts map[string]string
 	// Cgroup: its cgroup was found. Memory is its limit (-1: none),
 	// OOMKills how many of its processes the kernel killed for memory,
 	// CPUQuota and CPUPeriod its CPU quota (quota -1: none; period 0: the
@@ -495,6 +520,14 @@ func parseRuncState(body []byte) (*RuncSeen, error) {
 			s.Exit = val
 		case "supervised":
 			s.Supervised = true
+		case "mount":
+			if len(f) != 2 {
+				return nil, fmt.Errorf("mount %q is not TARGET OPTIONS", val)
+			}
+			if s.Mounts == nil {
+				s.Mounts = map[string]string{}
+			}
+			s.Mounts[f[0]] = f[1]
 		case "memory":
 			s.Cgroup = true
 			if val != "max" {
@@ -568,6 +601,20 @@ func (r RuncContainer) judge(k *Observed) (restart, update []string, unrepairabl
 		return append(restart, "runc container "+r.ID+" is "+seen.Status), nil, false
 	case !seen.Supervised:
 		return append(restart, "runc container "+r.ID+" runs without its supervisor (its end would not be recorded)"), nil, false
+	}
+	for _, m := range r.Mounts {
+		opts, ok := seen.Mounts[m.Target]
+		ro := slices.Contains(strings.Split(opts, ","), "ro")
+		switch {
+		case !ok:
+			restart = append(restart, "mount "+m.Target+" is missing")
+		case ro && !m.ReadOnly:
+			restart = append(restart, "mount "+m.Target+" is read-only, wants read-write")
+		case !ro && m.ReadOnly:
+			restart = append(restart, "mount "+m.Target+" is read-write, wants read-only")
+		}
+	}
+	switch {
 	case r.Cgroup == "":
 		return restart, nil, false // made by a labnet that gave it none
 	case !seen.Cgroup:

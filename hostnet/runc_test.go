@@ -1,6 +1,7 @@
 package hostnet
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -134,9 +135,12 @@ func TestParseRuncStateLines(t *testing.T) {
 		"v2": {"=exit exit 0\n=memory max\n=oom 0\n=cpu max 100000\n",
 			RuncSeen{Status: "stopped", Digest: "sha256:ab", Exit: "exit 0", Cgroup: true, Memory: -1, CPUQuota: -1, CPUPeriod: 100000}},
 		"no cgroup": {"", RuncSeen{Status: "stopped", Digest: "sha256:ab", Memory: -1, CPUQuota: -1}},
+		"mounts": {"=supervised\n=mount /data ro,relatime\n=mount /logs rw,relatime\n",
+			RuncSeen{Status: "stopped", Digest: "sha256:ab", Supervised: true, Memory: -1, CPUQuota: -1,
+				Mounts: map[string]string{"/data": "ro,relatime", "/logs": "rw,relatime"}}},
 	} {
 		s, err := parseRuncState([]byte(js + c.lines))
-		if err != nil || *s != c.want {
+		if err != nil || !reflect.DeepEqual(*s, c.want) {
 			t.Errorf("%s: %+v %v, wants %+v", name, s, err, c.want)
 		}
 	}

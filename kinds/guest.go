@@ -27,7 +27,7 @@ func init() {
 	// again, they are restarted. New private dirs are empty: likewise.
 	register(guest{Container, 6, append(append([]string{}, base...), "mount_ns", "uts_ns", "private_dirs",
 		// An image container's process and image: made again, it is restarted.
-		"image_digest", "runc_id", "bundle", "args", "env", "workdir", "user", "caps", "privileged", "owner", "log", "hostname", "cgroup")})
+		"image_digest", "runc_id", "bundle", "args", "env", "workdir", "user", "caps", "privileged", "owner", "log", "hostname", "cgroup", "mounts")})
 	register(guest{VM, 7, append(append([]string{}, base...), "mode")})
 	register(guest{Pod, 8, append(append([]string{}, base...), "network")})
 	expands(phaseNodes, expandContainers)
@@ -87,6 +87,8 @@ type guestSpec struct {
 	Caps         []string `json:"caps,omitempty"`
 	Privileged   *bool    `json:"privileged,omitempty"`
 	Cgroup       string   `json:"cgroup,omitzero"`
+	// Mounts: host paths bound into it (mount blocks).
+	Mounts []hostnet.BindMount `json:"mounts,omitempty"`
 	// Memory keeps its unit ("256MiB"), as written in plans.
 	Memory string  `json:"memory,omitzero"`
 	CPUs   float64 `json:"cpus,omitzero"`
@@ -261,7 +263,7 @@ func (guest) Reads(r *Reads, a Attrs) {
 			r.Iso(isoRead(a))
 		}
 		if a["runc_id"] != "" {
-			r.Runc(hostnet.RuncRead{ID: a["runc_id"], Bundle: a["bundle"], Cgroup: a["cgroup"]}, a["image_digest"])
+			r.Runc(hostnet.RuncRead{ID: a["runc_id"], Bundle: a["bundle"], Cgroup: a["cgroup"], Mounts: mountTargets(a)}, a["image_digest"])
 		}
 	case a["veth"] != "":
 		r.Gone(a["veth"], a["netns"])

@@ -111,7 +111,7 @@ func PodContainerOf(addr string, a Attrs) (*hostnet.RuncContainer, error) {
 // namespace.
 func (podContainer) Reads(r *Reads, a Attrs) {
 	r.Tool("runc", "nsenter", "unshare") // unshare makes the pod's UTS namespace, nsenter names it
-	r.Runc(hostnet.RuncRead{ID: a["runc_id"], Bundle: a["bundle"], Cgroup: a["cgroup"]}, a["image_digest"])
+	r.Runc(hostnet.RuncRead{ID: a["runc_id"], Bundle: a["bundle"], Cgroup: a["cgroup"], Mounts: mountTargets(a)}, a["image_digest"])
 	r.Iso(hostnet.PodUTSRead(a["uts_ns"], a["hostname"]))
 }
 

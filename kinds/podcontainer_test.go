@@ -33,7 +33,7 @@ func podApp(t *testing.T) (kinds.Kind, kinds.Attrs) {
 func healthy(a kinds.Attrs) *hostnet.Observed {
 	return &hostnet.Observed{
 		Runc: map[string]*hostnet.RuncSeen{a["runc_id"]: {Status: "running", Pid: 42, Digest: a["image_digest"], Bundle: a["bundle"],
-			Supervised: true, Cgroup: true, Memory: -1, CPUQuota: -1, CPUPeriod: 100000}},
+			Supervised: true, Cgroup: true, Memory: -1, CPUQuota: -1, CPUPeriod: 100000, Mounts: map[string]string{"/logs": "rw,relatime"}}},
 		Images:   map[string]bool{a["image_digest"]: true},
 		Overlays: []string{a["bundle"] + "/rootfs"},
 		Iso:      map[string]*hostnet.IsoSeen{a["uts_ns"]: {UTS: true, Hostname: "web"}},

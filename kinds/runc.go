@@ -1,6 +1,7 @@
 package kinds
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
@@ -82,10 +83,18 @@ func (s *guestSpec) runc(p *parser) {
 		}
 		quota = int64(math.Round(s.CPUs * hostnet.CPUPeriod))
 	}
+	if p.get("mounts") != "" {
+		p.json("mounts", &s.Mounts)
+		for _, m := range s.Mounts {
+			if !strings.HasPrefix(m.Source, "/") || !strings.HasPrefix(m.Target, "/") {
+				p.fail("mounts", fmt.Errorf("%q -> %q: not absolute paths", m.Source, m.Target))
+			}
+		}
+	}
 	files := s.dirsAndFiles(p)
 	r := &hostnet.RuncContainer{ID: s.RuncID, Bundle: s.Bundle, Netns: s.Netns, Hostname: s.Hostname, Digest: s.ImageDigest,
 		Args: s.Args, Env: s.Env, Cwd: s.Workdir, Caps: s.Caps, Dirs: s.PrivateDirs, Owner: s.Owner, Log: s.Log,
-		Cgroup: s.Cgroup, Memory: mem, CPUQuota: quota}
+		Cgroup: s.Cgroup, Memory: mem, CPUQuota: quota, Mounts: s.Mounts}
 	if s.Privileged != nil {
 		r.Privileged = *s.Privileged
 	}
@@ -134,6 +143,9 @@ func (s *guestSpec) runcAttrs(o out) {
 	}
 	o.boolean("privileged", s.Privileged)
 	o.str("cgroup", s.Cgroup)
+	if len(s.Mounts) > 0 {
+		o.str("mounts", jsonAttr(s.Mounts))
+	}
 	o.str("memory", s.Memory)
 	if s.CPUs > 0 {
 		o.str("cpus", hostnet.FormatCPUs(s.CPUs))
@@ -184,6 +196,13 @@ func imageAttrs(n hostnet.Names, c *config.Container, hostName string) Attrs {
 		"args": CommandAttr(im.Args), "workdir": im.Cwd, "user": fmt.Sprintf("%d:%d", im.UID, im.GID),
 		"cgroup": n.Cgroup(hostName, c.Name),
 	}
+	if len(im.Mounts) > 0 {
+		var ms []hostnet.BindMount
+		for _, m := range im.Mounts {
+			ms = append(ms, hostnet.BindMount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
+		}
+		a["mounts"] = jsonAttr(ms)
+	}
 	if im.Limits.Memory > 0 {
 		a["memory"] = hostnet.FormatMemory(im.Limits.Memory)
 	}
@@ -199,4 +218,18 @@ func imageAttrs(n hostnet.Names, c *config.Container, hostName string) Attrs {
 		a["caps"] = CommandAttr(caps)
 	}
 	return a
+}
+
+// mountTargets are the targets of an image container's bind mounts, for
+// refresh to read.
+func mountTargets(a Attrs) []string {
+	var ms []hostnet.BindMount
+	if json.Unmarshal([]byte(a["mounts"]), &ms) != nil {
+		return nil // the spec's check names it
+	}
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Target)
+	}
+	return out
 }

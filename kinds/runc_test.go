@@ -35,7 +35,7 @@ func TestImageContainerUpdateStep(t *testing.T) {
 	good := func() *hostnet.Observed {
 		return &hostnet.Observed{Images: map[string]bool{a["image_digest"]: true}, Overlays: []string{a["bundle"] + "/rootfs"},
 			Runc: map[string]*hostnet.RuncSeen{a["runc_id"]: {Status: "running", Digest: a["image_digest"], Supervised: true, Cgroup: true,
-				Memory: 1536 << 20, CPUQuota: 25000, CPUPeriod: 100000}}}
+				Memory: 1536 << 20, CPUQuota: 25000, CPUPeriod: 100000, Mounts: map[string]string{"/data": "ro,relatime"}}}}
 	}
 	step := func(before, after kinds.Attrs, k *hostnet.Observed) string {
 		t.Helper()

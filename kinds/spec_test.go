@@ -117,7 +117,7 @@ func TestSpecRoundTrip(t *testing.T) {
 		missing = slices.DeleteFunc(missing, func(m string) bool {
 			isolation := m == "mount_ns" || m == "uts_ns" || m == "hostname" || m == "private_dirs" || m == "files" ||
 				slices.Contains([]string{"image", "image_archive", "image_digest", "runc_id", "bundle", "log", "owner", "args", "env",
-					"workdir", "user", "caps", "privileged", "cgroup", "memory", "cpus"}, m) // image containers'
+					"workdir", "user", "caps", "privileged", "cgroup", "memory", "cpus", "mounts"}, m) // image containers'
 			// A pod's image container has no eth0 of its own: it joins its pod's.
 			eth0 := slices.Contains([]string{"bridge", "bridge_ifname", "address", "bits", "gateway", "mtu", "veth", "ports", "rate", "delay", "loss"}, m)
 			return name != kinds.VM && m == "mode" || name != kinds.Pod && m == "network" || name == kinds.Pod && m == "ports" ||

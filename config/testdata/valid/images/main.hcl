@@ -19,6 +19,11 @@ container "app" {
   memory       = "1.5GiB"
   cpus         = 0.25
   file "/etc/app/app.conf" { content = "port 80\n" }
+  mount {
+    source    = "/srv/shared"
+    target    = "/data"
+    read_only = true
+  }
 }
 
 container "tool" {
@@ -41,6 +46,10 @@ pod "web" {
     cap_add      = ["NET_ADMIN"]
     private_dirs = ["/etc/app"]
     file "/etc/app/app.conf" { content = "port ${pod_network.cluster.port}\n" }
+    mount {
+      source = "/var/log/web"
+      target = "/logs"
+    }
   }
   container "side" {
     image      = "oci-archive:images/tiny-oci.tar"
