@@ -32,7 +32,7 @@ type ContainerImage struct {
 	Privileged bool
 	CapAdd     []string // CAP_ names added to Docker's default set
 	Limits     ContainerLimits
-	Mounts []Mount // host paths bound into it (mount blocks)
+	Mounts     []Mount // host paths bound into it (mount blocks)
 }
 
 // imageOnly are the container arguments that need an image.

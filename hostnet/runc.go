@@ -83,8 +83,8 @@ type RuncContainer struct {
 	Files      []File   // written in its own layer before it starts
 	Owner      string   // LABNET_OWNER in its environment: netns hosts kill it with theirs
 	Mounts     []BindMount
-	Log        string   // its stdout and stderr
-	Cgroup     string   // its cgroup (Names.Cgroup)
+	Log        string // its stdout and stderr
+	Cgroup     string // its cgroup (Names.Cgroup)
 	// Memory is its memory limit in bytes, CPUQuota its CPU time per
 	// CPUPeriod in µs (cpus x CPUPeriod); 0: none.
 	Memory, CPUQuota int64
