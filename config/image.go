@@ -1,11 +1,9 @@
 package config
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
@@ -46,6 +44,8 @@ type openedImage struct {
 	digest, location string
 	config           image.Config
 	err              error
+	uid, gid         uint32 // its config's user, names looked up in the image
+	userErr          error
 }
 
 // imageFailure says, in a diagnostic's words, what kept an image from
@@ -93,6 +93,7 @@ func (l *loader) decodeImage(d *dec, addr string) *ContainerImage {
 			im.err = err
 		} else {
 			im.digest, im.location, im.config = o.Digest, o.Location, o.Config
+			im.uid, im.gid, im.userErr = o.User()
 			o.Close()
 		}
 		l.images[ref.String()] = im
@@ -168,11 +169,10 @@ func (l *loader) decodeImage(d *dec, addr string) *ContainerImage {
 		}
 		d.fail(at, "Invalid workdir", "The working directory %q of %s %s.", ci.Cwd, addr, why)
 	}
-	uid, gid, err := numericUser(cfg.User)
-	if err != nil {
-		d.fail("image", "Unsupported image user", "The image %q of %s runs as user %q: %v.", s, addr, cfg.User, err)
+	if im.userErr != nil {
+		d.fail("image", "Unsupported image user", "The image %q of %s: %v.", s, addr, im.userErr)
 	}
-	ci.UID, ci.GID = uid, gid
+	ci.UID, ci.GID = im.uid, im.gid
 	if p, ok := d.boolean("privileged"); ok {
 		ci.Privileged = p
 	}
@@ -193,29 +193,6 @@ func (l *loader) decodeImage(d *dec, addr string) *ContainerImage {
 	}
 	ci.Limits = d.decodeLimits(addr)
 	return ci
-}
-
-// numericUser reads an image's user: empty or root is 0:0, otherwise
-// UID or UID:GID in numbers (names would need the image's /etc/passwd,
-// which this slice does not read).
-func numericUser(u string) (uint32, uint32, error) {
-	if u == "" || u == "root" || u == "0" {
-		return 0, 0, nil
-	}
-	us, gs, hasG := strings.Cut(u, ":")
-	uid, err := strconv.ParseUint(us, 10, 32)
-	if err != nil {
-		return 0, 0, fmt.Errorf("only numeric users (UID or UID:GID) are supported yet")
-	}
-	gid := uid
-	if hasG {
-		g, err := strconv.ParseUint(gs, 10, 32)
-		if err != nil {
-			return 0, 0, fmt.Errorf("only numeric groups are supported yet")
-		}
-		gid = g
-	}
-	return uint32(uid), uint32(gid), nil
 }
 
 // strList decodes a list of strings (no NUL, none null).

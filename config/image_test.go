@@ -92,7 +92,7 @@ func TestContainerImageErrors(t *testing.T) {
 		"other arch":   {`image = "oci:images/alien"`, "the image is for linux/s390x"},
 		"no registry":  {`image = "docker://` + closedPort(t) + `/lab/bb:v1"`, `of container.c cannot be pulled: cannot reach registry 127.0.0.1:`},
 		"proxy down":   {`image = "docker://registry.invalid/lab/bb:v1"`, `of container.c cannot be pulled: cannot reach registry registry.invalid`},
-		"named user":   {`image = "docker-archive:images/named.tar"`, "only numeric users"},
+		"named user":   {`image = "docker-archive:images/named.tar"`, `user "www-data" is not in the image's /etc/passwd`},
 		"bad env":      {"image = \"docker-archive:images/good.tar\"\nenv = { LABNET_OWNER = \"x\" }", "labnet's mark"},
 		"bad cap":      {"image = \"docker-archive:images/good.tar\"\ncap_add = [\"net admin\"]", "not a capability name"},
 		"bad workdir":  {"image = \"docker-archive:images/good.tar\"\nworkdir = \"srv\"", "Invalid workdir"},
