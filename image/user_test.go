@@ -22,7 +22,7 @@ func TestUser(t *testing.T) {
 		{"", 0, 0, ""},
 		{"0", 0, 0, ""},
 		{"1000", 1000, 0, ""}, // not in passwd: group 0, as Docker runs it
-		{"33", 33, 34, ""}, // a known UID takes its passwd group, as Docker does
+		{"33", 33, 34, ""},    // a known UID takes its passwd group, as Docker does
 		{"1000:5", 1000, 5, ""},
 		{"www-data", 33, 34, ""},
 		{"www-data:adm", 33, 4, ""},
