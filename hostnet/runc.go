@@ -344,11 +344,12 @@ func (r RuncContainer) Verify() string {
 // and every cgroup below it from every hierarchy, killing what still runs
 // in them (whatever is in a cgroup of labnet's is the lab's), and waits
 // for the kernel to let go of them.
-const cgroupRemove = `labnet_cgrm() {
+const cgroupRemove = `labnet_cgroots=$(awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts)
+labnet_cgrm() {
   i=0
   while :; do
     left=
-    for m in $(awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts); do
+    for m in $labnet_cgroots; do
       [ -d "$m$1" ] || continue
       find "$m$1" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r p; do kill -9 "$p" 2>/dev/null; done
       find "$m$1" -depth -type d -exec rmdir {} + 2>/dev/null
@@ -360,7 +361,17 @@ const cgroupRemove = `labnet_cgrm() {
     sleep 0.05
   done
 }
-labnet_cgrmdir() { for m in $(awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts); do rmdir "$m$1" 2>/dev/null; done; true; }`
+labnet_cgrmdir() {
+  # Only a dir without subdirs goes (a glob, no process: the host's dir
+  # stays while other containers are in it).
+  for m in $labnet_cgroots; do
+    [ -d "$m$1" ] || continue
+    set -- "$1" "$m$1"/*/
+    [ -d "$2" ] || rmdir "$m$1" 2>/dev/null
+    set -- "$1"
+  done
+  true
+}`
 
 // RuncDeleteShell removes a runc container, its supervisor, its overlay,
 // its bundle (its own layer with it) and its cgroup, and its host's
