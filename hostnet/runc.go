@@ -340,11 +340,15 @@ func (r RuncContainer) Verify() string {
 	return remote.Join("sh", "-c", verifyRunc, "labnet-verify", r.Bundle, r.ID, r.Log)
 }
 
-// cgroupRemove is a shell function: labnet_cgrm CGROUP removes the cgroup
-// and every cgroup below it from every hierarchy, killing what still runs
-// in them (whatever is in a cgroup of labnet's is the lab's), and waits
-// for the kernel to let go of them.
-const cgroupRemove = `labnet_cgroots=$(awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts)
+// cgroupRemove defines labnet_cgroots, where the cgroup hierarchies are
+// mounted as systemd and Debian mount them (v2 at /sys/fs/cgroup, v1 in
+// its subdirectories: a glob, no process), and two shell functions.
+// labnet_cgrm CGROUP removes the cgroup and every cgroup below it from
+// every hierarchy, killing what still runs in them (whatever is in a
+// cgroup of labnet's is the lab's), and waits for the kernel to let go of
+// them.
+const cgroupRemove = `labnet_cgroots=
+for m in /sys/fs/cgroup /sys/fs/cgroup/*; do [ -d "$m" ] && [ ! -L "$m" ] && labnet_cgroots="$labnet_cgroots $m"; done
 labnet_cgrm() {
   i=0
   while :; do
@@ -383,7 +387,7 @@ func RuncDeleteShell(id, bundle, cgroup string) string {
 	script := supervisorOf + "\n" + cgroupRemove + `
 p=$(labnet_sup "$2") && kill -9 "$p" 2>/dev/null
 runc kill "$1" KILL >/dev/null 2>&1; runc delete -f "$1" >/dev/null 2>&1
-if grep -qs " $2/rootfs overlay " /proc/self/mounts; then umount "$2/rootfs" 2>/dev/null || umount -l "$2/rootfs"; fi
+umount "$2/rootfs" 2>/dev/null || { grep -qs " $2/rootfs overlay " /proc/self/mounts && umount -l "$2/rootfs"; }
 rm -rf "$2"
 [ -z "$3" ] || { labnet_cgrm "$3" && labnet_cgrmdir "${3%/*}"; }`
 	return remote.Join("sh", "-c", script, "labnet-runc", id, bundle, cgroup)
