@@ -10,7 +10,7 @@ import (
 )
 
 // insidePy configures guests' namespaces: see inside.py's header.
-var insidePy = netlinkPy + insideMain
+var insidePy = netlinkPy + isolationPy + insideMain
 
 // netlinkPy is the netlink code inside.py and observe.py share; it comes
 // first in both programs (each is one `python3 -c`, nothing to install).
@@ -20,6 +20,12 @@ var netlinkPy string
 
 //go:embed inside.py
 var insideMain string
+
+// isolationPy makes and repairs containers' own mount and UTS namespaces
+// (IsoStep) in inside.py's process.
+//
+//go:embed isolation.py
+var isolationPy string
 
 // Inside is what a step sets up inside a guest's namespace, applied by
 // inside.py over netlink: each link gets exactly its one IPv4 address (any
@@ -34,6 +40,9 @@ type Inside struct {
 	// More: other namespaces the same step sets up (the far end of a
 	// wire), each after the one before.
 	More []*Inside `json:"more,omitempty"`
+	// Iso: the container's own mount and UTS namespaces, made or repaired
+	// after its network namespace is configured.
+	Iso *IsoStep `json:"iso,omitempty"`
 }
 
 // InsideLink is one interface of a guest.
