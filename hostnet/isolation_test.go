@@ -107,7 +107,8 @@ func TestIsoStepsCarryNoUserText(t *testing.T) {
 // private dir, a file made a directory, a file gone) plus a file the lab
 // dropped, and repairs it from what was not read; then deletes them: the
 // first deletion leaves the other's files and the lab's isolation dir, the
-// last leaves no mount, file or dir.
+// last leaves no mount, file or dir, without python3 (one umount of the
+// dir).
 func TestIsolationOnKernel(t *testing.T) {
 	sb := newSandbox(t, "nsenter", "python3")
 	n := Names{Lab: "isotest"}
@@ -127,6 +128,10 @@ func TestIsolationOnKernel(t *testing.T) {
 	sb.write("delete.sh", del.Render())
 	delOther := Script{Steps: []Step{{ID: 7, Unbind: IsoUnbind(other.Iso.MountNS, other.Iso.UTSNS)}}}
 	sb.write("delete-other.sh", delOther.Render())
+	if err := os.Mkdir(filepath.Join(sb.dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sb.write("bin/python3", "#!/bin/sh\necho 'python3: not found' >&2\nexit 127\n")
 	in := "nsenter --mount=" + c.Iso.MountNS + " "
 	sb.run(`sh create.sh >created
 sh observe.sh >observed
@@ -147,7 +152,7 @@ sh delete.sh >deleted
 { grep -c /run/labnet/isotest/ns/c /proc/self/mountinfo || true; } >mounts-after
 ls /run/labnet/isotest/ns >files-after
 sh observe.sh >observed-after
-sh delete-other.sh >deleted-other
+chmod +x bin/python3 && PATH=$PWD/bin:$PATH sh delete-other.sh >deleted-other
 { grep -c /run/labnet/isotest/ns /proc/self/mountinfo || true; } >mounts-last
 if [ -e /run/labnet/isotest/ns ]; then echo there; else echo gone; fi >dir-last`)
 	if res := create.ParseOutcome(sb.read("created")); res[1] != nil || res[2] != nil {
@@ -205,7 +210,7 @@ if [ -e /run/labnet/isotest/ns ]; then echo there; else echo gone; fi >dir-last`
 		t.Errorf("files after deleting one of two: %q, want the other's", got)
 	}
 	if res := delOther.ParseOutcome(sb.read("deleted-other")); res[7] != nil {
-		t.Errorf("delete of the last one: %v\n%s", res[7], sb.read("deleted-other"))
+		t.Errorf("delete of the last one (python3 missing: one umount of the dir): %v\n%s", res[7], sb.read("deleted-other"))
 	}
 	if got, dir := strings.TrimSpace(string(sb.read("mounts-last"))), string(sb.read("dir-last")); got != "0" || dir != "gone\n" {
 		t.Errorf("after the last deletion: %s mounts of the isolation dir, the dir is %s", got, dir)
