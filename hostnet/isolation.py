@@ -54,6 +54,26 @@ class Iso:
         self.mnt = os.open("/proc/self/ns/mnt", os.O_RDONLY)
         self.uts = os.open("/proc/self/ns/uts", os.O_RDONLY)
         self.noted = False  # the isolation dir's .cpu has been read
+        self.templates = {}  # by isolation dir: see template
+
+    def template(self, d):
+        """A mount namespace that every container's is copied from: the
+        host's, private, without the host's namespace files (/run/netns
+        and the isolation dir d), which a copy would keep alive after their
+        guests are deleted. Copied from the host's instead, every new view
+        copied them all (three mounts a container) only to let go of them:
+        quadratic, 155 ms for 300 containers against 21."""
+        if d not in self.templates:
+            if libc.unshare(CLONE_NEWNS) != 0:
+                raise _errno("unshare")
+            try:
+                mount(None, "/", None, MS_REC | MS_PRIVATE, what="make / private")
+                umount("/run/netns", MNT_DETACH)
+                umount(d, MNT_DETACH)
+                self.templates[d] = os.open("/proc/self/ns/mnt", os.O_RDONLY)
+            finally:
+                self.home()
+        return self.templates[d]
 
     def home(self):
         setns(self.mnt, CLONE_NEWNS, "setns back to the host's mount namespace")
@@ -111,12 +131,10 @@ class Iso:
         """Makes the namespaces on this CPU, sets them up and binds them;
         False when the kernel refuses the mount namespace's bind (EINVAL:
         it numbers below the host's)."""
-        if libc.unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0:
-            raise _errno("unshare")
+        setns(self.template(s["dir"]), CLONE_NEWNS, "setns into the template mount namespace")
         try:
-            mount(None, "/", None, MS_REC | MS_PRIVATE, what="make / private")
-            umount("/run/netns", MNT_DETACH)
-            umount(s["dir"], MNT_DETACH)
+            if libc.unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0:
+                raise _errno("unshare")
             self.setup(s)
             mnt = os.open("/proc/self/ns/mnt", os.O_RDONLY)
             uts = os.open("/proc/self/ns/uts", os.O_RDONLY)
