@@ -137,10 +137,32 @@ type Unbind struct {
 //go:embed unbind.py
 var unbindPy string
 
+// renderUnbindStart writes, for a stage whose steps unbind every namespace
+// file the lab's isolation dir holds (the lab's last containers on the
+// host; the shell counts the files going that are there against the dir's
+// entries), one lazy umount of the dir, a tmpfs of labnet's own, which lets
+// go of them all, and the dir's removal: started in the background before
+// the host's ip batch, so that the kernel tears the namespaces down while
+// ip deletes the network namespaces, and with no python3 start (~40 ms,
+// most of such a removal). renderUnbind waits for it; unbind.py does the
+// files one by one if it fails or was not started.
+func renderUnbindStart(b *strings.Builder, steps []Step) {
+	dir, names := unbindAll(steps)
+	if dir == "" {
+		return
+	}
+	b.WriteString(`unbwhole() { d=$1; shift; n=0; for f; do if [ -e "$d/$f" ] || [ -L "$d/$f" ]; then n=$((n+1)); fi; done; ` +
+		`set -- "$d"/*; [ -e "$1" ] || [ -L "$1" ] || set --; [ $# -eq $n ]; }` + "\n")
+	d := remote.Quote(dir)
+	fmt.Fprintf(b, "unbjob=''\nif [ ! -d %s ]; then unbjob=done\nelif unbwhole %s; then { umount -l %s 2>/dev/null && rmdir %s; } & unbjob=$!\nfi\n",
+		d, remote.Join(append([]string{dir}, names...)...), d, d)
+}
+
 // renderUnbind writes the part of a stage script that unbinds every step's
-// namespace files: one python3 for all of them. It sets $unbfail to the
-// steps that failed there (they have printed their @@fail/@@err), and
-// defines unbindok; a stage that unbinds nothing gets none of it.
+// namespace files: one python3 for all of them, unless the background job
+// of renderUnbindStart did it. It sets $unbfail to the steps that failed
+// there (they have printed their @@fail/@@err), and defines unbindok; a
+// stage that unbinds nothing gets none of it.
 func renderUnbind(b *strings.Builder, steps []Step) {
 	var lines, ids []string
 	for _, st := range steps {
@@ -158,22 +180,16 @@ func renderUnbind(b *strings.Builder, steps []Step) {
 		return // nothing to unbind: the script is as it was without it
 	}
 	b.WriteString("unbfail=''\n")
-	dir, names := unbindAll(steps)
-	if dir != "" {
-		// Every namespace file in the lab's isolation dir goes (the lab's
-		// last containers on the host: as many of the files going are
-		// there as the dir holds): one lazy umount of the dir lets go of
-		// them all, no python3 start (~40 ms, most of such a removal).
-		b.WriteString(`unbindall() { d=$1; shift; [ -d "$d" ] || return 0; n=0; for f; do if [ -e "$d/$f" ] || [ -L "$d/$f" ]; then n=$((n+1)); fi; done; ` +
-			`set -- "$d"/*; [ -e "$1" ] || [ -L "$1" ] || set --; [ $# -eq $n ] && umount -l "$d" 2>/dev/null && rmdir "$d"; }` + "\n")
-		fmt.Fprintf(b, "if ! unbindall %s; then\n", remote.Join(append([]string{dir}, names...)...))
+	whole, _ := unbindAll(steps)
+	if whole != "" {
+		b.WriteString(`if [ "$unbjob" = done ] || { [ -n "$unbjob" ] && wait "$unbjob"; }; then :; else` + "\n")
 	}
 	fmt.Fprintf(b, "unbout=$(python3 -I -S -c %s 2>&1 <<'LABNET_UNBIND'\n%s\nLABNET_UNBIND\n)\n", remote.Quote(unbindPy), strings.Join(lines, "\n"))
 	// python3 missing or crashed: every step fails with what it said.
 	all := strings.Join(ids, " ")
 	fmt.Fprintf(b, "if [ $? -ne 0 ]; then\n  for id in %s; do echo \"@@fail $id\"; printf '%%s\\n' \"namespace files (python3): $unbout\" | sed \"s/^/@@err $id /\"; done\n  unbfail='%s'\n", all, all)
 	b.WriteString("else\n  unbfail=$(printf '%s\\n' \"$unbout\" | sed -n 's/^@@fail \\([0-9][0-9]*\\)$/\\1/p')\n  [ -n \"$unbout\" ] && printf '%s\\n' \"$unbout\"\nfi\n")
-	if dir != "" {
+	if whole != "" {
 		b.WriteString("fi\n")
 	}
 	b.WriteString(`unbindok() { for i in $unbfail; do [ "$i" = "$1" ] && return 1; done; return 0; }` + "\n")

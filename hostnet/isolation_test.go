@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/labnet-dev/labnet/internal/testutil"
 )
 
 // hostile is file content no shell may see as text: quotes, expansions,
@@ -351,5 +353,62 @@ for i in range(20000):
 	}
 	if got := string(sb.read("noted")); got != "0\n" {
 		t.Errorf("noted CPU %q, want the host's, 0", got)
+	}
+}
+
+// TestUnbindWholeDir: a stage that unbinds every file of one isolation dir
+// lets go of them with one umount of the dir; when that fails (here the
+// dir is a plain directory, not labnet's tmpfs) unbind.py does them one by
+// one, and the steps succeed all the same. A dir with a file that stays is
+// left to unbind.py, which keeps that file; a dir already gone is no error,
+// without python3.
+func TestUnbindWholeDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("umount2 needs root")
+	}
+	testutil.NeedTools(t, "python3")
+	base := t.TempDir()
+	mk := func(names ...string) []string {
+		var out []string
+		for _, n := range names {
+			p := filepath.Join(base, n)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, p)
+		}
+		return out
+	}
+	whole := mk("ns1/a.mnt", "ns1/a.uts", "ns1/b.mnt", "ns1/b.uts")
+	s := Script{Steps: []Step{{ID: 1, Unbind: IsoUnbind(whole[0], whole[1])}, {ID: 2, Unbind: IsoUnbind(whole[2], whole[3])}}}
+	if text := s.Render(); !strings.Contains(text, "unbwhole ") {
+		t.Fatalf("one dir, every file going: no umount of the dir:\n%s", text)
+	}
+	r := runScript(t, s)
+	if r.out[1] != nil || r.out[2] != nil {
+		t.Errorf("outcome %v\n%s", r.out, r.stdout)
+	}
+	if _, err := os.Stat(filepath.Dir(whole[0])); err == nil {
+		t.Errorf("%s is still there", filepath.Dir(whole[0]))
+	}
+	part := mk("ns2/a.mnt", "ns2/a.uts", "ns2/keep.mnt")
+	r = runScript(t, Script{Steps: []Step{{ID: 3, Unbind: IsoUnbind(part[0], part[1])}}})
+	if r.out[3] != nil {
+		t.Errorf("outcome %v\n%s", r.out, r.stdout)
+	}
+	if left, _ := os.ReadDir(filepath.Dir(part[0])); len(left) != 1 || left[0].Name() != "keep.mnt" {
+		t.Errorf("left in the dir: %v, want keep.mnt", left)
+	}
+	fake := filepath.Join(t.TempDir(), "python3")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\nexit 127\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gone := filepath.Join(base, "ns3")
+	r = runScript(t, Script{Steps: []Step{{ID: 4, Unbind: IsoUnbind(gone+"/a.mnt", gone+"/a.uts")}}}, "PATH="+filepath.Dir(fake)+":"+os.Getenv("PATH"))
+	if r.out[4] != nil {
+		t.Errorf("a dir already gone: %v\n%s", r.out[4], r.stdout)
 	}
 }
