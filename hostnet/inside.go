@@ -154,7 +154,7 @@ func renderUnbindStart(b *strings.Builder, steps []Step) {
 	b.WriteString(`unbwhole() { d=$1; shift; n=0; for f; do if [ -e "$d/$f" ] || [ -L "$d/$f" ]; then n=$((n+1)); fi; done; ` +
 		`set -- "$d"/*; [ -e "$1" ] || [ -L "$1" ] || set --; [ $# -eq $n ]; }` + "\n")
 	d := remote.Quote(dir)
-	fmt.Fprintf(b, "unbjob=''\nif [ ! -d %s ]; then unbjob=done\nelif unbwhole %s; then { umount -l %s 2>/dev/null && rmdir %s; } & unbjob=$!\nfi\n",
+	fmt.Fprintf(b, "unbjob=''\nif [ ! -d %s ]; then unbjob=done\nelif unbwhole %s; then { umount -l %s 2>/dev/null && exec rmdir %s; } & unbjob=$!\nfi\n",
 		d, remote.Join(append([]string{dir}, names...)...), d, d)
 }
 
