@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/labnet-dev/labnet/remote"
@@ -139,23 +140,25 @@ var unbindPy string
 
 // renderUnbindStart writes, for a stage whose steps unbind every namespace
 // file the lab's isolation dir holds (the lab's last containers on the
-// host; the shell counts the files going that are there against the dir's
-// entries), one lazy umount of the dir, a tmpfs of labnet's own, which lets
-// go of them all, and the dir's removal: started in the background before
-// the host's ip batch, so that the kernel tears the namespaces down while
-// ip deletes the network namespaces, and with no python3 start (~40 ms,
-// most of such a removal). renderUnbind waits for it; unbind.py does the
-// files one by one if it fails or was not started.
+// host: the dir's listing is exactly their files), one lazy umount of the
+// dir, a tmpfs of labnet's own, which lets go of them all, and the dir's
+// removal: started in the background before the host's ip batch, so that
+// the kernel tears the namespaces down while ip deletes the network
+// namespaces, and with no python3 start (~40 ms, most of such a removal).
+// renderUnbind waits for it; unbind.py does the files one by one if it
+// fails or was not started.
 func renderUnbindStart(b *strings.Builder, steps []Step) {
-	dir, names := unbindAll(steps)
+	dir, files := unbindAll(steps)
 	if dir == "" {
 		return
 	}
-	b.WriteString(`unbwhole() { d=$1; shift; n=0; for f; do if [ -e "$d/$f" ] || [ -L "$d/$f" ]; then n=$((n+1)); fi; done; ` +
-		`set -- "$d"/*; [ -e "$1" ] || [ -L "$1" ] || set --; [ $# -eq $n ]; }` + "\n")
+	// The shell lists in byte order (LC_ALL=C) as Go sorts, and no name
+	// holds a space (kinds checks the paths).
+	sort.Strings(files)
+	b.WriteString(`unbwhole() { w=$2; set -- "$1"/*; [ "$*" = "$w" ]; }` + "\n")
 	d := remote.Quote(dir)
-	fmt.Fprintf(b, "unbjob=''\nif [ ! -d %s ]; then unbjob=done\nelif unbwhole %s; then { umount -l %s 2>/dev/null && exec rmdir %s; } & unbjob=$!\nfi\n",
-		d, remote.Join(append([]string{dir}, names...)...), d, d)
+	fmt.Fprintf(b, "unbjob=''\nif [ ! -d %s ]; then unbjob=done\nelif unbwhole %s %s; then { umount -l %s 2>/dev/null && exec rmdir %s; } & unbjob=$!\nfi\n",
+		d, d, remote.Quote(strings.Join(files, " ")), d, d)
 }
 
 // renderUnbind writes the part of a stage script that unbinds every step's
@@ -196,9 +199,9 @@ func renderUnbind(b *strings.Builder, steps []Step) {
 }
 
 // unbindAll gives the one isolation dir every step's files are in, and the
-// files' names, each once; "" when there are several dirs (unbind.py then
-// does them).
-func unbindAll(steps []Step) (dir string, names []string) {
+// files, each once; "" when there are several dirs (unbind.py then does
+// them).
+func unbindAll(steps []Step) (dir string, files []string) {
 	seen := map[string]bool{}
 	for _, st := range steps {
 		u := st.Unbind
@@ -215,11 +218,11 @@ func unbindAll(steps []Step) (dir string, names []string) {
 			}
 			if !seen[f] {
 				seen[f] = true
-				names = append(names, path.Base(f))
+				files = append(files, f)
 			}
 		}
 	}
-	return dir, names
+	return dir, files
 }
 
 // ElidePrograms replaces the embedded programs of a rendered script with a
