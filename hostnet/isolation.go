@@ -53,8 +53,11 @@ func netnsPath(netns string) string { return "/run/netns/" + netns }
 //     shared mount (the kernel would propagate it into itself), and on a
 //     systemd host /run is shared;
 //   - the host's namespace files, copied into a new view, would keep other
-//     guests' namespaces alive after they are deleted: the view lets go of
-//     /run/netns and the isolation dir;
+//     guests' namespaces alive after they are deleted: every view is copied
+//     from one template per stage that has let go of /run/netns and the
+//     isolation dir (and of /sys, which each view mounts afresh); copied
+//     from the host's view, they were copied, three mounts a container, only
+//     to be let go of again, which made creation quadratic;
 //   - the hostname resolves without DNS (python's http.server, sudo and
 //     the like look their own name up: 10 s of DNS timeouts otherwise): the
 //     view's /etc/hosts is the host's with the name on 127.0.1.1 (as Debian
