@@ -2,6 +2,7 @@ package apply
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"maps"
@@ -399,6 +400,13 @@ func TestStepGolden(t *testing.T) {
 		if len(s.Batch) > 0 {
 			fmt.Fprintf(&b, "batch:\n  %s\n", strings.Join(s.Batch, "\n  "))
 		}
+		if s.Inside != nil && s.Inside.Iso != nil {
+			j, err := json.MarshalIndent(s.Inside.Iso, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "iso (inside.py):\n%s\n", j)
+		}
 		if s.Shell != "" {
 			fmt.Fprintf(&b, "shell:\n%s\n", s.Shell)
 		}
@@ -408,7 +416,7 @@ func TestStepGolden(t *testing.T) {
 		if s.Unbind != nil {
 			fmt.Fprintf(&b, "unbind: %s (dir %s)\n", strings.Join(s.Unbind.Files, " "), s.Unbind.Dir)
 		}
-		if len(s.Batch) == 0 && s.Shell == "" && s.Verify == "" && s.Unbind == nil {
+		if len(s.Batch) == 0 && s.Shell == "" && s.Verify == "" && s.Unbind == nil && (s.Inside == nil || s.Inside.Iso == nil) {
 			b.WriteString("(nothing)\n")
 		}
 		b.WriteString("\n")

@@ -5,6 +5,10 @@
 # per guest costs a process start and a namespace switch with a /sys
 # remount each: about 2 ms a guest, most of a container's creation time.
 #
+# A container's own mount and UTS namespaces ("iso", isolation.py, which
+# comes before this file) are made or repaired here too, after its network
+# namespace is configured: one process for all of them.
+#
 # argv[1]: the line numbers of the host's ip batch that failed; a guest
 # whose own batch lines (from..to) are among them is skipped (its step has
 # failed already). stdin: one JSON object per guest (hostnet.Inside). For a
@@ -139,6 +143,7 @@ def announce_all(done):
 
 
 home = os.open("/proc/self/ns/net", os.O_RDONLY)
+iso = None  # made for the first container that has its own namespaces
 done = []
 for line in sys.stdin:
     g = json.loads(line)
@@ -146,6 +151,9 @@ for line in sys.stdin:
         continue
     try:
         configure(g)
+        if g.get("iso"):
+            iso = iso or Iso()
+            iso.run(g["iso"], g["netns"])
         done.append(g)
     except (Fail, OSError) as e:
         msg = str(e) if isinstance(e, Fail) else "%s: %s" % (e.filename or "", e.strerror or e)

@@ -2,15 +2,12 @@ package hostnet
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path"
 	"slices"
 	"strings"
-
-	"github.com/labnet-dev/labnet/remote"
 )
 
 // Isolation is what a container has of its own besides its network
@@ -41,89 +38,125 @@ func (f File) Digest() string {
 // netnsPath is the file `ip netns` binds a network namespace on.
 func netnsPath(netns string) string { return "/run/netns/" + netns }
 
-// isoSetup runs in the container's mount, UTS and network namespaces: $1
-// the hostname, $2 the lab's isolation dir, then the private dirs.
-// isoHosts makes the container's hostname resolve without DNS (python's
-// http.server, sudo and the like look their own name up: 10 s of DNS
-// timeouts otherwise): its /etc/hosts is the host's with the name on
-// 127.0.1.1 (as Debian names a machine), kept in a tmpfs of its own view
-// on the isolation dir's path ($2, which it no longer sees), so that a
-// repair finds it there too. $1 is the hostname.
-const isoHosts = `if [ -e /etc/hosts ]; then
-  mountpoint -q "$2" || mount -t tmpfs -o mode=0755,size=1m labnet "$2"
-  umount /etc/hosts 2>/dev/null || true
-  { cat /etc/hosts; printf '127.0.1.1\t%s\n' "$1"; } >"$2/hosts" && mount --bind "$2/hosts" /etc/hosts
-fi`
-
-const isoSetup = `set -e
-hostname "$1"
-# The host's namespace files, copied into this view, would keep other
-# guests' namespaces alive after they are deleted: let go of them.
-umount -l /run/netns "$2" 2>/dev/null || true
-` + isoHosts + `
-shift 2
-# /sys shows this network namespace's links, as under ip netns exec.
-mount -t sysfs labnet /sys
-for d in "$@"; do mkdir -p "$d" && mount -t tmpfs -o mode=0755 labnet "$d"; done`
-
-// isoDirShell makes the lab's isolation dir a small tmpfs of its own,
-// private, once: a mount namespace cannot be bound on a shared mount (the
-// kernel would propagate it into itself), and on a systemd host /run is
-// shared. Its mark file is there only while it is mounted, so a shell test
-// says so (mountpoint would read the host's whole mount table, three
-// lines per container, for every container made).
-func isoDirShell(n Names) string {
-	d, mark := remote.Quote(n.IsoDir()), remote.Quote(n.IsoDir()+"/"+isoDirMark)
-	return fmt.Sprintf("{ [ -e %s ] || { mkdir -p %s && mount -t tmpfs -o mode=0700,size=64k labnet %s && mount --make-private %s && : >%s; }; }", mark, d, d, d, mark)
+// IsoStep is what inside.py does in a container's mount and UTS namespaces,
+// in the one python3 that configures every guest of the stage (a few
+// processes of util-linux per container cost ~7 ms a container, as much as
+// everything else a container needs). Make: it makes both namespaces (after
+// setns into the network namespace, so that /sys shows it) and binds them
+// on their files, all set up and every file written before any process
+// starts; otherwise it enters the bound ones and does only what is asked
+// (a repair).
+//
+// Why they are made as they are:
+//   - their files live in the lab's isolation dir, a small tmpfs of its
+//     own, private, made once: a mount namespace cannot be bound on a
+//     shared mount (the kernel would propagate it into itself), and on a
+//     systemd host /run is shared;
+//   - the host's namespace files, copied into a new view, would keep other
+//     guests' namespaces alive after they are deleted: every view is copied
+//     from one template per stage that has let go of /run/netns and the
+//     isolation dir (and of /sys, which each view mounts afresh); copied
+//     from the host's view, they were copied, three mounts a container, only
+//     to be let go of again, which made creation quadratic;
+//   - the hostname resolves without DNS (python's http.server, sudo and
+//     the like look their own name up: 10 s of DNS timeouts otherwise): the
+//     view's /etc/hosts is the host's with the name on 127.0.1.1 (as Debian
+//     names a machine), kept in a tmpfs of the view's own on the isolation
+//     dir's path (which it no longer sees), so that a repair finds it too;
+//   - /sys shows the network namespace's links, as under ip netns exec;
+//   - Linux numbers namespaces from per-CPU batches (6.18 does), so a mount
+//     namespace made now may number below the host's own, and the kernel
+//     then refuses to bind it there (EINVAL: it takes the lower number for
+//     an older namespace, which could make a loop; 6 first tries in 40
+//     failed on a 2-CPU machine). On the CPU that made the host's namespace
+//     the numbers only grow, so the namespaces are made again on each CPU
+//     in turn; the CPU that works is kept for the rest of the stage and
+//     noted in the isolation dir (.cpu), where the next stage starts.
+type IsoStep struct {
+	Make    bool   `json:"make,omitempty"`
+	Dir     string `json:"dir"` // the lab's isolation dir
+	MountNS string `json:"mnt"`
+	UTSNS   string `json:"uts"`
+	// Hostname: set it; Hosts: give the view an /etc/hosts of its own
+	// naming this on 127.0.1.1; Sys: mount the network namespace's sysfs
+	// on /sys (over one labnet mounted before).
+	Hostname string `json:"hostname,omitempty"`
+	Hosts    string `json:"hosts,omitempty"`
+	Sys      bool   `json:"sys,omitempty"`
+	// Mount: private dirs to mount an empty tmpfs on; MountIfNone: only
+	// where nothing is mounted yet (what refresh read is unknown).
+	Mount       []string  `json:"mount,omitempty"`
+	MountIfNone bool      `json:"mount_if_none,omitempty"`
+	Files       []IsoFile `json:"files,omitempty"`
+	Remove      []string  `json:"rm,omitempty"` // files the lab no longer has
 }
 
-// isoDirMark is the file in the lab's isolation dir that says it is
-// mounted; isoDirCPU names the CPU on which a mount namespace was last
-// bound there after a first try failed (see IsoCreateShell).
-const (
-	isoDirMark = ".labnet"
-	isoDirCPU  = ".cpu"
-)
+// IsoFile is a file inside.py writes: never when its private dir is not
+// mounted (it would land on the host's own filesystem); its content
+// reaches the host as base64 in JSON, never as shell text.
+type IsoFile struct {
+	Path    string `json:"path"`
+	Mode    string `json:"mode"` // octal, as chmod takes it
+	Dir     string `json:"dir"`  // the private dir it is in
+	Content []byte `json:"content,omitempty"`
+}
 
-// IsoCreateShell makes the container's mount and UTS namespaces (its
-// network namespace exists already) and, inside them, sets it up
-// (isoSetup) and writes its files: all before any process of it starts.
-//
-// Linux numbers namespaces from per-CPU batches (6.18 does), so a mount
-// namespace made now may number below the host's own, and the kernel then
-// refuses to bind it there (EINVAL: it takes the lower number for an older
-// namespace, which could make a loop; 6 first tries in 40 failed on this
-// 2-CPU machine). On the CPU that made the host's namespace the numbers
-// only grow, so unshare is tried again on each CPU in turn, after letting
-// go of a UTS namespace bound by the failed try; the CPU that works is
-// noted, and the next container tries it first (half the first tries
-// failed in some runs, each costing an unshare). A try whose namespaces
-// were bound but whose setup failed is not tried again.
-func (c Container) IsoCreateShell(n Names) string {
+// IsoCreate makes the container's mount and UTS namespaces (its network
+// namespace exists already), sets them up and writes its files.
+func (c Container) IsoCreate(n Names) *IsoStep {
 	i := c.Iso
-	m, u := remote.Quote(i.MountNS), remote.Quote(i.UTSNS)
-	unshare := remote.Join(append([]string{"nsenter", "--net=" + netnsPath(c.Netns), "--",
-		"unshare", "--uts=" + i.UTSNS, "--mount=" + i.MountNS, "--propagation", "private", "--",
-		"sh", "-c", isoSetup, "labnet-iso", i.Hostname, n.IsoDir()}, i.Dirs...)...)
-	cpu := remote.Quote(n.IsoDir() + "/" + isoDirCPU)
-	mk := fmt.Sprintf(`%s && : >%s && : >%s &&
-{ { read cpu <%s; } 2>/dev/null || cpu=''; } &&
-if ${cpu:+taskset -c "$cpu"} %s; then :
-elif mountpoint -q %s; then false
-else
-  n=$(getconf _NPROCESSORS_CONF) c=0 ok=''
-  while [ -z "$ok" ] && [ "$c" -lt "$n" ]; do
-    umount %s 2>/dev/null
-    if taskset -c "$c" %s; then ok=1; echo "$c" >%s; elif mountpoint -q %s; then break; fi
-    c=$((c+1))
-  done
-  [ -n "$ok" ] || { echo "cannot bind a new mount namespace on "%s" from any CPU" >&2; false; }
-fi`, isoDirShell(n), m, u, cpu, unshare, m, u, unshare, cpu, m, m)
-	cmds := []shellCmd{{line: mk}}
+	s := &IsoStep{Make: true, Dir: n.IsoDir(), MountNS: i.MountNS, UTSNS: i.UTSNS, Hostname: i.Hostname, Hosts: i.Hostname, Sys: true, Mount: i.Dirs}
 	for _, f := range i.Files {
-		cmds = append(cmds, i.writeFile(f))
+		s.Files = append(s.Files, i.isoFile(f))
 	}
-	return chain(cmds)
+	return s
+}
+
+// isoFile is one file as inside.py writes it.
+func (i Isolation) isoFile(f File) IsoFile {
+	return IsoFile{Path: f.Path, Mode: fmt.Sprintf("%04o", f.Mode), Dir: f.dir(i.Dirs), Content: f.Content}
+}
+
+// IsoRepair puts an existing container's hostname, /etc/hosts, /sys,
+// private dirs and files right, and removes the files of gone (the
+// state's, no longer in the lab). k is what refresh read (nil: unknown, so
+// everything is done): only what differs is touched, and nil when nothing
+// does (an update for another reason costs nothing here). A private dir
+// mounted again is empty: every file under it is written again.
+func (c Container) IsoRepair(n Names, k *Observed, gone []string) *IsoStep {
+	i := c.Iso
+	var seen *IsoSeen
+	if k != nil {
+		seen = k.Iso[i.MountNS]
+	}
+	s := &IsoStep{Dir: n.IsoDir(), MountNS: i.MountNS, UTSNS: i.UTSNS, MountIfNone: seen == nil, Remove: gone}
+	if seen == nil || seen.Hostname != i.Hostname {
+		s.Hostname = i.Hostname
+	}
+	if seen == nil || !seen.Hosts {
+		s.Hosts = i.Hostname
+	}
+	s.Sys = seen == nil || !c.sysRight(n, k, seen)
+	remounted := map[string]bool{}
+	for _, d := range i.Dirs {
+		if seen == nil || !slices.Contains(seen.Tmpfs, d) {
+			// Known not to be labnet's tmpfs: one goes on top.
+			remounted[d] = true
+			s.Mount = append(s.Mount, d)
+		}
+	}
+	for _, f := range i.Files {
+		if seen != nil && !remounted[f.dir(i.Dirs)] {
+			if fs, ok := seen.Files[f.Path]; ok && fs.SHA256 == f.Digest() && fs.Mode == f.Mode {
+				continue
+			}
+		}
+		s.Files = append(s.Files, i.isoFile(f))
+	}
+	if s.Hostname == "" && s.Hosts == "" && !s.Sys && len(s.Mount) == 0 && len(s.Files) == 0 && len(s.Remove) == 0 {
+		return nil
+	}
+	return s
 }
 
 // shellCmd is one command of a chain, with the here-document it reads.
@@ -142,82 +175,6 @@ func chain(cmds []shellCmd) string {
 		b.WriteString(c.heredoc)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
-}
-
-// writeFile writes one file in the container's mount namespace: its
-// content base64-encoded in a here-document (nothing of it reaches a shell
-// as text, and no base64 line is the terminator), then moved in place over
-// whatever has its path (a directory made there by hand included). Never
-// when its private dir ($4) is not mounted: it would land on the host's
-// own filesystem.
-func (i Isolation) writeFile(f File) shellCmd {
-	const script = `mountpoint -q "$4" || { echo "private dir $4 is not mounted" >&2; exit 1; }
-mkdir -p "$1" && base64 -d >"$2.labnet-new" && chmod "$3" "$2.labnet-new" &&
-{ [ -f "$2" ] || [ ! -e "$2" ] || rm -rf "$2"; } && mv -f "$2.labnet-new" "$2"`
-	var b strings.Builder
-	enc := base64.StdEncoding.EncodeToString(f.Content)
-	for len(enc) > 76 {
-		b.WriteString(enc[:76] + "\n")
-		enc = enc[76:]
-	}
-	if enc != "" {
-		b.WriteString(enc + "\n")
-	}
-	b.WriteString("LABNET_FILE\n")
-	line := remote.Join("nsenter", "--mount="+i.MountNS, "--", "sh", "-c", script, "labnet-file", path.Dir(f.Path), f.Path, fmt.Sprintf("%04o", f.Mode), f.dir(i.Dirs))
-	return shellCmd{line: line + " <<'LABNET_FILE'", heredoc: b.String()}
-}
-
-// IsoRepairShell puts an existing container's hostname, /sys, private dirs
-// and files right, and removes the files of gone (the state's, no longer in
-// the lab). k is what refresh read (nil: unknown, so everything is
-// done): only what differs is touched, so an update for another reason
-// (an address) costs no process here. A private dir mounted again is empty:
-// every file under it is written again.
-func (c Container) IsoRepairShell(n Names, k *Observed, gone []string) string {
-	i := c.Iso
-	var seen *IsoSeen
-	if k != nil {
-		seen = k.Iso[i.MountNS]
-	}
-	var cmds []shellCmd
-	if seen == nil || seen.Hostname != i.Hostname {
-		cmds = append(cmds, shellCmd{line: remote.Join("nsenter", "--uts="+i.UTSNS, "--", "hostname", i.Hostname)})
-	}
-	if seen == nil || !seen.Hosts {
-		cmds = append(cmds, shellCmd{line: remote.Join("nsenter", "--mount="+i.MountNS, "--", "sh", "-c", isoHosts, "labnet-iso", i.Hostname, n.IsoDir())})
-	}
-	if seen == nil || !c.sysRight(n, k, seen) {
-		// Ours goes first if it is there (mount refuses the same one twice).
-		cmds = append(cmds, shellCmd{line: remote.Join("nsenter", "--net="+netnsPath(c.Netns), "--mount="+i.MountNS, "--", "sh", "-c",
-			"umount -l /sys 2>/dev/null; mount -t sysfs labnet /sys")})
-	}
-	remounted := map[string]bool{}
-	for _, d := range i.Dirs {
-		if seen != nil && slices.Contains(seen.Tmpfs, d) {
-			continue
-		}
-		remounted[d] = true
-		mount := `mkdir -p "$1" && mount -t tmpfs -o mode=0755 labnet "$1"`
-		if seen == nil {
-			// Unknown (no read): mounted only if it is not a mount point
-			// already. Known not to be labnet's tmpfs: one goes on top.
-			mount = `mountpoint -q "$1" || { ` + mount + `; }`
-		}
-		cmds = append(cmds, shellCmd{line: remote.Join("nsenter", "--mount="+i.MountNS, "--", "sh", "-c", mount, "labnet-iso", d)})
-	}
-	for _, f := range i.Files {
-		if seen != nil && !remounted[f.dir(i.Dirs)] {
-			if s, ok := seen.Files[f.Path]; ok && s.SHA256 == f.Digest() && s.Mode == f.Mode {
-				continue
-			}
-		}
-		cmds = append(cmds, i.writeFile(f))
-	}
-	if len(gone) > 0 {
-		cmds = append(cmds, shellCmd{line: remote.Join(append([]string{"nsenter", "--mount=" + i.MountNS, "--", "rm", "-f", "--"}, gone...)...)})
-	}
-	return chain(cmds)
 }
 
 // sysRight says whether the container's /sys shows its network namespace:

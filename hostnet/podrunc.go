@@ -86,3 +86,12 @@ while [ $i -lt 50 ] && runc state "$1" 2>/dev/null | grep -q '"status": "running
 func RuncRunning(id string) string {
 	return "runc state " + remote.Quote(id) + ` 2>/dev/null | grep -q '"status": "running"'`
 }
+
+// isoDirShell makes the lab's isolation dir a small private tmpfs of its
+// own, once, as isolation.py's iso_dir does (the same mark file says it is
+// mounted): a namespace cannot be bound on a shared mount, and on a
+// systemd host /run is shared.
+func isoDirShell(n Names) string {
+	d, mark := remote.Quote(n.IsoDir()), remote.Quote(n.IsoDir()+"/.labnet")
+	return fmt.Sprintf("{ [ -e %s ] || { mkdir -p %s && mount -t tmpfs -o mode=0700,size=64k labnet %s && mount --make-private %s && : >%s; }; }", mark, d, d, d, mark)
+}

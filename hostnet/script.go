@@ -69,6 +69,7 @@ func (s Script) Render() string {
 		spans[st.ID] = sp
 		lines = append(lines, st.Batch...)
 	}
+	renderUnbindWhole(&b, s.Steps)
 	b.WriteString("ipfail=''\n")
 	if len(lines) > 0 {
 		b.WriteString("ipout=$(ip -force -batch - 2>&1 <<'LABNET_BATCH'\n")

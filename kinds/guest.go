@@ -330,24 +330,16 @@ func (guest) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, er
 		return hostnet.Step{}, err
 	}
 	var s hostnet.Step
-	var iso string
 	if op.Update {
 		s.Batch = ct.RepairBatch(n)
-		if ct.Iso != nil {
-			iso = ct.IsoRepairShell(n, k, goneFiles(op.Before, op.After))
-		}
 	} else {
 		s.Batch = ct.CreateBatch(n)
-		if ct.Iso != nil {
-			iso = ct.IsoCreateShell(n)
-		}
 	}
 	s.Inside = ct.Inside(n)
-	shape := ""
+	s.Inside.Iso = isoStep(ct, n, op, k)
 	if shapeNeeded(ct, op.Update, k) {
-		shape = ct.ShapeShell()
+		s.Shell = ct.ShapeShell()
 	}
-	s.Shell = thenShell(iso, shape)
 	if ct.Runc != nil {
 		runcStep(&s, ct, a, op, k)
 	}

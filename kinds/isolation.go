@@ -148,6 +148,18 @@ func Display(key, v string) (string, bool) {
 	return fmt.Sprintf("mode %04o, %d bytes, sha256 %s", f.Mode, len(f.Content), f.Digest()[:12]), true
 }
 
+// isoStep is what a container's step does in its own mount and UTS
+// namespaces (nil: it has none, or nothing there needs doing).
+func isoStep(ct hostnet.Container, n hostnet.Names, op Op, k *hostnet.Observed) *hostnet.IsoStep {
+	switch {
+	case ct.Iso == nil:
+		return nil
+	case op.Update:
+		return ct.IsoRepair(n, k, goneFiles(op.Before, op.After))
+	}
+	return ct.IsoCreate(n)
+}
+
 // goneFiles are the files of a container's state that its lab drops.
 func goneFiles(before, after Attrs) []string {
 	var out []string
