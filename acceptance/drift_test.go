@@ -39,7 +39,7 @@ func TestDrift(t *testing.T) {
 		{"veth moved to another bridge", "node-0", "ip link add lnt-other type bridge && ip link set " + vethOf(t, l, "container.web[0]") + " master lnt-other", "is not on bridge docker0"},
 		{"flushed nft table", "node-0", "nft flush table inet " + table, "rule missing"},
 		{"deleted nft table", "node-1", "nft delete table inet " + table, "is missing"},
-		{"killed container", "", "container.web[1]", "runc container labnet." + l.name + ".web-1 is stopped"},
+		{"killed container", "", "container.web[1]", "runc container labnet." + l.name + ".web-1 stopped"},
 		{"killed process", "", "process.probe", "process is not running"},
 		// Another program under the process's owner mark: its spec mark says
 		// it is not what the lab started.

@@ -64,7 +64,7 @@ func TestWorkflow(t *testing.T) {
 		exec.Command("kill", "-9", p).Run()
 	}
 	out = l.must(2, append([]string{"plan", "-detailed-exitcode"}, one...)...)
-	for _, want := range []string{"container.client[0] has changed", "is missing", "container.web[0] has changed", "runc container labnet." + l.name + ".web-0 is stopped", "rule missing: dnat tcp"} {
+	for _, want := range []string{"container.client[0] has changed", "is missing", "container.web[0] has changed", "runc container labnet." + l.name + ".web-0 stopped", "rule missing: dnat tcp"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan does not report %q:\n%s", want, out)
 		}
