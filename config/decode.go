@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/binary"
+	"math/big"
 	"net/netip"
 	"path/filepath"
 	"sort"
@@ -92,22 +93,30 @@ func (d *dec) boolean(name string) (bool, bool) {
 
 // port decodes a port number argument (1..65535).
 func (d *dec) port(name string) (int, bool) {
-	if !d.has(name) {
+	bf, ok := d.number(name)
+	if !ok {
 		return 0, false
 	}
-	v, err := convert.Convert(d.vals[name], cty.Number)
-	if err != nil {
-		d.fail(name, "Incorrect attribute value type",
-			"Inappropriate value for argument %q: a number is required, got %s.", name, typeName(d.vals[name].Type()))
-		return 0, false
-	}
-	bf := v.AsBigFloat()
 	i, _ := bf.Int64()
 	if !bf.IsInt() || i < 1 || i > 65535 {
 		d.fail(name, "Invalid port", "%s must be a port number from 1 to 65535, got %s.", name, bf.Text('g', -1))
 		return 0, false
 	}
 	return int(i), true
+}
+
+// number decodes a number argument.
+func (d *dec) number(name string) (*big.Float, bool) {
+	if !d.has(name) {
+		return nil, false
+	}
+	v, err := convert.Convert(d.vals[name], cty.Number)
+	if err != nil {
+		d.fail(name, "Incorrect attribute value type",
+			"Inappropriate value for argument %q: a number is required, got %s.", name, typeName(d.vals[name].Type()))
+		return nil, false
+	}
+	return v.AsBigFloat(), true
 }
 
 // ipv4 decodes an IPv4 address argument.
@@ -471,16 +480,10 @@ func (d *dec) command(name string) []string {
 
 // intRange decodes a whole number argument from lo to hi.
 func (d *dec) intRange(name string, lo, hi int64) (int, bool) {
-	if !d.has(name) {
+	bf, ok := d.number(name)
+	if !ok {
 		return 0, false
 	}
-	v, err := convert.Convert(d.vals[name], cty.Number)
-	if err != nil {
-		d.fail(name, "Incorrect attribute value type",
-			"Inappropriate value for argument %q: a number is required, got %s.", name, typeName(d.vals[name].Type()))
-		return 0, false
-	}
-	bf := v.AsBigFloat()
 	i, _ := bf.Int64()
 	if !bf.IsInt() || i < lo || i > hi {
 		d.fail(name, "Invalid value", "%s must be a whole number from %d to %d, got %s.", name, lo, hi, bf.Text('f', -1))

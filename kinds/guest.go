@@ -155,6 +155,13 @@ func (s *guestSpec) Attrs() Attrs {
 	o.str("mount_ns", s.MountNS)
 	o.str("uts_ns", s.UTSNS)
 	o.str("hostname", s.Hostname)
+	s.ownAttrs(o)
+	return Attrs(o)
+}
+
+// ownAttrs are the attributes of what a container has of its own: its
+// image's process (an image container), its private dirs and its files.
+func (s *guestSpec) ownAttrs(o out) {
 	s.runcAttrs(o)
 	if len(s.PrivateDirs) > 0 {
 		o.str("private_dirs", CommandAttr(s.PrivateDirs))
@@ -162,7 +169,6 @@ func (s *guestSpec) Attrs() Attrs {
 	for _, f := range s.Files {
 		o.str(FilePrefix+f.Path, FileAttr(f.Mode, f.Content))
 	}
-	return Attrs(o)
 }
 
 func (g guest) Spec(addr string, a Attrs) (Spec, error) { return guestSpecOf(addr, a, g.name) }

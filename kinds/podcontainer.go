@@ -87,13 +87,7 @@ func (s *podContainerSpec) Attrs() Attrs {
 	o.str("netns", s.Netns)
 	o.str("uts_ns", s.UTSNS)
 	o.str("hostname", s.Hostname)
-	s.runcAttrs(o)
-	if len(s.PrivateDirs) > 0 {
-		o.str("private_dirs", CommandAttr(s.PrivateDirs))
-	}
-	for _, f := range s.Files {
-		o.str(FilePrefix+f.Path, FileAttr(f.Mode, f.Content))
-	}
+	s.ownAttrs(o)
 	return Attrs(o)
 }
 
