@@ -64,8 +64,11 @@ mount -t tmpfs none "$root/run"
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 # What a booted machine (or a container runtime) has and debootstrap does
-# not make: the cgroup2 hierarchy (runc needs it) and an /etc/hosts.
-mount -t cgroup2 none "$root/sys/fs/cgroup"
+# not make: the cgroup hierarchies as this machine's init mounted them (v2,
+# or v1 controllers beside a v2 one: runc and the containers' limits need
+# them, and a fresh cgroup2 here would lack the controllers v1 holds) and
+# an /etc/hosts.
+mount --rbind /sys/fs/cgroup "$root/sys/fs/cgroup"
 [ -e "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n' >"$root/etc/hosts"
 mount -t tmpfs -o mode=755 none "$root/dev"
 for d in null zero full random urandom tty; do

@@ -456,6 +456,9 @@ labnet_runc() {
     for t in "$@"; do awk -v t="$t" '$5 == t { print "=mount " $5 " " $6 }' "/proc/$p/mountinfo" 2>/dev/null; done
   fi
   [ -n "$cg" ] || return 0
+  # In its cgroup: a line of its init's cgroup file ends in it (v1: one
+  # per hierarchy; v2: "0::PATH"); read by the shell, no process.
+  [ -n "$p" ] && while IFS= read -r l; do case $l in *":$cg") echo "=cgroup"; break;; esac; done <"/proc/$p/cgroup" 2>/dev/null
   if [ -n "$cgm" ]; then m=$cgm$cg/memory.limit_in_bytes e=$cgm$cg/memory.oom_control
   else m=$cg2$cg/memory.max e=$cg2$cg/memory.events; fi
   read -r x 2>/dev/null <"$m" && echo "=memory $x" && while read -r k v; do [ "$k" = oom_kill ] && echo "=oom $v"; done <"$e"
@@ -494,7 +497,8 @@ type RuncSeen struct {
 	// Mounts: the bind mounts found in its init's mount table, target ->
 	// options ("ro,relatime").
 	Mounts map[string]string
-	// Cgroup: its cgroup was found. Memory is its limit (-1: none),
+	// Cgroup: its init is in its cgroup (its /proc cgroup file says so).
+	// Memory is its limit (-1: none),
 	// OOMKills how many of its processes the kernel killed for memory,
 	// CPUQuota and CPUPeriod its CPU quota (quota -1: none; period 0: the
 	// cpu controller was not read).
@@ -543,8 +547,9 @@ func parseRuncState(body []byte) (*RuncSeen, error) {
 				s.Mounts = map[string]string{}
 			}
 			s.Mounts[f[0]] = f[1]
-		case "memory":
+		case "cgroup":
 			s.Cgroup = true
+		case "memory":
 			if val != "max" {
 				if s.Memory, err = strconv.ParseInt(val, 10, 64); err == nil && s.Memory >= unlimited {
 					s.Memory = -1

@@ -128,11 +128,11 @@ func TestParseRuncStateLines(t *testing.T) {
 		lines string
 		want  RuncSeen
 	}{
-		"v1": {"=exit signal 9\n=supervised\n=memory 268435456\n=oom 2\n=cpu 50000 100000\n",
+		"v1": {"=exit signal 9\n=supervised\n=cgroup\n=memory 268435456\n=oom 2\n=cpu 50000 100000\n",
 			RuncSeen{Status: "stopped", Digest: "sha256:ab", Exit: "signal 9", Supervised: true, Cgroup: true, Memory: 256 << 20, OOMKills: 2, CPUQuota: 50000, CPUPeriod: 100000}},
-		"v1 unlimited": {"=memory 9223372036854771712\n=oom 0\n=cpu -1 100000\n",
+		"v1 unlimited": {"=cgroup\n=memory 9223372036854771712\n=oom 0\n=cpu -1 100000\n",
 			RuncSeen{Status: "stopped", Digest: "sha256:ab", Cgroup: true, Memory: -1, CPUQuota: -1, CPUPeriod: 100000}},
-		"v2": {"=exit exit 0\n=memory max\n=oom 0\n=cpu max 100000\n",
+		"v2": {"=exit exit 0\n=cgroup\n=memory max\n=oom 0\n=cpu max 100000\n",
 			RuncSeen{Status: "stopped", Digest: "sha256:ab", Exit: "exit 0", Cgroup: true, Memory: -1, CPUQuota: -1, CPUPeriod: 100000}},
 		"no cgroup": {"", RuncSeen{Status: "stopped", Digest: "sha256:ab", Memory: -1, CPUQuota: -1}},
 		"mounts": {"=supervised\n=mount /data ro,relatime\n=mount /logs rw,relatime\n",
