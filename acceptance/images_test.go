@@ -97,6 +97,26 @@ func TestImageContainers(t *testing.T) {
 	if out, _, _ := l.run("plan", "-detailed-exitcode"); !strings.Contains(out, "No changes") {
 		t.Errorf("plan after the repair:\n%s", out)
 	}
+	// What the container was made with, changed by hand in its rootfs and
+	// namespaces: each is drift named by plan; its repair starts it again,
+	// and the process block's process with it, in one apply.
+	for _, c := range []struct{ what, script, want string }{
+		{"file", "echo changed >" + run + "web/rootfs/www/index.html", "file /www/index.html is mode 644, sha256"},
+		{"file mode", "chmod 600 " + run + "web/rootfs/www/index.html", "file /www/index.html is mode 600"},
+		{"private dir", "rm -rf " + run + "web/rootfs/www", "private dir /www is missing"},
+		{"hostname", "nsenter -t \"$(cat " + run + "web/pid)\" -u hostname other", `hostname is "other", wants "web"`},
+	} {
+		host(c.script)
+		out, _, code := l.run("plan", "-detailed-exitcode")
+		if code != 2 || !strings.Contains(out, c.want) || !strings.Contains(out, "container.web is started again") {
+			t.Errorf("%s changed by hand: plan exit %d, want 2 naming %q and the process started again:\n%s", c.what, code, c.want, out)
+		}
+		l.must(0, "apply", "-auto-approve")
+		if out, _, code := l.run("plan", "-detailed-exitcode"); code != 0 {
+			t.Errorf("%s: plan after one repair: exit %d:\n%s", c.what, code, out)
+		}
+		l.must(0, "test")
+	}
 	if out := l.must(0, "logs", "container.web"); strings.Contains(out, "failed") {
 		t.Errorf("web's log: %q", out)
 	}

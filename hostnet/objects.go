@@ -82,6 +82,9 @@ type Verdict struct {
 	Exists       bool
 	Drift        []string
 	Unrepairable bool
+	// Restarts: its repair starts it again, and what runs inside it (the
+	// processes of an image container) with it.
+	Restarts bool
 }
 
 // linkDrift compares the properties create sets on a link that every
@@ -269,6 +272,7 @@ func (c Container) namespacesDrift(n Names, k *Observed, v *Verdict) {
 		d, unrepairable = c.isoDrift(n, k)
 	case c.Runc != nil:
 		d, unrepairable = c.Runc.Drift(k)
+		v.Restarts = c.Runc.Restarts(k)
 	}
 	v.Drift = append(v.Drift, d...)
 	v.Unrepairable = v.Unrepairable || unrepairable

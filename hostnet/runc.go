@@ -430,6 +430,8 @@ base64 -d | tar -x --numeric-owner -p -C "$d.new/rootfs" && : >"$d.new/` + image
 type RuncRead struct {
 	ID, Bundle, Cgroup string
 	Mounts             []string // the targets of its bind mounts
+	Files, Dirs        []string // its files and private dirs, in its rootfs
+	Hostname           bool     // read its hostname (it has a UTS namespace of its own)
 }
 
 // runcReader defines labnet_runc ID BUNDLE CGROUP, which prints `runc
@@ -451,10 +453,19 @@ labnet_runc() {
   labnet_sup "$b" >/dev/null && echo "=supervised"
   # runc's pid file has no newline: read fails at its end, yet reads it.
   p=; read -r p 2>/dev/null <"$b/pid"
-  if [ $# -gt 3 ] && [ -n "$p" ]; then
-    shift 3
-    for t in "$@"; do awk -v t="$t" '$5 == t { print "=mount " $5 " " $6 }' "/proc/$p/mountinfo" 2>/dev/null; done
-  fi
+  shift 3
+  # What else it was made with: m:TARGET a bind mount (its init's mount
+  # table), f:PATH a file and d:PATH a private dir of its rootfs (the
+  # overlay, mounted on the host), h its hostname.
+  for a in "$@"; do
+    case $a in
+    m:*) [ -n "$p" ] && awk -v t="${a#m:}" '$5 == t { print "=mount " $5 " " $6 }' "/proc/$p/mountinfo" 2>/dev/null;;
+    f:*) f=$b/rootfs${a#f:}
+      if [ -f "$f" ] && [ ! -L "$f" ]; then x=$(sha256sum <"$f") && echo "=file ${a#f:} $(stat -c %a "$f") ${x%% *}"; else echo "=file ${a#f:} missing"; fi;;
+    d:*) [ -d "$b/rootfs${a#d:}" ] && echo "=dir ${a#d:}";;
+    h) [ -n "$p" ] && x=$(nsenter -t "$p" -u hostname 2>/dev/null) && echo "=hostname $x";;
+    esac
+  done
   [ -n "$cg" ] || return 0
   # In its cgroup: a line of its init's cgroup file ends in it (v1: one
   # per hierarchy; v2: "0::PATH"); read by the shell, no process.
@@ -478,7 +489,20 @@ func RuncReadShell(rs []RuncRead) string {
 	// containers runs one runc, not N.
 	b.WriteString(runcReader + "\nruncs=' '; for id in $(runc list -q 2>/dev/null); do runcs=\"$runcs$id \"; done\n")
 	for _, r := range rs {
-		b.WriteString(remote.Join(append([]string{"labnet_runc", r.ID, r.Bundle, r.Cgroup}, r.Mounts...)...) + "\n")
+		args := []string{"labnet_runc", r.ID, r.Bundle, r.Cgroup}
+		for _, m := range r.Mounts {
+			args = append(args, "m:"+m)
+		}
+		for _, f := range r.Files {
+			args = append(args, "f:"+f)
+		}
+		for _, d := range r.Dirs {
+			args = append(args, "d:"+d)
+		}
+		if r.Hostname {
+			args = append(args, "h")
+		}
+		b.WriteString(remote.Join(args...) + "\n")
 	}
 	return b.String()
 }
@@ -497,6 +521,12 @@ type RuncSeen struct {
 	// Mounts: the bind mounts found in its init's mount table, target ->
 	// options ("ro,relatime").
 	Mounts map[string]string
+	// Files: path -> "MODE SHA256" (octal mode) or "missing"; Dirs: the
+	// private dirs found; Hostname: its UTS namespace's, when read.
+	Files        map[string]string
+	Dirs         map[string]bool
+	Hostname     string
+	HostnameRead bool
 	// Cgroup: its init is in its cgroup (its /proc cgroup file says so).
 	// Memory is its limit (-1: none),
 	// OOMKills how many of its processes the kernel killed for memory,
@@ -539,6 +569,19 @@ func parseRuncState(body []byte) (*RuncSeen, error) {
 			s.Exit = val
 		case "supervised":
 			s.Supervised = true
+		case "file":
+			path, what, _ := strings.Cut(val, " ")
+			if s.Files == nil {
+				s.Files = map[string]string{}
+			}
+			s.Files[path] = what
+		case "dir":
+			if s.Dirs == nil {
+				s.Dirs = map[string]bool{}
+			}
+			s.Dirs[val] = true
+		case "hostname":
+			s.Hostname, s.HostnameRead = val, true
 		case "mount":
 			if len(f) != 2 {
 				return nil, fmt.Errorf("mount %q is not TARGET OPTIONS", val)
@@ -586,6 +629,13 @@ func (r RuncContainer) Drift(k *Observed) (drift []string, unrepairable bool) {
 	return append(restart, update...), unrepairable
 }
 
+// Restarts says whether the repair of what refresh found starts the
+// container again (a restart, not limits set in place).
+func (r RuncContainer) Restarts(k *Observed) bool {
+	restart, _, _ := r.judge(k)
+	return len(restart) > 0
+}
+
 // RepairShell is what repairs the drift refresh found: nothing, the
 // limits set in place (UpdateShell), or the container made and started
 // again (CreateShell).
@@ -621,6 +671,24 @@ func (r RuncContainer) judge(k *Observed) (restart, update []string, unrepairabl
 		return append(restart, "runc container "+r.ID+" is "+seen.Status), nil, false
 	case !seen.Supervised:
 		return append(restart, "runc container "+r.ID+" runs without its supervisor (its end would not be recorded)"), nil, false
+	}
+	for _, f := range r.Files {
+		switch got := seen.Files[f.Path]; got {
+		case fmt.Sprintf("%o %s", f.Mode, f.Digest()):
+		case "", "missing":
+			restart = append(restart, "file "+f.Path+" is missing")
+		default:
+			restart = append(restart, fmt.Sprintf("file %s is mode %s, sha256 %.12s, wants mode %o, sha256 %.12s",
+				f.Path, strings.Fields(got)[0], strings.Fields(got+" ?")[1], f.Mode, f.Digest()))
+		}
+	}
+	for _, d := range r.Dirs {
+		if !seen.Dirs[d] {
+			restart = append(restart, "private dir "+d+" is missing")
+		}
+	}
+	if seen.HostnameRead && r.UTSNS == "" && seen.Hostname != r.Hostname {
+		restart = append(restart, fmt.Sprintf("hostname is %q, wants %q", seen.Hostname, r.Hostname))
 	}
 	for _, m := range r.Mounts {
 		opts, ok := seen.Mounts[m.Target]

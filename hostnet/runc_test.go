@@ -56,7 +56,8 @@ func TestRuncDrift(t *testing.T) {
 	good := func() *Observed {
 		return &Observed{Images: map[string]bool{r.Digest: true}, Overlays: []string{r.Bundle + "/rootfs"},
 			Runc: map[string]*RuncSeen{r.ID: {Status: "running", Digest: r.Digest, Pid: 7, Supervised: true, Cgroup: true,
-				Memory: 256 << 20, CPUQuota: 50000, CPUPeriod: 100000}}}
+				Memory: 256 << 20, CPUQuota: 50000, CPUPeriod: 100000, Hostname: "web", HostnameRead: true,
+				Files: map[string]string{"/www/index.html": "644 " + r.Files[0].Digest()}, Dirs: map[string]bool{"/www": true}}}}
 	}
 	if d, _ := r.Drift(good()); len(d) != 0 || r.RepairShell(good()) != "" {
 		t.Fatalf("drift on a good read: %v", d)
@@ -71,6 +72,11 @@ func TestRuncDrift(t *testing.T) {
 		"overlay":      {func(_ *RuncSeen, o *Observed) { o.Overlays = nil }, "is not mounted", false, "restart"},
 		"missing":      {func(_ *RuncSeen, o *Observed) { o.Runc = map[string]*RuncSeen{} }, "is missing", false, "restart"},
 		"exited":       {func(s *RuncSeen, _ *Observed) { s.Status, s.Exit = "stopped", "exit 3" }, "stopped, exit code 3", false, "restart"},
+		"file content": {func(s *RuncSeen, _ *Observed) { s.Files["/www/index.html"] = "644 " + strings.Repeat("0", 64) }, "file /www/index.html is mode 644, sha256 000000000000, wants mode 644", false, "restart"},
+		"file mode":    {func(s *RuncSeen, _ *Observed) { s.Files["/www/index.html"] = "600 " + r.Files[0].Digest() }, "file /www/index.html is mode 600", false, "restart"},
+		"file gone":    {func(s *RuncSeen, _ *Observed) { s.Files["/www/index.html"] = "missing" }, "file /www/index.html is missing", false, "restart"},
+		"dir gone":     {func(s *RuncSeen, _ *Observed) { delete(s.Dirs, "/www") }, "private dir /www is missing", false, "restart"},
+		"hostname":     {func(s *RuncSeen, _ *Observed) { s.Hostname = "other" }, `hostname is "other", wants "web"`, false, "restart"},
 		"killed":       {func(s *RuncSeen, _ *Observed) { s.Status, s.Exit = "stopped", "signal 15" }, "stopped, killed by signal 15 (SIGTERM)", false, "restart"},
 		"oom":          {func(s *RuncSeen, _ *Observed) { s.Status, s.Exit, s.OOMKills = "stopped", "exit 137", 1 }, "stopped, exit code 137, out of memory (1 OOM kill(s)", false, "restart"},
 		"unrecorded":   {func(s *RuncSeen, _ *Observed) { s.Status = "stopped" }, "stopped, its end was not recorded", false, "restart"},

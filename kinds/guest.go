@@ -269,7 +269,7 @@ func (guest) Reads(r *Reads, a Attrs) {
 			r.Iso(isoRead(a))
 		}
 		if a["runc_id"] != "" {
-			r.Runc(hostnet.RuncRead{ID: a["runc_id"], Bundle: a["bundle"], Cgroup: a["cgroup"], Mounts: mountTargets(a)}, a["image_digest"])
+			r.Runc(runcRead(a), a["image_digest"])
 		}
 	case a["veth"] != "":
 		r.Gone(a["veth"], a["netns"])

@@ -105,7 +105,7 @@ func PodContainerOf(addr string, a Attrs) (*hostnet.RuncContainer, error) {
 // namespace.
 func (podContainer) Reads(r *Reads, a Attrs) {
 	r.Tool("runc", "nsenter", "unshare") // unshare makes the pod's UTS namespace, nsenter names it
-	r.Runc(hostnet.RuncRead{ID: a["runc_id"], Bundle: a["bundle"], Cgroup: a["cgroup"], Mounts: mountTargets(a)}, a["image_digest"])
+	r.Runc(runcRead(a), a["image_digest"])
 	r.Iso(hostnet.PodUTSRead(a["uts_ns"], a["hostname"]))
 }
 
@@ -124,7 +124,7 @@ func (podContainer) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Obse
 	}
 	d, unrepairable := s.rc.Drift(k)
 	ud, utsGone := hostnet.PodUTSDrift(k, s.UTSNS, s.Hostname)
-	return hostnet.Verdict{Exists: there, Drift: append(d, ud...), Unrepairable: unrepairable || utsGone}, nil
+	return hostnet.Verdict{Exists: there, Drift: append(d, ud...), Unrepairable: unrepairable || utsGone, Restarts: s.rc.Restarts(k)}, nil
 }
 
 func (podContainer) Step(n hostnet.Names, op Op, k *hostnet.Observed) (hostnet.Step, error) {

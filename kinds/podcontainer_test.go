@@ -1,6 +1,7 @@
 package kinds_test
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -33,7 +34,8 @@ func podApp(t *testing.T) (kinds.Kind, kinds.Attrs) {
 func healthy(a kinds.Attrs) *hostnet.Observed {
 	return &hostnet.Observed{
 		Runc: map[string]*hostnet.RuncSeen{a["runc_id"]: {Status: "running", Pid: 42, Digest: a["image_digest"], Bundle: a["bundle"],
-			Supervised: true, Cgroup: true, Memory: -1, CPUQuota: -1, CPUPeriod: 100000, Mounts: map[string]string{"/logs": "rw,relatime"}}},
+			Supervised: true, Cgroup: true, Memory: -1, CPUQuota: -1, CPUPeriod: 100000, Mounts: map[string]string{"/logs": "rw,relatime"},
+			Files: podFiles(a), Dirs: map[string]bool{"/etc/app": true}}},
 		Images:   map[string]bool{a["image_digest"]: true},
 		Overlays: []string{a["bundle"] + "/rootfs"},
 		Iso:      map[string]*hostnet.IsoSeen{a["uts_ns"]: {UTS: true, Hostname: "web"}},
@@ -184,4 +186,14 @@ func TestPodContainerFaults(t *testing.T) {
 	if !strings.Contains(stop.Shell, "runc kill") || !strings.Contains(start.Shell, "supervise.py") || start.Verify == "" {
 		t.Errorf("stop %q\nstart %q", stop.Shell, start.Shell)
 	}
+}
+
+// podFiles is what refresh reads of the container's files as made.
+func podFiles(a kinds.Attrs) map[string]string {
+	rc, _ := kinds.PodContainerOf("pod.web/app", a)
+	m := map[string]string{}
+	for _, f := range rc.Files {
+		m[f.Path] = fmt.Sprintf("%o %s", f.Mode, f.Digest())
+	}
+	return m
 }

@@ -220,6 +220,21 @@ func imageAttrs(n hostnet.Names, c *config.Container, hostName string) Attrs {
 	return a
 }
 
+// runcRead is what refresh reads of an image container: its runc state,
+// cgroup, bind mounts, files, private dirs and (with a UTS namespace of
+// its own) hostname.
+func runcRead(a Attrs) hostnet.RuncRead {
+	rr := hostnet.RuncRead{ID: a["runc_id"], Bundle: a["bundle"], Cgroup: a["cgroup"], Mounts: mountTargets(a), Hostname: a["uts_ns"] == ""}
+	for k := range a {
+		if p, ok := strings.CutPrefix(k, FilePrefix); ok {
+			rr.Files = append(rr.Files, p)
+		}
+	}
+	sort.Strings(rr.Files)
+	_ = json.Unmarshal([]byte(a["private_dirs"]), &rr.Dirs) // the spec's check names a bad one
+	return rr
+}
+
 // mountTargets are the targets of an image container's bind mounts, for
 // refresh to read.
 func mountTargets(a Attrs) []string {

@@ -1,6 +1,7 @@
 package kinds_test
 
 import (
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -35,7 +36,8 @@ func TestImageContainerUpdateStep(t *testing.T) {
 	good := func() *hostnet.Observed {
 		return &hostnet.Observed{Images: map[string]bool{a["image_digest"]: true}, Overlays: []string{a["bundle"] + "/rootfs"},
 			Runc: map[string]*hostnet.RuncSeen{a["runc_id"]: {Status: "running", Digest: a["image_digest"], Supervised: true, Cgroup: true,
-				Memory: 1536 << 20, CPUQuota: 25000, CPUPeriod: 100000, Mounts: map[string]string{"/data": "ro,relatime"}}}}
+				Memory: 1536 << 20, CPUQuota: 25000, CPUPeriod: 100000, Mounts: map[string]string{"/data": "ro,relatime"},
+				Files: containerFiles(t, a), Dirs: map[string]bool{"/etc/app": true}, Hostname: "app", HostnameRead: true}}}
 	}
 	step := func(before, after kinds.Attrs, k *hostnet.Observed) string {
 		t.Helper()
@@ -77,4 +79,17 @@ func TestImageContainerUpdateStep(t *testing.T) {
 	if i, j := strings.Index(sh, "labnet-files"), strings.Index(sh, "supervise.py"); i < 0 || i > j {
 		t.Errorf("the gone file is not removed before the restart:\n%s", sh)
 	}
+}
+
+// containerFiles is what refresh reads of an image container's files as made.
+func containerFiles(t *testing.T, a kinds.Attrs) map[string]string {
+	c, err := kinds.GuestOf("container.app", a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, f := range c.Runc.Files {
+		m[f.Path] = fmt.Sprintf("%o %s", f.Mode, f.Digest())
+	}
+	return m
 }

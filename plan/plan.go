@@ -62,6 +62,7 @@ type Status struct {
 	Exists     bool     // some of it is there
 	Complete   bool     // all of it is there and right
 	Repairable bool     // what is wrong can be fixed in place
+	Restarts   bool     // fixing it starts it again, and what runs in it
 	Drift      []string // what is wrong
 	Unknown    bool     // it could not be read (its host is unreachable)
 	// Shared: it is there whether or not the lab made it (the LAN of
@@ -272,14 +273,15 @@ func decide(c *Change, tainted bool) {
 }
 
 // cascade: a resource remade (or made again) takes what lives inside it
-// along: a new host has no bridges, a new bridge no containers.
+// along: a new host has no bridges, a new bridge no containers; an image
+// container started again by its repair ends the processes run in it.
 func cascade(all []*Change) {
 	byAddr := map[string]*Change{}
 	for _, c := range all {
 		byAddr[c.Addr] = c
 	}
 	remade := func(c *Change) bool {
-		return c != nil && (c.Action == Replace || c.Action == Create) && c.Before != nil
+		return c != nil && c.Before != nil && (c.Action == Replace || c.Action == Create || c.Action == Update && c.Status.Restarts)
 	}
 	for changed := true; changed; {
 		changed = false
@@ -310,7 +312,11 @@ func cascade(all []*Change) {
 						break // already remade: nothing changes, so the loop ends
 					}
 					c.Action = action
-					c.Reasons = append(c.Reasons, fmt.Sprintf("%s is made anew", pa))
+					how := "made anew"
+					if p.Action == Update {
+						how = "started again"
+					}
+					c.Reasons = append(c.Reasons, fmt.Sprintf("%s is %s", pa, how))
 					changed = true
 					break
 				}
@@ -439,5 +445,5 @@ func observe(n hostnet.Names, kind, addr string, a map[string]string, host strin
 
 // verdict is a status from what a kind's judge found.
 func verdict(v hostnet.Verdict) Status {
-	return Status{Exists: v.Exists, Complete: v.Exists && len(v.Drift) == 0, Repairable: !v.Unrepairable, Drift: v.Drift}
+	return Status{Exists: v.Exists, Complete: v.Exists && len(v.Drift) == 0, Repairable: !v.Unrepairable, Drift: v.Drift, Restarts: v.Restarts}
 }
