@@ -679,7 +679,7 @@ func (r RuncContainer) judge(k *Observed) (restart, update []string, unrepairabl
 			restart = append(restart, "file "+f.Path+" is missing")
 		default:
 			restart = append(restart, fmt.Sprintf("file %s is mode %s, sha256 %.12s, wants mode %o, sha256 %.12s",
-				f.Path, strings.Fields(got)[0], strings.Fields(got+" ?")[1], f.Mode, f.Digest()))
+				f.Path, strings.Fields(got)[0], strings.Fields(got + " ?")[1], f.Mode, f.Digest()))
 		}
 	}
 	for _, d := range r.Dirs {
