@@ -33,7 +33,7 @@ func (u *ui) fault(ctx context.Context, args []string) int {
 		u.errorf("%v", err)
 		return 1
 	}
-	w, st, e, done, ok := u.open(ctx, rf, "fault", false, true)
+	w, st, e, done, ok := u.open(ctx, rf, "fault", false, false)
 	if !ok {
 		return 1
 	}
@@ -182,11 +182,14 @@ func runScenario(ctx context.Context, e *apply.Engine, st *state.State, w *works
 				r.Observed, r.Detail = "error", err.Error()
 			} else {
 				r.Observed, r.Pass = "pass", true
-				verb, _, _ := strings.Cut(step.Fault, " ")
-				undo = slices.DeleteFunc(undo, func(u config.ScenarioStep) bool { return u.On == step.On && config.Undo(u.Fault) == verb })
-				if config.Undo(step.Fault) != "" {
-					undo = append(undo, step)
-				}
+			}
+			// Undone at the end even when it failed half-way (one end of a
+			// link down, the other's host unreachable): undoing what was
+			// not done changes nothing.
+			verb, _, _ := strings.Cut(step.Fault, " ")
+			undo = slices.DeleteFunc(undo, func(u config.ScenarioStep) bool { return u.On == step.On && config.Undo(u.Fault) == verb })
+			if config.Undo(step.Fault) != "" {
+				undo = append(undo, step)
 			}
 		} else {
 			var checks []*config.Check

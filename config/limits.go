@@ -6,9 +6,6 @@ import (
 	"math/big"
 	"regexp"
 	"strconv"
-
-	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // ContainerLimits are an image container's cgroup limits: Memory in
@@ -69,14 +66,8 @@ func (d *dec) decodeLimits(addr string) ContainerLimits {
 			lim.Memory = b
 		}
 	}
-	if d.has("cpus") {
-		v, err := convert.Convert(d.vals["cpus"], cty.Number)
-		if err != nil {
-			d.fail("cpus", "Incorrect attribute value type",
-				"Inappropriate value for argument \"cpus\": a number is required, got %s.", typeName(d.vals["cpus"].Type()))
-			return lim
-		}
-		c, _ := v.AsBigFloat().Float64()
+	if bf, ok := d.number("cpus"); ok {
+		c, _ := bf.Float64()
 		q := math.Round(c * CPUPeriod)
 		switch {
 		case q < 1000 || c > 1024:

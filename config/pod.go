@@ -59,12 +59,9 @@ func (l *loader) decodePod(d *dec, n *node, ctx *hcl.EvalContext, res Resource, 
 			continue
 		}
 		containers = append(containers, pc)
-		cmd := pc.Command
-		cmdVals := make([]cty.Value, len(cmd))
-		for i, s := range cmd {
-			cmdVals[i] = cty.StringVal(s)
-		}
-		cvals = append(cvals, cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(label), "command": cty.ListVal(cmdVals)}))
+		// stringList: an image container's command is empty when its image
+		// was not opened (config.Options.NoImages).
+		cvals = append(cvals, cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(label), "command": stringList(pc.Command)}))
 	}
 	if !d.ok || hostInst == nil || pnInst == nil {
 		return nil, nil

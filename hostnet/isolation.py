@@ -188,7 +188,8 @@ class Iso:
             d = s["dir"]
             if not mounted(d):
                 mount("labnet", d, "tmpfs", 0, "mode=0755,size=1m")
-            umount("/etc/hosts", 0)  # the one a repair replaces
+            if not s.get("make"):
+                umount("/etc/hosts", 0)  # the one a repair replaces (a new view has the host's)
             with open("/etc/hosts", "rb") as f:
                 text = f.read()
             if text and not text.endswith(b"\n"):

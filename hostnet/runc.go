@@ -217,13 +217,15 @@ mkdir -p "$b/upper" "$b/work" "$b/rootfs"
 [ "$fresh" != fresh ] && grep -qs " $b/rootfs overlay " /proc/self/mounts ||
   mount -t overlay -o "lowerdir=$img/rootfs,upperdir=$b/upper,workdir=$b/work" labnet "$b/rootfs"
 for d in "$@"; do
+  # Checked before it is made: mkdir would follow the image's symlinks
+  # (/var/run -> /run) out of the container onto the host.
+  [ "$(realpath -m "$b/rootfs$d")" = "$b/rootfs$d" ] || { echo "private dir $d leaves the container" >&2; exit 1; }
   mkdir -p "$b/rootfs$d"
-  [ "$(realpath "$b/rootfs$d")" = "$b/rootfs$d" ] || { echo "private dir $d leaves the container" >&2; exit 1; }
 done`
 
 // runcFile writes one file of the container ($1 its dir in the rootfs,
 // $2 its path there, $3 its mode) from base64 on stdin.
-const runcFile = `mkdir -p "$1" && [ "$(realpath "$1")" = "$1" ] || { echo "$1 leaves the container" >&2; exit 1; }
+const runcFile = `[ "$(realpath -m "$1")" = "$1" ] && mkdir -p "$1" || { echo "$1 leaves the container" >&2; exit 1; }
 base64 -d >"$2.labnet-new" && chmod "$3" "$2.labnet-new" && { [ -f "$2" ] || [ ! -e "$2" ] || rm -rf "$2"; } && mv -f "$2.labnet-new" "$2"`
 
 // supervisorOf is a shell function: labnet_sup BUNDLE prints the pid of
@@ -243,7 +245,7 @@ s=${s##*) }; set -- $s; [ "$1" != Z ] && shift 19 && [ "$1" = "$t" ] && echo "$p
 const runcRun = supervisorOf + `
 b=$1 id=$2 log=$3 owner=$4 fresh=$5; shift 5
 p=$(labnet_sup "$b") && kill -9 "$p" 2>/dev/null
-[ "$fresh" = fresh ] || runc delete -f "$id" >/dev/null 2>&1
+[ "$fresh" = fresh ] || { runc kill "$id" KILL >/dev/null 2>&1; runc delete -f "$id" >/dev/null 2>&1; }
 rm -f "$b/exit" "$b/pid" "$b/started" "$b/supervisor"
 for c in "$@"; do
   if [ -f /sys/fs/cgroup/cgroup.controllers ]; then grep -qw "$c" /sys/fs/cgroup/cgroup.controllers

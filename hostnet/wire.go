@@ -129,7 +129,7 @@ func (w Wire) Judge(n Names, k *Observed) Verdict {
 			v.Drift = append(v.Drift, fmt.Sprintf("%s is not marked as labnet's (alias %q)", e.what(), l.Alias))
 		}
 		v.Drift = append(v.Drift, linkDrift(l, e.what(), w.MTU, w.endMAC(n, i))...)
-		if !slices.Equal(l.Addrs, e.Addrs) {
+		if !sameSet(l.Addrs, e.Addrs) { // a repair appends what is missing: the order is the kernel's
 			v.Drift = append(v.Drift, fmt.Sprintf("%s has %v, wants %v", e.what(), l.Addrs, e.Addrs))
 		}
 		if e.Gateway.IsValid() {
@@ -216,4 +216,17 @@ func (w Wire) DownShell() string {
 		l = append(l, fmt.Sprintf("%s link set dev %s down", e.ip(), remote.Quote(e.Ifname)))
 	}
 	return strings.Join(l, " && ")
+}
+
+// sameSet: the same members, in any order.
+func sameSet[T comparable](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
 }

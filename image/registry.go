@@ -163,7 +163,8 @@ func pullDocker(ref name.Reference) (v1.Image, store, error) {
 	if err := s.write(digest, int64(len(raw)), bytes.NewReader(raw)); err != nil {
 		return nil, s, err
 	}
-	img, err = s.image(digest, desc.MediaType)
+	mt, _ := img.MediaType() // the manifest's own (desc's is the index's when a tag names one)
+	img, err = s.image(digest, mt)
 	return img, s, err
 }
 

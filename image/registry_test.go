@@ -208,6 +208,7 @@ func TestRegistryRefuses(t *testing.T) {
 // accepts them and never answers, is named in an error within seconds.
 func TestRegistryUnreachable(t *testing.T) {
 	t.Setenv(CacheEnv, t.TempDir())
+	t.Setenv("DOCKER_CONFIG", t.TempDir()) // no credentials of the user's
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

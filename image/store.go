@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -172,13 +171,9 @@ func (s store) image(h v1.Hash, mt types.MediaType) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("manifest %s: %w", h, err)
 	}
-	var head struct {
-		MediaType types.MediaType `json:"mediaType"`
-	}
-	_ = json.Unmarshal(raw, &head)
 	switch {
-	case head.MediaType != "":
-		mt = head.MediaType
+	case m.MediaType != "":
+		mt = m.MediaType
 	case mt == "":
 		mt = types.OCIManifestSchema1
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -274,6 +275,9 @@ func (guest) Reads(r *Reads, a Attrs) {
 	case a["veth"] != "":
 		r.Gone(a["veth"], a["netns"])
 	}
+	if a["runc_id"] != "" && a["netns"] != "" && !r.Kept(a["netns"]) {
+		r.Runc(runcRead(a), a["image_digest"]) // going: there while runc or its overlay is
+	}
 	if a["mount_ns"] != "" {
 		r.IsoList() // whether its namespace files are there, kept or going
 	}
@@ -297,7 +301,8 @@ func isoRead(a Attrs) hostnet.IsoRead {
 func (guest) Judge(n hostnet.Names, addr string, a Attrs, k *hostnet.Observed, going bool) (hostnet.Verdict, error) {
 	if going {
 		// Only listed, not read inside: only whether it is there counts.
-		if (hostnet.Container{Netns: a["netns"], HostVeth: a["veth"]}).There(k) || hostnet.IsoThere(k, a["mount_ns"], a["uts_ns"]) {
+		if (hostnet.Container{Netns: a["netns"], HostVeth: a["veth"]}).There(k) || hostnet.IsoThere(k, a["mount_ns"], a["uts_ns"]) ||
+			a["runc_id"] != "" && (k.Runc[a["runc_id"]] != nil || slices.Contains(k.Overlays, a["bundle"]+"/rootfs")) {
 			return hostnet.Verdict{Exists: true}, nil
 		}
 		return hostnet.Verdict{Drift: []string{"netns " + a["netns"] + " is missing"}}, nil

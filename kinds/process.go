@@ -41,13 +41,10 @@ func (x *Expansion) process(addr, name, on string, command []string, deps []stri
 		"on": on, "host": at.host, "host_name": hn, "netns": at.netns, "command": CommandAttr(command),
 		"owner": x.Names.Owner(hn, addr), "log": x.Names.LogFile(name),
 	}
-	if id := at.iso["runc_id"]; id != "" {
-		// In an image container: runc exec, in all of its namespaces and
-		// its root, beside the image's process.
-		a["runc_id"] = id
-	} else if at.iso != nil {
-		// It runs in its container's namespaces, and is restarted when the
-		// container's files change.
+	if at.iso != nil {
+		// It runs in its container's namespaces (an image container's with
+		// runc exec, beside the image's process), and is restarted when
+		// the container's files change (which restarts an image container).
 		files := Attrs{}
 		for k, v := range at.iso {
 			if strings.HasPrefix(k, FilePrefix) {
@@ -55,6 +52,7 @@ func (x *Expansion) process(addr, name, on string, command []string, deps []stri
 			}
 		}
 		a["mount_ns"], a["uts_ns"], a["node_files"] = at.iso["mount_ns"], at.iso["uts_ns"], FilesDigest(files)
+		a["runc_id"] = at.iso["runc_id"]
 	}
 	x.add(&Resource{Addr: addr, Kind: Process, Host: at.host, Attrs: a, Deps: deps})
 }

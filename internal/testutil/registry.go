@@ -27,6 +27,9 @@ type Registry struct {
 func StartRegistry(t testing.TB) *Registry {
 	t.Helper()
 	NeedTools(t, "docker-registry")
+	// No credentials of the user running the tests (Docker's keychain
+	// reads them, and may run a credential helper, for any registry).
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	dir := t.TempDir()
 	r := &Registry{Storage: filepath.Join(dir, "storage"), log: filepath.Join(dir, "registry.log")}
 	// A free port can be taken between its probe and the registry's
